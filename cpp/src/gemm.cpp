@@ -1,0 +1,381 @@
+// gemm.cpp — the portable GEMM framework: blocking, packing, threading, kernel dispatch.
+//
+// Structure (Goto / BLIS): for each piece of C owned by one thread,
+//   jc (NC columns) → pc (KC depth: pack B̃ = B[pc, jc], KC×NC, into NR-column micro-panels)
+//   → ic (MC rows: pack Ã = A[ic, pc], MC×KC, into MR-row micro-panels)
+//   → jr (NR) → ir (MR) → micro-kernel on one MR×NR tile of C.
+// The first pc block stores into C (unless accumulate), later ones add, so C is never read
+// when accumulate == false. Tiny problems skip packing altogether.
+//
+// Threading: C is cut into at most num_threads pieces along its larger dimension (whole NR
+// column panels or MR row panels), and each thread runs the sequential algorithm on its piece
+// with its own packing buffers. One parallel_for per call, no barriers; the price is that the
+// operand along the uncut dimension is packed by every thread (a few % for large problems).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "gemm_kernels.hpp"
+#include "cpu_internal.hpp"
+#include "mlbasics/cpu.hpp"
+#include "mlbasics/gemm.hpp"
+#include "mlbasics/parallel.hpp"
+
+namespace mlbasics {
+namespace detail {
+
+// ---------------------------------------------------------------- kernel dispatch
+
+namespace {
+
+enum : int { kPathUnset = -1, kPathGeneric = 0, kPathAvx2 = 1 };
+std::atomic<int> g_path{kPathUnset};
+
+int current_path() {
+  int p = g_path.load(std::memory_order_acquire);
+  if (p == kPathUnset) {
+    const char* cp = cpu_path();
+    p = (std::strcmp(cp, "avx2") == 0 && avx2_kernels_available()) ? kPathAvx2 : kPathGeneric;
+    g_path.store(p, std::memory_order_release);
+  }
+  return p;
+}
+
+template <class T>
+ukernel_fn<T> select_kernel();
+
+template <>
+ukernel_fn<float> select_kernel<float>() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (current_path() == kPathAvx2) return &ukernel_avx2_f32;
+#endif
+  return &ukernel_generic_f32;
+}
+
+template <>
+ukernel_fn<double> select_kernel<double>() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (current_path() == kPathAvx2) return &ukernel_avx2_f64;
+#endif
+  return &ukernel_generic_f64;
+}
+
+}  // namespace
+
+const char* gemm_kernel_path() { return current_path() == kPathAvx2 ? "avx2" : "generic"; }
+
+bool set_gemm_kernel_path(const char* name) {
+  if (name == nullptr) {
+    g_path.store(kPathUnset, std::memory_order_release);
+    return true;
+  }
+  if (std::strcmp(name, "generic") == 0) {
+    g_path.store(kPathGeneric, std::memory_order_release);
+    return true;
+  }
+  if (std::strcmp(name, "avx2") == 0 && avx2_kernels_available()) {
+    g_path.store(kPathAvx2, std::memory_order_release);
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- packing buffers
+
+namespace {
+
+constexpr std::size_t kAlign = 64;
+
+// A growable, 64-byte aligned scratch array; contents are not preserved when it grows.
+template <class T>
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  ~AlignedBuffer() { release(); }
+  T* get(std::size_t n) {
+    if (n > cap_) {
+      release();
+      // Round up to whole cache lines so vector loads past the end stay inside the block.
+      const std::size_t bytes = ((n * sizeof(T) + kAlign - 1) / kAlign) * kAlign;
+      p_ = static_cast<T*>(::operator new(bytes, std::align_val_t(kAlign)));
+      cap_ = bytes / sizeof(T);
+    }
+    return p_;
+  }
+
+ private:
+  void release() {
+    if (p_ != nullptr) ::operator delete(p_, std::align_val_t(kAlign));
+    p_ = nullptr;
+    cap_ = 0;
+  }
+  T* p_ = nullptr;
+  std::size_t cap_ = 0;
+};
+
+template <class T>
+struct PackBuffers {
+  AlignedBuffer<T> a, b;
+};
+
+template <class T>
+PackBuffers<T>& thread_buffers() {
+  static thread_local PackBuffers<T> bufs;
+  return bufs;
+}
+
+// Pack the mc×kc block of op(A) whose top-left element is at `a` into MR-row micro-panels:
+// panel r (rows r*MR ...) starts at dst + r*MR*kc, element (i, p) at [p*MR + i]; rows past mc
+// are zero.
+template <class T>
+void pack_a(index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
+  constexpr int MR = Blocking<T>::MR;
+  for (index_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
+    const index_t mr = std::min<index_t>(MR, mc - ir);
+    const T* src = a + ir * rs;
+    if (mr == MR) {
+      if (cs == 1) {
+        for (index_t p = 0; p < kc; ++p)
+          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i * rs + p];
+      } else if (rs == 1) {
+        for (index_t p = 0; p < kc; ++p)
+          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i + p * cs];
+      } else {
+        for (index_t p = 0; p < kc; ++p)
+          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i * rs + p * cs];
+      }
+    } else {
+      for (index_t p = 0; p < kc; ++p) {
+        for (index_t i = 0; i < mr; ++i) dst[p * MR + i] = src[i * rs + p * cs];
+        for (index_t i = mr; i < MR; ++i) dst[p * MR + i] = T(0);
+      }
+    }
+  }
+}
+
+// Pack the kc×nc block of op(B) whose top-left element is at `b` into NR-column micro-panels:
+// panel q (columns q*NR ...) starts at dst + q*NR*kc, element (p, j) at [p*NR + j]; columns past
+// nc are zero.
+template <class T>
+void pack_b(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
+  constexpr int NR = Blocking<T>::NR;
+  for (index_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
+    const index_t nr = std::min<index_t>(NR, nc - jr);
+    const T* src = b + jr * cs;
+    if (nr == NR) {
+      if (cs == 1) {
+        for (index_t p = 0; p < kc; ++p)
+          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p * rs + j];
+      } else if (rs == 1) {
+        for (index_t p = 0; p < kc; ++p)
+          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p + j * cs];
+      } else {
+        for (index_t p = 0; p < kc; ++p)
+          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p * rs + j * cs];
+      }
+    } else {
+      for (index_t p = 0; p < kc; ++p) {
+        for (index_t j = 0; j < nr; ++j) dst[p * NR + j] = src[p * rs + j * cs];
+        for (index_t j = nr; j < NR; ++j) dst[p * NR + j] = T(0);
+      }
+    }
+  }
+}
+
+template <class T>
+struct Problem {
+  index_t m, n, k;
+  const T* a;
+  index_t rs_a, cs_a;
+  const T* b;
+  index_t rs_b, cs_b;
+  T* c;
+  index_t ldc;
+  bool accumulate;
+  const Epilogue* epilogue;
+  bool upper_only;
+  ukernel_fn<T> kernel;
+};
+
+// Sequential blocked algorithm on the piece rows [i0, i1) × columns [j0, j1) of C.
+template <class T>
+void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t j1) {
+  using B = Blocking<T>;
+  constexpr int MR = B::MR, NR = B::NR;
+  if (i0 >= i1 || j0 >= j1) return;
+  PackBuffers<T>& bufs = thread_buffers<T>();
+  const index_t kc_max = std::min<index_t>(B::KC, P.k);
+  const index_t nc_max = std::min<index_t>(B::NC, j1 - j0);
+  const index_t mc_max = std::min<index_t>(B::MC, i1 - i0);
+  T* bt = bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
+  T* at = bufs.a.get(static_cast<std::size_t>(kc_max * ((mc_max + MR - 1) / MR) * MR));
+  const ukernel_fn<T> kernel = P.kernel;
+
+  for (index_t jc = j0; jc < j1; jc += B::NC) {
+    const index_t nc = std::min<index_t>(B::NC, j1 - jc);
+    for (index_t pc = 0; pc < P.k; pc += B::KC) {
+      const index_t kc = std::min<index_t>(B::KC, P.k - pc);
+      const bool add = P.accumulate || pc > 0;
+      const bool last = pc + kc >= P.k;
+      pack_b(kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
+      for (index_t ic = i0; ic < i1; ic += B::MC) {
+        const index_t mc = std::min<index_t>(B::MC, i1 - ic);
+        // Upper triangle only: rows ic.. are all below columns < jc + nc.
+        if (P.upper_only && ic >= jc + nc) break;
+        pack_a(mc, kc, P.a + ic * P.rs_a + pc * P.cs_a, P.rs_a, P.cs_a, at);
+        for (index_t jr = 0; jr < nc; jr += NR) {
+          const int nr = static_cast<int>(std::min<index_t>(NR, nc - jr));
+          const T* bp = bt + jr * kc;
+          T* cc = P.c + ic * P.ldc + jc + jr;
+          for (index_t ir = 0; ir < mc; ir += MR) {
+            if (P.upper_only && ic + ir >= jc + jr + nr) break;
+            const int mr = static_cast<int>(std::min<index_t>(MR, mc - ir));
+            kernel(kc, at + ir * kc, bp, cc + ir * P.ldc, P.ldc, mr, nr, add);
+          }
+        }
+        if (last && P.epilogue != nullptr) {
+          P.epilogue->fn(P.epilogue->ctx, ic, ic + mc, jc, jc + nc);
+        }
+      }
+    }
+  }
+}
+
+// Unpacked loops for tiny problems (k >= 1).
+template <class T>
+void gemm_direct(const Problem<T>& P) {
+  for (index_t i = 0; i < P.m; ++i) {
+    T* ci = P.c + i * P.ldc;
+    if (!P.accumulate) std::fill(ci, ci + P.n, T(0));
+    const T* ai = P.a + i * P.rs_a;
+    for (index_t p = 0; p < P.k; ++p) {
+      const T aip = ai[p * P.cs_a];
+      const T* bp = P.b + p * P.rs_b;
+      if (P.cs_b == 1) {
+        for (index_t j = 0; j < P.n; ++j) ci[j] += aip * bp[j];
+      } else {
+        for (index_t j = 0; j < P.n; ++j) ci[j] += aip * bp[j * P.cs_b];
+      }
+    }
+  }
+}
+
+// Boundary of part `c` of `parts` when the rows [0, m) of an upper-triangular product are cut
+// into pieces of equal work (row i costs ~ m - i).
+index_t triangle_split(index_t m, int c, int parts) {
+  if (c <= 0) return 0;
+  if (c >= parts) return m;
+  const double x = static_cast<double>(m) * (1.0 - std::sqrt(1.0 - static_cast<double>(c) / parts));
+  return static_cast<index_t>(x);
+}
+
+}  // namespace
+
+template <class T>
+void gemm_ex(index_t m, index_t n, index_t k,
+             const T* a, index_t rs_a, index_t cs_a,
+             const T* b, index_t rs_b, index_t cs_b,
+             T* c, index_t ldc, bool accumulate,
+             const Epilogue* epilogue, bool upper_only, bool threads) {
+  using B = Blocking<T>;
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (!accumulate) {
+      for (index_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, T(0));
+    }
+    if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
+    return;
+  }
+  const Problem<T> P{m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate,
+                     epilogue, upper_only, nullptr};
+  const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (mnk < kDirectMaxMNK) {
+    gemm_direct(P);
+    if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
+    return;
+  }
+  Problem<T> Q = P;
+  Q.kernel = select_kernel<T>();
+
+  const int nt = (threads && mnk >= kThreadMinMNK) ? get_num_threads() : 1;
+  if (nt <= 1) {
+    run_piece(Q, 0, m, 0, n);
+    return;
+  }
+  constexpr int MR = B::MR, NR = B::NR;
+  const index_t row_units = (m + MR - 1) / MR;
+  const index_t col_units = (n + NR - 1) / NR;
+  if (upper_only) {
+    const int parts = static_cast<int>(std::min<index_t>(nt, row_units));
+    parallel_for(parts, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+      for (std::ptrdiff_t q = b0; q < b1; ++q) {
+        index_t r0 = triangle_split(row_units, static_cast<int>(q), parts) * MR;
+        index_t r1 = triangle_split(row_units, static_cast<int>(q) + 1, parts) * MR;
+        run_piece(Q, std::min(r0, m), std::min(r1, m), 0, n);
+      }
+    });
+  } else if (n >= m) {
+    const int parts = static_cast<int>(std::min<index_t>(nt, col_units));
+    parallel_for(parts, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+      for (std::ptrdiff_t q = b0; q < b1; ++q) {
+        const index_t u0 = col_units * q / parts, u1 = col_units * (q + 1) / parts;
+        run_piece(Q, 0, m, std::min(u0 * NR, n), std::min(u1 * NR, n));
+      }
+    });
+  } else {
+    const int parts = static_cast<int>(std::min<index_t>(nt, row_units));
+    parallel_for(parts, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+      for (std::ptrdiff_t q = b0; q < b1; ++q) {
+        const index_t u0 = row_units * q / parts, u1 = row_units * (q + 1) / parts;
+        run_piece(Q, std::min(u0 * MR, m), std::min(u1 * MR, m), 0, n);
+      }
+    });
+  }
+}
+
+template void gemm_ex<float>(index_t, index_t, index_t, const float*, index_t, index_t,
+                             const float*, index_t, index_t, float*, index_t, bool,
+                             const Epilogue*, bool, bool);
+template void gemm_ex<double>(index_t, index_t, index_t, const double*, index_t, index_t,
+                              const double*, index_t, index_t, double*, index_t, bool,
+                              const Epilogue*, bool, bool);
+
+}  // namespace detail
+
+template <class T>
+void gemm(index_t m, index_t n, index_t k,
+          const T* a, index_t rs_a, index_t cs_a,
+          const T* b, index_t rs_b, index_t cs_b,
+          T* c, index_t ldc, bool accumulate) {
+  detail::gemm_ex<T>(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate, nullptr, false);
+}
+
+template <class T>
+void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out) {
+  if (p <= 0) return;
+  // out = xᵀ·x: op(A) = xᵀ is p×n with element (i, q) at x[q*rs + i*cs]; only the tiles on or
+  // above the diagonal are computed, then the upper triangle is mirrored.
+  detail::gemm_ex<T>(p, p, n, x, cs, rs, x, rs, cs, out, p, false, nullptr, true);
+  constexpr index_t TB = 32;  // mirror in tiles so both sides stay in cache
+  for (index_t ib = 0; ib < p; ib += TB) {
+    const index_t ie = std::min(ib + TB, p);
+    for (index_t jb = ib; jb < p; jb += TB) {
+      const index_t je = std::min(jb + TB, p);
+      for (index_t i = ib; i < ie; ++i)
+        for (index_t j = std::max(jb, i + 1); j < je; ++j) out[j * p + i] = out[i * p + j];
+    }
+  }
+}
+
+template void gemm<float>(index_t, index_t, index_t, const float*, index_t, index_t,
+                          const float*, index_t, index_t, float*, index_t, bool);
+template void gemm<double>(index_t, index_t, index_t, const double*, index_t, index_t,
+                           const double*, index_t, index_t, double*, index_t, bool);
+template void gram<float>(index_t, index_t, const float*, index_t, index_t, float*);
+template void gram<double>(index_t, index_t, const double*, index_t, index_t, double*);
+
+}  // namespace mlbasics

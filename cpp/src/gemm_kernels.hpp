@@ -1,0 +1,78 @@
+// gemm_kernels.hpp — internals of the BLIS-style GEMM: block sizes, micro-kernel interface,
+// kernel dispatch and the extended driver used by gemm, gram and the dense layers.
+#pragma once
+#include <cstddef>
+
+#include "mlbasics/gemm.hpp"
+
+namespace mlbasics {
+namespace detail {
+
+// Register tile MR×NR of the micro-kernel and cache blocks (tunable constants).
+//   KC: depth of one packed panel pair (B micro-panel KC×NR stays in L1).
+//   MC: rows of packed A (MC×KC in L2).   NC: columns of packed B (KC×NC in L3).
+template <class T>
+struct Blocking;
+template <>
+struct Blocking<float> {
+  static constexpr int MR = 6, NR = 16;
+  static constexpr index_t KC = 256, MC = 144, NC = 4080;
+};
+template <>
+struct Blocking<double> {
+  static constexpr int MR = 6, NR = 8;
+  static constexpr index_t KC = 256, MC = 72, NC = 4080;
+};
+
+// Problems with m·n·k below this go through simple unpacked loops (measured on Zen: packing
+// already wins at 8×8×8).
+constexpr double kDirectMaxMNK = 300.0;
+// Problems with m·n·k at or above this are split over the thread pool.
+constexpr double kThreadMinMNK = 2097152.0;  // 2^21
+
+// Micro-kernel. ap: packed A micro-panel (kc × MR, element (i, p) at ap[p*MR + i]);
+// bp: packed B micro-panel (kc × NR, element (p, j) at bp[p*NR + j]); both 64-byte aligned and
+// zero-padded. Computes the MR×NR tile acc = ap·bp and, for i < mr, j < nr, writes
+//   c[i*ldc + j] = add ? c[i*ldc + j] + acc(i, j) : acc(i, j)
+// (c is not read when add is false). kc may be 0.
+template <class T>
+using ukernel_fn = void (*)(index_t kc, const T* ap, const T* bp, T* c, index_t ldc,
+                            int mr, int nr, bool add);
+
+void ukernel_generic_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc,
+                         int mr, int nr, bool add);
+void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
+                         int mr, int nr, bool add);
+#if defined(MLBASICS_HAVE_AVX2_TU)
+void ukernel_avx2_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc,
+                      int mr, int nr, bool add);
+void ukernel_avx2_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
+                      int mr, int nr, bool add);
+#endif
+
+// The micro-kernel family in use: "avx2" or "generic". Defaults to cpu_path().
+const char* gemm_kernel_path();
+// Force a family (for tests and benchmarks): "generic", "avx2", or nullptr to go back to
+// cpu_path(). Returns false (and changes nothing) if the family is not available here.
+// Not meant to be called while other threads run gemm.
+bool set_gemm_kernel_path(const char* name);
+
+// Called once the final values of C rows [i0, i1) × columns [j0, j1) are stored (still hot in
+// cache), with disjoint ranges; may run on several threads at once.
+struct Epilogue {
+  void (*fn)(void* ctx, index_t i0, index_t i1, index_t j0, index_t j1);
+  void* ctx;
+};
+
+// gemm plus: an optional epilogue; upper_only (m == n required) computes at least every C(i, j)
+// with j >= i, skipping whole tiles strictly below the diagonal (their content is unspecified;
+// a tile straddling the diagonal is written in full); threads == false forces one thread.
+template <class T>
+void gemm_ex(index_t m, index_t n, index_t k,
+             const T* a, index_t rs_a, index_t cs_a,
+             const T* b, index_t rs_b, index_t cs_b,
+             T* c, index_t ldc, bool accumulate,
+             const Epilogue* epilogue, bool upper_only, bool threads = true);
+
+}  // namespace detail
+}  // namespace mlbasics

@@ -1,0 +1,731 @@
+// test_kernels.cpp — ctest unit tests for the mlbasics kernel library (no external framework).
+// Each check prints the failing expression with its location; the exit status is the number of
+// failures (capped), so ctest reports any failure.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gemm_kernels.hpp"
+#include "mlbasics/cpu.hpp"
+#include "mlbasics/gemm.hpp"
+#include "mlbasics/layers.hpp"
+#include "mlbasics/losses.hpp"
+#include "mlbasics/optim.hpp"
+#include "mlbasics/parallel.hpp"
+
+using mlbasics::index_t;
+
+namespace {
+
+int g_failures = 0;
+int g_checks = 0;
+
+#define CHECK(cond)                                                                   \
+  do {                                                                                \
+    ++g_checks;                                                                       \
+    if (!(cond)) {                                                                    \
+      ++g_failures;                                                                   \
+      if (g_failures <= 50) std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                                 \
+  } while (0)
+
+#define CHECK_MSG(cond, ...)                                                          \
+  do {                                                                                \
+    ++g_checks;                                                                       \
+    if (!(cond)) {                                                                    \
+      ++g_failures;                                                                   \
+      if (g_failures <= 50) {                                                         \
+        std::fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+        std::fprintf(stderr, __VA_ARGS__);                                            \
+        std::fprintf(stderr, "\n");                                                   \
+      }                                                                               \
+    }                                                                                 \
+  } while (0)
+
+std::mt19937_64 rng(12345);
+
+template <class T>
+std::vector<T> random_vec(std::size_t n, double lo = -1.0, double hi = 1.0) {
+  std::uniform_real_distribution<double> d(lo, hi);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(d(rng));
+  return v;
+}
+
+template <class T>
+const char* tname() { return sizeof(T) == 4 ? "float" : "double"; }
+
+template <class T>
+double eps_of() { return static_cast<double>(std::numeric_limits<T>::epsilon()); }
+
+bool close(double got, double want, double tol_rel, double tol_abs = 0.0) {
+  if (std::isnan(got) || std::isnan(want)) return std::isnan(got) && std::isnan(want);
+  return std::fabs(got - want) <= tol_abs + tol_rel * std::fabs(want);
+}
+
+// ----------------------------------------------------------------------------- gemm
+
+// Storage of an r×c operand: element (i, j) at base[i*rs + j*cs]; layout 0 row-major,
+// 1 column-major (a transpose), 2 a strided view with padding in both directions.
+struct Layout {
+  index_t rs, cs, size;
+};
+Layout make_layout(int kind, index_t r, index_t c) {
+  r = std::max<index_t>(r, 1);
+  c = std::max<index_t>(c, 1);
+  switch (kind) {
+    case 0: return {c, 1, r * c};
+    case 1: return {1, r, r * c};
+    default: return {3 * c + 1, 2, (r - 1) * (3 * c + 1) + (c - 1) * 2 + 1};
+  }
+}
+
+template <class T>
+int check_gemm(index_t m, index_t n, index_t k, int la, int lb, bool accumulate) {
+  const Layout A = make_layout(la, m, k), B = make_layout(lb, k, n);
+  std::vector<T> a = random_vec<T>(static_cast<std::size_t>(A.size));
+  std::vector<T> b = random_vec<T>(static_cast<std::size_t>(B.size));
+  const index_t ldc = n + 3;
+  const T sentinel = T(777);
+  const std::size_t csize = static_cast<std::size_t>(std::max<index_t>(m, 1) * ldc);
+  std::vector<T> c(csize, sentinel);
+  std::vector<T> c0 = random_vec<T>(csize);
+  for (index_t i = 0; i < m; ++i)
+    for (index_t j = 0; j < n; ++j)
+      c[i * ldc + j] = accumulate ? c0[i * ldc + j] : std::numeric_limits<T>::quiet_NaN();
+  mlbasics::gemm<T>(m, n, k, a.data(), A.rs, A.cs, b.data(), B.rs, B.cs, c.data(), ldc, accumulate);
+  int bad = 0;
+  for (index_t i = 0; i < m; ++i) {
+    for (index_t j = 0; j < n; ++j) {
+      double ref = accumulate ? static_cast<double>(c0[i * ldc + j]) : 0.0;
+      double mag = std::fabs(ref);
+      for (index_t p = 0; p < k; ++p) {
+        const double prod = static_cast<double>(a[i * A.rs + p * A.cs]) * static_cast<double>(b[p * B.rs + j * B.cs]);
+        ref += prod;
+        mag += std::fabs(prod);
+      }
+      const double got = static_cast<double>(c[i * ldc + j]);
+      const double tol = 4.0 * (static_cast<double>(k) + 2.0) * eps_of<T>() * mag + 1e-30;
+      if (!(std::fabs(got - ref) <= tol)) {
+        if (++bad <= 3)
+          std::fprintf(stderr, "gemm<%s> m=%td n=%td k=%td la=%d lb=%d acc=%d kernel=%s: C(%td,%td)=%g want %g\n",
+                       tname<T>(), m, n, k, la, lb, int(accumulate), mlbasics::detail::gemm_kernel_path(),
+                       i, j, got, ref);
+      }
+    }
+    for (index_t j = n; j < ldc; ++j) {
+      if (c[i * ldc + j] != sentinel && ++bad <= 3)
+        std::fprintf(stderr, "gemm<%s> m=%td n=%td k=%td: padding of C row %td overwritten\n", tname<T>(), m, n, k, i);
+    }
+  }
+  return bad;
+}
+
+template <class T>
+void test_gemm_shapes() {
+  const index_t dims[] = {0, 1, 2, 5, 6, 7, 15, 16, 17, 33, 100, 257};
+  const index_t ks[] = {0, 1, 2, 7, 16, 17, 100, 257, 300};
+  int combo = 0;
+  int bad_total = 0;
+  int runs = 0;
+  for (index_t m : dims)
+    for (index_t n : dims)
+      for (index_t k : ks) {
+        // Rotate through the 9 layout pairs and both accumulate modes; small problems get all.
+        const bool small = m * n * k <= 4096;
+        for (int lay = 0; lay < 9; ++lay) {
+          if (!small && lay != combo % 9) continue;
+          for (int acc = 0; acc < 2; ++acc) {
+            if (!small && acc != (combo / 9) % 2) continue;
+            bad_total += check_gemm<T>(m, n, k, lay / 3, lay % 3, acc == 1);
+            ++runs;
+          }
+        }
+        ++combo;
+      }
+  CHECK_MSG(bad_total == 0, "gemm<%s> shape sweep: %d bad elements over %d runs (kernel %s)", tname<T>(), bad_total,
+            runs, mlbasics::detail::gemm_kernel_path());
+}
+
+template <class T>
+void test_gemm_large() {
+  // Bigger problems: pc accumulation (k > KC), several MC blocks, several NC blocks, and both
+  // the row split and the column split when 2 threads are set.
+  struct S { index_t m, n, k; };
+  const S shapes[] = {{300, 129, 300}, {129, 300, 301}, {13, 4100, 40}, {5, 5000, 300}, {1000, 7, 300}, {200, 200, 520}};
+  int bad = 0;
+  int i = 0;
+  for (const S& s : shapes) {
+    bad += check_gemm<T>(s.m, s.n, s.k, i % 3, (i + 1) % 3, (i % 2) == 1);
+    ++i;
+  }
+  CHECK_MSG(bad == 0, "gemm<%s> large shapes: %d bad elements (kernel %s, threads %d)", tname<T>(), bad,
+            mlbasics::detail::gemm_kernel_path(), mlbasics::get_num_threads());
+}
+
+template <class T>
+void test_gram() {
+  struct S { index_t n, p; int lay; };
+  const S shapes[] = {{0, 3, 0}, {1, 1, 0}, {5, 7, 1}, {17, 16, 2}, {100, 33, 0}, {40, 257, 1}, {400, 300, 2}, {301, 50, 0}};
+  for (const S& s : shapes) {
+    const Layout X = make_layout(s.lay, s.n, s.p);
+    std::vector<T> x = random_vec<T>(static_cast<std::size_t>(X.size));
+    std::vector<T> out(static_cast<std::size_t>(s.p * s.p), std::numeric_limits<T>::quiet_NaN());
+    mlbasics::gram<T>(s.n, s.p, x.data(), X.rs, X.cs, out.data());
+    int bad = 0, asym = 0;
+    for (index_t i = 0; i < s.p; ++i)
+      for (index_t j = 0; j < s.p; ++j) {
+        double ref = 0, mag = 0;
+        for (index_t q = 0; q < s.n; ++q) {
+          const double prod = static_cast<double>(x[q * X.rs + i * X.cs]) * static_cast<double>(x[q * X.rs + j * X.cs]);
+          ref += prod;
+          mag += std::fabs(prod);
+        }
+        const double got = static_cast<double>(out[i * s.p + j]);
+        if (!(std::fabs(got - ref) <= 4.0 * (static_cast<double>(s.n) + 2.0) * eps_of<T>() * mag + 1e-30)) ++bad;
+        if (!(out[i * s.p + j] == out[j * s.p + i])) ++asym;
+      }
+    CHECK_MSG(bad == 0 && asym == 0, "gram<%s> n=%td p=%td lay=%d: %d wrong, %d asymmetric (kernel %s)", tname<T>(),
+              s.n, s.p, s.lay, bad, asym, mlbasics::detail::gemm_kernel_path());
+  }
+}
+
+void test_gemm_all_kernels() {
+  const char* paths[] = {"generic", "avx2"};
+  for (const char* path : paths) {
+    if (!mlbasics::detail::set_gemm_kernel_path(path)) {
+      std::printf("  kernel %s not available on this CPU/build: skipped\n", path);
+      continue;
+    }
+    for (int nt : {1, 2}) {
+      mlbasics::set_num_threads(nt);
+      auto t0 = std::chrono::steady_clock::now();
+      if (nt == 1) {
+        test_gemm_shapes<float>();
+        test_gemm_shapes<double>();
+      }
+      test_gemm_large<float>();
+      test_gemm_large<double>();
+      test_gram<float>();
+      test_gram<double>();
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("  gemm/gram kernel=%s threads=%d: %.2f s\n", path, nt, sec);
+    }
+  }
+  mlbasics::detail::set_gemm_kernel_path(nullptr);
+  mlbasics::set_num_threads(2);
+}
+
+// ----------------------------------------------------------------------------- layers
+
+template <class T>
+double act_ref(double z, mlbasics::Activation act) {
+  switch (act) {
+    case mlbasics::Activation::relu: return z > 0 ? z : 0;
+    case mlbasics::Activation::sigmoid: return 1.0 / (1.0 + std::exp(-z));
+    case mlbasics::Activation::tanh: return std::tanh(z);
+    default: return z;
+  }
+}
+
+template <class T>
+void test_layers() {
+  using mlbasics::Activation;
+  const Activation acts[] = {Activation::identity, Activation::relu, Activation::sigmoid, Activation::tanh};
+  struct S { index_t n, n_in, n_out; };
+  const S shapes[] = {{1, 1, 1}, {3, 5, 7}, {32, 20, 10}, {64, 100, 33}, {300, 200, 150}, {0, 4, 3}, {5, 0, 3}};
+  for (const S& s : shapes) {
+    for (Activation act : acts) {
+      for (int with_h = 0; with_h < 2; ++with_h) {
+        if (!with_h && act != Activation::identity) continue;
+        std::vector<T> x = random_vec<T>(static_cast<std::size_t>(s.n * s.n_in + 1));
+        std::vector<T> w = random_vec<T>(static_cast<std::size_t>(s.n_in * s.n_out + 1));
+        std::vector<T> b = random_vec<T>(static_cast<std::size_t>(s.n_out));
+        // Extreme biases: the activation must stay finite for |z| ~ 1e4.
+        if (s.n_out >= 3) {
+          b[0] = T(1e4);
+          b[1] = T(-1e4);
+        }
+        const std::size_t nz = static_cast<std::size_t>(s.n * s.n_out + 1);
+        std::vector<T> z(nz, std::numeric_limits<T>::quiet_NaN()), h(nz, std::numeric_limits<T>::quiet_NaN());
+        mlbasics::linear_forward<T>(s.n, s.n_in, s.n_out, x.data(), w.data(), b.data(), z.data(),
+                                    with_h ? h.data() : nullptr, act);
+        int bad = 0;
+        std::vector<double> zref(nz, 0.0);
+        for (index_t i = 0; i < s.n; ++i)
+          for (index_t j = 0; j < s.n_out; ++j) {
+            double ref = b[j], mag = std::fabs(static_cast<double>(b[j]));
+            for (index_t p = 0; p < s.n_in; ++p) {
+              const double prod = static_cast<double>(x[i * s.n_in + p]) * w[p * s.n_out + j];
+              ref += prod;
+              mag += std::fabs(prod);
+            }
+            zref[i * s.n_out + j] = ref;
+            const double tol = 4.0 * (s.n_in + 2.0) * eps_of<T>() * mag + 1e-30;
+            if (!(std::fabs(z[i * s.n_out + j] - ref) <= tol)) ++bad;
+            if (with_h) {
+              const double href = act_ref<T>(static_cast<double>(z[i * s.n_out + j]), act);
+              const double got = h[i * s.n_out + j];
+              if (!std::isfinite(got) || !close(got, href, 8 * eps_of<T>(), 8 * eps_of<T>())) ++bad;
+            }
+          }
+        CHECK_MSG(bad == 0, "linear_forward<%s> n=%td n_in=%td n_out=%td act=%d h=%d: %d bad", tname<T>(), s.n,
+                  s.n_in, s.n_out, int(act), with_h, bad);
+        if (!with_h) continue;
+
+        // Backward, against a naive transcription.
+        std::vector<T> gh = random_vec<T>(nz);
+        std::vector<T> gx(static_cast<std::size_t>(s.n * s.n_in + 1), std::numeric_limits<T>::quiet_NaN());
+        std::vector<T> gw(static_cast<std::size_t>(s.n_in * s.n_out + 1), std::numeric_limits<T>::quiet_NaN());
+        std::vector<T> gb(static_cast<std::size_t>(s.n_out), std::numeric_limits<T>::quiet_NaN());
+        const bool pass_z = act == Activation::relu;
+        const bool pass_h = act == Activation::sigmoid || act == Activation::tanh;
+        mlbasics::linear_backward<T>(s.n, s.n_in, s.n_out, x.data(), w.data(), pass_z ? z.data() : nullptr,
+                                     pass_h ? h.data() : nullptr, gh.data(), gx.data(), gw.data(), gb.data(), act);
+        std::vector<double> gz(nz, 0.0);
+        for (index_t e = 0; e < s.n * s.n_out; ++e) {
+          const double hv = h[e], zv = z[e];
+          double d = 1.0;
+          if (act == Activation::relu) d = zv > 0 ? 1.0 : 0.0;
+          if (act == Activation::sigmoid) d = hv * (1.0 - hv);
+          if (act == Activation::tanh) d = 1.0 - hv * hv;
+          gz[e] = gh[e] * d;
+        }
+        int badb = 0;
+        for (index_t i = 0; i < s.n; ++i)
+          for (index_t j = 0; j < s.n_in; ++j) {
+            double ref = 0, mag = 0;
+            for (index_t q = 0; q < s.n_out; ++q) {
+              const double prod = gz[i * s.n_out + q] * w[j * s.n_out + q];
+              ref += prod;
+              mag += std::fabs(prod);
+            }
+            if (!(std::fabs(gx[i * s.n_in + j] - ref) <= 8.0 * (s.n_out + 2.0) * eps_of<T>() * mag + 1e-30)) ++badb;
+          }
+        for (index_t i = 0; i < s.n_in; ++i)
+          for (index_t j = 0; j < s.n_out; ++j) {
+            double ref = 0, mag = 0;
+            for (index_t q = 0; q < s.n; ++q) {
+              const double prod = static_cast<double>(x[q * s.n_in + i]) * gz[q * s.n_out + j];
+              ref += prod;
+              mag += std::fabs(prod);
+            }
+            if (!(std::fabs(gw[i * s.n_out + j] - ref) <= 8.0 * (s.n + 2.0) * eps_of<T>() * mag + 1e-30)) ++badb;
+          }
+        for (index_t j = 0; j < s.n_out; ++j) {
+          double ref = 0, mag = 0;
+          for (index_t q = 0; q < s.n; ++q) {
+            ref += gz[q * s.n_out + j];
+            mag += std::fabs(gz[q * s.n_out + j]);
+          }
+          if (!(std::fabs(gb[j] - ref) <= 8.0 * (s.n + 2.0) * eps_of<T>() * mag + 1e-30)) ++badb;
+        }
+        CHECK_MSG(badb == 0, "linear_backward<%s> n=%td n_in=%td n_out=%td act=%d: %d bad", tname<T>(), s.n, s.n_in,
+                  s.n_out, int(act), badb);
+      }
+    }
+  }
+  // grad_x == nullptr is allowed.
+  std::vector<T> x = random_vec<T>(12), w = random_vec<T>(6), gh = random_vec<T>(8);
+  std::vector<T> gw(6), gb(2);
+  mlbasics::linear_backward<T>(4, 3, 2, x.data(), w.data(), nullptr, nullptr, gh.data(), nullptr, gw.data(),
+                               gb.data(), mlbasics::Activation::identity);
+  CHECK(std::isfinite(static_cast<double>(gw[0])) && std::isfinite(static_cast<double>(gb[1])));
+}
+
+// ----------------------------------------------------------------------------- losses
+
+template <class T>
+void test_losses() {
+  for (index_t C : {1, 2, 5, 40}) {
+    for (index_t n : {1, 3, 17}) {
+      std::vector<T> logits = random_vec<T>(static_cast<std::size_t>(n * C), -5, 5);
+      if (n * C >= 4) {
+        logits[0] = T(1e4);
+        logits[1] = T(-1e4);
+        logits[static_cast<std::size_t>(n * C - 1)] = T(-1e4);
+      }
+      std::vector<std::int64_t> y(static_cast<std::size_t>(n));
+      for (index_t i = 0; i < n; ++i) y[i] = static_cast<std::int64_t>((i * 7 + 3) % C);
+      std::vector<T> grad(static_cast<std::size_t>(n * C), std::numeric_limits<T>::quiet_NaN());
+      const double loss = mlbasics::softmax_cross_entropy<T>(n, C, logits.data(), y.data(), grad.data());
+      const double loss2 = mlbasics::softmax_cross_entropy<T>(n, C, logits.data(), y.data(), nullptr);
+      double ref = 0;
+      int bad = 0;
+      for (index_t i = 0; i < n; ++i) {
+        long double mx = -1e300L;
+        for (index_t j = 0; j < C; ++j) mx = std::max<long double>(mx, logits[i * C + j]);
+        long double s = 0;
+        for (index_t j = 0; j < C; ++j) s += std::exp(static_cast<long double>(logits[i * C + j]) - mx);
+        ref += static_cast<double>(mx + std::log(s) - logits[i * C + y[i]]);
+        for (index_t j = 0; j < C; ++j) {
+          const double pj = static_cast<double>(std::exp(static_cast<long double>(logits[i * C + j]) - mx) / s);
+          const double gref = (pj - (j == y[i] ? 1.0 : 0.0)) / static_cast<double>(n);
+          if (!std::isfinite(static_cast<double>(grad[i * C + j])) ||
+              !close(grad[i * C + j], gref, 16 * eps_of<T>(), 16 * eps_of<T>() / n))
+            ++bad;
+        }
+      }
+      ref /= static_cast<double>(n);
+      CHECK_MSG(std::isfinite(loss) && close(loss, ref, 16 * eps_of<T>(), 16 * eps_of<T>()) && loss == loss2,
+                "softmax_cross_entropy<%s> n=%td C=%td: %g want %g", tname<T>(), n, C, loss, ref);
+      CHECK_MSG(bad == 0, "softmax_cross_entropy<%s> grad n=%td C=%td: %d bad", tname<T>(), n, C, bad);
+    }
+  }
+  // Out-of-range labels throw before anything is written.
+  {
+    std::vector<T> logits = random_vec<T>(6);
+    std::vector<T> grad(6, T(42));
+    for (std::int64_t badlabel : {std::int64_t(-1), std::int64_t(3)}) {
+      std::vector<std::int64_t> y = {0, badlabel};
+      bool threw = false;
+      try {
+        mlbasics::softmax_cross_entropy<T>(2, 3, logits.data(), y.data(), grad.data());
+      } catch (const std::invalid_argument&) {
+        threw = true;
+      }
+      CHECK(threw);
+      CHECK(std::all_of(grad.begin(), grad.end(), [](T v) { return v == T(42); }));
+    }
+  }
+  // BCE with logits.
+  {
+    const index_t n = 37;
+    std::vector<T> x = random_vec<T>(n, -6, 6), y = random_vec<T>(n, 0, 1);
+    x[0] = T(1e4);
+    x[1] = T(-1e4);
+    y[0] = T(0);
+    y[1] = T(1);
+    y[2] = T(1);
+    std::vector<T> grad(n);
+    const double loss = mlbasics::binary_cross_entropy_with_logits<T>(n, x.data(), y.data(), grad.data());
+    double ref = 0;
+    int bad = 0;
+    for (index_t i = 0; i < n; ++i) {
+      const double xi = x[i], yi = y[i];
+      ref += std::max(xi, 0.0) - xi * yi + std::log1p(std::exp(-std::fabs(xi)));
+      const double sig = xi >= 0 ? 1.0 / (1.0 + std::exp(-xi)) : std::exp(xi) / (1.0 + std::exp(xi));
+      if (!std::isfinite(static_cast<double>(grad[i])) || !close(grad[i], (sig - yi) / n, 8 * eps_of<T>(), 8 * eps_of<T>() / n))
+        ++bad;
+    }
+    ref /= n;
+    CHECK_MSG(std::isfinite(loss) && close(loss, ref, 1e-12, 1e-12), "bce<%s>: %g want %g", tname<T>(), loss, ref);
+    CHECK_MSG(bad == 0, "bce<%s> grad: %d bad", tname<T>(), bad);
+  }
+  // MSE.
+  {
+    const index_t n = 29;
+    std::vector<T> p = random_vec<T>(n), t = random_vec<T>(n), grad(n);
+    const double loss = mlbasics::mse<T>(n, p.data(), t.data(), grad.data());
+    double ref = 0;
+    int bad = 0;
+    for (index_t i = 0; i < n; ++i) {
+      const double d = static_cast<double>(p[i]) - t[i];
+      ref += d * d;
+      if (!close(grad[i], 2 * d / n, 8 * eps_of<T>(), 1e-30)) ++bad;
+    }
+    ref /= n;
+    CHECK_MSG(close(loss, ref, 8 * eps_of<T>()), "mse<%s>: %g want %g", tname<T>(), loss, ref);
+    CHECK_MSG(bad == 0, "mse<%s> grad: %d bad", tname<T>(), bad);
+    CHECK(mlbasics::mse<T>(n, p.data(), t.data(), nullptr) == loss);
+  }
+}
+
+// ----------------------------------------------------------------------------- optimizers
+// Naive per-element transcriptions of the header formulas, in T, compared after a few steps.
+
+template <class T>
+T sgnT(T v) { return v > 0 ? T(1) : (v < 0 ? T(-1) : T(0)); }
+
+template <class T>
+int compare(const std::vector<T>& got, const std::vector<T>& want, double tol) {
+  int bad = 0;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    if (!close(got[i], want[i], tol, tol)) ++bad;
+  return bad;
+}
+
+template <class T>
+void test_optim_n(index_t n) {
+  const double tol = 64 * eps_of<T>();
+  const int steps = 4;
+  std::vector<std::vector<T>> grads;
+  for (int s = 0; s < steps; ++s) grads.push_back(random_vec<T>(static_cast<std::size_t>(n)));
+  const std::vector<T> p0 = random_vec<T>(static_cast<std::size_t>(n));
+
+  // SGD
+  for (int variant = 0; variant < 4; ++variant) {
+    const double lr = 0.1, mom = variant == 0 ? 0.0 : 0.9, damp = variant == 2 ? 0.1 : 0.0;
+    const double wd = variant >= 2 ? 0.01 : 0.0;
+    const bool nesterov = variant == 3;
+    std::vector<T> p = p0, buf(n, std::numeric_limits<T>::quiet_NaN()), pr = p0, br(n);
+    for (int s = 0; s < steps; ++s) {
+      mlbasics::sgd_step<T>(n, p.data(), grads[s].data(), mom != 0 ? buf.data() : nullptr, lr, mom, damp, wd, nesterov, s == 0);
+      for (index_t i = 0; i < n; ++i) {
+        T g = grads[s][i] + T(wd) * pr[i];
+        if (mom != 0) {
+          br[i] = s == 0 ? g : T(mom) * br[i] + T(1 - damp) * g;
+          g = nesterov ? g + T(mom) * br[i] : br[i];
+        }
+        pr[i] = pr[i] - T(lr) * g;
+      }
+    }
+    CHECK_MSG(compare(p, pr, tol) == 0, "sgd<%s> variant %d n=%td", tname<T>(), variant, n);
+  }
+  // Adam / AdamW
+  for (int variant = 0; variant < 3; ++variant) {
+    const double lr = 1e-2, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = variant == 0 ? 0.0 : 0.05;
+    const bool decoupled = variant == 2;
+    std::vector<T> p = p0, m(n, T(0)), v(n, T(0)), pr = p0, mr(n, T(0)), vr(n, T(0));
+    for (int s = 0; s < steps; ++s) {
+      const std::int64_t step = s + 1;
+      mlbasics::adam_step<T>(n, p.data(), grads[s].data(), m.data(), v.data(), step, lr, b1, b2, eps, wd, decoupled);
+      const double bc1 = 1 - std::pow(b1, step), bc2 = 1 - std::pow(b2, step);
+      for (index_t i = 0; i < n; ++i) {
+        T g = grads[s][i];
+        if (decoupled) pr[i] = pr[i] * T(1 - lr * wd);
+        else g = g + T(wd) * pr[i];
+        mr[i] = T(b1) * mr[i] + T(1 - b1) * g;
+        vr[i] = T(b2) * vr[i] + T(1 - b2) * g * g;
+        pr[i] = pr[i] - T(lr / bc1) * mr[i] / (std::sqrt(vr[i]) / T(std::sqrt(bc2)) + T(eps));
+      }
+    }
+    CHECK_MSG(compare(p, pr, tol) == 0, "adam<%s> variant %d n=%td", tname<T>(), variant, n);
+  }
+  // RMSprop
+  for (int variant = 0; variant < 4; ++variant) {
+    const double lr = 1e-2, alpha = 0.99, eps = 1e-8, wd = variant == 3 ? 0.01 : 0.0;
+    const double mom = (variant & 1) ? 0.9 : 0.0;
+    const bool centered = variant >= 2;
+    std::vector<T> p = p0, sq(n, T(0)), buf(n, T(0)), ga(n, T(0)), pr = p0, sqr(n, T(0)), bufr(n, T(0)), gar(n, T(0));
+    for (int s = 0; s < steps; ++s) {
+      mlbasics::rmsprop_step<T>(n, p.data(), grads[s].data(), sq.data(), mom > 0 ? buf.data() : nullptr,
+                                centered ? ga.data() : nullptr, lr, alpha, eps, wd, mom, centered);
+      for (index_t i = 0; i < n; ++i) {
+        T g = grads[s][i] + T(wd) * pr[i];
+        sqr[i] = T(alpha) * sqr[i] + T(1 - alpha) * g * g;
+        T vt = sqr[i];
+        if (centered) {
+          gar[i] = T(alpha) * gar[i] + T(1 - alpha) * g;
+          vt = sqr[i] - gar[i] * gar[i];
+        }
+        if (mom > 0) {
+          bufr[i] = T(mom) * bufr[i] + g / (std::sqrt(vt) + T(eps));
+          pr[i] = pr[i] - T(lr) * bufr[i];
+        } else {
+          pr[i] = pr[i] - T(lr) * g / (std::sqrt(vt) + T(eps));
+        }
+      }
+    }
+    CHECK_MSG(compare(p, pr, tol) == 0, "rmsprop<%s> variant %d n=%td", tname<T>(), variant, n);
+  }
+  // Adagrad
+  {
+    const double lr = 0.1, lr_decay = 0.01, wd = 0.02, eps = 1e-10;
+    std::vector<T> p = p0, sum(n, T(0.1)), pr = p0, sumr(n, T(0.1));
+    for (int s = 0; s < steps; ++s) {
+      const std::int64_t step = s + 1;
+      mlbasics::adagrad_step<T>(n, p.data(), grads[s].data(), sum.data(), step, lr, lr_decay, wd, eps);
+      const T clr = T(lr / (1 + (step - 1) * lr_decay));
+      for (index_t i = 0; i < n; ++i) {
+        const T g = grads[s][i] + T(wd) * pr[i];
+        sumr[i] = sumr[i] + g * g;
+        pr[i] = pr[i] - clr * g / (std::sqrt(sumr[i]) + T(eps));
+      }
+    }
+    CHECK_MSG(compare(p, pr, tol) == 0, "adagrad<%s> n=%td", tname<T>(), n);
+  }
+  // Adadelta
+  {
+    const double lr = 1.0, rho = 0.9, eps = 1e-6, wd = 0.01;
+    std::vector<T> p = p0, v(n, T(0)), u(n, T(0)), pr = p0, vr(n, T(0)), ur(n, T(0));
+    for (int s = 0; s < steps; ++s) {
+      mlbasics::adadelta_step<T>(n, p.data(), grads[s].data(), v.data(), u.data(), lr, rho, eps, wd);
+      for (index_t i = 0; i < n; ++i) {
+        const T g = grads[s][i] + T(wd) * pr[i];
+        vr[i] = T(rho) * vr[i] + T(1 - rho) * g * g;
+        const T d = std::sqrt(ur[i] + T(eps)) / std::sqrt(vr[i] + T(eps)) * g;
+        ur[i] = T(rho) * ur[i] + T(1 - rho) * d * d;
+        pr[i] = pr[i] - T(lr) * d;
+      }
+    }
+    CHECK_MSG(compare(p, pr, tol) == 0, "adadelta<%s> n=%td", tname<T>(), n);
+  }
+  // Rprop (with some exact zeros in the gradients)
+  {
+    const double em = 0.5, ep = 1.2, smin = 1e-6, smax = 50;
+    std::vector<T> p = p0, prev(n, T(0)), st(n, T(0.01)), pr = p0, prevr(n, T(0)), str(n, T(0.01));
+    for (int s = 0; s < steps; ++s) {
+      std::vector<T> g = grads[s];
+      for (index_t i = 0; i < n; i += 5) g[i] = T(0);
+      if (s % 2 == 1)
+        for (index_t i = 1; i < n; i += 3) g[i] = -g[i];
+      mlbasics::rprop_step<T>(n, p.data(), g.data(), prev.data(), st.data(), em, ep, smin, smax);
+      for (index_t i = 0; i < n; ++i) {
+        const T sgn = sgnT(g[i] * prevr[i]);
+        str[i] = std::min(std::max(str[i] * (sgn > 0 ? T(ep) : sgn < 0 ? T(em) : T(1)), T(smin)), T(smax));
+        const T gg = sgn < 0 ? T(0) : g[i];
+        pr[i] = pr[i] - sgnT(gg) * str[i];
+        prevr[i] = gg;
+      }
+    }
+    CHECK_MSG(compare(p, pr, tol) == 0 && compare(st, str, tol) == 0 && compare(prev, prevr, tol) == 0,
+              "rprop<%s> n=%td", tname<T>(), n);
+  }
+}
+
+template <class T>
+void test_optim() {
+  test_optim_n<T>(1);
+  test_optim_n<T>(1003);
+  test_optim_n<T>((1 << 16) + 123);  // split over the pool
+}
+
+// ----------------------------------------------------------------------------- parallel
+
+void test_parallel() {
+  mlbasics::set_num_threads(2);
+  CHECK(mlbasics::get_num_threads() == 2);
+  bool threw = false;
+  try {
+    mlbasics::set_num_threads(0);
+  } catch (const std::invalid_argument&) {
+    threw = true;
+  }
+  CHECK(threw);
+
+  for (int nt : {1, 2, 3, 4}) {
+    mlbasics::set_num_threads(nt);
+    for (std::ptrdiff_t n : {0, 1, 2, 7, 100, 1001, 100000}) {
+      for (std::ptrdiff_t grain : {0, 1, 3, 64, 5000}) {
+        std::vector<std::atomic<int>> hits(static_cast<std::size_t>(n));
+        for (auto& h : hits) h.store(0);
+        mlbasics::parallel_for(n, grain, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+          for (std::ptrdiff_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)].fetch_add(1);
+        });
+        bool ok = true;
+        for (auto& h : hits) ok = ok && h.load() == 1;
+        CHECK_MSG(ok, "parallel_for coverage nt=%d n=%td grain=%td", nt, n, grain);
+      }
+    }
+  }
+  mlbasics::set_num_threads(2);
+
+  // Nesting: the inner call runs serially on the calling thread and still covers its range.
+  {
+    std::atomic<long> total{0};
+    std::atomic<int> inner_threads_mismatch{0};
+    mlbasics::parallel_for(8, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+      for (std::ptrdiff_t i = b; i < e; ++i) {
+        const auto me = std::this_thread::get_id();
+        mlbasics::parallel_for(1000, 1, [&](std::ptrdiff_t b2, std::ptrdiff_t e2) {
+          if (std::this_thread::get_id() != me) inner_threads_mismatch.fetch_add(1);
+          total.fetch_add(static_cast<long>(e2 - b2));
+        });
+      }
+    });
+    CHECK(total.load() == 8000);
+    CHECK(inner_threads_mismatch.load() == 0);
+  }
+
+  // Exceptions are rethrown on the caller; the pool keeps working afterwards.
+  {
+    bool caught = false;
+    try {
+      mlbasics::parallel_for(100, 1, [&](std::ptrdiff_t b, std::ptrdiff_t) {
+        if (b > 0) throw std::runtime_error("boom");
+      });
+    } catch (const std::runtime_error& e) {
+      caught = std::string(e.what()) == "boom";
+    }
+    CHECK(caught);
+    std::atomic<long> sum{0};
+    mlbasics::parallel_for(100, 1, [&](std::ptrdiff_t b, std::ptrdiff_t e) { sum.fetch_add(static_cast<long>(e - b)); });
+    CHECK(sum.load() == 100);
+  }
+
+  // Several user threads at once (some find the pool busy and run alone), plus resizing.
+  {
+    std::atomic<int> bad{0};
+    std::vector<std::thread> users;
+    for (int u = 0; u < 4; ++u) {
+      users.emplace_back([&, u] {
+        for (int rep = 0; rep < 200; ++rep) {
+          if (u == 0 && rep % 50 == 0) mlbasics::set_num_threads(1 + (rep / 50) % 3);
+          std::vector<int> hits(513, 0);
+          mlbasics::parallel_for(513, 8, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+            for (std::ptrdiff_t i = b; i < e; ++i) hits[static_cast<std::size_t>(i)] += 1;
+          });
+          for (int h : hits)
+            if (h != 1) bad.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : users) t.join();
+    CHECK(bad.load() == 0);
+  }
+  mlbasics::set_num_threads(2);
+
+  // Concurrent gemm calls from several threads give correct results.
+  {
+    std::atomic<int> bad{0};
+    std::vector<std::thread> users;
+    for (int u = 0; u < 3; ++u) {
+      users.emplace_back([&] {
+        const index_t m = 150, n = 140, k = 130;
+        std::vector<double> a(m * k, 1.0), b(k * n, 2.0), c(m * n, 0.0);
+        for (int rep = 0; rep < 5; ++rep) {
+          mlbasics::gemm<double>(m, n, k, a.data(), k, 1, b.data(), n, 1, c.data(), n, false);
+          for (double v : c)
+            if (v != 2.0 * k) bad.fetch_add(1);
+        }
+      });
+    }
+    for (auto& t : users) t.join();
+    CHECK(bad.load() == 0);
+  }
+}
+
+void test_cpu_path() {
+  const std::string p = mlbasics::cpu_path();
+  CHECK(p == "avx2" || p == "generic");
+  CHECK(std::string(mlbasics::cpu_path()) == p);  // stable
+  CHECK(!mlbasics::detail::set_gemm_kernel_path("sse9"));
+  std::printf("  cpu_path() = %s\n", p.c_str());
+}
+
+}  // namespace
+
+int main() {
+  auto t0 = std::chrono::steady_clock::now();
+  auto section = [&](const char* name, void (*fn)()) {
+    const int before = g_failures;
+    auto s0 = std::chrono::steady_clock::now();
+    fn();
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    std::printf("[%s] %s (%.2f s)\n", g_failures == before ? " ok " : "FAIL", name, sec);
+    std::fflush(stdout);
+  };
+  section("cpu_path", test_cpu_path);
+  section("parallel_for", test_parallel);
+  section("gemm + gram (all kernels, 1 and 2 threads)", test_gemm_all_kernels);
+  section("layers<float>", test_layers<float>);
+  section("layers<double>", test_layers<double>);
+  section("losses<float>", test_losses<float>);
+  section("losses<double>", test_losses<double>);
+  section("optim<float>", test_optim<float>);
+  section("optim<double>", test_optim<double>);
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
+  return g_failures == 0 ? 0 : 1;
+}
