@@ -1,0 +1,103 @@
+// arrays.hpp — checked views of NumPy arrays for the bindings.
+//
+// Every array that crosses into cpp/ passes through here first: dtype, ndim, shape, strides,
+// writability and overlap are checked, and a bad argument raises TypeError/ValueError naming it.
+// Nothing here knows machine learning; it only adapts arrays to pointers + sizes + strides.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "mlbasics/gemm.hpp"
+
+namespace mlbasics_py {
+
+namespace py = pybind11;
+using mlbasics::index_t;
+
+inline std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
+
+[[noreturn]] inline void type_error(const std::string& msg) { throw py::type_error(msg); }
+[[noreturn]] inline void value_error(const std::string& msg) { throw py::value_error(msg); }
+
+// A strided 2-D (or 1-D, cols == 1) view with strides in elements.
+template <class T>
+struct View {
+  T* data = nullptr;
+  index_t rows = 0, cols = 1;
+  index_t rs = 0, cs = 0;
+  index_t size() const { return rows * cols; }
+};
+
+// Returns the array as a View<T>. Checks the dtype is exactly T (native byte order), ndim, that
+// byte strides are multiples of the item size and, if asked, C-contiguity and writability.
+template <class T>
+View<T> view(const py::array& a, const char* name, int ndim, bool contiguous, bool writable) {
+  if (!a.dtype().equal(py::dtype::of<T>()))
+    type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
+               " like the other arrays of this call, got " + dtype_name(a));
+  if (a.ndim() != ndim)
+    value_error(std::string(name) + ": expected a " + std::to_string(ndim) + "-D array, got " +
+                std::to_string(a.ndim()) + "-D");
+  if (writable && !a.writeable()) value_error(std::string(name) + ": array is read-only");
+  if (contiguous && !(a.flags() & py::array::c_style))
+    value_error(std::string(name) + ": expected a C-contiguous array");
+  View<T> v;
+  v.data = static_cast<T*>(const_cast<void*>(a.data()));
+  const auto item = static_cast<index_t>(sizeof(T));
+  v.rows = a.shape(0);
+  v.rs = a.strides(0) / item;
+  if (a.strides(0) % item) value_error(std::string(name) + ": strides are not a multiple of the item size");
+  if (ndim == 2) {
+    v.cols = a.shape(1);
+    v.cs = a.strides(1) / item;
+    if (a.strides(1) % item) value_error(std::string(name) + ": strides are not a multiple of the item size");
+  }
+  return v;
+}
+
+// Byte range [lo, hi) touched by a non-empty strided view.
+template <class T>
+inline std::pair<const char*, const char*> byte_range(const View<T>& x) {
+  const char* base = reinterpret_cast<const char*>(x.data);
+  index_t lo = 0, hi = 0;
+  for (auto [n, s] : {std::pair<index_t, index_t>{x.rows, x.rs}, {x.cols, x.cs}}) {
+    const index_t ext = (n - 1) * s * static_cast<index_t>(sizeof(T));
+    if (ext < 0) lo += ext; else hi += ext;
+  }
+  return {base + lo, base + hi + sizeof(T)};
+}
+
+// Raises ValueError if the output view `out` shares memory with input `in`.
+template <class T, class U>
+inline void check_no_overlap(const View<T>& out, const char* out_name, const View<U>& in, const char* in_name) {
+  if (out.size() == 0 || in.size() == 0) return;
+  const auto [olo, ohi] = byte_range(out);
+  const auto [ilo, ihi] = byte_range(in);
+  if (olo < ihi && ilo < ohi) value_error(std::string(out_name) + ": must not share memory with " + in_name);
+}
+
+inline void check_shape(const char* name, index_t got_rows, index_t got_cols, index_t rows, index_t cols) {
+  if (got_rows != rows || got_cols != cols)
+    value_error(std::string(name) + ": expected shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
+                "), got (" + std::to_string(got_rows) + ", " + std::to_string(got_cols) + ")");
+}
+
+inline void check_len(const char* name, index_t got, index_t want) {
+  if (got != want)
+    value_error(std::string(name) + ": expected length " + std::to_string(want) + ", got " + std::to_string(got));
+}
+
+// Calls f(T{}) with T = float or double according to the dtype of `a`.
+template <class F>
+auto dispatch_float(const py::array& a, const char* name, F&& f) {
+  if (a.dtype().equal(py::dtype::of<float>())) return f(float{});
+  if (a.dtype().equal(py::dtype::of<double>())) return f(double{});
+  type_error(std::string(name) + ": expected dtype float32 or float64, got " + dtype_name(a));
+}
+
+}  // namespace mlbasics_py

@@ -1,0 +1,37 @@
+// module.cpp — the extension module mlbasics._core: registers each kernel family's bindings.
+#include <pybind11/pybind11.h>
+
+#include "mlbasics/cpu.hpp"
+#include "mlbasics/parallel.hpp"
+
+namespace py = pybind11;
+
+void register_gemm(py::module_& m);
+void register_layers(py::module_& m);
+void register_losses(py::module_& m);
+void register_optim(py::module_& m);
+
+#define MLBASICS_STR2(x) #x
+#define MLBASICS_STR(x) MLBASICS_STR2(x)
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "mlbasics C++ kernels (binding glue; use mlbasics.kernels, which validates arguments)";
+  register_gemm(m);
+  register_layers(m);
+  register_losses(m);
+  register_optim(m);
+
+  m.def("set_num_threads", [](int n) {
+    if (n < 1) throw py::value_error("n: expected a positive number of threads, got " + std::to_string(n));
+    mlbasics::set_num_threads(n);
+  }, py::arg("n"));
+  m.def("get_num_threads", &mlbasics::get_num_threads);
+  m.def("cpu_path", &mlbasics::cpu_path, "SIMD path chosen for the micro-kernels: 'avx2' or 'generic'.");
+#if defined(__clang__)
+  m.attr("compiler") = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  m.attr("compiler") = "gcc " __VERSION__;
+#else
+  m.attr("compiler") = "unknown";
+#endif
+}

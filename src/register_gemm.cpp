@@ -1,0 +1,47 @@
+// register_gemm.cpp — bindings for mlbasics/gemm.hpp.
+#include "arrays.hpp"
+#include "mlbasics/gemm.hpp"
+
+namespace py = pybind11;
+using namespace mlbasics_py;
+
+namespace {
+
+template <class T>
+void matmul(const py::array& a_, const py::array& b_, bool trans_a, bool trans_b, const py::array& out_) {
+  View<T> a = view<T>(a_, "a", 2, false, false);
+  View<T> b = view<T>(b_, "b", 2, false, false);
+  View<T> out = view<T>(out_, "out", 2, true, true);
+  if (trans_a) { std::swap(a.rows, a.cols); std::swap(a.rs, a.cs); }
+  if (trans_b) { std::swap(b.rows, b.cols); std::swap(b.rs, b.cs); }
+  if (a.cols != b.rows)
+    value_error("b: op(b) has " + std::to_string(b.rows) + " rows but op(a) has " + std::to_string(a.cols) +
+                " columns");
+  check_shape("out", out.rows, out.cols, a.rows, b.cols);
+  check_no_overlap(out, "out", a, "a");
+  check_no_overlap(out, "out", b, "b");
+  py::gil_scoped_release nogil;
+  mlbasics::gemm<T>(a.rows, b.cols, a.cols, a.data, a.rs, a.cs, b.data, b.rs, b.cs, out.data, out.rs, false);
+}
+
+template <class T>
+void gram(const py::array& x_, const py::array& out_) {
+  const View<T> x = view<T>(x_, "x", 2, false, false);
+  View<T> out = view<T>(out_, "out", 2, true, true);
+  check_shape("out", out.rows, out.cols, x.cols, x.cols);
+  check_no_overlap(out, "out", x, "x");
+  py::gil_scoped_release nogil;
+  mlbasics::gram<T>(x.rows, x.cols, x.data, x.rs, x.cs, out.data);
+}
+
+}  // namespace
+
+void register_gemm(py::module_& m) {
+  m.def("matmul", [](const py::array& a, const py::array& b, bool trans_a, bool trans_b, const py::array& out) {
+    dispatch_float(a, "a", [&](auto t) { matmul<decltype(t)>(a, b, trans_a, trans_b, out); });
+  }, py::arg("a"), py::arg("b"), py::arg("trans_a"), py::arg("trans_b"), py::arg("out"),
+  "out = op(a) @ op(b); out C-contiguous, not overlapping a or b.");
+  m.def("gram", [](const py::array& x, const py::array& out) {
+    dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out); });
+  }, py::arg("x"), py::arg("out"), "out = x.T @ x (exactly symmetric).");
+}

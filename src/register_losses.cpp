@@ -1,0 +1,60 @@
+// register_losses.cpp — bindings for mlbasics/losses.hpp.
+#include "arrays.hpp"
+#include "mlbasics/losses.hpp"
+
+namespace py = pybind11;
+using namespace mlbasics_py;
+
+namespace {
+
+template <class T>
+double softmax_cross_entropy(const py::array& logits_, const py::array& y_, const py::array& grad_) {
+  const View<T> logits = view<T>(logits_, "logits", 2, true, false);
+  const View<std::int64_t> y = view<std::int64_t>(y_, "y", 1, true, false);
+  const View<T> grad = view<T>(grad_, "grad", 2, true, true);
+  const index_t n = logits.rows, C = logits.cols;
+  if (n < 1 || C < 1) value_error("logits: expected at least one row and one column");
+  check_len("y", y.rows, n);
+  check_shape("grad", grad.rows, grad.cols, n, C);
+  check_no_overlap(grad, "grad", logits, "logits");
+  check_no_overlap(grad, "grad", y, "y");
+  py::gil_scoped_release nogil;
+  return mlbasics::softmax_cross_entropy<T>(n, C, logits.data, y.data, grad.data);
+}
+
+// The elementwise losses share one shape of arguments: two inputs and a gradient, all (n,).
+template <class T, double (*Loss)(index_t, const T*, const T*, T*)>
+double elementwise_loss(const py::array& a_, const char* a_name, const py::array& b_, const char* b_name,
+                        const py::array& grad_) {
+  const View<T> a = view<T>(a_, a_name, 1, true, false);
+  const View<T> b = view<T>(b_, b_name, 1, true, false);
+  const View<T> grad = view<T>(grad_, "grad", 1, true, true);
+  if (a.rows < 1) value_error(std::string(a_name) + ": expected at least one element");
+  check_len(b_name, b.rows, a.rows);
+  check_len("grad", grad.rows, a.rows);
+  check_no_overlap(grad, "grad", a, a_name);
+  check_no_overlap(grad, "grad", b, b_name);
+  py::gil_scoped_release nogil;
+  return Loss(a.rows, a.data, b.data, grad.data);
+}
+
+}  // namespace
+
+void register_losses(py::module_& m) {
+  m.def("softmax_cross_entropy", [](const py::array& logits, const py::array& y, const py::array& grad) {
+    return dispatch_float(logits, "logits", [&](auto t) { return softmax_cross_entropy<decltype(t)>(logits, y, grad); });
+  }, py::arg("logits"), py::arg("y"), py::arg("grad"),
+  "Mean softmax cross-entropy of int64 labels y; grad = (softmax - onehot) / n.");
+  m.def("binary_cross_entropy_with_logits", [](const py::array& logits, const py::array& y, const py::array& grad) {
+    return dispatch_float(logits, "logits", [&](auto t) {
+      using T = decltype(t);
+      return elementwise_loss<T, &mlbasics::binary_cross_entropy_with_logits<T>>(logits, "logits", y, "y", grad);
+    });
+  }, py::arg("logits"), py::arg("y"), py::arg("grad"), "Mean BCE with logits; grad = (sigmoid - y) / n.");
+  m.def("mse", [](const py::array& pred, const py::array& target, const py::array& grad) {
+    return dispatch_float(pred, "pred", [&](auto t) {
+      using T = decltype(t);
+      return elementwise_loss<T, &mlbasics::mse<T>>(pred, "pred", target, "target", grad);
+    });
+  }, py::arg("pred"), py::arg("target"), py::arg("grad"), "Mean squared error; grad = 2 (pred - target) / n.");
+}
