@@ -1,0 +1,110 @@
+"""Kernel backends: ``"cpp"``, ``"numba"`` and ``"numpy"`` behind one contract.
+
+``get_backend("auto")`` picks the first available of cpp, numba, numpy, unless the environment
+variable ``MLBASICS_BACKEND`` names one. A backend is loaded (and Numba imported) on first use.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+
+from ._contract import ACTIVATIONS, KERNELS, Backend
+
+__all__ = ["Backend", "ACTIVATIONS", "KERNELS", "BACKENDS", "available_backends", "get_backend",
+           "set_num_threads", "get_num_threads", "backend_errors"]
+
+BACKENDS = ("cpp", "numba", "numpy")
+
+_lock = threading.RLock()
+_loaded: dict[str, Backend] = {}
+_errors: dict[str, str] = {}
+_num_threads = max(1, os.cpu_count() or 1)
+
+
+def _apply_threads(name: str) -> None:
+    if name == "cpp":
+        importlib.import_module("mlbasics._core").set_num_threads(_num_threads)
+    elif name == "numba":
+        import numba
+
+        numba.set_num_threads(min(_num_threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def _load(name: str) -> Backend | None:
+    with _lock:
+        if name in _loaded:
+            return _loaded[name]
+        if name in _errors:
+            return None
+        try:
+            raw = importlib.import_module(f"{__name__}.{name}")
+            missing = [k for k in KERNELS if not callable(getattr(raw, k, None))]
+            if missing:
+                raise ImportError(f"backend {name!r} lacks kernels {missing}")
+            _apply_threads(name)
+        except ImportError as exc:  # the backend's dependency is missing or broken
+            _errors[name] = f"{type(exc).__name__}: {exc}"
+            return None
+        backend = _loaded[name] = Backend(name, raw)
+        return backend
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that load on this machine, in the order ``"auto"`` tries them."""
+    return [name for name in BACKENDS if _load(name) is not None]
+
+
+def backend_errors() -> dict[str, str]:
+    """Why each unavailable backend failed to load (empty when all load)."""
+    available_backends()
+    return dict(_errors)
+
+
+def get_backend(name: str | Backend = "auto") -> Backend:
+    """Return the backend called ``name``; ``"auto"`` means cpp, then numba, then numpy.
+
+    Raises ValueError for an unknown name and RuntimeError (with the import error) for a known
+    backend that cannot load here.
+    """
+    if isinstance(name, Backend):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"backend: expected a string such as 'auto' or 'cpp', got {type(name).__name__}")
+    if name == "auto":
+        forced = os.environ.get("MLBASICS_BACKEND", "").strip()
+        if forced and forced != "auto":
+            if forced not in BACKENDS:
+                raise ValueError(f"MLBASICS_BACKEND: expected one of {BACKENDS} or 'auto', got {forced!r}")
+            return get_backend(forced)
+        for candidate in BACKENDS:
+            backend = _load(candidate)
+            if backend is not None:
+                return backend
+        raise RuntimeError("no backend could be loaded: " + "; ".join(f"{k}: {e}" for k, e in _errors.items()))
+    if name not in BACKENDS:
+        raise ValueError(f"backend: expected one of {('auto',) + BACKENDS}, got {name!r}")
+    backend = _load(name)
+    if backend is None:
+        raise RuntimeError(f"backend {name!r} is not available here: {_errors[name]}")
+    return backend
+
+
+def set_num_threads(n: int) -> None:
+    """Set the number of threads the C++ pool and Numba may use (Numba is capped at its own maximum)."""
+    import numbers
+
+    global _num_threads
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n: expected an integer number of threads, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"n: expected a number of threads >= 1, got {n}")
+    with _lock:
+        _num_threads = int(n)
+        for name in _loaded:
+            _apply_threads(name)
+
+
+def get_num_threads() -> int:
+    """The number of threads set by :func:`set_num_threads` (default: the CPU count)."""
+    return _num_threads

@@ -1,0 +1,133 @@
+"""Argument checks shared by the kernel contract.
+
+Every check raises TypeError (wrong kind of thing: dtype, type) or ValueError (right kind, wrong
+value: shape, ndim, range, layout) with a message that names the argument, says what it got and
+what was expected. Nothing is converted silently between float dtypes.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
+    """Return ``x`` as a float32/float64 ndarray (no copy, no cast) or raise."""
+    a = np.asarray(x)
+    if a.dtype not in FLOAT_DTYPES:
+        raise TypeError(
+            f"{name}: expected a float32 or float64 array, got dtype {a.dtype}"
+            " (convert explicitly, e.g. with np.asarray(x, dtype=np.float64))"
+        )
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got {a.ndim}-D with shape {a.shape}")
+    return a
+
+
+def same_dtype(first_name: str, first: np.ndarray, **others: np.ndarray) -> np.dtype:
+    """All floating arrays of one call share one dtype; a mix is a TypeError."""
+    for name, arr in others.items():
+        if arr is not None and arr.dtype != first.dtype:
+            raise TypeError(
+                f"{name}: dtype {arr.dtype} does not match {first_name}'s dtype {first.dtype};"
+                " all floating arrays of one call must share one dtype"
+            )
+    return first.dtype
+
+
+def check_shape(name: str, arr: np.ndarray, shape: tuple) -> None:
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {arr.shape}")
+
+
+def output_array(out, name: str, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Check a caller-supplied output array: ndarray, same dtype, shape, C-contiguous, writable."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray, got {type(out).__name__}")
+    if out.dtype != dtype:
+        raise TypeError(f"{name}: expected dtype {dtype} (the inputs' dtype), got {out.dtype}; no silent cast")
+    check_shape(name, out, shape)
+    if not out.flags.c_contiguous:
+        raise ValueError(f"{name}: expected a C-contiguous array")
+    if not out.flags.writeable:
+        raise ValueError(f"{name}: array is read-only")
+    return out
+
+
+def inplace_array(x, name: str, like: np.ndarray | None = None) -> np.ndarray:
+    """An array updated in place: an ndarray of a float dtype, C-contiguous and writable.
+
+    A non-contiguous view cannot be updated without a hidden copy, so it is rejected rather than
+    silently left unchanged.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy.ndarray updated in place, got {type(x).__name__}")
+    float_array(x, name)
+    if like is not None:
+        same_dtype("param", like, **{name: x})
+        check_shape(name, x, like.shape)
+    if not x.flags.writeable:
+        raise ValueError(f"{name}: array is read-only, but it is updated in place")
+    if not x.flags.c_contiguous:
+        raise ValueError(
+            f"{name}: expected a C-contiguous array (it is updated in place; pass np.ascontiguousarray(...)"
+            " and use the result)"
+        )
+    return x
+
+
+def no_shared_memory(out_name: str, out: np.ndarray, **inputs: np.ndarray) -> None:
+    for name, arr in inputs.items():
+        if arr is not None and np.may_share_memory(out, arr):
+            raise ValueError(f"{out_name}: must not share memory with {name}")
+
+
+def real_number(x, name: str, *, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """A real scalar hyper-parameter, optionally inside [low, high] (open ends if asked)."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {type(x).__name__}")
+    v = float(x)
+    if v != v:
+        raise ValueError(f"{name}: expected a number, got nan")
+    too_low = low is not None and (v <= low if low_open else v < low)
+    too_high = high is not None and (v >= high if high_open else v > high)
+    if too_low or too_high:
+        lo = "-inf" if low is None else repr(low)
+        hi = "inf" if high is None else repr(high)
+        interval = f"{'(' if low_open else '['}{lo}, {hi}{')' if high_open else ']'}"
+        raise ValueError(f"{name}: expected a value in {interval}, got {x!r}")
+    return v
+
+
+def positive_int(x, name: str) -> int:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name}: expected an integer, got {type(x).__name__}")
+    if x < 1:
+        raise ValueError(f"{name}: expected an integer >= 1, got {x}")
+    return int(x)
+
+
+def flag(x, name: str) -> bool:
+    if not isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type(x).__name__}")
+    return bool(x)
+
+
+def int_labels(y, name: str, n: int, n_classes: int) -> np.ndarray:
+    """Integer labels in [0, n_classes) as a contiguous int64 array of length n."""
+    a = np.asarray(y)
+    if a.dtype.kind not in "iu":
+        raise TypeError(f"{name}: expected an integer array of class labels, got dtype {a.dtype}")
+    if a.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got {a.ndim}-D with shape {a.shape}")
+    if a.shape[0] != n:
+        raise ValueError(f"{name}: expected {n} labels (one per row of logits), got {a.shape[0]}")
+    if n and (a.min() < 0 or a.max() >= n_classes):
+        raise ValueError(
+            f"{name}: labels must be in [0, {n_classes}) for {n_classes} classes,"
+            f" got values in [{a.min()}, {a.max()}]"
+        )
+    return np.ascontiguousarray(a, dtype=np.int64)

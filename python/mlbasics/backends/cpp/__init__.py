@@ -1,0 +1,21 @@
+"""The C++ backend: the pybind11 extension ``mlbasics._core`` (kernels in ``cpp/``).
+
+The extension's functions already have the raw-backend signatures, so this module only
+re-exports them. Importing it fails loudly if the extension is missing: there is no silent
+fallback to another backend.
+"""
+from mlbasics._core import (  # noqa: F401
+    adadelta_step,
+    adagrad_step,
+    adam_step,
+    binary_cross_entropy_with_logits,
+    gram,
+    linear_backward,
+    linear_forward,
+    matmul,
+    mse,
+    rmsprop_step,
+    rprop_step,
+    sgd_step,
+    softmax_cross_entropy,
+)

@@ -1,0 +1,14 @@
+"""The NumPy reference backend: every kernel written as the math reads.
+
+It is the reference the other backends are tested against and the baseline of every benchmark.
+"""
+from .gemm import gram, matmul
+from .layers import linear_backward, linear_forward
+from .losses import binary_cross_entropy_with_logits, mse, softmax_cross_entropy
+from .optim import adadelta_step, adagrad_step, adam_step, rmsprop_step, rprop_step, sgd_step
+
+__all__ = [
+    "matmul", "gram", "linear_forward", "linear_backward", "softmax_cross_entropy",
+    "binary_cross_entropy_with_logits", "mse", "sgd_step", "adam_step", "rmsprop_step",
+    "adagrad_step", "adadelta_step", "rprop_step",
+]

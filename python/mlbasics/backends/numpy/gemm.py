@@ -1,0 +1,13 @@
+"""NumPy reference: matrix products."""
+import numpy as np
+
+
+def matmul(a, b, trans_a, trans_b, out):
+    np.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
+
+
+def gram(x, out):
+    np.matmul(x.T, x, out=out)
+    # BLAS need not return an exactly symmetric product; mirror the upper triangle.
+    lower = np.tril_indices(out.shape[0], -1)
+    out[lower] = out.T[lower]

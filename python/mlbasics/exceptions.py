@@ -1,0 +1,8 @@
+"""Exceptions raised by mlbasics."""
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when a method that needs a fitted estimator is called before ``fit``.
+
+    Subclasses both ValueError and AttributeError, as scikit-learn's does.
+    """
