@@ -1,0 +1,128 @@
+"""Loss kernels for the Numba backend: loss (float64 accumulation) and gradient in one pass."""
+import numpy as np
+from numba import njit, prange
+
+from .gemm import _n_chunks
+
+_FM = {"contract", "nsz", "arcp"}
+
+
+@njit(cache=True, fastmath=_FM)
+def _softmax_ce_rows(logits, y, grad, inv_n, r0, r1):  # pragma: no cover
+    """Rows r0:r1: grad = (softmax - onehot) * inv_n; returns sum of -log softmax[i, y_i] (float64)."""
+    c = logits.shape[1]
+    total = 0.0
+    for i in range(r0, r1):
+        row = logits[i]
+        g = grad[i]
+        mx = np.float64(row[0])
+        for j in range(1, c):
+            v = np.float64(row[j])
+            if v > mx:
+                mx = v
+        s = 0.0
+        for j in range(c):
+            e = np.exp(np.float64(row[j]) - mx)
+            g[j] = e
+            s += e
+        lse = np.log(s)
+        scale = g.dtype.type(inv_n / s)
+        for j in range(c):
+            g[j] *= scale
+        t = y[i]
+        g[t] = np.float64(g[t]) - inv_n
+        total += lse - (np.float64(row[t]) - mx)
+    return total
+
+
+@njit(cache=True, parallel=True)
+def _softmax_ce_par(logits, y, grad, inv_n, n_chunks):  # pragma: no cover
+    n = logits.shape[0]
+    parts = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        parts[c] = _softmax_ce_rows(logits, y, grad, inv_n, c * n // n_chunks, (c + 1) * n // n_chunks)
+    return parts.sum()
+
+
+@njit(cache=True, fastmath=_FM)
+def _bce_range(x, y, grad, inv_n, lo, hi):  # pragma: no cover
+    """loss_i = max(x,0) - x*y + log1p(exp(-|x|)); grad = (sigmoid(x) - y) * inv_n; returns sum (float64)."""
+    total = 0.0
+    for i in range(lo, hi):
+        xi = np.float64(x[i])
+        yi = np.float64(y[i])
+        e = np.exp(-abs(xi))
+        total += max(xi, 0.0) - xi * yi + np.log1p(e)
+        sig = 1.0 / (1.0 + e) if xi >= 0.0 else e / (1.0 + e)
+        grad[i] = (sig - yi) * inv_n
+    return total
+
+
+@njit(cache=True, parallel=True)
+def _bce_par(x, y, grad, inv_n, n_chunks):  # pragma: no cover
+    n = x.shape[0]
+    parts = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        parts[c] = _bce_range(x, y, grad, inv_n, c * n // n_chunks, (c + 1) * n // n_chunks)
+    return parts.sum()
+
+
+@njit(cache=True, fastmath=_FM)
+def _mse_range(pred, target, grad, two_inv_n, lo, hi):  # pragma: no cover
+    """grad = 2 (pred - target) / n; returns sum (pred - target)^2 (float64)."""
+    total = 0.0
+    for i in range(lo, hi):
+        d = np.float64(pred[i]) - np.float64(target[i])
+        total += d * d
+        grad[i] = d * two_inv_n
+    return total
+
+
+@njit(cache=True, parallel=True)
+def _mse_par(pred, target, grad, two_inv_n, n_chunks):  # pragma: no cover
+    n = pred.shape[0]
+    parts = np.zeros(n_chunks)
+    for c in prange(n_chunks):
+        parts[c] = _mse_range(pred, target, grad, two_inv_n, c * n // n_chunks, (c + 1) * n // n_chunks)
+    return parts.sum()
+
+
+def softmax_cross_entropy(logits, y, grad):
+    """Mean over rows of -log softmax(logits)[i, y_i]; grad = (softmax - onehot) / n."""
+    n = logits.shape[0]
+    if n == 0:
+        return float("nan")
+    inv_n = 1.0 / n
+    nc = min(_n_chunks(logits.size), n)
+    if nc > 1:
+        total = _softmax_ce_par(logits, y, grad, inv_n, nc)
+    else:
+        total = _softmax_ce_rows(logits, y, grad, inv_n, 0, n)
+    return float(total * inv_n)
+
+
+def binary_cross_entropy_with_logits(logits, y, grad):
+    """mean(max(x,0) - x*y + log1p(exp(-|x|))); grad = (sigmoid(x) - y) / n."""
+    n = logits.shape[0]
+    if n == 0:
+        return float("nan")
+    inv_n = 1.0 / n
+    nc = _n_chunks(n)
+    if nc > 1:
+        total = _bce_par(logits, y, grad, inv_n, nc)
+    else:
+        total = _bce_range(logits, y, grad, inv_n, 0, n)
+    return float(total * inv_n)
+
+
+def mse(pred, target, grad):
+    """mean((pred - target)^2); grad = 2 (pred - target) / n."""
+    n = pred.shape[0]
+    if n == 0:
+        return float("nan")
+    nc = _n_chunks(n)
+    if nc > 1:
+        total = _mse_par(pred, target, grad, 2.0 / n, nc)
+    else:
+        total = _mse_range(pred, target, grad, 2.0 / n, 0, n)
+    return float(total / n)
