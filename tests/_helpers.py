@@ -1,0 +1,25 @@
+"""Comparison helpers for the contract tests."""
+import numpy as np
+
+
+def tolerance(dtype):
+    """Relative tolerance for comparing a backend with the NumPy reference."""
+    return {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-10}[np.dtype(dtype)]
+
+
+def assert_close(actual, expected, dtype, scale=None):
+    """Elementwise |actual − expected| ≤ rtol · (|expected| + scale), scale defaulting to max |expected|.
+
+    The scale term stops cancellation-prone small entries of a product from demanding more than the
+    dtype can give; it is the usual backward-error style bound for sums of products.
+    """
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    assert actual.shape == expected.shape
+    assert actual.dtype == np.dtype(dtype), f"dtype {actual.dtype}, expected {np.dtype(dtype)}"
+    if scale is None:
+        scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    rtol = tolerance(dtype)
+    err = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    bound = rtol * (np.abs(expected.astype(np.float64)) + scale) + np.finfo(np.float64).tiny
+    worst = np.unravel_index(np.argmax(err - bound), err.shape) if err.size else None
+    assert np.all(err <= bound), f"max violation at {worst}: got {actual[worst]}, expected {expected[worst]}"

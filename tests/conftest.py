@@ -1,0 +1,28 @@
+"""Shared fixtures: every contract test runs once per backend and (where it applies) per dtype."""
+import numpy as np
+import pytest
+
+import mlbasics
+
+BACKENDS = ("cpp", "numba", "numpy")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    """Each backend by name. All three must load: a missing backend is a failure, not a skip."""
+    return mlbasics.get_backend(request.param)
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+def dtype(request):
+    return np.dtype(request.param)
+
+
+@pytest.fixture
+def reference():
+    return mlbasics.get_backend("numpy")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

@@ -1,0 +1,113 @@
+"""Bad input raises TypeError/ValueError naming the argument — on every backend, before any kernel runs."""
+import numpy as np
+import pytest
+
+F64 = np.ones((3, 4))
+F32 = np.ones((3, 4), dtype=np.float32)
+W = np.ones((4, 2))
+B = np.ones(2)
+Z = np.ones((3, 2))
+V = np.ones(3)
+
+
+def _state():
+    return np.zeros(3)
+
+
+# (kernel, args, kwargs, exception, text the message must contain)
+CASES = [
+    # dtypes: int, bool, object, complex are rejected, never cast
+    ("matmul", (np.ones((3, 4), dtype=np.int64), W), {}, TypeError, "a:"),
+    ("matmul", (F64, np.ones((4, 2), dtype=bool)), {}, TypeError, "b:"),
+    ("matmul", (np.ones((3, 4), dtype=object), W), {}, TypeError, "a:"),
+    ("matmul", (F64, np.ones((4, 2), dtype=complex)), {}, TypeError, "b:"),
+    ("gram", (np.ones((3, 4), dtype=np.int32),), {}, TypeError, "x:"),
+    ("matmul", ([["a", "b"]], W), {}, TypeError, "a:"),
+    # mixed float dtypes
+    ("matmul", (F32, W), {}, TypeError, "b: dtype float64 does not match"),
+    ("matmul", (F64, W), {"out": np.empty((3, 2), dtype=np.float32)}, TypeError, "out:"),
+    ("linear_forward", (F64, W, B.astype(np.float32)), {}, TypeError, "b:"),
+    ("linear_backward", (F64, W, Z, Z, Z.astype(np.float32), "tanh"), {}, TypeError, "grad_h:"),
+    ("binary_cross_entropy_with_logits", (V, V.astype(np.float32)), {}, TypeError, "y:"),
+    ("mse", (V, V.astype(np.float32)), {}, TypeError, "target:"),
+    ("sgd_step", (V.copy(), V.astype(np.float32)), {"lr": 0.1}, TypeError, "grad:"),
+    ("adam_step", (V.copy(), V, np.zeros(3, np.float32), _state()), {"step": 1, "lr": 0.1}, TypeError, "exp_avg:"),
+    # wrong ndim
+    ("matmul", (np.ones(3), W), {}, ValueError, "a: expected a 2-D array"),
+    ("gram", (np.ones((2, 2, 2)),), {}, ValueError, "x:"),
+    ("linear_forward", (F64, W, np.ones((1, 2))), {}, ValueError, "b:"),
+    ("softmax_cross_entropy", (V, np.zeros(3, int)), {}, ValueError, "logits:"),
+    ("binary_cross_entropy_with_logits", (F64, F64), {}, ValueError, "logits:"),
+    # mismatched shapes
+    ("matmul", (F64, np.ones((3, 2))), {}, ValueError, "b:"),
+    ("matmul", (F64, W), {"out": np.empty((2, 3))}, ValueError, "out:"),
+    ("matmul", (F64, W), {"out": np.empty((2, 3)).T}, ValueError, "out:"),
+    ("linear_forward", (F64, np.ones((5, 2)), B), {}, ValueError, "w:"),
+    ("linear_forward", (F64, W, np.ones(3)), {}, ValueError, "b:"),
+    ("linear_backward", (F64, W, Z, Z, np.ones((3, 3)), "tanh"), {}, ValueError, "grad_h:"),
+    ("softmax_cross_entropy", (Z, np.zeros(2, int)), {}, ValueError, "y:"),
+    ("mse", (V, np.ones(4)), {}, ValueError, "target:"),
+    ("mse", (np.ones((3, 1)), V), {}, ValueError, "target:"),
+    ("sgd_step", (V.copy(), np.ones(4)), {"lr": 0.1}, ValueError, "grad:"),
+    ("adam_step", (V.copy(), V, np.zeros(4), _state()), {"step": 1, "lr": 0.1}, ValueError, "exp_avg:"),
+    # labels and targets out of range or of the wrong kind
+    ("softmax_cross_entropy", (Z, np.array([0, 1, 2])), {}, ValueError, "y: labels must be in [0, 2)"),
+    ("softmax_cross_entropy", (Z, np.array([0, -1, 1])), {}, ValueError, "y:"),
+    ("softmax_cross_entropy", (Z, np.array([0.0, 1.0, 1.0])), {}, TypeError, "y:"),
+    ("softmax_cross_entropy", (np.ones((0, 2)), np.zeros(0, int)), {}, ValueError, "logits:"),
+    ("binary_cross_entropy_with_logits", (V, np.array([0.0, 1.5, 0.5])), {}, ValueError, "y: targets"),
+    ("mse", (np.ones(0), np.ones(0)), {}, ValueError, "pred:"),
+    # activations and hyper-parameters
+    ("linear_forward", (F64, W, B), {"activation": "softplus"}, ValueError, "activation:"),
+    ("linear_backward", (F64, W, Z, Z, Z, "gelu"), {}, ValueError, "activation:"),
+    ("sgd_step", (V.copy(), V), {"lr": -1.0}, ValueError, "lr:"),
+    ("sgd_step", (V.copy(), V), {"lr": "0.1"}, TypeError, "lr:"),
+    ("sgd_step", (V.copy(), V), {"lr": 0.1, "momentum": 0.9}, ValueError, "momentum_buf:"),
+    ("sgd_step", (V.copy(), V, _state()), {"lr": 0.1, "momentum": 0.9, "nesterov": True, "dampening": 0.5},
+     ValueError, "nesterov:"),
+    ("adam_step", (V.copy(), V, _state(), _state()), {"step": 0, "lr": 0.1}, ValueError, "step:"),
+    ("adam_step", (V.copy(), V, _state(), _state()), {"step": 1, "lr": 0.1, "beta1": 1.0}, ValueError, "beta1:"),
+    ("adam_step", (V.copy(), V, None, _state()), {"step": 1, "lr": 0.1}, ValueError, "exp_avg:"),
+    ("rmsprop_step", (V.copy(), V, _state()), {"momentum": 0.9}, ValueError, "momentum_buffer:"),
+    ("rmsprop_step", (V.copy(), V, _state()), {"centered": True}, ValueError, "grad_avg:"),
+    ("adagrad_step", (V.copy(), V, _state()), {"step": 1, "eps": -1.0}, ValueError, "eps:"),
+    ("adadelta_step", (V.copy(), V, _state(), _state()), {"rho": 1.5}, ValueError, "rho:"),
+    ("rprop_step", (V.copy(), V, _state(), _state()), {"etas": (1.5, 1.2)}, ValueError, "etas[0]:"),
+    ("rprop_step", (V.copy(), V, _state(), _state()), {"etas": 0.5}, TypeError, "etas:"),
+    # in-place arrays
+    ("sgd_step", ([1.0, 2.0, 3.0], V), {"lr": 0.1}, TypeError, "param:"),
+    ("sgd_step", (np.ones(3, dtype=np.int64), V), {"lr": 0.1}, TypeError, "param:"),
+]
+
+
+@pytest.mark.parametrize("kernel,args,kwargs,exc,text", CASES,
+                         ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)])
+def test_bad_input_raises_naming_the_argument(backend, kernel, args, kwargs, exc, text):
+    with pytest.raises(exc) as info:
+        getattr(backend, kernel)(*args, **kwargs)
+    assert text in str(info.value)
+
+
+def test_state_sharing_memory_with_param_is_rejected(backend):
+    p = np.ones(4)
+    with pytest.raises(ValueError, match="must not share memory"):
+        backend.adam_step(p, np.ones(4), p, np.zeros(4), step=1, lr=0.1)
+
+
+def test_core_module_checks_its_own_arguments():
+    """Calling the extension directly still cannot crash the interpreter."""
+    from mlbasics import _core
+
+    a = np.ones((3, 4))
+    with pytest.raises(ValueError, match="out"):
+        _core.matmul(a, np.ones((4, 2)), False, False, np.empty((2, 2)))
+    with pytest.raises(ValueError, match="out"):
+        _core.matmul(a, np.ones((4, 3)), False, False, a[:, :3])  # overlaps a
+    with pytest.raises(TypeError, match="b"):
+        _core.matmul(a, np.ones((4, 2), dtype=np.float32), False, False, np.empty((3, 2)))
+    with pytest.raises(ValueError, match="label"):
+        _core.softmax_cross_entropy(np.ones((2, 2)), np.array([0, 5]), np.empty((2, 2)))
+    with pytest.raises(ValueError, match="grad"):
+        _core.sgd_step(np.ones(3), np.ones(2), None, 0.1, 0.0, 0.0, 0.0, False, False)
+    with pytest.raises(ValueError, match="param"):
+        _core.sgd_step(np.ones(6)[::2], np.ones(3), None, 0.1, 0.0, 0.0, 0.0, False, False)
