@@ -2,11 +2,24 @@
 
 The hot kernels exist three times — C++ (``mlbasics._core``), Numba and NumPy — behind one
 contract (:mod:`mlbasics.kernels`); see :func:`available_backends` and :func:`get_backend`.
+The estimators live in submodules (``mlbasics.linear_model``, ``mlbasics.decomposition``, …),
+imported on first access.
 """
+import importlib
+
 from . import kernels
 from .backends import available_backends, get_backend, get_num_threads, set_num_threads
 
 __version__ = "0.1.0"
 
+_SUBMODULES = ("datasets", "decomposition", "exceptions", "linear_model", "metrics", "model_selection",
+               "neural_network", "optim", "preprocessing")
+
 __all__ = ["kernels", "available_backends", "get_backend", "set_num_threads", "get_num_threads",
-           "__version__"]
+           "__version__", *_SUBMODULES]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
