@@ -111,3 +111,13 @@ def test_non_contiguous_inputs(backend, dtype, rng):
     z, h = backend.linear_forward(xs, wb[:, ::2], b, activation="tanh")
     z_ref, h_ref = backend.linear_forward(x, w, b, activation="tanh")
     assert_close(h, h_ref, dtype)
+
+
+def test_backward_can_skip_grad_x(backend, dtype, rng):
+    x, w, b = layer(rng, 5, 4, 3, dtype)
+    z, h = backend.linear_forward(x, w, b, activation="sigmoid")
+    gh = rng.standard_normal(z.shape).astype(dtype)
+    full = backend.linear_backward(x, w, z, h, gh, "sigmoid")
+    grad_x, grad_w, grad_b = backend.linear_backward(x, w, z, h, gh, "sigmoid", compute_grad_x=False)
+    assert grad_x is None
+    assert np.array_equal(grad_w, full[1]) and np.array_equal(grad_b, full[2])

@@ -53,9 +53,12 @@ class BaseEstimator:
         return f"{type(self).__name__}({', '.join(changed)})"
 
     def __sklearn_tags__(self):  # scikit-learn >= 1.6 asks estimators for their tags
-        from sklearn.utils import Tags, TargetTags, ClassifierTags, RegressorTags  # noqa: F401
+        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags, TransformerTags
+
         tags = Tags(estimator_type=getattr(self, "_estimator_type", None),
-                    target_tags=TargetTags(required=True))
+                    target_tags=TargetTags(required=not isinstance(self, TransformerMixin)))
+        if isinstance(self, TransformerMixin):
+            tags.transformer_tags = TransformerTags()
         if getattr(self, "_estimator_type", None) == "classifier":
             tags.classifier_tags = ClassifierTags()
         elif getattr(self, "_estimator_type", None) == "regressor":

@@ -160,14 +160,6 @@ class PCA(TransformerMixin, BaseEstimator):
         self.iterated_power = iterated_power
         self.backend = backend
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        from sklearn.utils import TransformerTags
-
-        tags.target_tags.required = False
-        tags.transformer_tags = TransformerTags()
-        return tags
-
     # ------------------------------------------------------------ validation
     def _check_params(self, n_samples: int, n_features: int):
         """Validate the hyper-parameters against the data; return (k or fraction, solver)."""

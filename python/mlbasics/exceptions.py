@@ -6,3 +6,7 @@ class NotFittedError(ValueError, AttributeError):
 
     Subclasses both ValueError and AttributeError, as scikit-learn's does.
     """
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative fit stopped at its iteration limit (``max_iter``) before meeting ``tol``."""

@@ -120,7 +120,7 @@ class Backend:
         self._raw.linear_forward(x, w, b, act, z, h)
         return z, (z if h is None else h)
 
-    def linear_backward(self, x, w, z, h, grad_h, activation):
+    def linear_backward(self, x, w, z, h, grad_h, activation, *, compute_grad_x=True):
         """Back-propagation through :meth:`linear_forward`.
 
         With ``grad_z = grad_h ⊙ act'(z)`` (relu: 1[z > 0]; sigmoid: h(1 − h); tanh: 1 − h²;
@@ -129,10 +129,12 @@ class Backend:
         ``grad_x = grad_z @ wᵀ``,  ``grad_w = xᵀ @ grad_z``,  ``grad_b = Σ_rows grad_z``.
 
         ``z`` is read only for relu and ``h`` only for sigmoid/tanh; the other may be None.
+        With ``compute_grad_x=False`` (a network's first layer) ``grad_x`` is skipped and None is
+        returned in its place, saving one matrix product.
 
         Returns
         -------
-        grad_x : (n, n_in);  grad_w : (n_in, n_out);  grad_b : (n_out,)
+        grad_x : (n, n_in) or None;  grad_w : (n_in, n_out);  grad_b : (n_out,)
         """
         act = _activation_code(activation)
         x, w = self._layer_inputs(x, w)
@@ -148,7 +150,7 @@ class Backend:
             v.same_dtype("x", x, **{name: arr})
             v.check_shape(name, arr, shape)
             arrays[name] = np.ascontiguousarray(arr)
-        grad_x = np.empty_like(x)
+        grad_x = np.empty_like(x) if v.flag(compute_grad_x, "compute_grad_x") else None
         grad_w = np.empty_like(w)
         grad_b = np.empty(w.shape[1], dtype=x.dtype)
         self._raw.linear_backward(x, w, arrays["z"], arrays["h"], arrays["grad_h"], act, grad_x, grad_w, grad_b)
