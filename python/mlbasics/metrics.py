@@ -1,0 +1,497 @@
+"""Evaluation measures: classification counts, ROC analysis and regression errors.
+
+The course lists the confusion matrix, the ROC curve, precision and recall as the evaluation
+measures of a classifier; regression is judged by the (mean) squared error and R². Signatures
+and results follow scikit-learn's, so the two can be swapped in a script.
+
+Notation: ``y`` are true labels (or values), ``ŷ`` predictions, ``wᵢ`` optional sample weights
+(1 when not given). For one class c taken as "positive":
+
+* TP = Σᵢ wᵢ [yᵢ = c ∧ ŷᵢ = c],  FP = Σᵢ wᵢ [yᵢ ≠ c ∧ ŷᵢ = c],  FN = Σᵢ wᵢ [yᵢ = c ∧ ŷᵢ ≠ c];
+* precision = TP / (TP + FP),  recall = TP / (TP + FN),  F1 = 2 TP / (2 TP + FP + FN).
+"""
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+
+from ._base import check_target
+
+__all__ = [
+    "accuracy_score", "confusion_matrix", "precision_score", "recall_score", "f1_score",
+    "roc_curve", "roc_auc_score", "mean_squared_error", "r2_score", "UndefinedMetricWarning",
+]
+
+
+class UndefinedMetricWarning(UserWarning):
+    """A metric is mathematically undefined for the given input (e.g. R² of one sample)."""
+
+
+# ---------------------------------------------------------------- input checks
+def _check_labels_pair(y_true, y_pred, name_pred: str = "y_pred"):
+    """Two 1-D label arrays of equal length, no missing values, not a mix of strings and numbers."""
+    y_true = check_target(y_true, "y_true", numeric=False)
+    y_pred = check_target(y_pred, name_pred, numeric=False)
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise ValueError(f"{name_pred}: expected {y_true.shape[0]} values (the length of y_true), "
+                         f"got {y_pred.shape[0]}")
+    if y_true.shape[0] == 0:
+        raise ValueError("y_true: expected at least one sample, got 0")
+    t_str, p_str = _is_str(y_true), _is_str(y_pred)
+    if t_str != p_str:
+        raise ValueError(f"y_true and {name_pred}: mix of string and numeric labels "
+                         f"(dtypes {y_true.dtype} and {y_pred.dtype})")
+    return y_true, y_pred
+
+
+def _is_str(a: np.ndarray) -> bool:
+    if a.dtype.kind in "USa":
+        return True
+    if a.dtype.kind == "O":
+        return any(isinstance(v, str) for v in a)
+    return False
+
+
+def _check_sample_weight(sample_weight, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    w = check_target(sample_weight, "sample_weight", n_samples=n)
+    if np.any(w < 0):
+        raise ValueError("sample_weight: expected non-negative weights, got a negative value")
+    return w.astype(np.float64, copy=False)
+
+
+def _union_labels(*arrays) -> np.ndarray:
+    return np.unique(np.concatenate([np.asarray(a) for a in arrays]))
+
+
+def _encode(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Position of each yᵢ in the sorted-or-not array ``labels``; −1 when yᵢ is not listed."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    pos = np.searchsorted(sorted_labels, y)
+    pos_clipped = np.minimum(pos, len(labels) - 1)
+    found = sorted_labels[pos_clipped] == y
+    return np.where(found, order[pos_clipped], -1)
+
+
+# ---------------------------------------------------------------- classification
+def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
+    """Fraction (or number) of correct predictions.
+
+    .. math:: \\text{acc} = \\frac{\\sum_i w_i [y_i = \\hat y_i]}{\\sum_i w_i}
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Labels of any kind (integers, strings, ...), compared with ``==``.
+    normalize : bool, default=True
+        If False, return the (weighted) number of correct predictions instead of the fraction.
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+    """
+    y_true, y_pred = _check_labels_pair(y_true, y_pred)
+    w = _check_sample_weight(sample_weight, y_true.shape[0])
+    correct = np.asarray(y_true == y_pred, dtype=bool)
+    total = float(np.dot(w, correct))
+    if not normalize:
+        return total
+    wsum = float(w.sum())
+    if wsum == 0:
+        raise ValueError("sample_weight: the weights sum to zero; the accuracy is undefined")
+    return total / wsum
+
+
+def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=None):
+    """Confusion matrix C with C[i, j] = (weighted) number of samples of true class i predicted j.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : array-like of shape (n_classes,), optional
+        Row/column order. Default: the sorted union of the labels of ``y_true`` and ``y_pred``.
+        Samples whose true or predicted label is not listed are ignored.
+    sample_weight : array-like of shape (n_samples,), optional
+    normalize : {"true", "pred", "all"} or None
+        Divide by row sums (rates per true class: the diagonal is the recall), column sums
+        (the diagonal is the precision) or the total. Empty rows/columns give 0.
+
+    Returns
+    -------
+    ndarray of shape (n_classes, n_classes)
+        Integer counts when unweighted and not normalized, float otherwise.
+    """
+    y_true, y_pred = _check_labels_pair(y_true, y_pred)
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(f"normalize: expected one of 'true', 'pred', 'all' or None, got {normalize!r}")
+    if labels is None:
+        labels = _union_labels(y_true, y_pred)
+    else:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or labels.size == 0:
+            raise ValueError(f"labels: expected a non-empty 1-D list of labels, got shape {labels.shape}")
+        if not np.isin(y_true, labels).any():
+            raise ValueError("labels: at least one of the given labels must occur in y_true")
+    k = labels.shape[0]
+    ti, pi = _encode(y_true, labels), _encode(y_pred, labels)
+    keep = (ti >= 0) & (pi >= 0)
+    if sample_weight is None and normalize is None:
+        cm = np.zeros((k, k), dtype=np.int64)
+        np.add.at(cm, (ti[keep], pi[keep]), 1)
+        return cm
+    w = _check_sample_weight(sample_weight, y_true.shape[0])
+    cm = np.zeros((k, k), dtype=np.float64)
+    np.add.at(cm, (ti[keep], pi[keep]), w[keep])
+    if normalize is None and np.asarray(sample_weight).dtype.kind in "biu":
+        cm = cm.astype(np.int64)
+    if normalize == "true":
+        denom = cm.sum(axis=1, keepdims=True)
+    elif normalize == "pred":
+        denom = cm.sum(axis=0, keepdims=True)
+    elif normalize == "all":
+        denom = np.full((1, 1), cm.sum())
+    else:
+        return cm
+    return np.divide(cm, denom, out=np.zeros_like(cm), where=denom > 0)
+
+
+_AVERAGES = ("binary", "macro", "micro", "weighted", "samples", None)
+
+
+def _prf_counts(y_true, y_pred, labels, pos_label, average, sample_weight):
+    """Per-label TP, FP, FN, support and the labels they refer to."""
+    if average not in _AVERAGES or average == "samples":
+        raise ValueError(f"average: expected one of 'binary', 'macro', 'micro', 'weighted' or None, "
+                         f"got {average!r}")
+    y_true, y_pred = _check_labels_pair(y_true, y_pred)
+    present = _union_labels(y_true, y_pred)
+    if average == "binary":
+        if present.shape[0] > 2:
+            raise ValueError(f"average: 'binary' needs at most 2 distinct labels, got {present.shape[0]} "
+                             f"({present.tolist()[:10]}); choose average='macro', 'micro', 'weighted' or None")
+        if present.shape[0] == 2 and pos_label not in present.tolist():
+            raise ValueError(f"pos_label: {pos_label!r} is not one of the labels {present.tolist()}")
+        if pos_label not in present.tolist():  # e.g. one class present, not pos_label: all counts 0
+            zero = np.zeros(1)
+            return zero, zero, zero, zero, np.asarray([pos_label])
+        labels = present[present == pos_label]
+    elif labels is None:
+        labels = present
+    else:
+        labels = np.asarray(labels)
+        if labels.ndim != 1 or labels.size == 0:
+            raise ValueError(f"labels: expected a non-empty 1-D list of labels, got shape {labels.shape}")
+    w = _check_sample_weight(sample_weight, y_true.shape[0])
+    k = labels.shape[0]
+    ti, pi = _encode(y_true, labels), _encode(y_pred, labels)
+    hit = (ti == pi) & (ti >= 0)
+    tp = np.bincount(ti[hit], weights=w[hit], minlength=k)
+    pred_count = np.bincount(pi[pi >= 0], weights=w[pi >= 0], minlength=k)
+    true_count = np.bincount(ti[ti >= 0], weights=w[ti >= 0], minlength=k)
+    return tp, pred_count - tp, true_count - tp, true_count, labels
+
+
+def _safe_ratio(num, den, zero_division):
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    out = np.full(num.shape, float(zero_division))
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _check_zero_division(zero_division):
+    ok = isinstance(zero_division, numbers.Real) and not isinstance(zero_division, bool) and (
+        zero_division in (0, 1) or np.isnan(zero_division))
+    if not ok:
+        raise ValueError(f"zero_division: expected 0.0, 1.0 or np.nan, got {zero_division!r}")
+    return float(zero_division)
+
+
+def _average(values, support, average, zero_division):
+    if average is None:
+        return values
+    if average == "weighted":
+        weights = support
+    else:  # macro, binary (one value)
+        weights = np.ones_like(values)
+    keep = ~np.isnan(values)
+    if not keep.any():
+        return float(zero_division) if not np.isnan(zero_division) else float("nan")
+    wsum = weights[keep].sum()
+    if wsum == 0:
+        return float(zero_division) if not np.isnan(zero_division) else 0.0
+    return float(np.dot(values[keep], weights[keep]) / wsum)
+
+
+def _prf(kind, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division):
+    zero_division = _check_zero_division(zero_division)
+    tp, fp, fn, support, _ = _prf_counts(y_true, y_pred, labels, pos_label, average, sample_weight)
+    if average == "micro":
+        tp, fp, fn = np.array([tp.sum()]), np.array([fp.sum()]), np.array([fn.sum()])
+    if kind == "precision":
+        values = _safe_ratio(tp, tp + fp, zero_division)
+    elif kind == "recall":
+        values = _safe_ratio(tp, tp + fn, zero_division)
+    else:
+        values = _safe_ratio(2 * tp, 2 * tp + fp + fn, zero_division)
+    if average == "micro" or average == "binary":
+        return float(values[0])
+    return _average(values, support, average, zero_division)
+
+
+_PRF_DOC = """
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Labels of any kind.
+    labels : array-like, optional
+        The labels to report (and average over) when ``average`` is not "binary". Default: the
+        sorted union of the labels present.
+    pos_label : label, default=1
+        The positive class when ``average="binary"``.
+    average : {"binary", "macro", "micro", "weighted"} or None, default="binary"
+        "binary": the score of ``pos_label`` only (at most two classes allowed);
+        "macro": the unweighted mean of the per-label scores; "weighted": their mean weighted
+        by support (number of true samples of each label); "micro": the score of the pooled
+        counts ΣTP, ΣFP, ΣFN; None: the per-label scores as an array.
+    sample_weight : array-like of shape (n_samples,), optional
+    zero_division : {0.0, 1.0, np.nan}, default=0.0
+        The value returned where a ratio is 0/0 (e.g. precision of a label never predicted).
+        Unlike scikit-learn's default ("warn"), no warning is emitted. With np.nan those labels
+        are left out of the averages.
+
+    Returns
+    -------
+    float, or ndarray of shape (n_labels,) when ``average=None``
+"""
+
+
+def precision_score(y_true, y_pred, labels=None, pos_label=1, average="binary", sample_weight=None,
+                    zero_division=0.0):
+    return _prf("precision", y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
+
+
+def recall_score(y_true, y_pred, labels=None, pos_label=1, average="binary", sample_weight=None,
+                 zero_division=0.0):
+    return _prf("recall", y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
+
+
+def f1_score(y_true, y_pred, labels=None, pos_label=1, average="binary", sample_weight=None,
+             zero_division=0.0):
+    return _prf("f1", y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
+
+
+precision_score.__doc__ = ("""Precision TP / (TP + FP): the fraction of positive predictions that are right.
+""" + _PRF_DOC)
+recall_score.__doc__ = ("""Recall (true-positive rate) TP / (TP + FN): the fraction of positives found.
+""" + _PRF_DOC)
+f1_score.__doc__ = ("""F1 score, the harmonic mean of precision P and recall R.
+
+    .. math:: F_1 = \\frac{2 P R}{P + R} = \\frac{2\\,TP}{2\\,TP + FP + FN}
+""" + _PRF_DOC)
+
+
+# ---------------------------------------------------------------- ROC
+def _binary_scores(y_true, y_score, pos_label, sample_weight):
+    y_true = check_target(y_true, "y_true", numeric=False)
+    y_score = check_target(y_score, "y_score")
+    if y_score.shape[0] != y_true.shape[0]:
+        raise ValueError(f"y_score: expected {y_true.shape[0]} values (the length of y_true), "
+                         f"got {y_score.shape[0]}")
+    classes = np.unique(y_true)
+    if classes.shape[0] > 2:
+        raise ValueError(f"y_true: expected binary labels, got {classes.shape[0]} classes")
+    if pos_label is None:
+        values = set(classes.tolist()) if classes.dtype.kind in "biuf" else None
+        if values is None or not (values <= {0, 1} or values <= {-1, 1}):
+            raise ValueError(f"pos_label: must be given when y_true's labels are not {{0, 1}} or "
+                             f"{{-1, 1}}; got labels {classes.tolist()}")
+        pos_label = 1
+    positive = np.asarray(y_true == pos_label, dtype=bool)
+    w = _check_sample_weight(sample_weight, y_true.shape[0])
+    return positive, y_score.astype(np.float64, copy=False), w
+
+
+def roc_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermediate=True):
+    """Receiver operating characteristic: true- vs false-positive rate at every threshold.
+
+    Predicting "positive" when ``y_score ≥ t``, for each distinct score t taken in decreasing
+    order, gives TP(t) and FP(t); then TPR = TP(t)/P and FPR = FP(t)/N with P, N the numbers
+    of positive and negative samples. A first point (0, 0) is added with threshold +∞.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels. Unless ``pos_label`` is given they must be {0, 1} or {−1, 1}.
+    y_score : array-like of shape (n_samples,)
+        Scores, higher meaning "more positive" (probabilities or decision values).
+    pos_label : label, optional
+    sample_weight : array-like of shape (n_samples,), optional
+    drop_intermediate : bool, default=True
+        Leave out thresholds whose point lies on the straight segment between its neighbours
+        (they do not change the curve's shape or its area).
+
+    Returns
+    -------
+    fpr, tpr, thresholds : ndarrays of the same length, ``thresholds`` decreasing from ``inf``.
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` holds only positives or only negatives (a rate would be 0/0).
+    """
+    positive, score, w = _binary_scores(y_true, y_score, pos_label, sample_weight)
+    order = np.argsort(-score, kind="stable")
+    score, positive, w = score[order], positive[order], w[order]
+    # Last index of each run of equal scores: the cut points between thresholds.
+    last = np.flatnonzero(np.diff(score) != 0)
+    last = np.append(last, score.shape[0] - 1)
+    tps = np.cumsum(w * positive)[last]
+    fps = np.cumsum(w * ~positive)[last]
+    thresholds = score[last]
+    if drop_intermediate and tps.shape[0] > 2:
+        # A point is kept when the curve bends there: a non-zero second difference in FP or TP.
+        bend = (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0)
+        keep = np.concatenate([[True], bend, [True]])
+        tps, fps, thresholds = tps[keep], fps[keep], thresholds[keep]
+    tps = np.concatenate([[0.0], tps])
+    fps = np.concatenate([[0.0], fps])
+    thresholds = np.concatenate([[np.inf], thresholds])
+    if fps[-1] <= 0:
+        raise ValueError("y_true: no negative samples, the false-positive rate is undefined")
+    if tps[-1] <= 0:
+        raise ValueError("y_true: no positive samples, the true-positive rate is undefined")
+    return fps / fps[-1], tps / tps[-1], thresholds
+
+
+def roc_auc_score(y_true, y_score, sample_weight=None):
+    """Area under the ROC curve of a binary problem.
+
+    The curve of :func:`roc_curve` is integrated with the trapezoid rule, so tied scores count
+    one half (the AUC equals P(s⁺ > s⁻) + ½ P(s⁺ = s⁻) for a random positive/negative pair).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels in {0, 1} or {−1, 1}; other labels: the larger one is the positive class.
+    y_score : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), optional
+
+    Returns
+    -------
+    float
+    """
+    y_true_arr = check_target(y_true, "y_true", numeric=False)
+    classes = np.unique(y_true_arr)
+    if classes.shape[0] != 2:
+        raise ValueError(f"y_true: the ROC AUC needs exactly 2 classes, got {classes.shape[0]} "
+                         f"({classes.tolist()[:10]})")
+    fpr, tpr, _ = roc_curve(y_true_arr, y_score, pos_label=classes[1], sample_weight=sample_weight,
+                            drop_intermediate=False)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) * 0.5))
+
+
+# ---------------------------------------------------------------- regression
+def _check_regression(y_true, y_pred, multioutput, sample_weight):
+    y_true = check_target(y_true, "y_true", allow_2d=True)
+    y_pred = check_target(y_pred, "y_pred", allow_2d=True)
+    if y_true.shape[0] != y_pred.shape[0]:
+        raise ValueError(f"y_pred: expected {y_true.shape[0]} values (the length of y_true), "
+                         f"got {y_pred.shape[0]}")
+    if y_true.shape[0] == 0:
+        raise ValueError("y_true: expected at least one sample, got 0")
+    yt = y_true.reshape(y_true.shape[0], -1).astype(np.float64, copy=False)
+    yp = y_pred.reshape(y_pred.shape[0], -1).astype(np.float64, copy=False)
+    if yt.shape[1] != yp.shape[1]:
+        raise ValueError(f"y_pred: expected {yt.shape[1]} output(s) like y_true, got {yp.shape[1]}")
+    w = _check_sample_weight(sample_weight, yt.shape[0])
+    if isinstance(multioutput, str):
+        if multioutput not in ("raw_values", "uniform_average", "variance_weighted"):
+            raise ValueError(f"multioutput: expected 'raw_values', 'uniform_average', "
+                             f"'variance_weighted' or an array of weights, got {multioutput!r}")
+    elif multioutput is not None:
+        mw = np.asarray(multioutput, dtype=np.float64)
+        if mw.shape != (yt.shape[1],):
+            raise ValueError(f"multioutput: expected {yt.shape[1]} weights, got shape {mw.shape}")
+        multioutput = mw
+    else:
+        raise ValueError("multioutput: expected a string or an array of weights, got None")
+    return yt, yp, w, multioutput
+
+
+def mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """Mean squared error, per output averaged over samples.
+
+    .. math:: \\text{MSE} = \\frac{\\sum_i w_i (y_i - \\hat y_i)^2}{\\sum_i w_i}
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,), optional
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        How to combine the outputs' errors: return them all, their mean, or a weighted mean.
+
+    Returns
+    -------
+    float, or ndarray of shape (n_outputs,) for "raw_values"
+    """
+    yt, yp, w, multioutput = _check_regression(y_true, y_pred, multioutput, sample_weight)
+    if isinstance(multioutput, str) and multioutput == "variance_weighted":
+        raise ValueError("multioutput: 'variance_weighted' is only defined for r2_score")
+    if w.sum() == 0:
+        raise ValueError("sample_weight: the weights sum to zero")
+    per_output = (w @ (yt - yp) ** 2) / w.sum()
+    if isinstance(multioutput, str):
+        return per_output if multioutput == "raw_values" else float(per_output.mean())
+    return float(np.average(per_output, weights=multioutput))
+
+
+def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+    """Coefficient of determination R² = 1 − SS_res / SS_tot.
+
+    .. math:: R^2 = 1 - \\frac{\\sum_i w_i (y_i - \\hat y_i)^2}{\\sum_i w_i (y_i - \\bar y)^2},
+        \\qquad \\bar y = \\frac{\\sum_i w_i y_i}{\\sum_i w_i}
+
+    1 is a perfect fit, 0 is as good as always predicting the mean, and it can be negative.
+    For a constant ``y_true`` (SS_tot = 0) the score is 1 if the prediction is exact and 0
+    otherwise (scikit-learn's ``force_finite=True``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    sample_weight : array-like of shape (n_samples,), optional
+    multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like
+        Combine per-output scores: all of them, their mean, their mean weighted by each
+        output's SS_tot, or a weighted mean with the given weights.
+
+    Returns
+    -------
+    float (NaN, with an :class:`UndefinedMetricWarning`, for fewer than two samples)
+    """
+    yt, yp, w, multioutput = _check_regression(y_true, y_pred, multioutput, sample_weight)
+    if yt.shape[0] < 2:
+        warnings.warn("r2_score: R² is not defined for fewer than two samples", UndefinedMetricWarning,
+                      stacklevel=2)
+        return float("nan")
+    if w.sum() == 0:
+        raise ValueError("sample_weight: the weights sum to zero")
+    mean = (w @ yt) / w.sum()
+    ss_res = w @ (yt - yp) ** 2
+    ss_tot = w @ (yt - mean) ** 2
+    scores = np.ones(yt.shape[1])
+    ok = ss_tot != 0
+    scores[ok] = 1.0 - ss_res[ok] / ss_tot[ok]
+    scores[~ok & (ss_res != 0)] = 0.0
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return scores
+        if multioutput == "uniform_average":
+            return float(scores.mean())
+        if ss_tot.sum() == 0:  # variance_weighted with all outputs constant
+            return float(scores.mean())
+        return float(np.average(scores, weights=ss_tot))
+    return float(np.average(scores, weights=multioutput))

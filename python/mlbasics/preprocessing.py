@@ -1,0 +1,248 @@
+"""Feature maps and scaling: the course's basis functions φ(x), standardization, one-hot codes.
+
+* :class:`PolynomialFeatures` is the "generalized linear regression" lift
+  x ↦ φ(x) = [1, x₁, …, x_D, x₁², x₁x₂, …]ᵀ ∈ ℝᴹ: a linear model on φ(x) is a polynomial in x.
+* :class:`StandardScaler` maps each feature to zero mean and unit variance,
+  x̃ⱼ = (xⱼ − μⱼ) / σⱼ, which puts penalties such as λ‖w‖² on an equal footing across features
+  and conditions gradient descent.
+* :func:`one_hot` is the course's one-of-C coding of class labels.
+"""
+from __future__ import annotations
+
+import itertools
+import numbers
+
+import numpy as np
+
+from ._base import (BaseEstimator, TransformerMixin, check_array, check_is_fitted, check_n_features,
+                    check_scalar)
+
+__all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
+
+
+class PolynomialFeatures(TransformerMixin, BaseEstimator):
+    """All monomials of the input features up to a given degree.
+
+    For x ∈ ℝᴰ and degree K the output is φ(x) = (∏ⱼ xⱼ^{pⱼ}) for every exponent vector
+    p ∈ ℕᴰ with 1 ≤ Σⱼ pⱼ ≤ K (plus the constant 1 when ``include_bias``); with
+    ``interaction_only`` every pⱼ ∈ {0, 1}. In one dimension this is the course's
+    φ(x) = [1, x, x², …, x^K]ᵀ, and a linear model ⟨w, φ(x)⟩ = w₀ + w₁x + … + w_K x^K.
+
+    Columns are ordered by total degree, then lexicographically by the (sorted) list of features
+    multiplied: for D = 2, K = 2 the columns are 1, x₀, x₁, x₀², x₀x₁, x₁² (scikit-learn's
+    order).
+
+    Parameters
+    ----------
+    degree : int, default=2
+        Maximal total degree K ≥ 0.
+    include_bias : bool, default=True
+        Include the constant column (degree 0).
+    interaction_only : bool, default=False
+        Only products of distinct features (no powers xⱼ² …).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    n_output_features_ : int
+        M, the number of output columns.
+    powers_ : ndarray of shape (n_output_features_, n_features_in_)
+        ``powers_[m, j]`` is the exponent of xⱼ in output column m.
+    """
+
+    def __init__(self, degree=2, include_bias=True, interaction_only=False):
+        self.degree = degree
+        self.include_bias = include_bias
+        self.interaction_only = interaction_only
+
+    def _combinations(self, n_features):
+        comb = itertools.combinations if self.interaction_only else itertools.combinations_with_replacement
+        start = 0 if self.include_bias else 1
+        for d in range(start, self.degree + 1):
+            yield from comb(range(n_features), d)
+
+    def fit(self, X, y=None):
+        """Compute the output powers for X's number of features; returns self."""
+        check_scalar(self.degree, "degree", numbers.Integral, low=0)
+        check_scalar(self.include_bias, "include_bias", bool)
+        check_scalar(self.interaction_only, "interaction_only", bool)
+        X = check_array(X, "X")
+        n_features = X.shape[1]
+        combos = list(self._combinations(n_features))
+        if not combos:
+            raise ValueError(f"degree: degree={self.degree} with include_bias=False gives no output "
+                             "features; use degree >= 1 or include_bias=True")
+        powers = np.zeros((len(combos), n_features), dtype=np.int64)
+        for m, c in enumerate(combos):
+            for j in c:
+                powers[m, j] += 1
+        self._combos = combos
+        self.powers_ = powers
+        self.n_features_in_ = n_features
+        self.n_output_features_ = len(combos)
+        return self
+
+    def transform(self, X):
+        """φ(X): an array of shape (n_samples, n_output_features_) of X's float dtype.
+
+        Each monomial of degree d is the product of a degree-(d − 1) monomial (already
+        computed) and one feature, so every column costs one multiplication per sample.
+        """
+        check_is_fitted(self, "powers_")
+        X = check_array(X, "X")
+        check_n_features(self, X)
+        out = np.empty((X.shape[0], self.n_output_features_), dtype=X.dtype, order="C")
+        columns = {}
+        for m, c in enumerate(self._combos):
+            if len(c) == 0:
+                out[:, m] = 1.0
+            elif len(c) == 1:
+                out[:, m] = X[:, c[0]]
+            else:
+                np.multiply(out[:, columns[c[:-1]]], X[:, c[-1]], out=out[:, m])
+            columns[c] = m
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names such as ``"1"``, ``"x0"``, ``"x0^2"``, ``"x0 x1"`` of the output columns.
+
+        Parameters
+        ----------
+        input_features : list of str, optional
+            Names of the input features; default ``x0, x1, …``.
+        """
+        check_is_fitted(self, "powers_")
+        if input_features is None:
+            input_features = [f"x{j}" for j in range(self.n_features_in_)]
+        else:
+            input_features = [str(f) for f in input_features]
+            if len(input_features) != self.n_features_in_:
+                raise ValueError(f"input_features: expected {self.n_features_in_} names, "
+                                 f"got {len(input_features)}")
+        names = []
+        for row in self.powers_:
+            parts = [input_features[j] if p == 1 else f"{input_features[j]}^{p}"
+                     for j, p in enumerate(row) if p > 0]
+            names.append(" ".join(parts) if parts else "1")
+        return np.asarray(names, dtype=object)
+
+
+class StandardScaler(TransformerMixin, BaseEstimator):
+    """Standardize features: x̃ⱼ = (xⱼ − μⱼ) / σⱼ.
+
+    μⱼ = (1/N) Σᵢ xᵢⱼ and σⱼ² = (1/N) Σᵢ (xᵢⱼ − μⱼ)² (the biased variance, as scikit-learn).
+    A constant feature (σⱼ = 0) keeps σⱼ := 1, so it is only centered.
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Subtract μ.
+    with_std : bool, default=True
+        Divide by σ.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,) or None
+        μ, None when neither centering nor scaling.
+    var_ : ndarray of shape (n_features,) or None
+        σ², None when ``with_std=False``.
+    scale_ : ndarray of shape (n_features,) or None
+        σ with zeros replaced by 1, None when ``with_std=False``.
+    n_features_in_ : int
+    n_samples_seen_ : int
+    """
+
+    def __init__(self, with_mean=True, with_std=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    def fit(self, X, y=None):
+        """Compute μ and σ of each column of X (statistics in float64); returns self."""
+        check_scalar(self.with_mean, "with_mean", bool)
+        check_scalar(self.with_std, "with_std", bool)
+        X = check_array(X, "X")
+        X64 = X.astype(np.float64, copy=False)
+        self.n_features_in_ = X.shape[1]
+        self.n_samples_seen_ = X.shape[0]
+        if not (self.with_mean or self.with_std):
+            self.mean_ = self.var_ = self.scale_ = None
+            return self
+        mean = X64.mean(axis=0)
+        self.mean_ = mean
+        if self.with_std:
+            constant = np.ptp(X64, axis=0) == 0
+            var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
+            var[constant] = 0.0
+            scale = np.sqrt(var)
+            scale[constant | (scale == 0)] = 1.0
+            self.var_, self.scale_ = var, scale
+        else:
+            self.var_ = self.scale_ = None
+        return self
+
+    def _prepare(self, X):
+        check_is_fitted(self, "n_samples_seen_")
+        X = check_array(X, "X")
+        check_n_features(self, X)
+        return X
+
+    def transform(self, X):
+        """x̃ = (x − μ) / σ, in X's float dtype."""
+        X = self._prepare(X)
+        out = X.astype(np.float64, copy=True)
+        if self.with_mean:
+            out -= self.mean_
+        if self.with_std:
+            out /= self.scale_
+        return out.astype(X.dtype, copy=False)
+
+    def inverse_transform(self, X):
+        """x = x̃ σ + μ, the inverse of :meth:`transform`."""
+        X = self._prepare(X)
+        out = X.astype(np.float64, copy=True)
+        if self.with_std:
+            out *= self.scale_
+        if self.with_mean:
+            out += self.mean_
+        return out.astype(X.dtype, copy=False)
+
+
+def one_hot(y, n_classes=None):
+    """One-of-C coding of integer labels: Y[i, c] = 1 if yᵢ = c else 0.
+
+    As in the course: with 4 classes, a sample of the 3rd class (label 2) is coded (0, 0, 1, 0).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Integer labels in 0 … C − 1.
+    n_classes : int, optional
+        C; default max(y) + 1.
+
+    Returns
+    -------
+    Y : ndarray of shape (n_samples, C), float64
+
+    Raises
+    ------
+    TypeError
+        If ``y`` is not of an integer dtype, or ``n_classes`` is not an int.
+    ValueError
+        If ``y`` is not 1-D, has a negative label, or a label ≥ ``n_classes``.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"y: expected integer labels 0..n_classes-1, got dtype {y.dtype}")
+    if y.ndim != 1:
+        raise ValueError(f"y: expected a 1-D array, got {y.ndim}-D with shape {y.shape}")
+    if y.size and y.min() < 0:
+        raise ValueError(f"y: labels must be non-negative, got {y.min()}")
+    if n_classes is None:
+        n_classes = int(y.max()) + 1 if y.size else 0
+    else:
+        check_scalar(n_classes, "n_classes", numbers.Integral, low=1)
+        if y.size and y.max() >= n_classes:
+            raise ValueError(f"y: label {y.max()} is out of range for n_classes={n_classes}")
+    out = np.zeros((y.shape[0], int(n_classes)), dtype=np.float64)
+    out[np.arange(y.shape[0]), y] = 1.0
+    return out
