@@ -1,0 +1,149 @@
+"""Learning-rate schedules for :mod:`mlbasics.optim` (torch.optim.lr_scheduler's names).
+
+A scheduler rewrites ``group["lr"]`` of every parameter group of its optimizer. It is created
+after the optimizer and stepped once per epoch, after the optimizer's steps::
+
+    for epoch in range(n_epochs):
+        for batch in batches:
+            opt.step(grads(batch))
+        sched.step()
+
+t = ``last_epoch`` counts the calls of :meth:`~LRScheduler.step` (construction sets t = 0 and
+the learning rate to its value at t = 0); η₀ is the group's learning rate when the scheduler
+was created (``base_lrs``, also stored in the group as ``"initial_lr"``). Every schedule is
+computed from its closed form in t, so it does not drift and can be resumed from any epoch.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+from .._base import check_scalar
+from ._optimizers import Optimizer
+
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "InverseTimeLR"]
+
+
+class LRScheduler:
+    """Base class: keeps ``base_lrs`` and ``last_epoch`` and writes the closed form into the groups."""
+
+    def __init__(self, optimizer, last_epoch=-1):
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer: expected an mlbasics.optim optimizer, got {type(optimizer).__name__}")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
+            raise ValueError(f"last_epoch: expected an integer >= -1, got {last_epoch!r}")
+        self.optimizer = optimizer
+        if last_epoch == -1:
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+        else:
+            for i, group in enumerate(optimizer.param_groups):
+                if "initial_lr" not in group:
+                    raise KeyError(f"param_groups[{i}]: 'initial_lr' is not set; it is needed to resume a schedule "
+                                   "(last_epoch != -1)")
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = int(last_epoch)
+        self.step()
+
+    def _lr_at(self, base_lr: float, t: int) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def get_lr(self) -> list[float]:
+        """The learning rates of the schedule at t = ``last_epoch``."""
+        return [self._lr_at(base, self.last_epoch) for base in self.base_lrs]
+
+    def step(self) -> None:
+        """Advance t by one and set every group's ``"lr"`` to the schedule's value at t."""
+        self.last_epoch += 1
+        lrs = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, lrs):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates set by the last :meth:`step` (one per parameter group)."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        """Everything but the optimizer: ``last_epoch``, ``base_lrs``, the hyper-parameters."""
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict) -> None:
+        """Restore a :meth:`state_dict` (the optimizer's learning rates are not touched)."""
+        if not isinstance(state_dict, dict) or "last_epoch" not in state_dict or "base_lrs" not in state_dict:
+            raise ValueError("state_dict: expected a dict from LRScheduler.state_dict() with 'last_epoch' and "
+                             "'base_lrs'")
+        if len(state_dict["base_lrs"]) != len(self.optimizer.param_groups):
+            raise ValueError(f"state_dict: has {len(state_dict['base_lrs'])} base_lrs, the optimizer has "
+                             f"{len(self.optimizer.param_groups)} parameter groups")
+        unknown = set(state_dict) - set(self.__dict__)
+        if unknown:
+            raise ValueError(f"state_dict: unknown entries {sorted(unknown)} for {type(self).__name__}")
+        self.__dict__.update({k: (list(v) if isinstance(v, list) else v) for k, v in state_dict.items()})
+
+
+def _positive_real(x, name):
+    check_scalar(x, name, numbers.Real, low=0.0, low_open=True)
+    return float(x)
+
+
+class StepLR(LRScheduler):
+    r"""Decay by ``gamma`` every ``step_size`` epochs: :math:`η_t = η_0 \, γ^{\lfloor t / s \rfloor}`."""
+
+    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        check_scalar(step_size, "step_size", numbers.Integral, low=1)
+        self.step_size = int(step_size)
+        self.gamma = _positive_real(gamma, "gamma")
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr, t):
+        return base_lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    r"""Decay by ``gamma`` every epoch: :math:`η_t = η_0 \, γ^t`."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = _positive_real(gamma, "gamma")
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr, t):
+        return base_lr * self.gamma ** t
+
+
+class CosineAnnealingLR(LRScheduler):
+    r"""Cosine annealing from η₀ down to ``eta_min`` over ``T_max`` epochs.
+
+    .. math::
+        η_t = η_{\min} + \tfrac12 (η_0 − η_{\min}) \left(1 + \cos\frac{π t}{T_{\max}}\right)
+
+    This closed form gives the values torch documents (its recursive implementation equals it
+    for t ≤ T_max); beyond T_max it continues as a cosine of period 2·T_max, rising back
+    towards η₀, as torch's schedule does.
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0, last_epoch=-1):
+        check_scalar(T_max, "T_max", numbers.Integral, low=1)
+        check_scalar(eta_min, "eta_min", numbers.Real, low=0.0)
+        self.T_max = int(T_max)
+        self.eta_min = float(eta_min)
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr, t):
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
+
+
+class InverseTimeLR(LRScheduler):
+    r"""The course's inverse time decay: :math:`ε_t = ε_0 / (1 + \text{decay} \cdot t)`.
+
+    ``decay=0`` keeps the rate constant; for large t the rate falls like c/t with c = ε₀/decay,
+    the course's "e.g. ε_t = c/t".
+    """
+
+    def __init__(self, optimizer, decay, last_epoch=-1):
+        check_scalar(decay, "decay", numbers.Real, low=0.0)
+        self.decay = float(decay)
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr, t):
+        return base_lr / (1 + self.decay * t)
