@@ -1,0 +1,666 @@
+"""Multi-layer perceptrons trained by stochastic gradient methods: MLPClassifier, MLPRegressor.
+
+The network (the course's notation: layer l computes h^l = act(h^{l-1} W^l + b^l)) is a stack
+of dense layers. Every forward and backward pass goes through the kernel contract
+(``linear_forward``/``linear_backward`` and the loss kernels) and every update through a
+:mod:`mlbasics.optim` optimizer, on the backend chosen with ``backend=``.
+
+All weights and biases live in one contiguous buffer (``coefs_[i]`` and ``intercepts_[i]`` are
+views into it) and all gradients in another, so each optimizer step is one kernel call over
+the whole network.
+
+Parameter names and defaults follow scikit-learn's ``MLPClassifier``/``MLPRegressor`` where it
+has the concept; the loss, its L2 term, the initialization, the batching, the stopping rule and
+the learning-rate schedules are those of scikit-learn. Differences are listed in the class
+docstrings.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from ._base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_classification_targets,
+                    check_is_fitted, check_n_features, check_random_state, check_scalar, check_target)
+from .backends import get_backend
+from . import optim
+from .exceptions import ConvergenceWarning
+
+__all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
+
+
+_ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "rprop")
+_LEARNING_RATES = ("constant", "invscaling", "adaptive")
+
+
+class _Diverged(Exception):
+    pass
+
+
+def _check_bool(x, name):
+    if not isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {x!r}")
+
+
+def _check_real(x, name, **kw):
+    check_scalar(x, name, numbers.Real, **kw)
+    if x != x:
+        raise ValueError(f"{name}: expected a number, got nan")
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    # ------------------------------------------------------------------ hyper-parameters
+    def _validate_hyper_parameters(self):
+        hls = self.hidden_layer_sizes
+        if isinstance(hls, numbers.Integral) and not isinstance(hls, bool):
+            hls = (hls,)
+        try:
+            sizes = tuple(hls)
+        except TypeError:
+            raise TypeError(f"hidden_layer_sizes: expected an int or a tuple of ints, got {hls!r}") from None
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+                raise TypeError(f"hidden_layer_sizes: expected positive ints, got {hls!r}")
+            if s < 1:
+                raise ValueError(f"hidden_layer_sizes: every layer needs at least 1 unit, got {hls!r}")
+        if self.activation not in _ACTIVATIONS:
+            raise ValueError(f"activation: expected one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
+        if self.solver == "lbfgs":
+            raise ValueError("solver: 'lbfgs' is not supported by mlbasics (a full-batch quasi-Newton method); "
+                             f"use one of {_SOLVERS}")
+        if self.solver not in _SOLVERS:
+            raise ValueError(f"solver: expected one of {_SOLVERS}, got {self.solver!r}")
+        _check_real(self.alpha, "alpha", low=0.0)
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
+            if isinstance(self.batch_size, str):
+                raise ValueError(f"batch_size: expected 'auto' or a positive int, got {self.batch_size!r}")
+            check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1)
+        if self.learning_rate not in _LEARNING_RATES:
+            raise ValueError(f"learning_rate: expected one of {_LEARNING_RATES}, got {self.learning_rate!r}")
+        _check_real(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
+        _check_real(self.power_t, "power_t", low=0.0)
+        check_scalar(self.max_iter, "max_iter", numbers.Integral, low=1)
+        _check_bool(self.shuffle, "shuffle")
+        _check_real(self.tol, "tol", low=0.0)
+        if isinstance(self.verbose, bool) or not isinstance(self.verbose, (bool, numbers.Integral)):
+            _check_bool(self.verbose, "verbose")
+        _check_bool(self.warm_start, "warm_start")
+        _check_real(self.momentum, "momentum", low=0.0, high=1.0)
+        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
+        _check_bool(self.early_stopping, "early_stopping")
+        _check_real(self.validation_fraction, "validation_fraction", low=0.0, high=1.0, low_open=True,
+                    high_open=True)
+        _check_real(self.beta_1, "beta_1", low=0.0, high=1.0, high_open=True)
+        _check_real(self.beta_2, "beta_2", low=0.0, high=1.0, high_open=True)
+        _check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
+        check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, low=1)
+        try:
+            dtype = np.dtype(self.dtype)
+        except TypeError:
+            raise TypeError(f"dtype: expected np.float32 or np.float64, got {self.dtype!r}") from None
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype: expected np.float32 or np.float64, got {self.dtype!r}")
+        kernels = get_backend(self.backend)
+        check_random_state(self.random_state)
+        return tuple(int(s) for s in sizes), dtype, kernels
+
+    # ------------------------------------------------------------------ parameter buffers
+    def _allocate(self, layer_units, dtype):
+        """One flat buffer for all weights and biases, one for their gradients, and the views."""
+        shapes = []
+        for n_in, n_out in zip(layer_units[:-1], layer_units[1:]):
+            shapes.append(((n_in, n_out), (n_out,)))
+        self._layer_shapes = shapes
+        total = sum(a * b + b for (a, b), _ in shapes)
+        self._params_flat = np.zeros(total, dtype=dtype)
+        self._grad_flat = np.zeros(total, dtype=dtype)
+        self._make_views()
+
+    def _make_views(self):
+        self.coefs_, self.intercepts_, self._gcoefs, self._gintercepts = [], [], [], []
+        off = 0
+        for (n_in, n_out), _ in self._layer_shapes:
+            for flat, coefs, ints in ((self._params_flat, self.coefs_, self.intercepts_),
+                                      (self._grad_flat, self._gcoefs, self._gintercepts)):
+                coefs.append(flat[off:off + n_in * n_out].reshape(n_in, n_out))
+                ints.append(flat[off + n_in * n_out:off + n_in * n_out + n_out])
+            off += n_in * n_out + n_out
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for name in ("coefs_", "intercepts_", "_gcoefs", "_gintercepts"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_params_flat" in state:
+            self._make_views()
+
+    def _initialize(self, layer_units, dtype, rng):
+        """Glorot-uniform weights and biases, as scikit-learn: U(−b, b) with
+        b = sqrt(6 / (fan_in + fan_out)), or sqrt(2 / (fan_in + fan_out)) for logistic."""
+        self._allocate(layer_units, dtype)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        for W, b in zip(self.coefs_, self.intercepts_):
+            bound = math.sqrt(factor / (W.shape[0] + W.shape[1]))
+            W[...] = rng.uniform(-bound, bound, W.shape)
+            b[...] = rng.uniform(-bound, bound, b.shape)
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_layers_ = len(layer_units)
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _make_optimizer(self, kernels):
+        params = [self._params_flat]
+        lr = float(self.learning_rate_init)
+        name = kernels.name
+        if self.solver == "sgd":
+            return optim.SGD(params, lr=lr, momentum=float(self.momentum),
+                             nesterov=bool(self.nesterovs_momentum and self.momentum > 0), backend=name)
+        if self.solver == "adam":
+            return optim.Adam(params, lr=lr, betas=(float(self.beta_1), float(self.beta_2)),
+                              eps=float(self.epsilon), backend=name)
+        if self.solver == "rmsprop":
+            return optim.RMSprop(params, lr=lr, eps=float(self.epsilon), backend=name)
+        if self.solver == "adagrad":
+            return optim.Adagrad(params, lr=lr, backend=name)
+        if self.solver == "adadelta":
+            return optim.Adadelta(params, lr=lr, backend=name)
+        return optim.Rprop(params, lr=lr, backend=name)
+
+    # ------------------------------------------------------------------ forward / backward
+    def _forward(self, kernels, X, cache=None):
+        """Logits of the output layer; with ``cache`` (a list) also each layer's (input, z, h)."""
+        hidden = _ACTIVATIONS[self.activation]
+        h = X
+        last = len(self.coefs_) - 1
+        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
+            z, out = kernels.linear_forward(h, W, b, hidden if i < last else "identity")
+            if cache is not None:
+                cache.append((h, z, out))
+            h = out
+        return h
+
+    def _loss_grad(self, kernels, X, Y):
+        """Mini-batch loss (scikit-learn's value, with its L2 term) and its gradient, written into
+        the flat gradient buffer."""
+        cache = []
+        logits = self._forward(kernels, X, cache)
+        loss, grad = self._output_loss(kernels, logits, Y)
+        n = X.shape[0]
+        loss = float(loss)
+        if self.alpha:
+            loss += 0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs_) / n
+        hidden = _ACTIVATIONS[self.activation]
+        last = len(self.coefs_) - 1
+        for i in range(last, -1, -1):
+            x_in, z, h = cache[i]
+            grad, gw, gb = kernels.linear_backward(x_in, self.coefs_[i], z, h, grad,
+                                                   hidden if i < last else "identity")
+            gc = self._gcoefs[i]
+            gc[...] = gw
+            if self.alpha:
+                gc += (self.alpha / n) * self.coefs_[i]
+            self._gintercepts[i][...] = gb
+        return loss
+
+    # ------------------------------------------------------------------ training loop
+    def _fit(self, X, y, *, incremental, classes=None):
+        sizes, dtype, kernels = self._validate_hyper_parameters()
+        if incremental and self.early_stopping:
+            raise ValueError("early_stopping: partial_fit does not support early_stopping=True")
+        fitted = hasattr(self, "_params_flat")
+        first = not fitted or not (incremental or self.warm_start)
+        if not first and np.dtype(self._params_flat.dtype) != dtype:
+            raise ValueError(f"dtype: the model was fitted with {self._params_flat.dtype}, got {dtype}; "
+                             "call fit to start again")
+        X = check_array(X, "X", dtype=dtype)
+        if not first:
+            check_n_features(self, X)
+        Y = self._prepare_targets(X, y, first=first, incremental=incremental, classes=classes)
+        if first:
+            self._rng = check_random_state(self.random_state)
+            self.n_features_in_ = X.shape[1]
+            layer_units = [X.shape[1], *sizes, self.n_outputs_]
+            self._initialize(layer_units, dtype, self._rng)
+        elif not incremental:
+            layer_units = [X.shape[1], *sizes, self.n_outputs_]
+            if [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_] != layer_units:
+                raise ValueError(f"hidden_layer_sizes: warm_start needs the fitted architecture "
+                                 f"{[s[0] for s, _ in self._layer_shapes][1:]}, got {list(sizes)}")
+        if first or not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(kernels)
+
+        snapshot = (self._params_flat.copy(), self._optimizer.state_dict()) if not first else None
+        try:
+            # overflow on the way to divergence is reported below as one clear error
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                self._fit_stochastic(kernels, X, Y, y, incremental)
+        except _Diverged as exc:
+            if snapshot is None:
+                self._forget()
+            else:
+                self._params_flat[...] = snapshot[0]
+                self._optimizer.load_state_dict(snapshot[1])
+            raise ValueError(
+                f"learning_rate_init: training diverged ({exc}); with learning_rate_init={self.learning_rate_init!r}"
+                f" and solver={self.solver!r} the updates grow without bound. Lower learning_rate_init, or "
+                "standardize X (e.g. with StandardScaler)."
+                + (" The model was left unfitted." if snapshot is None else " The model was restored to its state "
+                   "before this call.")) from None
+        return self
+
+    def _forget(self):
+        for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("__")]:
+            delattr(self, name)
+        for name in ("_params_flat", "_grad_flat", "_optimizer", "_gcoefs", "_gintercepts", "_layer_shapes",
+                     "_rng", "_no_improvement_count"):
+            self.__dict__.pop(name, None)
+
+    def _split_validation(self, n, y_for_strata):
+        n_val = int(math.ceil(self.validation_fraction * n))
+        if n_val < 2 or n - n_val < 1:
+            raise ValueError(f"validation_fraction: the validation set would have {n_val} of {n} samples; "
+                             "early stopping needs at least 2 (raise validation_fraction or use more data)")
+        perm = self._rng.permutation(n)
+        if y_for_strata is not None:  # spread every class evenly over the permutation, then cut
+            yp = y_for_strata[perm]
+            rank = np.empty(n)
+            for c in np.unique(yp):
+                mask = yp == c
+                rank[mask] = (np.arange(mask.sum()) + 0.5) / mask.sum()
+            perm = perm[np.argsort(rank, kind="stable")]
+        return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+    def _fit_stochastic(self, kernels, X, Y, y_raw, incremental):
+        opt = self._optimizer
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            train, val = self._split_validation(X.shape[0], self._strata(Y))
+            X_val, y_val = X[val], self._validation_targets(y_raw, val)
+            X, Y = X[train], Y[train]
+            best_params = self._params_flat.copy()
+        n = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n)
+        else:
+            if self.batch_size > n:
+                warnings.warn(f"batch_size: got {self.batch_size}, larger than the {n} training samples; "
+                              "it is clipped", UserWarning)
+            batch_size = min(int(self.batch_size), n)
+        idx = np.arange(n)
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            if self.shuffle:
+                idx = self._rng.permutation(n)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                b = idx[start:start + batch_size]
+                loss = self._loss_grad(kernels, X[b], Y[b])
+                if not math.isfinite(loss):
+                    raise _Diverged(f"the loss became {loss} in epoch {self.n_iter_ + 1}")
+                opt.step([self._grad_flat])
+                total += loss * b.shape[0]
+            self.n_iter_ += 1
+            self.t_ += n
+            self.loss_ = total / n
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+
+            if early_stopping:
+                score = self._validation_score(kernels, X_val, y_val)
+                self.validation_scores_.append(score)
+                if self.verbose:
+                    print(f"Validation score: {score:f}")
+                if score < self.best_validation_score_ + self.tol:
+                    self._no_improvement_count += 1
+                else:
+                    self._no_improvement_count = 0
+                if score > self.best_validation_score_:
+                    self.best_validation_score_ = score
+                    best_params[...] = self._params_flat
+            else:
+                if self.loss_ > self.best_loss_ - self.tol:
+                    self._no_improvement_count += 1
+                else:
+                    self._no_improvement_count = 0
+                if self.loss_ < self.best_loss_:
+                    self.best_loss_ = self.loss_
+
+            if self.learning_rate == "invscaling":
+                opt.param_groups[0]["lr"] = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if early_stopping else "Training loss"
+                msg = (f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
+                       "consecutive epochs.")
+                lr = opt.param_groups[0]["lr"]
+                if self.learning_rate == "adaptive" and lr > 1e-6:
+                    opt.param_groups[0]["lr"] = lr / 5.0
+                    self._no_improvement_count = 0
+                    if self.verbose:
+                        print(f"{msg} Setting learning rate to {lr / 5.0:f}")
+                else:
+                    if self.verbose:
+                        print(f"{msg} Stopping.")
+                    break
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                              "optimization hasn't converged yet.", ConvergenceWarning)
+        if not np.isfinite(self._params_flat).all():
+            raise _Diverged("the weights became non-finite")
+        if early_stopping:
+            self._params_flat[...] = best_params
+
+    # ------------------------------------------------------------------ prediction helpers
+    def _logits(self, X):
+        check_is_fitted(self, "coefs_")
+        X = check_array(X, "X", dtype=self._params_flat.dtype)
+        check_n_features(self, X)
+        return self._forward(get_backend(self.backend), X)
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier trained with mini-batch stochastic gradient methods.
+
+    The output layer is a softmax over the classes with the cross-entropy loss (more than two
+    classes), or one logistic unit with the binary cross-entropy (two classes). The training
+    loss of a mini-batch B is scikit-learn's
+
+    .. math::
+        L = −\\frac1{|B|} \\sum_{i ∈ B} \\log p_{i, y_i} + \\frac{α}{2|B|} \\sum_l \\lVert W^l \\rVert^2
+
+    (biases are not penalized), so α/|B| · W is added to each weight gradient; the course's
+    λΣW² corresponds to α = 2λ|B|. ``loss_curve_`` holds each epoch's sample-weighted mean of L.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        Units of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default "relu"
+        Hidden-layer activation (kernel activations relu, tanh, sigmoid, identity).
+    solver : {"adam", "sgd", "rmsprop", "adagrad", "adadelta", "rprop"}, default "adam"
+        The :mod:`mlbasics.optim` optimizer, with ``lr=learning_rate_init``: ``"adam"`` is
+        ``Adam(betas=(beta_1, beta_2), eps=epsilon)``; ``"sgd"`` is ``SGD(momentum=momentum,
+        dampening=0, nesterov=nesterovs_momentum)`` — scikit-learn's v ← μv − ηg, θ ← θ + v is
+        the same trajectory (v = −η·b) while η is constant; when the learning rate changes,
+        scikit-learn's velocity keeps the old rate's scale while torch's buffer b carries no rate.
+        ``"rmsprop"`` is ``RMSprop(eps=epsilon)``; ``"adagrad"``, ``"adadelta"`` and ``"rprop"``
+        use torch's other defaults (Adadelta is usually run with ``learning_rate_init=1.0``;
+        Rprop's step sizes adapt by themselves and work best with large batches).
+        ``"lbfgs"`` is not supported (ValueError). scikit-learn's Adam puts ε outside the bias
+        correction of √v; torch's (used here) inside — a difference of order ε.
+    alpha : float, default 1e-4
+        Strength of the L2 penalty (see the loss above).
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; "auto" is min(200, n_samples).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        "invscaling": after each epoch η = learning_rate_init / (t_ + 1)^power_t, with t_ the
+        number of samples seen (scikit-learn's rule). "adaptive": when the stopping rule below
+        fires, divide η by 5 and go on instead of stopping (stop once η ≤ 1e-6). Unlike
+        scikit-learn, where these apply to "sgd" only, they apply to every solver (Rprop
+        ignores η after its first step).
+    learning_rate_init : float, default 1e-3
+    power_t : float, default 0.5
+    max_iter : int, default 200
+        Maximum number of epochs; reaching it emits :class:`ConvergenceWarning`.
+    shuffle : bool, default True
+        Shuffle the samples every epoch.
+    random_state : None, int or numpy Generator
+        Seeds initialization, shuffling and the validation split.
+    tol : float, default 1e-4
+        Training stops when the epoch loss has not improved on the best by ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs (or the validation accuracy, with
+        ``early_stopping``), as in scikit-learn.
+    verbose : bool, default False
+    warm_start : bool, default False
+        ``fit`` continues from the fitted weights (with a new optimizer).
+    momentum : float, default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (stratified) and stop on its
+        accuracy; the best weights are restored at the end.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2 : float, default 0.9, 0.999
+    epsilon : float, default 1e-8
+    n_iter_no_change : int, default 10
+    backend : {"auto", "cpp", "numba", "numpy"}, default "auto"
+    dtype : np.float32 or np.float64, default np.float32
+        Precision of the weights and of the computation (X is converted).
+
+    Attributes
+    ----------
+    classes_ : ndarray of the class labels
+    coefs_, intercepts_ : lists of arrays, (n_in, n_out) and (n_out,) per layer
+        Views into one flat parameter buffer.
+    loss_ : float, loss of the last epoch;  loss_curve_ : list of float, one per epoch
+    best_loss_ : float (None with early_stopping)
+    validation_scores_, best_validation_score_ : with early_stopping
+    n_iter_ : int, epochs run by the last fit;  t_ : int, samples seen in training
+    n_layers_, n_outputs_, out_activation_ ("softmax" or "logistic"), n_features_in_
+
+    Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
+    (the model is then left unfitted, or as it was before ``partial_fit``).
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.backend = backend
+        self.dtype = dtype
+
+    def fit(self, X, y):
+        """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start)."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        ``classes`` (all labels that will ever appear) is required on the first call.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes: required on the first call to partial_fit (all the labels that y may take)")
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def _prepare_targets(self, X, y, *, first, incremental, classes):
+        y = check_target(y, "y", n_samples=X.shape[0], numeric=False)
+        if first and classes is not None and incremental:
+            cl = np.unique(np.asarray(classes))
+            if cl.shape[0] < 2:
+                raise ValueError(f"classes: a classifier needs at least 2 classes, got {cl.tolist()!r}")
+            self.classes_ = cl
+        elif first:
+            self.classes_, _ = check_classification_targets(y)
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(f"classes: got {np.unique(np.asarray(classes)).tolist()!r}, but earlier calls used "
+                             f"{self.classes_.tolist()!r}")
+        try:
+            pos = np.searchsorted(self.classes_, y)
+        except TypeError:
+            raise ValueError(f"y: labels of type {y.dtype} cannot be compared with classes_ "
+                             f"{self.classes_.tolist()!r}") from None
+        pos = np.clip(pos, 0, self.classes_.shape[0] - 1)
+        bad = self.classes_[pos] != y
+        if np.any(bad):
+            raise ValueError(f"y: contains labels not in classes_ {self.classes_.tolist()!r}: "
+                             f"{np.unique(y[bad]).tolist()!r}")
+        n_classes = self.classes_.shape[0]
+        if first:
+            self.n_outputs_ = 1 if n_classes == 2 else n_classes
+            self.out_activation_ = "logistic" if n_classes == 2 else "softmax"
+        if n_classes == 2:
+            return pos.astype(self._dtype())
+        return pos.astype(np.int64)
+
+    def _dtype(self):
+        return np.dtype(self.dtype)
+
+    def _strata(self, Y):
+        return Y
+
+    def _validation_targets(self, y_raw, val):
+        return np.asarray(y_raw).reshape(-1)[val]
+
+    def _validation_score(self, kernels, X_val, y_val):
+        return float(np.mean(self._predict_from_logits(self._forward(kernels, X_val)) == y_val))
+
+    def _output_loss(self, kernels, logits, Y):
+        if self.out_activation_ == "softmax":
+            return kernels.softmax_cross_entropy(logits, Y)
+        loss, grad = kernels.binary_cross_entropy_with_logits(np.ascontiguousarray(logits[:, 0]), Y)
+        return loss, grad.reshape(-1, 1)
+
+    def _predict_from_logits(self, logits):
+        if self.out_activation_ == "logistic":
+            return self.classes_[(logits[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def predict(self, X):
+        """The most probable class of each row of X."""
+        return self._predict_from_logits(self._logits(X))
+
+    def predict_log_proba(self, X):
+        """Log-probabilities (n_samples, n_classes), computed stably from the logits."""
+        logits = self._logits(X)
+        if self.out_activation_ == "logistic":
+            z = logits[:, 0]
+            return np.stack([-np.logaddexp(0, z), -np.logaddexp(0, -z)], axis=1)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    def predict_proba(self, X):
+        """Class probabilities (n_samples, n_classes); (n, 2) for a binary problem."""
+        return np.exp(self.predict_log_proba(X))
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor trained with mini-batch stochastic gradient methods.
+
+    The output layer is linear (``out_activation_ = "identity"``). The loss is scikit-learn's
+    squared error: ``loss_curve_`` and ``loss_`` report
+
+    .. math::
+        L = \\frac{1}{2 |B| k} \\sum_{i ∈ B} \\sum_{j=1}^{k} (\\hat y_{ij} − y_{ij})^2
+            + \\frac{α}{2|B|} \\sum_l \\lVert W^l \\rVert^2
+
+    (half the ``mse`` kernel's mean over all |B|·k entries, k = n_outputs_), while — again as
+    scikit-learn — the gradient used for training is that of the sum over outputs,
+    ∂/∂ŷ = (ŷ − y)/|B| (the mse kernel's gradient times k/2). For one output the two agree.
+    See :class:`MLPClassifier` for the parameters (the same, except that ``early_stopping``
+    monitors the validation R²); ``predict`` returns (n,) for one output, (n, k) otherwise.
+    """
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.backend = backend
+        self.dtype = dtype
+
+    def fit(self, X, y):
+        """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start)."""
+        return self._fit(X, y, incremental=False)
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing from the current weights and optimizer state."""
+        return self._fit(X, y, incremental=True)
+
+    def _prepare_targets(self, X, y, *, first, incremental, classes):
+        y = check_target(y, "y", n_samples=X.shape[0], numeric=True, allow_2d=True)
+        Y = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(np.dtype(self.dtype))
+        if first:
+            self.n_outputs_ = Y.shape[1]
+            self.out_activation_ = "identity"
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y: expected {self.n_outputs_} output(s) as in the earlier fit, got {Y.shape[1]}")
+        return np.ascontiguousarray(Y)
+
+    def _strata(self, Y):
+        return None
+
+    def _validation_targets(self, y_raw, val):
+        y = np.asarray(y_raw, dtype=np.float64)
+        return (y.reshape(-1, 1) if y.ndim == 1 else y)[val]
+
+    def _validation_score(self, kernels, X_val, y_val):
+        pred = self._forward(kernels, X_val).astype(np.float64)
+        ss_res = ((y_val - pred) ** 2).sum(axis=0)
+        ss_tot = ((y_val - y_val.mean(axis=0)) ** 2).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res > 0, 0.0, 1.0))
+        return float(np.mean(r2))
+
+    def _output_loss(self, kernels, logits, Y):
+        loss, grad = kernels.mse(logits, Y)
+        grad *= 0.5 * Y.shape[1]
+        return 0.5 * float(loss), grad
+
+    def predict(self, X):
+        """Predicted targets: (n_samples,) for one output, (n_samples, n_outputs) otherwise."""
+        out = self._logits(X)
+        return out.ravel() if self.n_outputs_ == 1 else out
