@@ -79,7 +79,10 @@ template <class T>
 void linear_backward(index_t n, index_t n_in, index_t n_out,
                      const T* x, const T* w, const T* z, const T* h, const T* grad_h,
                      T* grad_x, T* grad_w, T* grad_b, Activation act) {
-  if (n_out <= 0) return;
+  if (n_out <= 0) {  // grad_w and grad_b are empty; grad_x = grad_z · wᵀ is a sum of no terms
+    if (grad_x != nullptr && n > 0 && n_in > 0) std::fill(grad_x, grad_x + n * n_in, T(0));
+    return;
+  }
   const index_t total = n > 0 ? n * n_out : 0;
   std::vector<T> scratch;
   const T* gz = grad_h;
