@@ -23,6 +23,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from .. import get_num_threads
+
 # No 'nnan'/'ninf'/'fast': NaN and inf must propagate like in NumPy.
 _FM = {"contract", "reassoc", "nsz", "arcp"}
 
@@ -211,11 +213,24 @@ _PARALLEL_MIN_FLOPS = 1 << 21
 _PARALLEL_MIN_ELEMENTS = 1 << 16
 
 
+def _threads():
+    """The thread count of ``mlbasics.set_num_threads``, applied to the calling thread.
+
+    ``numba.set_num_threads`` only affects the thread that calls it, so a setting made in one
+    Python thread would not reach kernels called from another; it is re-applied here before
+    every parallel launch.
+    """
+    n = min(get_num_threads(), numba.config.NUMBA_NUM_THREADS)
+    if numba.get_num_threads() != n:
+        numba.set_num_threads(n)
+    return n
+
+
 def _n_chunks(n_elements):
     """Number of parallel chunks for an elementwise kernel, 1 = run serially."""
     if n_elements < _PARALLEL_MIN_ELEMENTS:
         return 1
-    return numba.get_num_threads()
+    return _threads()
 
 
 def _flat(a):
@@ -265,7 +280,7 @@ def matmul(a, b, trans_a, trans_b, out):
     if trans_b:
         brs, bcs = bcs, brs
     mc, kc, nc = _BLOCKING[out.dtype]
-    nt = numba.get_num_threads() if m * n * k >= _PARALLEL_MIN_FLOPS else 1
+    nt = _threads() if m * n * k >= _PARALLEL_MIN_FLOPS else 1
     if nt > 1 and m >= 2 * 4 * _MR:
         # Row blocks small enough that every thread gets at least one.
         per = -(-m // nt)
