@@ -83,11 +83,3 @@ def test_cpu_path_and_forced_generic():
     env = dict(os.environ, MLBASICS_CPU="generic")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "generic"
-
-
-def test_main_job_runs():
-    out = subprocess.run([sys.executable, "-m", "mlbasics", "--quick", "--threads", "1"],
-                         capture_output=True, text=True, check=True, timeout=300)
-    assert "backends available: cpp, numba, numpy" in out.stdout
-    assert "SIMD path" in out.stdout
-    assert "| matmul 256×256×256 | cpp | float32 |" in out.stdout

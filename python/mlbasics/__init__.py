@@ -13,10 +13,17 @@ from .backends import available_backends, get_backend, get_num_threads, set_num_
 __version__ = "0.1.0"
 
 _SUBMODULES = ("datasets", "decomposition", "exceptions", "linear_model", "metrics", "model_selection",
-               "neural_network", "optim", "preprocessing")
+               "neural_network", "optim", "plotting", "preprocessing")
 
 __all__ = ["kernels", "available_backends", "get_backend", "set_num_threads", "get_num_threads",
-           "__version__", *_SUBMODULES]
+           "show_config", "__version__", *_SUBMODULES]
+
+
+def show_config() -> None:
+    """Print what ``mlbasics info`` prints: version, backends, SIMD path, compiler, threads, Numba."""
+    from ._info import show_config as _show
+
+    _show()
 
 
 def __getattr__(name):

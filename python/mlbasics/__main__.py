@@ -1,83 +1,71 @@
-"""``python -m mlbasics``: what this machine runs, and how fast.
+"""``python -m mlbasics`` (or ``mlbasics``): the main job and its subcommands.
 
-Prints the available backends, the thread count, the SIMD path the C++ core chose, and a short
-timing table (median of repeated calls) of a matrix product and an Adam step on every backend.
+    mlbasics [demo]   fit the classic models on the shipped real data on every backend and print
+                      one table (model, data set, backend, fit time, test score) and the speed-ups
+    mlbasics info     version, backends, SIMD path of the C++ core, compiler, threads, Numba
+    mlbasics bench    kernels side by side on every backend: times, GFLOP/s, ratios to numpy
+
+Options: --backend NAME (only that backend, plus numpy as the baseline), --threads N, --quick,
+--json (machine-readable output).
 """
 from __future__ import annotations
 
 import argparse
-import platform
+import json
 import sys
-import time
-
-import numpy as np
+from dataclasses import asdict
 
 import mlbasics
-from mlbasics import kernels
 
 
-def _median_time(fn, repeat: int) -> float:
-    fn()  # warm up (JIT compilation, page faults)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def info_lines() -> list[str]:
-    backends = mlbasics.available_backends()
-    lines = [
-        f"mlbasics {mlbasics.__version__} on Python {platform.python_version()}, NumPy {np.__version__}",
-        f"backends available: {', '.join(backends)}",
-        f"threads: {mlbasics.get_num_threads()}",
-    ]
-    if "cpp" in backends:
-        from mlbasics import _core
-
-        lines.append(f"C++ core: SIMD path {_core.cpu_path()}, built with {_core.compiler}")
-    for name, err in mlbasics.backends.backend_errors().items():
-        lines.append(f"backend {name} unavailable: {err}")
-    return lines
-
-
-def timing_table(quick: bool = False) -> list[str]:
-    rng = np.random.default_rng(0)
-    repeat = 5 if quick else 20
-    rows = ["| work | backend | dtype | median time | GFLOP/s | vs numpy |", "|---|---|---|---|---|---|"]
-    for dtype in (np.float32, np.float64):
-        for n in (64, 256):
-            a = rng.standard_normal((n, n)).astype(dtype)
-            b = rng.standard_normal((n, n)).astype(dtype)
-            out = np.empty((n, n), dtype)
-            times = {name: _median_time(lambda name=name: kernels.matmul(a, b, out=out, backend=name), repeat)
-                     for name in mlbasics.available_backends()}
-            for name, t in times.items():
-                rows.append(f"| matmul {n}×{n}×{n} | {name} | {np.dtype(dtype).name} | {t * 1e6:.1f} µs | "
-                            f"{2 * n ** 3 / t / 1e9:.1f} | {times['numpy'] / t:.2f}× |")
-        size = 1_000_000
-        p = rng.standard_normal(size).astype(dtype)
-        g = rng.standard_normal(size).astype(dtype)
-        m, v = np.zeros_like(p), np.zeros_like(p)
-        times = {name: _median_time(lambda name=name: kernels.adam_step(p, g, m, v, step=1, lr=1e-3, backend=name),
-                                    repeat) for name in mlbasics.available_backends()}
-        for name, t in times.items():
-            rows.append(f"| adam_step 1e6 params | {name} | {np.dtype(dtype).name} | {t * 1e6:.1f} µs | – | "
-                        f"{times['numpy'] / t:.2f}× |")
-    return rows
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mlbasics", description="Machine-learning basics on fast kernels.")
+    parser.add_argument("command", nargs="?", default="demo", choices=["demo", "info", "bench"],
+                        help="what to run (default: demo)")
+    parser.add_argument("--backend", choices=["cpp", "numba", "numpy"], default=None,
+                        help="run only this backend (numpy is kept as the baseline)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for the C++ pool and Numba")
+    parser.add_argument("--quick", action="store_true", help="a shorter run")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mlbasics", description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=None, help="threads for the C++ pool and Numba")
-    parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     if args.threads is not None:
+        if args.threads < 1:
+            _parser().error(f"--threads: expected a number >= 1, got {args.threads}")
         mlbasics.set_num_threads(args.threads)
-    print("\n".join(info_lines()))
-    print()
-    print("\n".join(timing_table(args.quick)))
+    from mlbasics._info import config, config_lines
+
+    info = config()
+    backends = info["backends"]
+    if args.backend is not None:
+        backends = [b for b in backends if b in (args.backend, "numpy")]
+
+    if args.command == "info":
+        print(json.dumps(info, indent=2) if args.json else "\n".join(config_lines(info)))
+        return 0
+
+    if args.command == "bench":
+        from mlbasics._benchmark import add_ratios, format_rows, kernel_rows
+
+        rows = add_ratios(kernel_rows(quick=args.quick, backends=backends))
+        if args.json:
+            print(json.dumps({"info": info, "rows": rows}, indent=2))
+        else:
+            print("\n".join(config_lines(info)), end="\n\n")
+            print(format_rows(rows))
+        return 0
+
+    from mlbasics._demo import format_table, run_demo, speedups
+
+    rows = run_demo(backends, quick=args.quick)
+    if args.json:
+        print(json.dumps({"info": info, "rows": [asdict(r) for r in rows], "speedups": speedups(rows)}, indent=2))
+    else:
+        print("\n".join(config_lines(info)), end="\n\n")
+        print(format_table(rows))
     return 0
 
 

@@ -1,0 +1,54 @@
+"""What this installation is: version, backends, threads, the C++ core's SIMD path."""
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+
+from . import __version__
+from .backends import available_backends, backend_errors, get_num_threads
+
+
+def config() -> dict:
+    """The facts ``mlbasics info`` prints, as a dict (JSON-ready)."""
+    info = {
+        "mlbasics": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "machine": platform.machine(),
+        "backends": available_backends(),
+        "threads": get_num_threads(),
+        "unavailable": backend_errors(),
+    }
+    if "cpp" in info["backends"]:
+        from . import _core
+
+        info["cpp_simd_path"] = _core.cpu_path()
+        info["cpp_compiler"] = _core.compiler
+    if "numba" in info["backends"]:
+        import numba
+
+        info["numba"] = numba.__version__
+        info["numba_threading_layer_max_threads"] = numba.config.NUMBA_NUM_THREADS
+    return info
+
+
+def config_lines(info: dict | None = None) -> list[str]:
+    info = config() if info is None else info
+    lines = [
+        f"mlbasics {info['mlbasics']} on Python {info['python']} ({info['machine']}), NumPy {info['numpy']}",
+        f"backends available: {', '.join(info['backends'])}",
+        f"threads: {info['threads']}",
+    ]
+    if "cpp_simd_path" in info:
+        lines.append(f"C++ core: SIMD path {info['cpp_simd_path']}, built with {info['cpp_compiler']}")
+    if "numba" in info:
+        lines.append(f"Numba {info['numba']} (at most {info['numba_threading_layer_max_threads']} threads)")
+    for name, err in info["unavailable"].items():
+        lines.append(f"backend {name} unavailable: {err}")
+    return lines
+
+
+def show_config() -> None:
+    """Print what ``mlbasics info`` prints: version, backends, SIMD path, compiler, threads."""
+    print("\n".join(config_lines()))
