@@ -1,0 +1,72 @@
+"""Principal component analysis: the PCA basis of a 2-D cloud, and PCA of the digits.
+
+Course slides "PCA Basis" and "Code Example". The covariance matrix C is symmetric, so it has
+real eigenvalues λᵢ and orthogonal eigenvectors vᵢ, and T = [v₁ v₂ …] diagonalizes it:
+T⁻¹CT = diag(λ₁, λ₂, …). pca_2d.png shows the course's correlated Gaussian cloud
+(X = (A·randn(2, 500))ᵀ with RandomState(10)) and its principal axes vᵢ drawn from the mean as
+arrows of length 2√λᵢ (two standard deviations along each axis). pca_digits.png shows, for
+the 64-pixel digits, the explained variance ratio of each component with its running sum, and
+the projection onto the first two principal axes colored by digit.
+
+    python examples/pca.py [--out DIR]
+"""
+import argparse
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mlbasics.datasets import load_digits  # noqa: E402
+from mlbasics.decomposition import PCA  # noqa: E402
+from mlbasics.plotting import plot_explained_variance  # noqa: E402
+
+
+def save(fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def main(out):
+    rng = np.random.RandomState(10)                      # the course's code example
+    X = np.dot(rng.rand(2, 2), rng.randn(2, 500)).T
+    pca = PCA().fit(X)
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.scatter(X[:, 0], X[:, 1], s=8, alpha=0.4)
+    for i, (v, lam, color) in enumerate(zip(pca.components_, pca.explained_variance_, ("C3", "C2"))):
+        tip = pca.mean_ + 2 * np.sqrt(lam) * v          # the eigenvector vᵢ scaled by 2√λᵢ
+        ax.annotate("", xy=tip, xytext=pca.mean_, arrowprops=dict(arrowstyle="->", color=color, linewidth=2.5))
+        ax.text(*(tip + 0.15 * v), f"v{'₁₂'[i]}", color=color, fontsize=14, ha="center", va="center")
+    ax.set(aspect="equal", xlabel="x₁", ylabel="x₂",
+           title=f"PCA basis: λ = {pca.explained_variance_[0]:.3f}, {pca.explained_variance_[1]:.3f}")
+    save(fig, os.path.join(out, "pca_2d.png"))
+    print(f"2-D cloud: explained variance = {np.round(pca.explained_variance_, 4).tolist()}, "
+          f"ratio = {np.round(pca.explained_variance_ratio_, 4).tolist()}")
+
+    X, y = load_digits()
+    pca = PCA().fit(X)
+    Z = pca.transform(X)[:, :2]                          # coordinates in the first two principal axes
+    k90 = int(np.searchsorted(np.cumsum(pca.explained_variance_ratio_), 0.9)) + 1
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 5))
+    plot_explained_variance(pca, ax=ax0)
+    ax0.axvline(k90, color="gray", linestyle=":")
+    ax0.set_title(f"Digits: {k90} of 64 components explain 90% of the variance")
+    points = ax1.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", vmin=-0.5, vmax=9.5, s=8)
+    fig.colorbar(points, ax=ax1, ticks=range(10), label="digit")
+    ax1.set(xlabel="principal component 1", ylabel="principal component 2",
+            title="Digits projected onto the first two principal axes")
+    save(fig, os.path.join(out, "pca_digits.png"))
+    print(f"digits: first two components explain {pca.explained_variance_ratio_[:2].sum():.4f}, "
+          f"{k90} components explain 90%")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    main(args.out)

@@ -1,0 +1,92 @@
+"""Run every script in examples/ and check its pictures and one number from its summary.
+
+Each script runs in a subprocess (the current interpreter and environment, MPLBACKEND=Agg,
+warnings as errors) with ``--out tmp_path``; it must exit 0, every ``wrote PATH`` line must
+name a real PNG of more than 5 kB, and its printed summary must show the course's point.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("matplotlib")
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _number(pattern, text):
+    match = re.search(pattern, text)
+    assert match, f"summary line matching {pattern!r} not found in:\n{text}"
+    return float(match.group(1))
+
+
+def check_least_squares_line(out):
+    assert abs(_number(r"w = \[[-\d.]+, ([-\d.]+)\]", out) - 0.7) < 0.2      # slope near the true 0.7
+
+
+def check_polynomial_cross_validation(out):
+    mse = {k: _number(rf"degree\s+{k}: test MSE = ([\d.]+)", out) for k in (1, 3, 15)}
+    ridge = _number(r"ridge degree 15: .*test MSE = ([\d.]+)", out)
+    assert mse[3] < mse[1] and mse[3] < mse[15]                              # under- and overfitting
+    assert ridge < mse[15] / 10                                               # λ from CV tames degree 15
+
+
+def check_masking_problem(out):
+    assert _number(r"logistic accuracy = ([\d.]+)", out) > _number(r"least-squares accuracy = ([\d.]+)", out) + 0.1
+
+
+def check_xor_mlp(out):
+    assert _number(r"MLP accuracy = ([\d.]+)", out) == 1.0
+    assert _number(r"logistic accuracy = ([\d.]+)", out) < 1.0
+
+
+def check_digits_mlp(out):
+    assert _number(r"test accuracy = ([\d.]+)", out) > 0.9
+
+
+def check_pca(out):
+    assert 10 <= _number(r"(\d+) components explain 90%", out) <= 30
+
+
+def check_sgd_momentum(out):
+    plain = _number(r"plain GD = ([-+.\de]+)", out)
+    assert _number(r"momentum = ([-+.\de]+)", out) < plain / 100
+    assert _number(r"Nesterov = ([-+.\de]+)", out) < plain / 100
+
+
+CASES = {
+    "least_squares_line": (["least_squares_line.png"], check_least_squares_line),
+    "polynomial_cross_validation": (["polynomial_fits.png", "ridge_cv.png"], check_polynomial_cross_validation),
+    "masking_problem": (["masking_problem.png"], check_masking_problem),
+    "xor_mlp": (["xor_mlp.png"], check_xor_mlp),
+    "digits_mlp": (["digits_confusion.png", "digits_loss.png"], check_digits_mlp),
+    "pca": (["pca_2d.png", "pca_digits.png"], check_pca),
+    "sgd_momentum": (["sgd_momentum.png"], check_sgd_momentum),
+}
+
+
+def test_every_example_is_tested():
+    assert sorted(p.stem for p in EXAMPLES.glob("*.py")) == sorted(CASES)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_example(name, tmp_path):
+    pngs, check = CASES[name]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    if env.get("PYTHONPATH"):  # a relative PYTHONPATH=python (dev checkout) must survive cwd=tmp_path
+        env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep) if p)
+    proc = subprocess.run([sys.executable, "-W", "error", str(EXAMPLES / f"{name}.py"), "--out", str(tmp_path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"{name}.py failed:\n{proc.stdout}\n{proc.stderr}"
+    written = [Path(line.split("wrote ", 1)[1].strip()) for line in proc.stdout.splitlines()
+               if line.startswith("wrote ")]
+    assert sorted(p.name for p in written) == sorted(pngs), proc.stdout
+    for path in written:
+        assert path.parent == tmp_path and path.is_file(), path
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 5000, f"{path}: {len(data)} bytes"
+    check(proc.stdout)
