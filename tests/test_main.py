@@ -28,12 +28,30 @@ def test_info_text_matches_show_config(capsys):
     assert capsys.readouterr().out.strip() == run("info").strip()
 
 
-def test_bench_quick_table():
-    out = run("bench", "--quick", "--backend", "cpp", "--threads", "1")
+def test_bench_quick_kernels_table_and_plot(tmp_path):
+    png = tmp_path / "bench.png"
+    out = run("bench", "--quick", "--backend", "cpp", "--threads", "1", "--parts", "matmul,optim",
+              "--plot", str(png))
     assert "threads: 1" in out
-    for backend in ("cpp", "numpy"):
-        assert f"| matmul 256×256×256 | {backend} | float32 |" in out
+    for impl in ("cpp", "numpy"):
+        assert f"| matmul 256×256 @ 256×256 | {impl} | float32 | 1 |" in out
+        assert f"| adam_step 1,000,000 float32 | {impl} | float32 | 1 |" in out
     assert "| numba |" not in out  # --backend keeps only that backend and the numpy baseline
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_bench_quick_training_and_fits_json():
+    result = json.loads(run("bench", "--quick", "--json", "--backend", "cpp", "--threads", "1",
+                            "--parts", "mlp,fit", "--plot", ""))
+    rows = result["rows"]
+    groups = {r["group"] for r in rows}
+    assert any(g.startswith("MLP 784-256-10") for g in groups) and any(g.startswith("MLP 64-64-10") for g in groups)
+    assert any(g.startswith("PCA(10)") for g in groups)
+    for r in rows:
+        assert r["seconds"] > 0 and r["threads"] == 1
+        if r["impl"] == "cpp":
+            assert r["vs_numpy"] is not None  # every cpp row has its numpy baseline in the same group
+    assert any(r["impl"].startswith("scikit-learn") for r in rows)  # scikit-learn is in the test extra
 
 
 def test_demo_quick_json_scores():

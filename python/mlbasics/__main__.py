@@ -3,10 +3,12 @@
     mlbasics [demo]   fit the classic models on the shipped real data on every backend and print
                       one table (model, data set, backend, fit time, test score) and the speed-ups
     mlbasics info     version, backends, SIMD path of the C++ core, compiler, threads, Numba
-    mlbasics bench    kernels side by side on every backend: times, GFLOP/s, ratios to numpy
+    mlbasics bench    kernels, MLP training and model fits on every backend side by side with
+                      NumPy, PyTorch and scikit-learn (when installed), at 1 and 2 threads:
+                      times, GFLOP/s, fraction of peak, speed-ups; writes a PNG plot
 
 Options: --backend NAME (only that backend, plus numpy as the baseline), --threads N, --quick,
---json (machine-readable output).
+--json (machine-readable output); for bench also --plot PATH and --parts.
 """
 from __future__ import annotations
 
@@ -27,14 +29,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, help="threads for the C++ pool and Numba")
     parser.add_argument("--quick", action="store_true", help="a shorter run")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--plot", default="mlbasics_bench.png", metavar="PATH",
+                        help="bench: where to write the PNG plot ('' for none; needs matplotlib)")
+    parser.add_argument("--parts", default="matmul,optim,mlp,fit",
+                        help="bench: comma-separated parts among matmul, optim, mlp, fit")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:
-            _parser().error(f"--threads: expected a number >= 1, got {args.threads}")
+            parser.error(f"--threads: expected a number >= 1, got {args.threads}")
         mlbasics.set_num_threads(args.threads)
     from mlbasics._info import config, config_lines
 
@@ -48,14 +55,27 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "bench":
-        from mlbasics._benchmark import add_ratios, format_rows, kernel_rows
+        from mlbasics import _benchmark
 
-        rows = add_ratios(kernel_rows(quick=args.quick, backends=backends))
+        parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
+        unknown = set(parts) - {"matmul", "optim", "mlp", "fit"}
+        if unknown or not parts:
+            parser.error(f"--parts: expected names among matmul, optim, mlp, fit, got {args.parts!r}")
+        threads = (args.threads,) if args.threads is not None else (1, 2)
+        rows = _benchmark.run(quick=args.quick, backends=backends, thread_counts=threads, parts=parts)
+        written = None
+        if args.plot:
+            try:
+                written = _benchmark.plot(rows, args.plot)
+            except ImportError:
+                print("(no plot: matplotlib is not installed; pip install \"mlbasics[bench]\")", file=sys.stderr)
         if args.json:
-            print(json.dumps({"info": info, "rows": rows}, indent=2))
+            print(json.dumps({"info": info, "rows": rows, "plot": written}, indent=2))
         else:
             print("\n".join(config_lines(info)), end="\n\n")
-            print(format_rows(rows))
+            print(_benchmark.format_rows(rows))
+            if written:
+                print(f"\nplot written to {written}")
         return 0
 
     from mlbasics._demo import format_table, run_demo, speedups

@@ -1,19 +1,27 @@
-"""``mlbasics bench``: kernels and training side by side on every backend, in one run.
+"""``mlbasics bench``: kernels, training and fits side by side with NumPy, PyTorch and scikit-learn.
 
-Times are medians of repeated calls after a warm-up call (so JIT compilation is not counted).
-Ratios are always measured in the same run, with the same thread count on both sides.
+Everything is measured in one run, at each thread count, with the same number of threads on both
+sides: ``mlbasics.set_num_threads(t)`` for our C++ pool and Numba, threadpoolctl for the BLAS
+pools of NumPy/SciPy (and so of scikit-learn), ``torch.set_num_threads(t)`` for PyTorch. A time
+is the median of repeated calls after a warm-up call (JIT compilation is not counted). Rows for
+PyTorch and scikit-learn appear when they are installed; neither is a dependency of mlbasics.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
 
-from .backends import available_backends, get_backend
+from .backends import available_backends, get_backend, get_num_threads, set_num_threads
+
+# One core of this project's machine (AMD Zen, AVX2 + FMA at ~3 GHz): 2 FMA units × 8 float32
+# lanes × 2 flops × 3e9 Hz. Used only to print a fraction of peak; override with --peak.
+DEFAULT_PEAK_GFLOPS = {"float32": 96.0, "float64": 48.0}
 
 
 def median_time(fn, repeat: int, min_time: float = 0.0) -> float:
-    """Median wall time of ``fn()`` over ``repeat`` calls (after one warm-up call)."""
+    """Median wall time of ``fn()`` over at least ``repeat`` calls (after one warm-up call)."""
     fn()
     times = []
     start = time.perf_counter()
@@ -24,57 +32,307 @@ def median_time(fn, repeat: int, min_time: float = 0.0) -> float:
     return float(np.median(times))
 
 
-def kernel_rows(quick: bool = False, backends: list[str] | None = None) -> list[dict]:
-    """Matmul at several shapes and two optimizer steps, per backend × dtype."""
-    backends = backends or available_backends()
+@contextlib.contextmanager
+def thread_limit(n: int):
+    """Run with ``n`` threads everywhere: our pools, the BLAS pools, PyTorch's."""
+    old = get_num_threads()
+    set_num_threads(n)
+    torch = _optional("torch")
+    old_torch = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with the bench extra
+        limits = contextlib.nullcontext()
+    else:
+        limits = threadpool_limits(limits=n, user_api="blas")
+    try:
+        with limits:
+            yield
+    finally:
+        set_num_threads(old)
+        if torch:
+            torch.set_num_threads(old_torch)
+
+
+def _optional(name: str):
+    try:
+        return __import__(name)
+    except ImportError:
+        return None
+
+
+def _row(group, impl, dtype, seconds, threads, **extra):
+    return dict(group=group, impl=impl, dtype=dtype, seconds=seconds, threads=threads, **extra)
+
+
+# ----------------------------------------------------------------------------- kernels
+def matmul_rows(backends, threads, quick):
     rng = np.random.default_rng(0)
-    repeat = 3 if quick else 10
-    shapes = [(64, 64, 64), (256, 256, 256), (64, 784, 256)] if quick else \
-        [(32, 32, 32), (64, 64, 64), (256, 256, 256), (1024, 1024, 1024), (64, 784, 256), (784, 64, 256),
-         (64, 256, 784), (64, 256, 10)]
+    torch = _optional("torch")
+    squares = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
+    # (name, m, k, n, trans_a, trans_b): a dense layer 784→256 at batch 64, its two backward
+    # products (Xᵀ·dY and dY·Wᵀ) and the output layer 256→10.
+    layers = [("64×784 @ 784×256", 64, 784, 256, False, False),
+              ("Xᵀ·dY 784×64 @ 64×256", 784, 64, 256, True, False),
+              ("dY·Wᵀ 64×256 @ 256×784", 64, 256, 784, False, True),
+              ("64×256 @ 256×10", 64, 256, 10, False, False)]
+    shapes = [(f"{n}×{n} @ {n}×{n}", n, n, n, False, False) for n in squares] + layers
     rows = []
     for dtype in (np.float32, np.float64):
-        for m, k, n in shapes:
-            a = rng.standard_normal((m, k)).astype(dtype)
-            b = rng.standard_normal((k, n)).astype(dtype)
+        dname = np.dtype(dtype).name
+        for label, m, k, n, ta, tb in shapes:
+            a = rng.standard_normal((k, m) if ta else (m, k)).astype(dtype)
+            b = rng.standard_normal((n, k) if tb else (k, n)).astype(dtype)
             out = np.empty((m, n), dtype)
+            flops = 2.0 * m * n * k
+            reps = 3 if quick else 10
             for name in backends:
                 kernel = get_backend(name).matmul
-                t = median_time(lambda: kernel(a, b, out=out), repeat, min_time=0.05)
-                rows.append(dict(work=f"matmul {m}×{k}×{n}", backend=name, dtype=np.dtype(dtype).name,
-                                 seconds=t, gflops=2 * m * n * k / t / 1e9))
-    size = 1_000_000 if quick else 10_000_000
-    p0 = rng.standard_normal(size).astype(np.float32)
-    g = rng.standard_normal(size).astype(np.float32)
-    for name in backends:
-        be = get_backend(name)
-        p, buf = p0.copy(), np.zeros_like(p0)
-        t = median_time(lambda: be.sgd_step(p, g, buf, lr=0.01, momentum=0.9, weight_decay=1e-4), repeat)
-        rows.append(dict(work=f"sgd_step momentum+wd {size:.0e}", backend=name, dtype="float32", seconds=t))
-        p, m1, m2 = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
-        t = median_time(lambda: be.adam_step(p, g, m1, m2, step=1, lr=1e-3), repeat)
-        rows.append(dict(work=f"adam_step {size:.0e}", backend=name, dtype="float32", seconds=t))
+                t = median_time(lambda: kernel(a, b, ta, tb, out), reps, min_time=0.02 if quick else 0.2)
+                rows.append(_row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n))
+            if torch is not None:
+                ta_, tb_ = torch.from_numpy(a), torch.from_numpy(b)
+                ta_, tb_ = (ta_.T if ta else ta_), (tb_.T if tb else tb_)
+                to = torch.empty((m, n), dtype=ta_.dtype)
+                t = median_time(lambda: torch.matmul(ta_, tb_, out=to), reps, min_time=0.02 if quick else 0.2)
+                rows.append(_row(f"matmul {label}", "torch", dname, t, threads, gflops=flops / t / 1e9, n=n))
     return rows
 
 
+def optimizer_rows(backends, threads, quick):
+    size = 1_000_000 if quick else 10_000_000
+    rng = np.random.default_rng(0)
+    p0 = rng.standard_normal(size).astype(np.float32)
+    g = rng.standard_normal(size).astype(np.float32)
+    reps = 3 if quick else 10
+    rows = []
+    sgd = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
+    for name in backends:
+        be = get_backend(name)
+        p, buf = p0.copy(), np.zeros_like(p0)
+        t = median_time(lambda: be.sgd_step(p, g, buf, **sgd), reps)
+        rows.append(_row(f"sgd_step momentum+wd {size:,} float32", name, "float32", t, threads))
+        p, m1, m2 = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+        t = median_time(lambda: be.adam_step(p, g, m1, m2, step=1, lr=1e-3), reps)
+        rows.append(_row(f"adam_step {size:,} float32", name, "float32", t, threads))
+    torch = _optional("torch")
+    if torch is not None:
+        for label, make in ((f"sgd_step momentum+wd {size:,} float32",
+                             lambda ps: torch.optim.SGD(ps, **sgd, fused=True)),
+                            (f"adam_step {size:,} float32", lambda ps: torch.optim.Adam(ps, lr=1e-3, fused=True))):
+            param = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+            param.grad = torch.from_numpy(g)
+            opt = make([param])
+            t = median_time(opt.step, reps)
+            rows.append(_row(label, "torch fused", "float32", t, threads))
+    return rows
+
+
+# ----------------------------------------------------------------------------- training
+def _mlp_data(n, n_in, n_classes, dtype):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, n_in)).astype(dtype)
+    y = rng.integers(0, n_classes, n)
+    return X, y
+
+
+def mlp_rows(backends, threads, quick):
+    """One epoch of SGD (lr 0.01, momentum 0.9), float32, through MLPClassifier and peers."""
+    import warnings
+
+    from .exceptions import ConvergenceWarning
+    from .neural_network import MLPClassifier
+
+    n = 6_000 if quick else 60_000
+    configs = [("784-256-10", 784, (256,), 64), ("64-64-10", 64, (64,), 32)]
+    torch = _optional("torch")
+    sklearn_mlp = _optional_attr("sklearn.neural_network", "MLPClassifier")
+    rows = []
+    for label, n_in, hidden, batch in configs:
+        X, y = _mlp_data(n, n_in, 10, np.float32)
+        group = f"MLP {label} batch {batch}, 1 epoch of {n:,}"
+        steps = -(-n // batch)
+
+        def ours(name):
+            clf = MLPClassifier(hidden_layer_sizes=hidden, solver="sgd", learning_rate_init=0.01, momentum=0.9,
+                                nesterovs_momentum=False, batch_size=batch, max_iter=1, shuffle=True,
+                                random_state=0, backend=name, dtype=np.float32)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(X, y)
+
+        for name in backends:
+            t = median_time(lambda: ours(name), 1 if quick else 3)
+            rows.append(_row(group, name, "float32", t, threads, per_step_us=t / steps * 1e6))
+        if torch is not None:
+            t = median_time(lambda: _torch_epoch(torch, X, y, hidden, batch), 1 if quick else 3)
+            rows.append(_row(group, "torch (nn.Sequential + optim.SGD)", "float32", t, threads,
+                             per_step_us=t / steps * 1e6))
+        if sklearn_mlp is not None:
+            def sk():
+                clf = sklearn_mlp(hidden_layer_sizes=hidden, solver="sgd", learning_rate_init=0.01, momentum=0.9,
+                                  nesterovs_momentum=False, batch_size=batch, max_iter=1, random_state=0)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    clf.fit(X, y)
+            t = median_time(sk, 1)
+            rows.append(_row(group, "scikit-learn", "float32", t, threads, per_step_us=t / steps * 1e6))
+    return rows
+
+
+def _torch_epoch(torch, X, y, hidden, batch):
+    """The standard PyTorch CPU training loop: nn.Sequential, CrossEntropyLoss, optim.SGD."""
+    torch.manual_seed(0)
+    sizes = [X.shape[1], *hidden, 10]
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    perm = torch.randperm(X.shape[0])
+    for start in range(0, X.shape[0], batch):
+        idx = perm[start:start + batch]
+        opt.zero_grad()
+        loss = loss_fn(model(Xt[idx]), yt[idx])
+        loss.backward()
+        opt.step()
+
+
+def _optional_attr(module: str, attr: str):
+    try:
+        mod = __import__(module, fromlist=[attr])
+    except ImportError:
+        return None
+    return getattr(mod, attr, None)
+
+
+def fit_rows(backends, threads, quick):
+    """The model-fit targets, float64, against scikit-learn's fastest settings."""
+    import warnings
+
+    from .decomposition import PCA
+    from .linear_model import LinearRegression, LogisticRegression
+
+    rng = np.random.default_rng(0)
+    rows = []
+    n_lin = 100_000 if quick else 1_000_000
+    X = rng.standard_normal((n_lin, 100))
+    yv = X @ rng.standard_normal(100) + rng.standard_normal(n_lin)
+    tasks = [(f"LinearRegression {n_lin:,}×100", lambda b: LinearRegression(backend=b), X, yv,
+              ("sklearn.linear_model", "LinearRegression", {}))]
+    n_pca = 20_000 if quick else 100_000
+    Xp = rng.standard_normal((n_pca, 256)) @ rng.standard_normal((256, 256)) / 16
+    tasks.append((f"PCA(10) {n_pca:,}×256", lambda b: PCA(n_components=10, backend=b), Xp, None,
+                  ("sklearn.decomposition", "PCA", {"n_components": 10})))
+    n_log = 20_000 if quick else 100_000
+    Xl = rng.standard_normal((n_log, 100))
+    yl = np.argmax(Xl @ rng.standard_normal((100, 10)) + 2 * rng.standard_normal((n_log, 10)), axis=1)
+    tasks.append((f"LogisticRegression lbfgs {n_log:,}×100, 10 classes",
+                  lambda b: LogisticRegression(max_iter=300, backend=b), Xl, yl,
+                  ("sklearn.linear_model", "LogisticRegression", {"max_iter": 300})))
+    reps = 1 if quick else 3
+    for label, make, Xt, yt, (mod, cls, kw) in tasks:
+        args = (Xt,) if yt is None else (Xt, yt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name in backends:
+                t = median_time(lambda: make(name).fit(*args), reps)
+                rows.append(_row(label, name, "float64", t, threads))
+            peer = _optional_attr(mod, cls)
+            if peer is not None:
+                solvers = [{}] if cls != "PCA" else [{"svd_solver": s} for s in ("full", "covariance_eigh",
+                                                                                  "randomized")]
+                best = None
+                for extra in solvers:
+                    try:
+                        t = median_time(lambda: peer(**kw, **extra).fit(*args), reps)
+                    except ValueError:  # a solver this scikit-learn version does not have
+                        continue
+                    if best is None or t < best[0]:
+                        best = (t, extra)
+                if best is not None:
+                    note = f" ({best[1]['svd_solver']})" if best[1] else ""
+                    rows.append(_row(label, f"scikit-learn{note}", "float64", best[0], threads))
+    return rows
+
+
+# ----------------------------------------------------------------------------- the report
+def run(quick: bool = False, backends: list[str] | None = None, thread_counts=(1, 2),
+        parts=("matmul", "optim", "mlp", "fit")) -> list[dict]:
+    backends = backends or available_backends()
+    makers = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows}
+    rows = []
+    for t in thread_counts:
+        with thread_limit(t):
+            for part in parts:
+                rows.extend(makers[part](backends, t, quick))
+    return add_ratios(rows)
+
+
 def add_ratios(rows: list[dict]) -> list[dict]:
-    """Speed-up of each row over the numpy row of the same work and dtype."""
-    base = {(r["work"], r["dtype"]): r["seconds"] for r in rows if r["backend"] == "numpy"}
+    """Speed-up of each row over the numpy row of the same work, dtype and thread count."""
+    base = {(r["group"], r["dtype"], r["threads"]): r["seconds"] for r in rows if r["impl"] == "numpy"}
     for r in rows:
-        ref = base.get((r["work"], r["dtype"]))
+        ref = base.get((r["group"], r["dtype"], r["threads"]))
         r["vs_numpy"] = ref / r["seconds"] if ref else None
     return rows
 
 
+def _fmt_time(t: float) -> str:
+    return f"{t * 1e6:.1f} µs" if t < 1e-3 else (f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s")
+
+
 def format_rows(rows: list[dict], peak_gflops: dict | None = None) -> str:
-    lines = ["| work | backend | dtype | time | GFLOP/s | % of peak | vs numpy |", "|---|---|---|---:|---:|---:|---:|"]
+    peak_gflops = peak_gflops or DEFAULT_PEAK_GFLOPS
+    lines = ["| work | implementation | dtype | threads | time | GFLOP/s | % of peak | speed-up vs numpy |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         gf = r.get("gflops")
-        peak = (peak_gflops or {}).get(r["dtype"])
+        peak = peak_gflops.get(r["dtype"], 0) * r["threads"]
         frac = f"{100 * gf / peak:.0f}%" if gf and peak else "–"
         ratio = f"{r['vs_numpy']:.2f}×" if r.get("vs_numpy") else "–"
-        t = r["seconds"]
-        tt = f"{t * 1e6:.1f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
-        lines.append(f"| {r['work']} | {r['backend']} | {r['dtype']} | {tt} | "
-                     f"{f'{gf:.1f}' if gf else '–'} | {frac} | {ratio} |")
+        extra = f" ({r['per_step_us']:.0f} µs/step)" if r.get("per_step_us") else ""
+        lines.append(f"| {r['group']} | {r['impl']} | {r['dtype']} | {r['threads']} | {_fmt_time(r['seconds'])}"
+                     f"{extra} | {f'{gf:.1f}' if gf else '–'} | {frac} | {ratio} |")
     return "\n".join(lines)
+
+
+def plot(rows: list[dict], path: str) -> str:
+    """Two panels: matmul GFLOP/s against n (square, float32) per implementation and thread count;
+    MLP epoch time per implementation. Returns the path written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
+    squares = [r for r in rows if r.get("gflops") and r["group"].startswith("matmul ")
+               and r["group"].split()[1] == f"{r['n']}×{r['n']}" and r["dtype"] == "float32"]
+    for impl in sorted({r["impl"] for r in squares}):
+        for t in sorted({r["threads"] for r in squares}):
+            pts = sorted((r["n"], r["gflops"]) for r in squares if r["impl"] == impl and r["threads"] == t)
+            if pts:
+                ax1.plot(*zip(*pts), marker="o", label=f"{impl}, {t} thread{'s' if t > 1 else ''}")
+    ax1.set_xscale("log", base=2)
+    ax1.set_xlabel("n (n×n @ n×n, float32)")
+    ax1.set_ylabel("GFLOP/s")
+    ax1.set_title("matmul")
+    ax1.legend(fontsize=7)
+    mlp = [r for r in rows if r["group"].startswith("MLP ")]
+    labels = [f"{r['group'].split(',')[0]}\n{r['impl'].split(' (')[0]}, {r['threads']}t" for r in mlp]
+    ax2.barh(range(len(mlp)), [r["seconds"] for r in mlp], color=[f"C{i % 10}" for i in range(len(mlp))])
+    ax2.set_yticks(range(len(mlp)), labels, fontsize=6)
+    ax2.set_xscale("log")
+    ax2.set_xlabel("seconds per epoch (float32, SGD momentum 0.9; log scale)")
+    ax2.set_title("MLP training, one epoch")
+    ax2.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
