@@ -306,6 +306,9 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
             check_scalar(cv, "cv", numbers.Integral, low=2)
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
+        if cv is None and X.shape[0] < 2:
+            raise ValueError(f"X: leave-one-out cross-validation (cv=None) needs at least 2 samples, got "
+                             f"n_samples={X.shape[0]}")
         if cv is None:
             scores = self._loo_scores(X64, Y, alphas)
         else:
