@@ -20,6 +20,7 @@
 #include "mlbasics/gemm.hpp"
 #include "mlbasics/layers.hpp"
 #include "mlbasics/losses.hpp"
+#include "mlbasics/mlp.hpp"
 #include "mlbasics/optim.hpp"
 #include "mlbasics/parallel.hpp"
 
@@ -696,6 +697,221 @@ void test_parallel() {
   }
 }
 
+// ----------------------------------------------------------------------------- mlp
+
+// One epoch as the explicit sequence of gather, linear_forward, loss, linear_backward (+ L2) and
+// optimizer-step calls: what mlp_epoch must equal.
+template <class T>
+mlbasics::EpochResult explicit_epoch(const mlbasics::MLPConfig& net, const T* X, const std::int64_t* labels,
+                                     const T* y, const std::vector<std::int64_t>& order, T* params,
+                                     const mlbasics::OptimizerConfig& opt, const mlbasics::OptimizerState<T>& st) {
+  using mlbasics::Activation;
+  using mlbasics::Loss;
+  const auto& u = net.layer_sizes;
+  const int L = static_cast<int>(u.size()) - 1;
+  const index_t P = mlbasics::mlp_num_params(u), k = u[L];
+  std::vector<T> grads(static_cast<std::size_t>(P));
+  mlbasics::EpochResult r;
+  for (std::size_t start = 0; start < order.size(); start += static_cast<std::size_t>(net.batch_size)) {
+    const index_t nb = std::min<index_t>(net.batch_size, static_cast<index_t>(order.size() - start));
+    std::vector<std::vector<T>> in(L + 1), z(L), h(L);
+    in[0].resize(static_cast<std::size_t>(nb * u[0]));
+    std::vector<std::int64_t> lb(static_cast<std::size_t>(nb));
+    std::vector<T> yb(static_cast<std::size_t>(nb * k));
+    for (index_t i = 0; i < nb; ++i) {
+      const index_t src = order[start + i];
+      for (index_t j = 0; j < u[0]; ++j) in[0][i * u[0] + j] = X[src * u[0] + j];
+      if (labels) lb[i] = labels[src];
+      else for (index_t j = 0; j < k; ++j) yb[i * k + j] = y[src * k + j];
+    }
+    index_t off = 0;
+    std::vector<index_t> w_off(L);
+    for (int l = 0; l < L; ++l) {
+      w_off[l] = off;
+      z[l].resize(static_cast<std::size_t>(nb * u[l + 1]));
+      h[l].resize(z[l].size());
+      const Activation a = l < L - 1 ? net.hidden : Activation::identity;
+      mlbasics::linear_forward<T>(nb, u[l], u[l + 1], in[l].data(), params + off, params + off + u[l] * u[l + 1],
+                                  z[l].data(), h[l].data(), a);
+      in[l + 1] = h[l];
+      off += (u[l] + 1) * u[l + 1];
+    }
+    std::vector<T> g(static_cast<std::size_t>(nb * k));
+    double value;
+    if (net.loss == Loss::softmax_cross_entropy) {
+      value = static_cast<T>(mlbasics::softmax_cross_entropy<T>(nb, k, z[L - 1].data(), lb.data(), g.data()));
+    } else if (net.loss == Loss::binary_cross_entropy_with_logits) {
+      value = static_cast<T>(mlbasics::binary_cross_entropy_with_logits<T>(nb, z[L - 1].data(), yb.data(), g.data()));
+    } else {
+      value = 0.5 * static_cast<T>(mlbasics::mse<T>(nb * k, z[L - 1].data(), yb.data(), g.data()));
+      for (auto& e : g) e *= static_cast<T>(0.5 * k);
+    }
+    double sumsq = 0.0;
+    for (int l = L - 1; l >= 0; --l) {
+      const Activation a = l < L - 1 ? net.hidden : Activation::identity;
+      std::vector<T> gx(l > 0 ? static_cast<std::size_t>(nb * u[l]) : 0);
+      T* W = params + w_off[l];
+      T* gW = grads.data() + w_off[l];
+      mlbasics::linear_backward<T>(nb, u[l], u[l + 1], in[l].data(), W, z[l].data(), h[l].data(), g.data(),
+                                   l > 0 ? gx.data() : nullptr, gW, gW + u[l] * u[l + 1], a);
+      for (index_t e = 0; e < u[l] * u[l + 1]; ++e) {
+        sumsq += static_cast<double>(W[e]) * W[e];
+        gW[e] += static_cast<T>(net.alpha / nb) * W[e];
+      }
+      g = gx;
+    }
+    value += 0.5 * net.alpha * sumsq / nb;
+    if (!std::isfinite(value)) {
+      r.loss_sum = value;
+      return r;
+    }
+    const std::int64_t t = opt.step + r.steps + 1;
+    const bool first = opt.first_step && r.steps == 0;
+    switch (opt.kind) {
+      case mlbasics::OptimizerKind::sgd:
+        mlbasics::sgd_step<T>(P, params, grads.data(), st.momentum_buffer, opt.lr, opt.momentum, opt.dampening,
+                              opt.weight_decay, opt.nesterov, first);
+        break;
+      case mlbasics::OptimizerKind::adam:
+        mlbasics::adam_step<T>(P, params, grads.data(), st.exp_avg, st.exp_avg_sq, t, opt.lr, opt.beta1, opt.beta2,
+                               opt.eps, opt.weight_decay, opt.decoupled_weight_decay);
+        break;
+      case mlbasics::OptimizerKind::rmsprop:
+        mlbasics::rmsprop_step<T>(P, params, grads.data(), st.square_avg, st.momentum_buffer, st.grad_avg, opt.lr,
+                                  opt.alpha, opt.eps, opt.weight_decay, opt.momentum, opt.centered);
+        break;
+      case mlbasics::OptimizerKind::adagrad:
+        mlbasics::adagrad_step<T>(P, params, grads.data(), st.sum, t, opt.lr, opt.lr_decay, opt.weight_decay, opt.eps);
+        break;
+      case mlbasics::OptimizerKind::adadelta:
+        mlbasics::adadelta_step<T>(P, params, grads.data(), st.square_avg, st.acc_delta, opt.lr, opt.rho, opt.eps,
+                                   opt.weight_decay);
+        break;
+      case mlbasics::OptimizerKind::rprop:
+        mlbasics::rprop_step<T>(P, params, grads.data(), st.prev, st.step_size, opt.etaminus, opt.etaplus,
+                                opt.step_size_min, opt.step_size_max);
+        break;
+    }
+    r.steps += 1;
+    r.loss_sum += value * nb;
+  }
+  return r;
+}
+
+// Fresh state arrays (3 per slot kind) for one optimizer run.
+template <class T>
+struct StateBuffers {
+  std::vector<T> a, b, c;
+  mlbasics::OptimizerState<T> bind(mlbasics::OptimizerKind kind, T lr) {
+    using K = mlbasics::OptimizerKind;
+    mlbasics::OptimizerState<T> s;
+    std::fill(a.begin(), a.end(), T(0));
+    std::fill(b.begin(), b.end(), kind == K::rprop ? lr : T(0));
+    std::fill(c.begin(), c.end(), T(0));
+    switch (kind) {
+      case K::sgd: s.momentum_buffer = a.data(); break;
+      case K::adam: s.exp_avg = a.data(); s.exp_avg_sq = b.data(); break;
+      case K::rmsprop: s.square_avg = a.data(); s.grad_avg = b.data(); s.momentum_buffer = c.data(); break;
+      case K::adagrad: s.sum = a.data(); break;
+      case K::adadelta: s.square_avg = a.data(); s.acc_delta = b.data(); break;
+      case K::rprop: s.prev = a.data(); s.step_size = b.data(); break;
+    }
+    return s;
+  }
+};
+
+template <class T>
+void check_mlp_case(const std::vector<index_t>& sizes, mlbasics::Activation act, mlbasics::Loss loss,
+                    mlbasics::OptimizerConfig opt, index_t n, index_t batch, double alpha) {
+  mlbasics::MLPConfig net;
+  net.layer_sizes = sizes;
+  net.hidden = act;
+  net.loss = loss;
+  net.alpha = alpha;
+  net.batch_size = batch;
+  const index_t P = mlbasics::mlp_num_params(sizes), k = sizes.back();
+  std::vector<T> X = random_vec<T>(static_cast<std::size_t>(n * sizes[0]));
+  std::vector<T> y = random_vec<T>(static_cast<std::size_t>(n * k), 0.0, 1.0);
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
+  for (auto& v : labels) v = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(k));
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  for (auto& v : order) v = static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(n));  // with repeats
+  const std::vector<T> p0 = random_vec<T>(static_cast<std::size_t>(P), -0.5, 0.5);
+  const bool use_labels = loss == mlbasics::Loss::softmax_cross_entropy;
+  StateBuffers<T> s1{std::vector<T>(P), std::vector<T>(P), std::vector<T>(P)}, s2 = s1;
+  std::vector<T> p1 = p0, p2 = p0, grads(static_cast<std::size_t>(P), std::numeric_limits<T>::quiet_NaN());
+  const auto got = mlbasics::mlp_epoch<T>(net, n, X.data(), use_labels ? labels.data() : nullptr,
+                                          use_labels ? nullptr : y.data(), order.data(), n, p1.data(), grads.data(),
+                                          opt, s1.bind(opt.kind, static_cast<T>(opt.lr)));
+  const auto want = explicit_epoch<T>(net, X.data(), use_labels ? labels.data() : nullptr,
+                                      use_labels ? nullptr : y.data(), order, p2.data(), opt,
+                                      s2.bind(opt.kind, static_cast<T>(opt.lr)));
+  const double tol = sizeof(T) == 4 ? 1e-4 : 1e-11;
+  CHECK_MSG(got.steps == want.steps && got.steps == (n + batch - 1) / batch, "%s: steps %lld vs %lld", tname<T>(),
+            static_cast<long long>(got.steps), static_cast<long long>(want.steps));
+  CHECK_MSG(close(got.loss_sum, want.loss_sum, tol), "%s: loss_sum %.17g vs %.17g", tname<T>(), got.loss_sum,
+            want.loss_sum);
+  double worst = 0.0;
+  for (index_t e = 0; e < P; ++e) worst = std::max(worst, std::fabs(double(p1[e]) - double(p2[e])));
+  CHECK_MSG(worst <= tol, "%s: params differ by %g (sizes %zu layers, loss %d, optimizer %d, act %d)", tname<T>(), worst,
+            sizes.size(), static_cast<int>(loss), static_cast<int>(opt.kind), static_cast<int>(act));
+}
+
+template <class T>
+void test_mlp() {
+  using mlbasics::Activation;
+  using mlbasics::Loss;
+  using K = mlbasics::OptimizerKind;
+  std::vector<mlbasics::OptimizerConfig> opts;
+  for (K kind : {K::sgd, K::adam, K::rmsprop, K::adagrad, K::adadelta, K::rprop}) {
+    mlbasics::OptimizerConfig o;
+    o.kind = kind;
+    o.lr = kind == K::adadelta ? 1.0 : 0.01;
+    o.momentum = kind == K::rmsprop ? 0.5 : 0.9;
+    o.nesterov = kind == K::sgd;
+    o.centered = true;
+    o.weight_decay = 1e-3;
+    o.first_step = true;
+    o.step = 3;
+    opts.push_back(o);
+  }
+  opts.back().step = 0;
+  mlbasics::OptimizerConfig adamw = opts[1];
+  adamw.decoupled_weight_decay = true;
+  opts.push_back(adamw);
+  const Activation acts[] = {Activation::relu, Activation::tanh, Activation::sigmoid, Activation::identity};
+  int c = 0;
+  for (const auto& o : opts) {
+    for (Activation a : acts) {
+      ++c;
+      check_mlp_case<T>({5, 6, 4, 3}, a, Loss::softmax_cross_entropy, o, 23, 7, 1e-3);
+      check_mlp_case<T>({5, 1}, a, Loss::binary_cross_entropy_with_logits, o, 23, 23, 0.0);
+      check_mlp_case<T>({5, 7, 2}, a, Loss::squared_error, o, 24, 6, c % 2 ? 1e-2 : 0.0);
+    }
+  }
+  // big enough that the GEMMs run on the pool
+  for (int threads : {1, 2}) {
+    mlbasics::set_num_threads(threads);
+    check_mlp_case<T>({300, 128, 10}, Activation::relu, Loss::softmax_cross_entropy, opts[0], 150, 64, 1e-4);
+  }
+  mlbasics::set_num_threads(2);
+  // divergence: stops before the update of the first non-finite batch
+  mlbasics::MLPConfig net;
+  net.layer_sizes = {2, 3, 2};
+  net.batch_size = 2;
+  const T inf = std::numeric_limits<T>::infinity();
+  std::vector<T> X = {inf, T(1), T(1), T(1), T(1), T(-1), T(1), T(1)};
+  std::vector<std::int64_t> labels = {0, 1, 0, 1}, order = {2, 3, 0, 1};
+  const index_t P = mlbasics::mlp_num_params(net.layer_sizes);
+  std::vector<T> p(static_cast<std::size_t>(P), T(1)), g(p.size());
+  mlbasics::OptimizerConfig o;
+  o.lr = 0.1;
+  const auto r = mlbasics::mlp_epoch<T>(net, 4, X.data(), labels.data(), nullptr, order.data(), 4, p.data(), g.data(),
+                                        o, mlbasics::OptimizerState<T>{});
+  CHECK(r.steps == 1);
+  CHECK(!std::isfinite(r.loss_sum));
+}
+
 void test_cpu_path() {
   const std::string p = mlbasics::cpu_path();
   CHECK(p == "avx2" || p == "generic");
@@ -725,6 +941,8 @@ int main() {
   section("losses<double>", test_losses<double>);
   section("optim<float>", test_optim<float>);
   section("optim<double>", test_optim<double>);
+  section("mlp<float>", test_mlp<float>);
+  section("mlp<double>", test_mlp<double>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;
