@@ -10,6 +10,7 @@ void register_gemm(py::module_& m);
 void register_layers(py::module_& m);
 void register_losses(py::module_& m);
 void register_optim(py::module_& m);
+void register_mlp(py::module_& m);
 
 #define MLBASICS_STR2(x) #x
 #define MLBASICS_STR(x) MLBASICS_STR2(x)
@@ -20,6 +21,7 @@ PYBIND11_MODULE(_core, m) {
   register_layers(m);
   register_losses(m);
   register_optim(m);
+  register_mlp(m);
 
   m.def("set_num_threads", [](int n) {
     if (n < 1) throw py::value_error("n: expected a positive number of threads, got " + std::to_string(n));
