@@ -13,6 +13,7 @@ from mlbasics._core import (  # noqa: F401
     linear_backward,
     linear_forward,
     matmul,
+    mlp_epoch,
     mse,
     rmsprop_step,
     rprop_step,

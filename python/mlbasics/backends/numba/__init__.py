@@ -17,6 +17,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from .gemm import gram, matmul  # noqa: E402
 from .layers import linear_backward, linear_forward
 from .losses import binary_cross_entropy_with_logits, mse, softmax_cross_entropy
+from .mlp import mlp_epoch
 from .optim import adadelta_step, adagrad_step, adam_step, rmsprop_step, rprop_step, sgd_step
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "linear_forward", "linear_backward",
     "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step", "rprop_step",
+    "mlp_epoch",
 ]

@@ -264,6 +264,18 @@ def _flat(a):
     return buf, off, rs, cs
 
 
+@njit(cache=True)
+def _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads):  # pragma: no cover
+    """out (m, n) = op(A) @ op(B) through the packed GEMM; on several threads (row blocks small enough
+    that every thread gets one) when the product is large enough to pay for it."""
+    if nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS and m >= 2 * 4 * _MR:
+        per = -(-m // nthreads)
+        mc = min(mc, -(-per // _MR) * _MR)
+        _gemm_parallel(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc)
+    else:
+        _gemm_serial(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc)
+
+
 def matmul(a, b, trans_a, trans_b, out):
     """out[...] = op(a) @ op(b), op(x) = x.T if trans_x; out is C-contiguous and never read."""
     m, n = out.shape
@@ -281,13 +293,7 @@ def matmul(a, b, trans_a, trans_b, out):
         brs, bcs = bcs, brs
     mc, kc, nc = _BLOCKING[out.dtype]
     nt = _threads() if m * n * k >= _PARALLEL_MIN_FLOPS else 1
-    if nt > 1 and m >= 2 * 4 * _MR:
-        # Row blocks small enough that every thread gets at least one.
-        per = -(-m // nt)
-        mc = min(mc, -(-per // _MR) * _MR)
-        _gemm_parallel(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc)
-    else:
-        _gemm_serial(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc)
+    _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nt)
 
 
 @njit(cache=True)

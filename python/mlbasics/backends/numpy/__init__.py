@@ -5,10 +5,11 @@ It is the reference the other backends are tested against and the baseline of ev
 from .gemm import gram, matmul
 from .layers import linear_backward, linear_forward
 from .losses import binary_cross_entropy_with_logits, mse, softmax_cross_entropy
+from .mlp import mlp_epoch
 from .optim import adadelta_step, adagrad_step, adam_step, rmsprop_step, rprop_step, sgd_step
 
 __all__ = [
     "matmul", "gram", "linear_forward", "linear_backward", "softmax_cross_entropy",
     "binary_cross_entropy_with_logits", "mse", "sgd_step", "adam_step", "rmsprop_step",
-    "adagrad_step", "adadelta_step", "rprop_step",
+    "adagrad_step", "adadelta_step", "rprop_step", "mlp_epoch",
 ]
