@@ -1,9 +1,12 @@
 """Multi-layer perceptrons trained by stochastic gradient methods: MLPClassifier, MLPRegressor.
 
 The network (the course's notation: layer l computes h^l = act(h^{l-1} W^l + b^l)) is a stack
-of dense layers. Every forward and backward pass goes through the kernel contract
-(``linear_forward``/``linear_backward`` and the loss kernels) and every update through a
-:mod:`mlbasics.optim` optimizer, on the backend chosen with ``backend=``.
+of dense layers. Each training epoch is one call of the kernel contract's ``mlp_epoch`` on the
+backend chosen with ``backend=``: every minibatch's forward pass, loss, backward pass and update
+by the :mod:`mlbasics.optim` optimizer's step rule, without returning to Python (the optimizer
+object hands its state to the kernel and counts the steps, so ``state_dict``, ``partial_fit``
+and the learning-rate schedules between epochs work as with per-batch ``step`` calls).
+Prediction goes through ``linear_forward``.
 
 All weights and biases live in one contiguous buffer (``coefs_[i]`` and ``intercepts_[i]`` are
 views into it) and all gradients in another, so each optimizer step is one kernel call over
@@ -303,19 +306,13 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(f"batch_size: got {self.batch_size}, larger than the {n} training samples; "
                               "it is clipped", UserWarning)
             batch_size = min(int(self.batch_size), n)
+        X = np.ascontiguousarray(X)
         idx = np.arange(n)
         self.n_iter_ = 0
         for _ in range(self.max_iter):
             if self.shuffle:
                 idx = self._rng.permutation(n)
-            total = 0.0
-            for start in range(0, n, batch_size):
-                b = idx[start:start + batch_size]
-                loss = self._loss_grad(kernels, X[b], Y[b])
-                if not math.isfinite(loss):
-                    raise _Diverged(f"the loss became {loss} in epoch {self.n_iter_ + 1}")
-                opt.step([self._grad_flat])
-                total += loss * b.shape[0]
+            total = self._epoch(kernels, X, Y, idx, batch_size)
             self.n_iter_ += 1
             self.t_ += n
             self.loss_ = total / n
@@ -369,6 +366,24 @@ class _BaseMLP(BaseEstimator):
             raise _Diverged("the weights became non-finite")
         if early_stopping:
             self._params_flat[...] = best_params
+
+    def _epoch(self, kernels, X, Y, idx, batch_size):
+        """One pass over the rows ``idx`` in minibatches: one ``mlp_epoch`` kernel call (every batch's
+        forward, loss, backward and optimizer step); returns Σ batch loss · batch size."""
+        opt = self._optimizer
+        kind, hyper, state, step, first_step = opt._fused_spec()
+        steps = 0
+        try:
+            total, steps = kernels.mlp_epoch(
+                X, Y, idx, self._params_flat, self._grad_flat, state,
+                layer_sizes=[s[0] for s, _ in self._layer_shapes] + [self.n_outputs_],
+                activation=_ACTIVATIONS[self.activation], loss=self._loss_name(), alpha=float(self.alpha),
+                batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step)
+        finally:
+            opt._fused_advance(steps)
+        if steps < -(-idx.shape[0] // batch_size):
+            raise _Diverged(f"the loss became {total} in epoch {self.n_iter_ + 1}")
+        return total
 
     # ------------------------------------------------------------------ prediction helpers
     def _logits(self, X):
@@ -546,6 +561,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _validation_score(self, kernels, X_val, y_val):
         return float(np.mean(self._predict_from_logits(self._forward(kernels, X_val)) == y_val))
 
+    def _loss_name(self):
+        return "softmax_cross_entropy" if self.out_activation_ == "softmax" else "binary_cross_entropy_with_logits"
+
     def _output_loss(self, kernels, logits, Y):
         if self.out_activation_ == "softmax":
             return kernels.softmax_cross_entropy(logits, Y)
@@ -654,6 +672,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res > 0, 0.0, 1.0))
         return float(np.mean(r2))
+
+    def _loss_name(self):
+        return "squared_error"
 
     def _output_loss(self, kernels, logits, Y):
         loss, grad = kernels.mse(logits, Y)

@@ -195,6 +195,55 @@ class Optimizer:
             state["step"] += 1
             self._update(p, g, state, group)
 
+    # ----------------------------------------------------------------- fused epochs
+    # Name of this optimizer for :meth:`mlbasics.backends.Backend.mlp_epoch`, which runs many steps
+    # in one kernel call; None where the optimizer cannot be fused.
+    _fused_kind = None
+
+    def _fused_hyper(self, group) -> dict:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _fused_spec(self):
+        """Hand the state of the optimizer's single parameter to a fused kernel (private).
+
+        Returns ``(optimizer, hyper, state, step, first_step)`` — the arguments of the same names of
+        :meth:`~mlbasics.backends.Backend.mlp_epoch` — after creating the state arrays exactly as
+        :meth:`step` would on its next call (the kernel updates them in place), or None when there is
+        not exactly one parameter. The caller must then call :meth:`_fused_advance` with the number
+        of steps the kernel took.
+        """
+        if self._fused_kind is None or len(self.param_groups) != 1 or len(self.param_groups[0]["params"]) != 1:
+            return None
+        group = self.param_groups[0]
+        p = group["params"][0]
+        created = 0 not in self.state
+        state = self._init_state(p, group) if created else self.state[0]
+        before = {k: state[k] for k in self._state_keys if k in state}
+        first = self._fused_prepare(p, state, group)
+        self._fused_pending = (state, created, before)
+        arrays = {k: state[k] for k in self._state_keys if state.get(k) is not None}
+        return self._fused_kind, self._fused_hyper(group), arrays, state["step"], first
+
+    def _fused_prepare(self, p, state, group) -> bool:
+        """Create the state arrays that :meth:`_update` would create lazily; return ``first_step``."""
+        return False
+
+    def _fused_advance(self, n_steps: int) -> None:
+        """Record ``n_steps`` steps taken by the fused kernel since :meth:`_fused_spec` (with 0, the
+        state is left as it was before :meth:`_fused_spec`)."""
+        state, created, before = self._fused_pending
+        del self._fused_pending
+        if n_steps > 0:
+            state["step"] += int(n_steps)
+            if created:
+                self.state[0] = state
+        elif not created:
+            for k in self._state_keys:
+                if k in before:
+                    state[k] = before[k]
+                else:
+                    state.pop(k, None)
+
     # ----------------------------------------------------------------- state dicts
     def state_dict(self) -> dict:
         """A snapshot: ``{"state": {i: {name: array copy, "step": int}}, "param_groups": [...]}``.
@@ -322,6 +371,18 @@ class SGD(Optimizer):
     def _init_state(self, p, group):
         return {"step": 0, "momentum_buffer": None}
 
+    _fused_kind = "sgd"
+
+    def _fused_hyper(self, group):
+        return dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
+                    weight_decay=group["weight_decay"], nesterov=group["nesterov"])
+
+    def _fused_prepare(self, p, state, group):
+        if group["momentum"] != 0 and state["momentum_buffer"] is None:
+            state["momentum_buffer"] = np.empty_like(p)
+            return True
+        return False
+
     def _update(self, p, g, state, group):
         buf = state["momentum_buffer"]
         first = False
@@ -368,6 +429,14 @@ class Adam(Optimizer):
 
     def _init_state(self, p, group):
         return {"step": 0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
+
+    @property
+    def _fused_kind(self):
+        return "adamw" if self._decoupled else "adam"
+
+    def _fused_hyper(self, group):
+        beta1, beta2 = group["betas"]
+        return dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"], weight_decay=group["weight_decay"])
 
     def _update(self, p, g, state, group):
         beta1, beta2 = group["betas"]
@@ -430,11 +499,21 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(p)
         return state
 
-    def _update(self, p, g, state, group):
+    _fused_kind = "rmsprop"
+
+    def _fused_hyper(self, group):
+        return dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
+                    momentum=group["momentum"], centered=group["centered"])
+
+    def _fused_prepare(self, p, state, group):
         if group["momentum"] > 0 and state.get("momentum_buffer") is None:
             state["momentum_buffer"] = np.zeros_like(p)
         if group["centered"] and state.get("grad_avg") is None:
             state["grad_avg"] = np.zeros_like(p)
+        return False
+
+    def _update(self, p, g, state, group):
+        self._fused_prepare(p, state, group)
         self._kernels.rmsprop_step(p, g, state["square_avg"],
                                    state["momentum_buffer"] if group["momentum"] > 0 else None,
                                    state["grad_avg"] if group["centered"] else None,
@@ -473,6 +552,11 @@ class Adagrad(Optimizer):
     def _init_state(self, p, group):
         return {"step": 0, "sum": np.full_like(p, group["initial_accumulator_value"])}
 
+    _fused_kind = "adagrad"
+
+    def _fused_hyper(self, group):
+        return dict(lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"])
+
     def _update(self, p, g, state, group):
         self._kernels.adagrad_step(p, g, state["sum"], step=state["step"], lr=group["lr"],
                                    lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"])
@@ -504,6 +588,11 @@ class Adadelta(Optimizer):
 
     def _init_state(self, p, group):
         return {"step": 0, "square_avg": np.zeros_like(p), "acc_delta": np.zeros_like(p)}
+
+    _fused_kind = "adadelta"
+
+    def _fused_hyper(self, group):
+        return dict(lr=group["lr"], rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"])
 
     def _update(self, p, g, state, group):
         self._kernels.adadelta_step(p, g, state["square_avg"], state["acc_delta"], lr=group["lr"], rho=group["rho"],
@@ -543,6 +632,11 @@ class Rprop(Optimizer):
 
     def _init_state(self, p, group):
         return {"step": 0, "prev": np.zeros_like(p), "step_size": np.full_like(p, group["lr"])}
+
+    _fused_kind = "rprop"
+
+    def _fused_hyper(self, group):
+        return dict(etas=tuple(group["etas"]), step_sizes=tuple(group["step_sizes"]))
 
     def _update(self, p, g, state, group):
         self._kernels.rprop_step(p, g, state["prev"], state["step_size"], etas=tuple(group["etas"]),
