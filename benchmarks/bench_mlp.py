@@ -1,0 +1,62 @@
+"""mlp_epoch — one training epoch of a dense MLP (SGD, lr 0.01, momentum 0.9, float32, 10 classes)
+on every backend; one group per architecture, NumPy inside each group.
+
+Run: python -m pytest benchmarks/bench_mlp.py --benchmark-only
+With --benchmark-disable (CI) each epoch uses 2,000 samples instead of 60,000.
+"""
+import numpy as np
+import pytest
+
+import mlbasics
+from _bench import check
+
+ARCHS = {  # name: (layer sizes, batch size)
+    "784-256-10 batch 64": ((784, 256, 10), 64),
+    "64-64-10 batch 32": ((64, 64, 10), 32),
+}
+HYPER = dict(lr=0.01, momentum=0.9, nesterov=False)
+
+
+def problem(sizes, n, dtype=np.float32):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, sizes[0])).astype(dtype)
+    y = rng.integers(0, sizes[-1], n)
+    params = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = np.sqrt(6 / (n_in + n_out))
+        params += [rng.uniform(-bound, bound, n_in * n_out), rng.uniform(-bound, bound, n_out)]
+    return X, y, rng.permutation(n), np.concatenate(params).astype(dtype)
+
+
+def epoch(backend, X, y, order, params, sizes, batch_size):
+    grads = np.empty_like(params)
+    state = {"momentum_buffer": np.empty_like(params)}
+    return backend.mlp_epoch(X, y, order, params, grads, state, layer_sizes=sizes, activation="relu",
+                             loss="softmax_cross_entropy", alpha=1e-4, batch_size=batch_size, optimizer="sgd",
+                             hyper=HYPER, step=0, first_step=True)
+
+
+@pytest.mark.parametrize("arch", list(ARCHS))
+def test_mlp_epoch(benchmark, backend, arch, request):
+    sizes, batch_size = ARCHS[arch]
+    n = 2_000 if request.config.getoption("benchmark_disable") else 60_000
+    X, y, order, p0 = problem(sizes, n)
+    benchmark.group = f"mlp_epoch {arch} float32"
+    benchmark.extra_info["samples"] = n
+    # correctness (and the JIT warm-up, outside the timed region): the first 8 batches against NumPy
+    short = order[:8 * batch_size]
+    p, p_ref = p0.copy(), p0.copy()
+    loss, steps = epoch(backend, X, y, short, p, sizes, batch_size)
+    ref_loss, ref_steps = epoch(mlbasics.get_backend("numpy"), X, y, short, p_ref, sizes, batch_size)
+    assert steps == ref_steps == 8
+    assert loss == pytest.approx(ref_loss, rel=1e-3)
+    check(p, p_ref, np.float32)
+    # timed: one whole epoch, each round from the same initial weights
+    params = p0.copy()
+
+    def setup():
+        params[...] = p0
+        return (backend, X, y, order, params, sizes, batch_size), {}
+
+    loss, steps = benchmark.pedantic(epoch, setup=setup, rounds=3, iterations=1)
+    assert steps == -(-n // batch_size) and np.isfinite(loss)
