@@ -23,7 +23,7 @@ from ._base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array,
                     check_classification_targets, check_is_fitted, check_n_features, check_random_state,
                     check_scalar, check_X_y)
 from .backends import get_backend
-
+from ._progress import Progress, check_callback
 from .exceptions import ConvergenceWarning
 
 __all__ = ["LinearRegression", "Ridge", "RidgeCV", "LogisticRegression", "Perceptron", "ConvergenceWarning"]
@@ -41,6 +41,11 @@ def _check_option(value, name, options):
     if value not in options:
         raise ValueError(f"{name}: expected one of {options}, got {value!r}")
     return value
+
+
+def _check_verbose(verbose):
+    if not isinstance(verbose, (bool, np.bool_, numbers.Integral)):
+        raise TypeError(f"verbose: expected True or False, got {type(verbose).__name__}")
 
 
 def _center(X, Y, fit_intercept):
@@ -468,14 +473,41 @@ def _armijo(fun, theta, f, g, direction, step, max_halvings=60, c1=1e-4):
     return None
 
 
-def _solve_lbfgs(fun, theta0, max_iter, tol):
-    res = scipy.optimize.minimize(
-        fun, theta0, method="L-BFGS-B", jac=True,
-        options={"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps})
+class _StopSolver(Exception):
+    """Raised in SciPy's callback when the monitor asks to stop; carries (θ, n_iter)."""
+
+
+def _solve_lbfgs(fun, theta0, max_iter, tol, monitor=None):
+    """SciPy's L-BFGS-B. ``monitor(n_iter, θ, f)``, if given, runs after every iteration and
+    stops the solver by returning True (through SciPy's ``callback(xk)``, which every supported
+    SciPy version has; f is taken from the last evaluation, which is normally at xk)."""
+    last = {}
+    count = 0
+
+    def fun_recording(theta):
+        f, g = fun(theta)
+        last["theta"], last["f"] = theta.copy(), f
+        return f, g
+
+    def callback(xk):
+        nonlocal count
+        count += 1
+        f = last["f"] if np.array_equal(last.get("theta"), xk) else fun(xk)[0]
+        if monitor(count, xk, float(f)):
+            raise _StopSolver(xk.copy(), count)
+
+    try:
+        res = scipy.optimize.minimize(
+            fun if monitor is None else fun_recording, theta0, method="L-BFGS-B", jac=True,
+            callback=None if monitor is None else callback,
+            options={"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps})
+    except _StopSolver as stop:
+        theta, n_iter = stop.args
+        return theta, n_iter, False
     return res.x, min(int(res.nit), max_iter), res.status == 0
 
 
-def _solve_newton(fun, hess, theta, max_iter, tol):
+def _solve_newton(fun, hess, theta, max_iter, tol, monitor=None):
     """Damped Newton: d = −H⁻¹∇f (pseudo-inverse on H's null space), Armijo backtracking from t = 1."""
     f, g = fun(theta)
     n_iter = 0
@@ -489,10 +521,12 @@ def _solve_newton(fun, hess, theta, max_iter, tol):
             break  # no decrease possible at machine precision
         theta, f, g, _ = step
         n_iter += 1
+        if monitor is not None and monitor(n_iter, theta, f):
+            break
     return theta, n_iter, bool(np.max(np.abs(g)) <= tol)
 
 
-def _solve_gd(fun, theta, max_iter, tol):
+def _solve_gd(fun, theta, max_iter, tol, monitor=None):
     """Gradient descent θ ← θ − t∇f with a backtracking (Armijo) step t, restarted at 2t."""
     f, g = fun(theta)
     step, n_iter = 1.0, 0
@@ -503,6 +537,8 @@ def _solve_gd(fun, theta, max_iter, tol):
         theta, f, g, step = result
         step *= 2.0
         n_iter += 1
+        if monitor is not None and monitor(n_iter, theta, f):
+            break
     return theta, n_iter, bool(np.max(np.abs(g)) <= tol)
 
 
@@ -540,6 +576,18 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     tol : float ≥ 0, default=1e-4
         Stop when max |∂f/∂θⱼ| ≤ tol (also L-BFGS's relative-decrease test).
     backend : str, default="auto"
+    verbose : bool, default=False
+        Show a progress bar over the ``max_iter`` solver iterations on stderr with the objective
+        f (mean loss + ‖W‖²/(2CN), the function the solvers minimise) after each iteration: tqdm
+        when installed, else one line rewritten in place.
+    callback : None or callable, default=None
+        Called after every solver iteration (L-BFGS: SciPy's per-iteration callback) as
+        ``callback(iteration, objective, estimator)``: ``iteration`` is 1-based, ``objective``
+        the f above at the new iterate, and ``estimator`` this model holding that iterate
+        (``coef_``, ``intercept_``, ``n_iter_`` set, so it can ``predict``). A truthy return
+        stops the solver there: the model is fitted with that iterate, no ConvergenceWarning,
+        ``stopped_by_callback_`` is True. An exception raised by the callback propagates out of
+        ``fit`` and leaves the model fitted with the iterate it was called with.
 
     Attributes
     ----------
@@ -548,6 +596,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     intercept_ : ndarray of shape (1,) or (n_classes,)
     n_iter_ : ndarray of shape (1,)
     n_features_in_ : int
+    stopped_by_callback_ : bool
 
     Notes
     -----
@@ -556,7 +605,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, penalty="l2", C=1.0, fit_intercept=True, solver="lbfgs", max_iter=100, tol=1e-4,
-                 backend="auto"):
+                 backend="auto", verbose=False, callback=None):
         self.penalty = penalty
         self.C = C
         self.fit_intercept = fit_intercept
@@ -564,6 +613,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.backend = backend
+        self.verbose = verbose
+        self.callback = callback
 
     def fit(self, X, y):
         """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind."""
@@ -573,6 +624,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         _check_option(self.solver, "solver", ("lbfgs", "newton", "gd"))
         check_scalar(self.max_iter, "max_iter", numbers.Integral, low=1)
         check_scalar(self.tol, "tol", numbers.Real, low=0.0)
+        _check_verbose(self.verbose)
+        check_callback(self.callback)
         backend = get_backend(self.backend)
         X, y = check_X_y(X, y, numeric_y=False)
         classes, y_enc = check_classification_targets(y)
@@ -582,22 +635,38 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         obj = _LogisticLoss(backend, X64, y_enc, classes.shape[0], self.fit_intercept, l2)
         theta0 = np.zeros(obj.size)
         max_iter, tol = int(self.max_iter), float(self.tol)
-        if self.solver == "lbfgs":
-            theta, n_iter, converged = _solve_lbfgs(obj.loss_grad, theta0, max_iter, tol)
-        elif self.solver == "newton":
-            theta, n_iter, converged = _solve_newton(obj.loss_grad, obj.hessian, theta0, max_iter, tol)
-        else:
-            theta, n_iter, converged = _solve_gd(obj.loss_grad, theta0, max_iter, tol)
-        if not converged:
+        self.stopped_by_callback_ = False
+
+        with Progress(max_iter, type(self).__name__, self.verbose, unit="iter") as progress:
+            def monitor(iteration, theta, objective):  # after every solver iteration; True stops
+                progress.update(objective)
+                if self.callback is None:
+                    return False
+                self._store(obj, theta, classes, iteration, X.shape[1])
+                self.stopped_by_callback_ = bool(self.callback(iteration, objective, self))
+                return self.stopped_by_callback_
+
+            if not (self.verbose or self.callback is not None):
+                monitor = None
+            if self.solver == "lbfgs":
+                theta, n_iter, converged = _solve_lbfgs(obj.loss_grad, theta0, max_iter, tol, monitor)
+            elif self.solver == "newton":
+                theta, n_iter, converged = _solve_newton(obj.loss_grad, obj.hessian, theta0, max_iter, tol, monitor)
+            else:
+                theta, n_iter, converged = _solve_gd(obj.loss_grad, theta0, max_iter, tol, monitor)
+        if not converged and not self.stopped_by_callback_:
             warnings.warn(f"LogisticRegression (solver={self.solver!r}) did not converge to tol={tol} "
                           f"within max_iter={max_iter} iterations; increase max_iter or scale the data",
                           ConvergenceWarning, stacklevel=2)
+        return self._store(obj, theta, classes, n_iter, X.shape[1])
+
+    def _store(self, obj, theta, classes, n_iter, n_features):
         W, b = obj.unpack(theta)
         self.classes_ = classes
-        self.coef_ = np.ascontiguousarray(W.T)
+        self.coef_ = np.array(W.T, order="C")  # a copy: W may change after a callback
         self.intercept_ = np.array(b, dtype=np.float64)
         self.n_iter_ = np.array([n_iter], dtype=np.int32)
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = n_features
         return self
 
     def decision_function(self, X):
@@ -662,6 +731,18 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     fit_intercept : bool, default=True
     backend : str, default="auto"
         Backend for the per-epoch criterion and the decision function.
+    verbose : bool, default=False
+        Show a progress bar over the ``max_iter`` epochs on stderr with each epoch's loss (below):
+        tqdm when installed, else one line rewritten in place.
+    callback : None or callable, default=None
+        Called after every epoch as ``callback(epoch, loss, estimator)``: ``epoch`` is 1-based,
+        ``loss`` the number of mistakes (= updates) made during that epoch, summed over the
+        one-vs-rest perceptrons (an int; 0 means every sample was classified correctly), and
+        ``estimator`` this model holding the epoch's weights (``coef_``, ``intercept_``,
+        ``n_iter_`` set, so it can ``predict``). A truthy return stops training after that
+        epoch: no ConvergenceWarning, ``stopped_by_callback_`` is True. An exception raised by
+        the callback propagates out of ``fit`` and leaves the model fitted with that epoch's
+        weights.
 
     Attributes
     ----------
@@ -671,10 +752,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     n_iter_ : int
         Number of epochs run.
     n_features_in_ : int
+    stopped_by_callback_ : bool
     """
 
     def __init__(self, max_iter=1000, eta0=1.0, tol=1e-3, shuffle=True, random_state=None, fit_intercept=True,
-                 backend="auto"):
+                 backend="auto", verbose=False, callback=None):
         self.max_iter = max_iter
         self.eta0 = eta0
         self.tol = tol
@@ -682,6 +764,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.fit_intercept = fit_intercept
         self.backend = backend
+        self.verbose = verbose
+        self.callback = callback
 
     def fit(self, X, y):
         """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind."""
@@ -691,6 +775,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             check_scalar(self.tol, "tol", numbers.Real, low=0.0)
         check_scalar(self.shuffle, "shuffle", bool)
         check_scalar(self.fit_intercept, "fit_intercept", bool)
+        _check_verbose(self.verbose)
+        check_callback(self.callback)
         rng = check_random_state(self.random_state)
         backend = get_backend(self.backend)
         X, y = check_X_y(X, y, numeric_y=False)
@@ -710,37 +796,48 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         best = np.full(k, np.inf)
         stale = np.zeros(k, dtype=np.int64)
         epoch = 0
-        for epoch in range(1, int(self.max_iter) + 1):
-            order = rng.permutation(n) if self.shuffle else np.arange(n)
-            mistakes = np.zeros(k, dtype=np.int64)
-            for i in order:
-                x, yi = X[i], Y[i]
-                z = x @ W + b
-                wrong = (np.where(z >= 0, 1.0, -1.0) != yi) & active
-                if wrong.any():
-                    W[:, wrong] += eta * np.outer(x, yi[wrong])
-                    if self.fit_intercept:
-                        b[wrong] += eta * yi[wrong]
-                    mistakes += wrong
-            done = mistakes == 0
-            if self.tol is not None:
-                z, _ = backend.linear_forward(X, W, b)
-                crit = np.mean(np.maximum(0.0, -Y * z), axis=0)
-                improved = crit < best - float(self.tol)
-                stale = np.where(improved, 0, stale + 1)
-                best = np.minimum(best, crit)
-                done |= stale >= 5
-            active &= ~done
-            if not active.any():
-                break
-        if active.any():
+        self.stopped_by_callback_ = False
+        with Progress(int(self.max_iter), type(self).__name__, self.verbose) as progress:
+            for epoch in range(1, int(self.max_iter) + 1):
+                order = rng.permutation(n) if self.shuffle else np.arange(n)
+                mistakes = np.zeros(k, dtype=np.int64)
+                for i in order:
+                    x, yi = X[i], Y[i]
+                    z = x @ W + b
+                    wrong = (np.where(z >= 0, 1.0, -1.0) != yi) & active
+                    if wrong.any():
+                        W[:, wrong] += eta * np.outer(x, yi[wrong])
+                        if self.fit_intercept:
+                            b[wrong] += eta * yi[wrong]
+                        mistakes += wrong
+                done = mistakes == 0
+                if self.tol is not None:
+                    z, _ = backend.linear_forward(X, W, b)
+                    crit = np.mean(np.maximum(0.0, -Y * z), axis=0)
+                    improved = crit < best - float(self.tol)
+                    stale = np.where(improved, 0, stale + 1)
+                    best = np.minimum(best, crit)
+                    done |= stale >= 5
+                active &= ~done
+                progress.update(int(mistakes.sum()))
+                if self.callback is not None:
+                    self._store(classes, W, b, epoch, p)
+                    if self.callback(epoch, int(mistakes.sum()), self):
+                        self.stopped_by_callback_ = True
+                        break
+                if not active.any():
+                    break
+        if active.any() and not self.stopped_by_callback_:
             warnings.warn(f"Perceptron: max_iter={self.max_iter} epochs reached before convergence; "
                           "increase max_iter", ConvergenceWarning, stacklevel=2)
+        return self._store(classes, W, b, epoch, p)
+
+    def _store(self, classes, W, b, n_iter, n_features):
         self.classes_ = classes
-        self.coef_ = np.ascontiguousarray(W.T)
-        self.intercept_ = b
-        self.n_iter_ = epoch
-        self.n_features_in_ = p
+        self.coef_ = np.array(W.T, order="C")  # a copy: W may change after a callback
+        self.intercept_ = b.copy()
+        self.n_iter_ = n_iter
+        self.n_features_in_ = n_features
         return self
 
     def decision_function(self, X):

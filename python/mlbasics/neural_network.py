@@ -29,6 +29,7 @@ from ._base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array,
                     check_is_fitted, check_n_features, check_random_state, check_scalar, check_target)
 from .backends import get_backend
 from . import optim
+from ._progress import Progress, check_callback
 from .exceptions import ConvergenceWarning
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
@@ -93,6 +94,7 @@ class _BaseMLP(BaseEstimator):
         if isinstance(self.verbose, bool) or not isinstance(self.verbose, (bool, numbers.Integral)):
             _check_bool(self.verbose, "verbose")
         _check_bool(self.warm_start, "warm_start")
+        check_callback(self.callback)
         _check_real(self.momentum, "momentum", low=0.0, high=1.0)
         _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
         _check_bool(self.early_stopping, "early_stopping")
@@ -309,59 +311,63 @@ class _BaseMLP(BaseEstimator):
         X = np.ascontiguousarray(X)
         idx = np.arange(n)
         self.n_iter_ = 0
-        for _ in range(self.max_iter):
-            if self.shuffle:
-                idx = self._rng.permutation(n)
-            total = self._epoch(kernels, X, Y, idx, batch_size)
-            self.n_iter_ += 1
-            self.t_ += n
-            self.loss_ = total / n
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+        self.stopped_by_callback_ = False
+        reached_max_iter = False
+        with Progress(1 if incremental else self.max_iter, type(self).__name__, self.verbose) as progress:
+            for _ in range(self.max_iter):
+                if self.shuffle:
+                    idx = self._rng.permutation(n)
+                total = self._epoch(kernels, X, Y, idx, batch_size)
+                self.n_iter_ += 1
+                self.t_ += n
+                self.loss_ = total / n
+                self.loss_curve_.append(self.loss_)
 
-            if early_stopping:
-                score = self._validation_score(kernels, X_val, y_val)
-                self.validation_scores_.append(score)
-                if self.verbose:
-                    print(f"Validation score: {score:f}")
-                if score < self.best_validation_score_ + self.tol:
-                    self._no_improvement_count += 1
+                score = None
+                if early_stopping:
+                    score = self._validation_score(kernels, X_val, y_val)
+                    self.validation_scores_.append(score)
+                    if score < self.best_validation_score_ + self.tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_params[...] = self._params_flat
                 else:
-                    self._no_improvement_count = 0
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
-                    best_params[...] = self._params_flat
-            else:
-                if self.loss_ > self.best_loss_ - self.tol:
-                    self._no_improvement_count += 1
-                else:
-                    self._no_improvement_count = 0
-                if self.loss_ < self.best_loss_:
-                    self.best_loss_ = self.loss_
-
-            if self.learning_rate == "invscaling":
-                opt.param_groups[0]["lr"] = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if early_stopping else "Training loss"
-                msg = (f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
-                       "consecutive epochs.")
-                lr = opt.param_groups[0]["lr"]
-                if self.learning_rate == "adaptive" and lr > 1e-6:
-                    opt.param_groups[0]["lr"] = lr / 5.0
-                    self._no_improvement_count = 0
-                    if self.verbose:
-                        print(f"{msg} Setting learning rate to {lr / 5.0:f}")
-                else:
-                    if self.verbose:
-                        print(f"{msg} Stopping.")
+                    if self.loss_ > self.best_loss_ - self.tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    if self.loss_ < self.best_loss_:
+                        self.best_loss_ = self.loss_
+                progress.update(self.loss_, score)
+                if self.callback is not None and self.callback(self.n_iter_, self.loss_, self):
+                    self.stopped_by_callback_ = True
+                    progress.write(f"Stopped by callback after epoch {self.n_iter_}.")
                     break
-            if incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                              "optimization hasn't converged yet.", ConvergenceWarning)
+
+                if self.learning_rate == "invscaling":
+                    opt.param_groups[0]["lr"] = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = (f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
+                           "consecutive epochs.")
+                    lr = opt.param_groups[0]["lr"]
+                    if self.learning_rate == "adaptive" and lr > 1e-6:
+                        opt.param_groups[0]["lr"] = lr / 5.0
+                        self._no_improvement_count = 0
+                        progress.write(f"{msg} Setting learning rate to {lr / 5.0:f}")
+                    else:
+                        progress.write(f"{msg} Stopping.")
+                        break
+                if incremental:
+                    break
+                reached_max_iter = self.n_iter_ == self.max_iter
+        if reached_max_iter:  # warned once the bar is closed
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                          "optimization hasn't converged yet.", ConvergenceWarning)
         if not np.isfinite(self._params_flat).all():
             raise _Diverged("the weights became non-finite")
         if early_stopping:
@@ -446,6 +452,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``n_iter_no_change`` consecutive epochs (or the validation accuracy, with
         ``early_stopping``), as in scikit-learn.
     verbose : bool, default False
+        Show a progress bar over the ``max_iter`` epochs on stderr with each epoch's training loss
+        (and validation score with ``early_stopping``), and why training stopped: a tqdm bar when
+        tqdm is installed, else one line rewritten in place. Unlike scikit-learn, nothing is
+        printed to stdout.
     warm_start : bool, default False
         ``fit`` continues from the fitted weights (with a new optimizer).
     momentum : float, default 0.9
@@ -460,6 +470,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     backend : {"auto", "cpp", "numba", "numpy"}, default "auto"
     dtype : np.float32 or np.float64, default np.float32
         Precision of the weights and of the computation (X is converted).
+    callback : None or callable, default None
+        Called after every epoch as ``callback(epoch, loss, estimator)``: ``epoch`` is the
+        1-based ``n_iter_`` of this fit, ``loss`` that epoch's ``loss_curve_`` entry, and
+        ``estimator`` this model with the epoch's weights (it can ``predict``; with
+        ``early_stopping`` the validation score is already in ``validation_scores_``). A truthy
+        return value stops training after this epoch: no ConvergenceWarning, the model is
+        fitted (with ``early_stopping``, with the best weights as usual) and
+        ``stopped_by_callback_`` is True. An exception raised by the callback propagates out of
+        ``fit``; the model then keeps the weights and attributes of the last completed epoch
+        (``n_iter_`` and ``loss_curve_`` include it; the best weights of ``early_stopping``
+        are not restored), i.e. it is fitted as if training had been interrupted there.
+        Not a scikit-learn parameter.
 
     Attributes
     ----------
@@ -470,6 +492,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     best_loss_ : float (None with early_stopping)
     validation_scores_, best_validation_score_ : with early_stopping
     n_iter_ : int, epochs run by the last fit;  t_ : int, samples seen in training
+    stopped_by_callback_ : bool, whether ``callback`` stopped the last fit
     n_layers_, n_outputs_, out_activation_ ("softmax" or "logistic"), n_features_in_
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
@@ -480,7 +503,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32,
+                 callback=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -505,6 +529,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.backend = backend
         self.dtype = dtype
+        self.callback = callback
 
     def fit(self, X, y):
         """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start)."""
@@ -614,7 +639,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32,
+                 callback=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -639,6 +665,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         self.n_iter_no_change = n_iter_no_change
         self.backend = backend
         self.dtype = dtype
+        self.callback = callback
 
     def fit(self, X, y):
         """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start)."""
