@@ -35,8 +35,18 @@ struct View {
 
 // Returns the array as a View<T>. Checks the dtype is exactly T (native byte order), ndim, that
 // byte strides are multiples of the item size and, if asked, C-contiguity and writability.
+// The argument must already be a numpy.ndarray: it is borrowed, never converted. (Converting a list
+// would make a temporary array that dies before the kernel runs, and writes to it would be lost.)
+inline py::array as_ndarray(const py::handle& h, const char* name) {
+  if (!py::isinstance<py::array>(h))
+    type_error(std::string(name) + ": expected a numpy.ndarray, got " +
+               py::str(py::type::handle_of(h).attr("__name__")).cast<std::string>());
+  return py::reinterpret_borrow<py::array>(h);
+}
+
 template <class T>
-View<T> view(const py::array& a, const char* name, int ndim, bool contiguous, bool writable) {
+View<T> view(const py::handle& h, const char* name, int ndim, bool contiguous, bool writable) {
+  const py::array a = as_ndarray(h, name);
   if (!a.dtype().equal(py::dtype::of<T>()))
     type_error(std::string(name) + ": expected dtype " + py::str(py::dtype::of<T>()).cast<std::string>() +
                " like the other arrays of this call, got " + dtype_name(a));
@@ -94,7 +104,8 @@ inline void check_len(const char* name, index_t got, index_t want) {
 
 // Calls f(T{}) with T = float or double according to the dtype of `a`.
 template <class F>
-auto dispatch_float(const py::array& a, const char* name, F&& f) {
+auto dispatch_float(const py::handle& h, const char* name, F&& f) {
+  const py::array a = as_ndarray(h, name);
   if (a.dtype().equal(py::dtype::of<float>())) return f(float{});
   if (a.dtype().equal(py::dtype::of<double>())) return f(double{});
   type_error(std::string(name) + ": expected dtype float32 or float64, got " + dtype_name(a));

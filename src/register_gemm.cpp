@@ -8,7 +8,7 @@ using namespace mlbasics_py;
 namespace {
 
 template <class T>
-void matmul(const py::array& a_, const py::array& b_, bool trans_a, bool trans_b, const py::array& out_) {
+void matmul(const py::object& a_, const py::object& b_, bool trans_a, bool trans_b, const py::object& out_) {
   View<T> a = view<T>(a_, "a", 2, false, false);
   View<T> b = view<T>(b_, "b", 2, false, false);
   View<T> out = view<T>(out_, "out", 2, true, true);
@@ -25,7 +25,7 @@ void matmul(const py::array& a_, const py::array& b_, bool trans_a, bool trans_b
 }
 
 template <class T>
-void gram(const py::array& x_, const py::array& out_) {
+void gram(const py::object& x_, const py::object& out_) {
   const View<T> x = view<T>(x_, "x", 2, false, false);
   View<T> out = view<T>(out_, "out", 2, true, true);
   check_shape("out", out.rows, out.cols, x.cols, x.cols);
@@ -37,11 +37,11 @@ void gram(const py::array& x_, const py::array& out_) {
 }  // namespace
 
 void register_gemm(py::module_& m) {
-  m.def("matmul", [](const py::array& a, const py::array& b, bool trans_a, bool trans_b, const py::array& out) {
+  m.def("matmul", [](const py::object& a, const py::object& b, bool trans_a, bool trans_b, const py::object& out) {
     dispatch_float(a, "a", [&](auto t) { matmul<decltype(t)>(a, b, trans_a, trans_b, out); });
   }, py::arg("a"), py::arg("b"), py::arg("trans_a"), py::arg("trans_b"), py::arg("out"),
   "out = op(a) @ op(b); out C-contiguous, not overlapping a or b.");
-  m.def("gram", [](const py::array& x, const py::array& out) {
+  m.def("gram", [](const py::object& x, const py::object& out) {
     dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out); });
   }, py::arg("x"), py::arg("out"), "out = x.T @ x (exactly symmetric).");
 }

@@ -17,14 +17,14 @@ Activation activation(int code) {
 template <class T>
 T* optional_matrix(const py::object& o, const char* name, index_t rows, index_t cols, bool writable) {
   if (o.is_none()) return nullptr;
-  const View<T> v = view<T>(o.cast<py::array>(), name, 2, true, writable);
+  const View<T> v = view<T>(o, name, 2, true, writable);
   check_shape(name, v.rows, v.cols, rows, cols);
   return v.data;
 }
 
 template <class T>
-void linear_forward(const py::array& x_, const py::array& w_, const py::array& b_, int act_code,
-                    const py::array& z_, const py::object& h_) {
+void linear_forward(const py::object& x_, const py::object& w_, const py::object& b_, int act_code,
+                    const py::object& z_, const py::object& h_) {
   const Activation act = activation(act_code);
   const View<T> x = view<T>(x_, "x", 2, true, false);
   const View<T> w = view<T>(w_, "w", 2, true, false);
@@ -46,9 +46,9 @@ void linear_forward(const py::array& x_, const py::array& w_, const py::array& b
 }
 
 template <class T>
-void linear_backward(const py::array& x_, const py::array& w_, const py::object& z_, const py::object& h_,
-                     const py::array& grad_h_, int act_code, const py::object& grad_x_,
-                     const py::array& grad_w_, const py::array& grad_b_) {
+void linear_backward(const py::object& x_, const py::object& w_, const py::object& z_, const py::object& h_,
+                     const py::object& grad_h_, int act_code, const py::object& grad_x_,
+                     const py::object& grad_w_, const py::object& grad_b_) {
   const Activation act = activation(act_code);
   const View<T> x = view<T>(x_, "x", 2, true, false);
   const View<T> w = view<T>(w_, "w", 2, true, false);
@@ -84,14 +84,14 @@ void linear_backward(const py::array& x_, const py::array& w_, const py::object&
 }  // namespace
 
 void register_layers(py::module_& m) {
-  m.def("linear_forward", [](const py::array& x, const py::array& w, const py::array& b, int act,
-                             const py::array& z, const py::object& h) {
+  m.def("linear_forward", [](const py::object& x, const py::object& w, const py::object& b, int act,
+                             const py::object& z, const py::object& h) {
     dispatch_float(x, "x", [&](auto t) { linear_forward<decltype(t)>(x, w, b, act, z, h); });
   }, py::arg("x"), py::arg("w"), py::arg("b"), py::arg("activation"), py::arg("z"), py::arg("h").none(true),
   "z = x @ w + b; h = act(z) (h None for identity). All C-contiguous.");
-  m.def("linear_backward", [](const py::array& x, const py::array& w, const py::object& z, const py::object& h,
-                              const py::array& grad_h, int act, const py::object& grad_x,
-                              const py::array& grad_w, const py::array& grad_b) {
+  m.def("linear_backward", [](const py::object& x, const py::object& w, const py::object& z, const py::object& h,
+                              const py::object& grad_h, int act, const py::object& grad_x,
+                              const py::object& grad_w, const py::object& grad_b) {
     dispatch_float(x, "x", [&](auto t) {
       linear_backward<decltype(t)>(x, w, z, h, grad_h, act, grad_x, grad_w, grad_b);
     });

@@ -8,7 +8,7 @@ using namespace mlbasics_py;
 namespace {
 
 template <class T>
-double softmax_cross_entropy(const py::array& logits_, const py::array& y_, const py::array& grad_) {
+double softmax_cross_entropy(const py::object& logits_, const py::object& y_, const py::object& grad_) {
   const View<T> logits = view<T>(logits_, "logits", 2, true, false);
   const View<std::int64_t> y = view<std::int64_t>(y_, "y", 1, true, false);
   const View<T> grad = view<T>(grad_, "grad", 2, true, true);
@@ -24,8 +24,8 @@ double softmax_cross_entropy(const py::array& logits_, const py::array& y_, cons
 
 // The elementwise losses share one shape of arguments: two inputs and a gradient, all (n,).
 template <class T, double (*Loss)(index_t, const T*, const T*, T*)>
-double elementwise_loss(const py::array& a_, const char* a_name, const py::array& b_, const char* b_name,
-                        const py::array& grad_) {
+double elementwise_loss(const py::object& a_, const char* a_name, const py::object& b_, const char* b_name,
+                        const py::object& grad_) {
   const View<T> a = view<T>(a_, a_name, 1, true, false);
   const View<T> b = view<T>(b_, b_name, 1, true, false);
   const View<T> grad = view<T>(grad_, "grad", 1, true, true);
@@ -41,17 +41,17 @@ double elementwise_loss(const py::array& a_, const char* a_name, const py::array
 }  // namespace
 
 void register_losses(py::module_& m) {
-  m.def("softmax_cross_entropy", [](const py::array& logits, const py::array& y, const py::array& grad) {
+  m.def("softmax_cross_entropy", [](const py::object& logits, const py::object& y, const py::object& grad) {
     return dispatch_float(logits, "logits", [&](auto t) { return softmax_cross_entropy<decltype(t)>(logits, y, grad); });
   }, py::arg("logits"), py::arg("y"), py::arg("grad"),
   "Mean softmax cross-entropy of int64 labels y; grad = (softmax - onehot) / n.");
-  m.def("binary_cross_entropy_with_logits", [](const py::array& logits, const py::array& y, const py::array& grad) {
+  m.def("binary_cross_entropy_with_logits", [](const py::object& logits, const py::object& y, const py::object& grad) {
     return dispatch_float(logits, "logits", [&](auto t) {
       using T = decltype(t);
       return elementwise_loss<T, &mlbasics::binary_cross_entropy_with_logits<T>>(logits, "logits", y, "y", grad);
     });
   }, py::arg("logits"), py::arg("y"), py::arg("grad"), "Mean BCE with logits; grad = (sigmoid - y) / n.");
-  m.def("mse", [](const py::array& pred, const py::array& target, const py::array& grad) {
+  m.def("mse", [](const py::object& pred, const py::object& target, const py::object& grad) {
     return dispatch_float(pred, "pred", [&](auto t) {
       using T = decltype(t);
       return elementwise_loss<T, &mlbasics::mse<T>>(pred, "pred", target, "target", grad);

@@ -110,8 +110,8 @@ T*& state_field(mlbasics::OptimizerState<T>& s, const std::string& name) {
 }
 
 template <class T>
-py::tuple mlp_epoch(const py::array& X_, const py::array& targets_, const py::array& order_, const py::array& params_,
-                    const py::array& grads_, const py::dict& state_, const std::vector<std::int64_t>& sizes,
+py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::object& order_, const py::object& params_,
+                    const py::object& grads_, const py::dict& state_, const std::vector<std::int64_t>& sizes,
                     int act_code, int loss_code, double alpha, std::int64_t batch_size, const std::string& optimizer,
                     const py::dict& hyper, std::int64_t step, bool first_step) {
   using mlbasics::index_t;
@@ -123,6 +123,14 @@ py::tuple mlp_epoch(const py::array& X_, const py::array& targets_, const py::ar
   if (batch_size < 1) value_error("batch_size: expected an integer >= 1, got " + std::to_string(batch_size));
   if (step < 0) value_error("step: expected an integer >= 0, got " + std::to_string(step));
   if (!(alpha >= 0.0)) value_error("alpha: expected a value >= 0");
+  // The epoch allocates Σ (n_in + 1)·n_out parameters' worth of scratch and batch × widest-layer
+  // activation buffers: their sizes must not wrap around, or the kernel would index past them.
+  std::int64_t n_params = 0, widest = 0, layer = 0;
+  for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
+    if (__builtin_add_overflow(sizes[l], std::int64_t{1}, &layer) ||
+        __builtin_mul_overflow(layer, sizes[l + 1], &layer) || __builtin_add_overflow(n_params, layer, &n_params))
+      value_error("layer_sizes: the network's parameter count overflows a 64-bit integer");
+  for (auto s : sizes) widest = std::max(widest, s);
 
   mlbasics::MLPConfig net;
   net.layer_sizes.assign(sizes.begin(), sizes.end());
@@ -158,6 +166,10 @@ py::tuple mlp_epoch(const py::array& X_, const py::array& targets_, const py::ar
   const View<std::int64_t> order = view<std::int64_t>(order_, "order", 1, true, false);
   for (index_t i = 0; i < order.rows; ++i)
     if (order.data[i] < 0 || order.data[i] >= n) value_error("order: row indices must be in [0, n)");
+  std::int64_t buffer = 0;
+  if (__builtin_mul_overflow(std::min<std::int64_t>(batch_size, std::max<std::int64_t>(order.rows, 1)), widest,
+                             &buffer))
+    value_error("batch_size: batch_size × the widest layer overflows a 64-bit integer");
 
   const View<T> params = view<T>(params_, "params", 1, true, true);
   check_len("params", params.rows, P);
@@ -172,7 +184,7 @@ py::tuple mlp_epoch(const py::array& X_, const py::array& targets_, const py::ar
     const std::string label = std::string("state['") + name + "']";
     if (!state_.contains(name) || state_[name].is_none()) value_error(label + ": required, got None");
     const py::object obj = state_[py::str(name)];
-    const View<T> s = view<T>(obj.template cast<py::array>(), label.c_str(), 1, true, true);
+    const View<T> s = view<T>(obj, label.c_str(), 1, true, true);
     check_len(label.c_str(), s.rows, P);
     state_field(state, name) = s.data;
     written.push_back({s, label});
@@ -200,8 +212,8 @@ py::tuple mlp_epoch(const py::array& X_, const py::array& targets_, const py::ar
 }  // namespace
 
 void register_mlp(py::module_& m) {
-  m.def("mlp_epoch", [](const py::array& X, const py::array& targets, const py::array& order, const py::array& params,
-                        const py::array& grads, const py::dict& state, const std::vector<std::int64_t>& layer_sizes,
+  m.def("mlp_epoch", [](const py::object& X, const py::object& targets, const py::object& order, const py::object& params,
+                        const py::object& grads, const py::dict& state, const std::vector<std::int64_t>& layer_sizes,
                         int activation, int loss, double alpha, std::int64_t batch_size, const std::string& optimizer,
                         const py::dict& hyper, std::int64_t step, bool first_step) {
     return dispatch_float(params, "params", [&](auto t) {

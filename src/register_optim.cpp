@@ -16,7 +16,7 @@ namespace {
 template <class T>
 class StepArgs {
  public:
-  StepArgs(const py::array& param, const py::array& grad) {
+  StepArgs(const py::object& param, const py::object& grad) {
     const View<T> p = view<T>(param, "param", 1, true, true);
     n_ = p.rows;
     written_.push_back({p, "param"});
@@ -27,14 +27,14 @@ class StepArgs {
   T* param() const { return written_.front().first.data; }
 
   // A required state array (written in place).
-  T* state(const py::array& a, const char* name) { return add(a, name, true); }
+  T* state(const py::object& a, const char* name) { return add(a, name, true); }
   // An optional state array: nullptr for None; required when `needed`.
   T* state(const py::object& o, const char* name, bool needed) {
     if (o.is_none()) {
       if (needed) value_error(std::string(name) + ": required for these hyper-parameters, got None");
       return nullptr;
     }
-    return add(o.cast<py::array>(), name, true);
+    return add(o, name, true);
   }
 
   // Written arrays may not overlap each other nor grad.
@@ -47,7 +47,7 @@ class StepArgs {
   }
 
  private:
-  T* add(const py::array& a, const char* name, bool writable) {
+  T* add(const py::object& a, const char* name, bool writable) {
     const View<T> v = view<T>(a, name, 1, true, writable);
     check_len(name, v.rows, n_);
     if (writable) written_.push_back({v, name}); else grad_view_ = v;
@@ -60,7 +60,7 @@ class StepArgs {
 };
 
 template <class T>
-void sgd(const py::array& param, const py::array& grad, const py::object& buf, double lr, double momentum,
+void sgd(const py::object& param, const py::object& grad, const py::object& buf, double lr, double momentum,
          double dampening, double weight_decay, bool nesterov, bool first_step) {
   StepArgs<T> s(param, grad);
   T* b = s.state(buf, "momentum_buf", momentum != 0.0);
@@ -71,7 +71,7 @@ void sgd(const py::array& param, const py::array& grad, const py::object& buf, d
 }
 
 template <class T>
-void adam(const py::array& param, const py::array& grad, const py::array& m, const py::array& v, std::int64_t step,
+void adam(const py::object& param, const py::object& grad, const py::object& m, const py::object& v, std::int64_t step,
           double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled) {
   if (step < 1) value_error("step: expected the 1-based number of this update, got " + std::to_string(step));
   StepArgs<T> s(param, grad);
@@ -83,7 +83,7 @@ void adam(const py::array& param, const py::array& grad, const py::array& m, con
 }
 
 template <class T>
-void rmsprop(const py::array& param, const py::array& grad, const py::array& square_avg,
+void rmsprop(const py::object& param, const py::object& grad, const py::object& square_avg,
              const py::object& momentum_buffer, const py::object& grad_avg, double lr, double alpha, double eps,
              double weight_decay, double momentum, bool centered) {
   StepArgs<T> s(param, grad);
@@ -97,7 +97,7 @@ void rmsprop(const py::array& param, const py::array& grad, const py::array& squ
 }
 
 template <class T>
-void adagrad(const py::array& param, const py::array& grad, const py::array& sum, std::int64_t step, double lr,
+void adagrad(const py::object& param, const py::object& grad, const py::object& sum, std::int64_t step, double lr,
              double lr_decay, double weight_decay, double eps) {
   if (step < 1) value_error("step: expected the 1-based number of this update, got " + std::to_string(step));
   StepArgs<T> s(param, grad);
@@ -108,7 +108,7 @@ void adagrad(const py::array& param, const py::array& grad, const py::array& sum
 }
 
 template <class T>
-void adadelta(const py::array& param, const py::array& grad, const py::array& square_avg, const py::array& acc_delta,
+void adadelta(const py::object& param, const py::object& grad, const py::object& square_avg, const py::object& acc_delta,
               double lr, double rho, double eps, double weight_decay) {
   StepArgs<T> s(param, grad);
   T* sq = s.state(square_avg, "square_avg");
@@ -119,7 +119,7 @@ void adadelta(const py::array& param, const py::array& grad, const py::array& sq
 }
 
 template <class T>
-void rprop(const py::array& param, const py::array& grad, const py::array& prev, const py::array& step_size,
+void rprop(const py::object& param, const py::object& grad, const py::object& prev, const py::object& step_size,
            double etaminus, double etaplus, double step_size_min, double step_size_max) {
   StepArgs<T> s(param, grad);
   T* pv = s.state(prev, "prev");
@@ -134,18 +134,18 @@ void rprop(const py::array& param, const py::array& grad, const py::array& prev,
 }  // namespace
 
 void register_optim(py::module_& m) {
-  m.def("sgd_step", [](const py::array& param, const py::array& grad, const py::object& momentum_buf, double lr,
+  m.def("sgd_step", [](const py::object& param, const py::object& grad, const py::object& momentum_buf, double lr,
                        double momentum, double dampening, double weight_decay, bool nesterov, bool first_step) {
     MLB_DISPATCH(sgd, param, grad, momentum_buf, lr, momentum, dampening, weight_decay, nesterov, first_step);
   }, py::arg("param"), py::arg("grad"), py::arg("momentum_buf").none(true), py::arg("lr"), py::arg("momentum"),
   py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"), py::arg("first_step"));
-  m.def("adam_step", [](const py::array& param, const py::array& grad, const py::array& exp_avg,
-                        const py::array& exp_avg_sq, std::int64_t step, double lr, double beta1, double beta2,
+  m.def("adam_step", [](const py::object& param, const py::object& grad, const py::object& exp_avg,
+                        const py::object& exp_avg_sq, std::int64_t step, double lr, double beta1, double beta2,
                         double eps, double weight_decay, bool decoupled) {
     MLB_DISPATCH(adam, param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, weight_decay, decoupled);
   }, py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_avg_sq"), py::arg("step"), py::arg("lr"),
   py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("decoupled_weight_decay"));
-  m.def("rmsprop_step", [](const py::array& param, const py::array& grad, const py::array& square_avg,
+  m.def("rmsprop_step", [](const py::object& param, const py::object& grad, const py::object& square_avg,
                            const py::object& momentum_buffer, const py::object& grad_avg, double lr, double alpha,
                            double eps, double weight_decay, double momentum, bool centered) {
     MLB_DISPATCH(rmsprop, param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, eps, weight_decay,
@@ -153,18 +153,18 @@ void register_optim(py::module_& m) {
   }, py::arg("param"), py::arg("grad"), py::arg("square_avg"), py::arg("momentum_buffer").none(true),
   py::arg("grad_avg").none(true), py::arg("lr"), py::arg("alpha"), py::arg("eps"), py::arg("weight_decay"),
   py::arg("momentum"), py::arg("centered"));
-  m.def("adagrad_step", [](const py::array& param, const py::array& grad, const py::array& sum, std::int64_t step,
+  m.def("adagrad_step", [](const py::object& param, const py::object& grad, const py::object& sum, std::int64_t step,
                            double lr, double lr_decay, double weight_decay, double eps) {
     MLB_DISPATCH(adagrad, param, grad, sum, step, lr, lr_decay, weight_decay, eps);
   }, py::arg("param"), py::arg("grad"), py::arg("sum"), py::arg("step"), py::arg("lr"), py::arg("lr_decay"),
   py::arg("weight_decay"), py::arg("eps"));
-  m.def("adadelta_step", [](const py::array& param, const py::array& grad, const py::array& square_avg,
-                            const py::array& acc_delta, double lr, double rho, double eps, double weight_decay) {
+  m.def("adadelta_step", [](const py::object& param, const py::object& grad, const py::object& square_avg,
+                            const py::object& acc_delta, double lr, double rho, double eps, double weight_decay) {
     MLB_DISPATCH(adadelta, param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay);
   }, py::arg("param"), py::arg("grad"), py::arg("square_avg"), py::arg("acc_delta"), py::arg("lr"), py::arg("rho"),
   py::arg("eps"), py::arg("weight_decay"));
-  m.def("rprop_step", [](const py::array& param, const py::array& grad, const py::array& prev,
-                         const py::array& step_size, double etaminus, double etaplus, double step_size_min,
+  m.def("rprop_step", [](const py::object& param, const py::object& grad, const py::object& prev,
+                         const py::object& step_size, double etaminus, double etaplus, double step_size_min,
                          double step_size_max) {
     MLB_DISPATCH(rprop, param, grad, prev, step_size, etaminus, etaplus, step_size_min, step_size_max);
   }, py::arg("param"), py::arg("grad"), py::arg("prev"), py::arg("step_size"), py::arg("etaminus"),

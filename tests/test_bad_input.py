@@ -111,3 +111,36 @@ def test_core_module_checks_its_own_arguments():
         _core.sgd_step(np.ones(3), np.ones(2), None, 0.1, 0.0, 0.0, 0.0, False, False)
     with pytest.raises(ValueError, match="param"):
         _core.sgd_step(np.ones(6)[::2], np.ones(3), None, 0.1, 0.0, 0.0, 0.0, False, False)
+
+
+def test_core_module_never_converts_arguments():
+    """A list where the bindings expect an ndarray is a TypeError, never a temporary copy.
+
+    A temporary array made from a list used to die before the kernel ran (a crash when written),
+    and a written argument converted that way would silently keep none of the results.
+    """
+    from mlbasics import _core
+
+    x, w, b = np.ones((50, 40)), np.ones((40, 30)), np.ones(30)
+    z = np.empty((50, 30))
+    with pytest.raises(TypeError, match="h: expected a numpy.ndarray, got list"):
+        _core.linear_forward(x, w, b, 1, z, [[0.0] * 30] * 50)
+    with pytest.raises(TypeError, match="momentum_buf: expected a numpy.ndarray, got list"):
+        _core.sgd_step(np.ones(1000), np.ones(1000), [0.0] * 1000, 0.1, 0.9, 0.0, 0.0, False, False)
+    with pytest.raises(TypeError, match="out: expected a numpy.ndarray, got list"):
+        _core.matmul(np.ones((2, 2)), np.ones((2, 2)), False, False, [[0.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(TypeError, match="a: expected a numpy.ndarray"):
+        _core.matmul([[1.0]], np.ones((1, 1)), False, False, np.empty((1, 1)))
+
+
+def test_core_mlp_epoch_rejects_sizes_that_overflow():
+    """layer_sizes whose parameter count wraps around 64 bits used to pass the length checks."""
+    from mlbasics import _core
+
+    X, y = np.ones((4, 1)), np.zeros(4, dtype=np.int64)
+    order = np.arange(4, dtype=np.int64)
+    params, grads = np.zeros(2), np.zeros(2)
+    with pytest.raises(ValueError, match="layer_sizes: .*overflows"):
+        _core.mlp_epoch(X, y, order, params, grads, {}, [1, 2 ** 62, 2], 0, 0, 0.0, 4, "sgd",
+                        {"lr": 0.1, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
+                        0, False)
