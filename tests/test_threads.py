@@ -173,9 +173,16 @@ def test_set_num_threads_governs_numba_in_every_thread(restore_threads):
         p = np.ones(100_000)  # large enough for the parallel path
         backend.adam_step(p, np.ones_like(p), np.zeros_like(p), np.zeros_like(p), step=1, lr=0.1)
         seen["after"] = numba.get_num_threads()
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)  # and the same for an MLP epoch
+        X, y = np.ones((8, 3)), np.zeros(8, dtype=np.int64)
+        params = np.zeros((3 + 1) * 2)
+        backend.mlp_epoch(X, y, np.arange(8), params, np.zeros_like(params), {}, layer_sizes=[3, 2],
+                          activation="relu", loss="softmax_cross_entropy", alpha=0.0, batch_size=4,
+                          optimizer="sgd", hyper={"lr": 0.1}, step=0)
+        seen["after_epoch"] = numba.get_num_threads()
 
     t = threading.Thread(target=worker)
     t.start()
     t.join()
-    assert seen["after"] == 1
+    assert seen["after"] == 1 and seen["after_epoch"] == 1
     assert seen["before"] == numba.config.NUMBA_NUM_THREADS  # so the kernel call is what applied it

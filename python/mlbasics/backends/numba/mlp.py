@@ -6,11 +6,10 @@ row kernels and the optimizer step loops — with every work buffer allocated on
 The optimizer's hyper-parameters travel as one float64 array and its state as three arrays
 (empty where unused), so the epoch compiles once per dtype.
 """
-import numba
 import numpy as np
 from numba import njit
 
-from .gemm import _BLOCKING, _mm
+from .gemm import _BLOCKING, _mm, _threads
 from .layers import _act_grad_rows, _bias_act_rows
 from .losses import _bce_range, _mse_range, _softmax_ce_rows
 from .optim import _adadelta, _adagrad, _adam, _rmsprop, _rprop, _sgd
@@ -210,5 +209,5 @@ def mlp_epoch(X, targets, order, params, grads, state, layer_sizes, act, loss, a
     mc, kc, nc = _BLOCKING[dtype]
     total, steps = _epoch(X, labels, Y, order, params, grads, s[0], s[1], s[2], np.asarray(layer_sizes, np.int64),
                           int(act), int(loss), float(alpha), int(batch_size), _KINDS[optimizer], hp, int(step),
-                          bool(first_step), mc, kc, nc, numba.get_num_threads())
+                          bool(first_step), mc, kc, nc, _threads())
     return float(total), int(steps)
