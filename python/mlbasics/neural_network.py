@@ -127,18 +127,17 @@ class _BaseMLP(BaseEstimator):
         self._make_views()
 
     def _make_views(self):
-        self.coefs_, self.intercepts_, self._gcoefs, self._gintercepts = [], [], [], []
+        """coefs_[i] and intercepts_[i] as views into the flat parameter buffer (W then b per layer)."""
+        self.coefs_, self.intercepts_ = [], []
         off = 0
         for (n_in, n_out), _ in self._layer_shapes:
-            for flat, coefs, ints in ((self._params_flat, self.coefs_, self.intercepts_),
-                                      (self._grad_flat, self._gcoefs, self._gintercepts)):
-                coefs.append(flat[off:off + n_in * n_out].reshape(n_in, n_out))
-                ints.append(flat[off + n_in * n_out:off + n_in * n_out + n_out])
+            self.coefs_.append(self._params_flat[off:off + n_in * n_out].reshape(n_in, n_out))
+            self.intercepts_.append(self._params_flat[off + n_in * n_out:off + n_in * n_out + n_out])
             off += n_in * n_out + n_out
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for name in ("coefs_", "intercepts_", "_gcoefs", "_gintercepts"):
+        for name in ("coefs_", "intercepts_"):
             state.pop(name, None)
         return state
 
@@ -188,41 +187,16 @@ class _BaseMLP(BaseEstimator):
             return optim.Adadelta(params, lr=lr, backend=name)
         return optim.Rprop(params, lr=lr, backend=name)
 
-    # ------------------------------------------------------------------ forward / backward
-    def _forward(self, kernels, X, cache=None):
-        """Logits of the output layer; with ``cache`` (a list) also each layer's (input, z, h)."""
+    # ------------------------------------------------------------------ forward pass
+    def _forward(self, kernels, X):
+        """Logits of the output layer (prediction; training runs in the backend's mlp_epoch)."""
         hidden = _ACTIVATIONS[self.activation]
         h = X
         last = len(self.coefs_) - 1
         for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
             z, out = kernels.linear_forward(h, W, b, hidden if i < last else "identity")
-            if cache is not None:
-                cache.append((h, z, out))
             h = out
         return h
-
-    def _loss_grad(self, kernels, X, Y):
-        """Mini-batch loss (scikit-learn's value, with its L2 term) and its gradient, written into
-        the flat gradient buffer."""
-        cache = []
-        logits = self._forward(kernels, X, cache)
-        loss, grad = self._output_loss(kernels, logits, Y)
-        n = X.shape[0]
-        loss = float(loss)
-        if self.alpha:
-            loss += 0.5 * self.alpha * sum(float(np.dot(W.ravel(), W.ravel())) for W in self.coefs_) / n
-        hidden = _ACTIVATIONS[self.activation]
-        last = len(self.coefs_) - 1
-        for i in range(last, -1, -1):
-            x_in, z, h = cache[i]
-            grad, gw, gb = kernels.linear_backward(x_in, self.coefs_[i], z, h, grad,
-                                                   hidden if i < last else "identity")
-            gc = self._gcoefs[i]
-            gc[...] = gw
-            if self.alpha:
-                gc += (self.alpha / n) * self.coefs_[i]
-            self._gintercepts[i][...] = gb
-        return loss
 
     # ------------------------------------------------------------------ training loop
     def _fit(self, X, y, *, incremental, classes=None):
@@ -273,7 +247,7 @@ class _BaseMLP(BaseEstimator):
     def _forget(self):
         for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("__")]:
             delattr(self, name)
-        for name in ("_params_flat", "_grad_flat", "_optimizer", "_gcoefs", "_gintercepts", "_layer_shapes",
+        for name in ("_params_flat", "_grad_flat", "_optimizer", "_layer_shapes",
                      "_rng", "_no_improvement_count"):
             self.__dict__.pop(name, None)
 
@@ -589,12 +563,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _loss_name(self):
         return "softmax_cross_entropy" if self.out_activation_ == "softmax" else "binary_cross_entropy_with_logits"
 
-    def _output_loss(self, kernels, logits, Y):
-        if self.out_activation_ == "softmax":
-            return kernels.softmax_cross_entropy(logits, Y)
-        loss, grad = kernels.binary_cross_entropy_with_logits(np.ascontiguousarray(logits[:, 0]), Y)
-        return loss, grad.reshape(-1, 1)
-
     def _predict_from_logits(self, logits):
         if self.out_activation_ == "logistic":
             return self.classes_[(logits[:, 0] > 0).astype(np.intp)]
@@ -702,11 +670,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     def _loss_name(self):
         return "squared_error"
-
-    def _output_loss(self, kernels, logits, Y):
-        loss, grad = kernels.mse(logits, Y)
-        grad *= 0.5 * Y.shape[1]
-        return 0.5 * float(loss), grad
 
     def predict(self, X):
         """Predicted targets: (n_samples,) for one output, (n_samples, n_outputs) otherwise."""
