@@ -62,7 +62,30 @@ ukernel_fn<double> select_kernel<double>() {
   return &ukernel_generic_f64;
 }
 
+template <class T>
+ukernel_ua_fn<T> select_kernel_ua();
+
+template <>
+ukernel_ua_fn<float> select_kernel_ua<float>() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (current_path() == kPathAvx2) return &ukernel_avx2_ua_f32;
+#endif
+  return nullptr;
+}
+
+template <>
+ukernel_ua_fn<double> select_kernel_ua<double>() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (current_path() == kPathAvx2) return &ukernel_avx2_ua_f64;
+#endif
+  return nullptr;
+}
+
+std::atomic<int> g_unpacked_a{-1};
+
 }  // namespace
+
+void set_gemm_unpacked_a(int mode) { g_unpacked_a.store(mode < 0 ? -1 : (mode > 0 ? 1 : 0), std::memory_order_release); }
 
 const char* gemm_kernel_path() { return current_path() == kPathAvx2 ? "avx2" : "generic"; }
 
@@ -199,6 +222,7 @@ struct Problem {
   const Epilogue* epilogue;
   bool upper_only;
   ukernel_fn<T> kernel;
+  ukernel_ua_fn<T> kernel_ua;  // non-null: A is read in place (cs_a == 1), never packed
 };
 
 // Sequential blocked algorithm on the piece rows [i0, i1) × columns [j0, j1) of C.
@@ -212,8 +236,10 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
   const index_t nc_max = std::min<index_t>(B::NC, j1 - j0);
   const index_t mc_max = std::min<index_t>(B::MC, i1 - i0);
   T* bt = bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
-  T* at = bufs.a.get(static_cast<std::size_t>(kc_max * ((mc_max + MR - 1) / MR) * MR));
   const ukernel_fn<T> kernel = P.kernel;
+  const ukernel_ua_fn<T> kernel_ua = P.kernel_ua;
+  T* at = kernel_ua != nullptr ? nullptr
+                               : bufs.a.get(static_cast<std::size_t>(kc_max * ((mc_max + MR - 1) / MR) * MR));
 
   for (index_t jc = j0; jc < j1; jc += B::NC) {
     const index_t nc = std::min<index_t>(B::NC, j1 - jc);
@@ -226,7 +252,8 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
         const index_t mc = std::min<index_t>(B::MC, i1 - ic);
         // Upper triangle only: rows ic.. are all below columns < jc + nc.
         if (P.upper_only && ic >= jc + nc) break;
-        pack_a(mc, kc, P.a + ic * P.rs_a + pc * P.cs_a, P.rs_a, P.cs_a, at);
+        const T* ablock = P.a + ic * P.rs_a + pc * P.cs_a;
+        if (kernel_ua == nullptr) pack_a(mc, kc, ablock, P.rs_a, P.cs_a, at);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<index_t>(NR, nc - jr));
           const T* bp = bt + jr * kc;
@@ -234,7 +261,10 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
           for (index_t ir = 0; ir < mc; ir += MR) {
             if (P.upper_only && ic + ir >= jc + jr + nr) break;
             const int mr = static_cast<int>(std::min<index_t>(MR, mc - ir));
-            kernel(kc, at + ir * kc, bp, cc + ir * P.ldc, P.ldc, mr, nr, add);
+            if (kernel_ua != nullptr)
+              kernel_ua(kc, ablock + ir * P.rs_a, P.rs_a, bp, cc + ir * P.ldc, P.ldc, mr, nr, add);
+            else
+              kernel(kc, at + ir * kc, bp, cc + ir * P.ldc, P.ldc, mr, nr, add);
           }
         }
         if (last && P.epilogue != nullptr) {
@@ -264,6 +294,21 @@ void gemm_direct(const Problem<T>& P) {
   }
 }
 
+// Whether to read a row-major A (cs_a == 1) in place instead of packing it. Packing A costs about
+// one extra pass over each MC×KC block (a scalar transpose), which only pays for itself when the
+// block is reused over many NR-column panels of B; reading in place costs nothing up front but
+// streams MR rows rs_a apart, which suffers from cache-set conflicts when rows are a multiple of
+// 4 KiB apart.
+// Measured (1 thread, AVX2): in place wins clearly while A is small (64×64 f32 77 → 90 GFLOP/s,
+// 64×256·256×10 30 → 52, 64×256·(784×256)ᵀ 67 → 82) and loses a few % once A outgrows L2
+// (512², 1024², f64 64×784).
+template <class T>
+bool use_unpacked_a(index_t m, index_t k, index_t rs_a) {
+  const double bytes = static_cast<double>(m) * static_cast<double>(k) * sizeof(T);
+  const bool aliasing = (rs_a * static_cast<index_t>(sizeof(T))) % 4096 == 0;
+  return !aliasing && bytes <= kUnpackedAMaxBytes;
+}
+
 // Boundary of part `c` of `parts` when the rows [0, m) of an upper-triangular product are cut
 // into pieces of equal work (row i costs ~ m - i).
 index_t triangle_split(index_t m, int c, int parts) {
@@ -291,7 +336,7 @@ void gemm_ex(index_t m, index_t n, index_t k,
     return;
   }
   const Problem<T> P{m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate,
-                     epilogue, upper_only, nullptr};
+                     epilogue, upper_only, nullptr, nullptr};
   const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (mnk < kDirectMaxMNK) {
     gemm_direct(P);
@@ -300,6 +345,10 @@ void gemm_ex(index_t m, index_t n, index_t k,
   }
   Problem<T> Q = P;
   Q.kernel = select_kernel<T>();
+  if (cs_a == 1) {
+    const int mode = g_unpacked_a.load(std::memory_order_acquire);
+    if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, k, rs_a))) Q.kernel_ua = select_kernel_ua<T>();
+  }
 
   const int nt = (threads && mnk >= kThreadMinMNK) ? get_num_threads() : 1;
   if (nt <= 1) {

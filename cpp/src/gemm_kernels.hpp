@@ -43,7 +43,19 @@ void ukernel_generic_f32(index_t kc, const float* ap, const float* bp, float* c,
                          int mr, int nr, bool add);
 void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
                          int mr, int nr, bool add);
+
+// Micro-kernel on an unpacked row-major A: a points at A(0, 0) of the tile, element (i, p) at
+// a[i*rs_a + p] (unit column stride); rows i >= mr are never read. Otherwise as ukernel_fn.
+// Used instead of packing A where the kernel family provides one (see gemm.cpp).
+template <class T>
+using ukernel_ua_fn = void (*)(index_t kc, const T* a, index_t rs_a, const T* bp, T* c, index_t ldc,
+                               int mr, int nr, bool add);
+
 #if defined(MLBASICS_HAVE_AVX2_TU)
+void ukernel_avx2_ua_f32(index_t kc, const float* a, index_t rs_a, const float* bp, float* c,
+                         index_t ldc, int mr, int nr, bool add);
+void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double* bp, double* c,
+                         index_t ldc, int mr, int nr, bool add);
 void ukernel_avx2_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc,
                       int mr, int nr, bool add);
 void ukernel_avx2_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
@@ -56,6 +68,14 @@ const char* gemm_kernel_path();
 // cpu_path(). Returns false (and changes nothing) if the family is not available here.
 // Not meant to be called while other threads run gemm.
 bool set_gemm_kernel_path(const char* name);
+
+// A row-major A (cs_a == 1) of at most this many bytes is read in place instead of packed,
+// where the kernel family has an unpacked-A micro-kernel (see use_unpacked_a in gemm.cpp).
+constexpr double kUnpackedAMaxBytes = 256.0 * 1024.0;
+
+// For tests and tuning: -1 (default) decides per problem; 0 always packs A; 1 reads a row-major A
+// in place whenever the kernel family can. Not meant to be called while other threads run gemm.
+void set_gemm_unpacked_a(int mode);
 
 // Called once the final values of C rows [i0, i1) × columns [j0, j1) are stored (still hot in
 // cache), with disjoint ranges; may run on several threads at once.
