@@ -37,7 +37,9 @@ inline double sqrt_of(double x) {
 
 template <class T>
 inline T sign_of(T v) {
-  return static_cast<T>((v > T(0)) - (v < T(0)));  // 0 for ±0 (and for NaN)
+  // -1, 0 (for ±0) or +1; NaN stays NaN, as np.sign and torch.sign do, so a NaN gradient
+  // reaches the parameter instead of silently freezing it (Rprop's update is sign(g)·step).
+  return v != v ? v : static_cast<T>((v > T(0)) - (v < T(0)));
 }
 
 // ---------------------------------------------------------------- SGD
