@@ -20,6 +20,7 @@ def _public_kernel(name: str):
 
     @functools.wraps(method)
     def kernel(*args, backend="auto", **kwargs):
+        # get_backend is a dict lookup once the backend is loaded (see its fast path).
         return getattr(get_backend(backend), name)(*args, **kwargs)
 
     # Signature shown by help(): the method's, without self, plus the keyword-only backend.

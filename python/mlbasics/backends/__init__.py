@@ -19,7 +19,10 @@ BACKENDS = ("cpp", "numba", "numpy")
 _lock = threading.RLock()
 _loaded: dict[str, Backend] = {}
 _errors: dict[str, str] = {}
+_auto: dict = {}  # raw value of MLBASICS_BACKEND (None when unset) -> what "auto" resolved to
 _num_threads = max(1, os.cpu_count() or 1)
+
+_ENV = "MLBASICS_BACKEND"
 
 
 def _apply_threads(name: str) -> None:
@@ -67,19 +70,29 @@ def get_backend(name: str | Backend = "auto") -> Backend:
     Raises ValueError for an unknown name and RuntimeError (with the import error) for a known
     backend that cannot load here.
     """
+    # Fast path (every kernel call of mlbasics.kernels comes here): a backend already loaded, by
+    # name, or for "auto" by the current value of MLBASICS_BACKEND -- so changing it still applies.
+    if type(name) is str:
+        backend = _loaded.get(name) if name != "auto" else _auto.get(os.environ.get(_ENV))
+        if backend is not None:
+            return backend
+    # Full path.
     if isinstance(name, Backend):
         return name
     if not isinstance(name, str):
         raise TypeError(f"backend: expected a string such as 'auto' or 'cpp', got {type(name).__name__}")
     if name == "auto":
-        forced = os.environ.get("MLBASICS_BACKEND", "").strip()
+        key = os.environ.get(_ENV)
+        forced = (key or "").strip()
         if forced and forced != "auto":
             if forced not in BACKENDS:
                 raise ValueError(f"MLBASICS_BACKEND: expected one of {BACKENDS} or 'auto', got {forced!r}")
-            return get_backend(forced)
+            backend = _auto[key] = get_backend(forced)
+            return backend
         for candidate in BACKENDS:
             backend = _load(candidate)
             if backend is not None:
+                _auto[key] = backend
                 return backend
         raise RuntimeError("no backend could be loaded: " + "; ".join(f"{k}: {e}" for k, e in _errors.items()))
     if name not in BACKENDS:

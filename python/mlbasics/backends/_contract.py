@@ -22,6 +22,12 @@ from . import _validation as v
 
 ACTIVATIONS = {"identity": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 
+# For the fast paths of the hot methods (see "Fast paths" in Backend's docstring).
+_ndarray = np.ndarray
+_F32, _F64 = v.FLOAT_DTYPES
+_I64, _U64 = np.dtype(np.int64), np.dtype(np.uint64)
+_max = np.maximum.reduce
+
 
 def _activation_code(activation) -> int:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
@@ -175,7 +181,20 @@ def _optimizer_spec(optimizer, hyper, state, params):
 
 
 class Backend:
-    """A kernel backend (``"cpp"``, ``"numba"`` or ``"numpy"``) behind the common contract."""
+    """A kernel backend (``"cpp"``, ``"numba"`` or ``"numpy"``) behind the common contract.
+
+    Fast paths: on tiny arrays the checks cost more than the kernel, so the hottest methods
+    (matmul, linear_forward, softmax_cross_entropy, sgd_step, adam_step) start with one ``if``
+    that recognizes the common, valid call -- exact ``np.ndarray`` arguments, dtype identity with
+    float32/float64, hyper-parameters of type float/int/bool -- and runs the same checks inline,
+    without conversions. A call it does not recognize (any error, a list, a view, a subclass, a
+    NumPy scalar hyper-parameter...) goes on to the full path below it, unchanged, which raises
+    the documented errors. A fast path never raises and never accepts what the full path rejects.
+
+    Memory overlap: arrays that each own their data (``flags.owndata``) and are distinct objects
+    hold separate allocations, so they cannot overlap; a view never owns its data. Fast paths
+    require that instead of calling ``np.may_share_memory`` on every pair.
+    """
 
     def __init__(self, name: str, raw):
         self.name = name
@@ -201,6 +220,22 @@ class Backend:
         -------
         out : ndarray
         """
+        # Fast path: 2-D ndarrays of one float dtype, bool flags, and out None or a C-contiguous
+        # writable array of the right shape and dtype that owns its memory, as do a and b.
+        if (type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2
+                and ((dtype := a.dtype) is _F32 or dtype is _F64) and b.dtype is dtype
+                and type(trans_a) is bool and type(trans_b) is bool):
+            m, k = a.shape[::-1] if trans_a else a.shape
+            kb, n = b.shape[::-1] if trans_b else b.shape
+            if kb == k and (out is None or (
+                    type(out) is _ndarray and out.dtype is dtype and out.shape == (m, n)
+                    and (f := out.flags).c_contiguous and f.writeable and f.owndata
+                    and out is not a and out is not b and a.flags.owndata and b.flags.owndata)):
+                if out is None:
+                    out = np.empty((m, n), dtype)
+                self._raw.matmul(a, b, trans_a, trans_b, out)
+                return out
+        # Full path.
         a = v.float_array(a, "a", 2)
         b = v.float_array(b, "b", 2)
         dtype = v.same_dtype("a", a, b=b)
@@ -257,6 +292,18 @@ class Backend:
         -------
         z, h : (n, n_out) arrays. For ``"identity"``, ``h`` is ``z`` (the same array).
         """
+        # Fast path: C-contiguous ndarrays of one float dtype and matching shapes, a known activation.
+        if (type(x) is _ndarray and type(w) is _ndarray and type(b) is _ndarray and type(activation) is str
+                and ((dtype := x.dtype) is _F32 or dtype is _F64) and w.dtype is dtype and b.dtype is dtype
+                and x.ndim == 2 and w.ndim == 2 and b.ndim == 1
+                and w.shape[0] == x.shape[1] and b.shape[0] == w.shape[1]
+                and x.flags.c_contiguous and w.flags.c_contiguous and b.flags.c_contiguous
+                and (act := ACTIVATIONS.get(activation)) is not None):
+            z = np.empty((x.shape[0], w.shape[1]), dtype)
+            h = None if act == 0 else np.empty_like(z)
+            self._raw.linear_forward(x, w, b, act, z, h)
+            return z, (z if h is None else h)
+        # Full path.
         act = _activation_code(activation)
         x, w = self._layer_inputs(x, w)
         b = np.ascontiguousarray(v.float_array(b, "b", 1))
@@ -319,6 +366,17 @@ class Backend:
         -------
         loss : scalar of logits' dtype;  grad_logits : (n, C) array
         """
+        # Fast path: C-contiguous logits (n ≥ 1, C ≥ 1) and int64 labels in range. Seen as uint64,
+        # a negative label is ≥ 2⁶³, so one max checks both ends of [0, C).
+        if (type(logits) is _ndarray and type(y) is _ndarray and logits.ndim == 2 and y.ndim == 1
+                and ((dtype := logits.dtype) is _F32 or dtype is _F64) and y.dtype is _I64
+                and logits.shape[0] == y.shape[0] > 0 and logits.shape[1] > 0
+                and logits.flags.c_contiguous and y.flags.c_contiguous
+                and _max(y.view(_U64)) < logits.shape[1]):
+            grad = np.empty_like(logits)
+            loss = self._raw.softmax_cross_entropy(logits, y, grad)
+            return dtype.type(loss), grad
+        # Full path.
         logits = v.float_array(logits, "logits", 2)
         n, c = logits.shape
         if n == 0 or c == 0:
@@ -410,6 +468,25 @@ class Backend:
         ``momentum_buf`` may be None when momentum is 0; with ``first_step=True`` its old content
         is never read. Returns None.
         """
+        # Fast path: float hyper-parameters in range, bool flags; param, grad (and momentum_buf when
+        # momentum != 0) C-contiguous ndarrays of one float dtype and shape, each owning its memory.
+        if (type(lr) is float and type(momentum) is float and type(dampening) is float
+                and type(weight_decay) is float and type(nesterov) is bool and type(first_step) is bool
+                and lr >= 0 and momentum >= 0 and dampening == dampening and weight_decay >= 0
+                and (not nesterov or (momentum > 0 and dampening == 0))
+                and type(param) is _ndarray and type(grad) is _ndarray
+                and ((dtype := param.dtype) is _F32 or dtype is _F64) and grad.dtype is dtype
+                and grad.shape == param.shape and grad is not param
+                and (f := param.flags).c_contiguous and f.writeable and f.owndata
+                and (f := grad.flags).c_contiguous and f.owndata
+                and (momentum == 0 or (
+                    type(momentum_buf) is _ndarray and momentum_buf.dtype is dtype
+                    and momentum_buf.shape == param.shape and momentum_buf is not param and momentum_buf is not grad
+                    and (f := momentum_buf.flags).c_contiguous and f.writeable and f.owndata))):
+            self._raw.sgd_step(param.ravel(), grad.ravel(), None if momentum == 0 else momentum_buf.ravel(),
+                               lr, momentum, dampening, weight_decay, nesterov, first_step)
+            return
+        # Full path.
         lr = v.real_number(lr, "lr", low=0.0)
         momentum = v.real_number(momentum, "momentum", low=0.0)
         dampening = v.real_number(dampening, "dampening")
@@ -436,6 +513,26 @@ class Backend:
 
         ``step`` is t, the 1-based number of this update. Returns None.
         """
+        # Fast path: an int step ≥ 1, float hyper-parameters in range, a bool flag; the four arrays
+        # C-contiguous ndarrays of one float dtype and shape, each owning its memory.
+        if (type(step) is int and type(lr) is float and type(beta1) is float and type(beta2) is float
+                and type(eps) is float and type(weight_decay) is float and type(decoupled_weight_decay) is bool
+                and step >= 1 and lr >= 0 and 0 <= beta1 < 1 and 0 <= beta2 < 1 and eps >= 0 and weight_decay >= 0
+                and type(param) is _ndarray and type(grad) is _ndarray
+                and type(exp_avg) is _ndarray and type(exp_avg_sq) is _ndarray
+                and ((dtype := param.dtype) is _F32 or dtype is _F64)
+                and grad.dtype is dtype and exp_avg.dtype is dtype and exp_avg_sq.dtype is dtype
+                and grad.shape == param.shape and exp_avg.shape == param.shape and exp_avg_sq.shape == param.shape
+                and grad is not param and exp_avg is not param and exp_avg is not grad
+                and exp_avg_sq is not param and exp_avg_sq is not grad and exp_avg_sq is not exp_avg
+                and (f := param.flags).c_contiguous and f.writeable and f.owndata
+                and (f := grad.flags).c_contiguous and f.owndata
+                and (f := exp_avg.flags).c_contiguous and f.writeable and f.owndata
+                and (f := exp_avg_sq.flags).c_contiguous and f.writeable and f.owndata):
+            self._raw.adam_step(param.ravel(), grad.ravel(), exp_avg.ravel(), exp_avg_sq.ravel(), step, lr, beta1,
+                                beta2, eps, weight_decay, decoupled_weight_decay)
+            return
+        # Full path.
         step = v.positive_int(step, "step")
         lr = v.real_number(lr, "lr", low=0.0)
         beta1 = v.real_number(beta1, "beta1", low=0.0, high=1.0, high_open=True)
