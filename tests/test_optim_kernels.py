@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pytest
 
+import mlbasics
+
 from _helpers import assert_close
 
 N_STEPS = 20
@@ -220,3 +222,18 @@ def test_empty_param_is_a_no_op(backend, dtype):
     p = np.zeros(0, dtype=dtype)
     backend.adam_step(p, p.copy(), p.copy(), p.copy(), step=1, lr=0.1)
     backend.sgd_step(p, p.copy(), None, lr=0.1)
+
+
+NAN_CASES = [c for c in CASES if c[0] in ("rprop", "sgd", "adam")][::2]
+
+
+@pytest.mark.parametrize("name,cfg", NAN_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(NAN_CASES)])
+def test_nan_gradient_propagates_like_the_reference(backend, dtype, name, cfg):
+    """IEEE arithmetic: a NaN gradient makes that parameter NaN (as in NumPy and torch), never a
+    silently frozen or skipped update; the other parameters move normally."""
+    theta0 = np.array([0.5, -1.0, 2.0, 0.25], dtype=dtype)
+    grads = [np.array([np.nan, 1.0, -1.0, 0.5], dtype=dtype), np.array([0.3, 1.0, -1.0, -0.5], dtype=dtype)]
+    got = run_kernel(backend, name, theta0.copy(), grads, cfg)
+    expected = run_kernel(mlbasics.get_backend("numpy"), name, theta0.copy(), grads, cfg)
+    assert np.isnan(got[0]) and np.isnan(expected[0])
+    assert_close(got[1:], expected[1:], dtype, scale=2.0)
