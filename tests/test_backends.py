@@ -83,3 +83,17 @@ def test_cpu_path_and_forced_generic():
     env = dict(os.environ, MLBASICS_CPU="generic")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "generic"
+
+
+def test_unknown_cpu_setting_is_an_error():
+    code = "import mlbasics; mlbasics.get_backend('cpp')"
+    env = dict(os.environ, MLBASICS_CPU="sse9")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "MLBASICS_CPU: expected 'generic' or 'avx2'" in out.stderr
+
+
+def test_default_threads_follow_the_affinity_mask():
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    code = "import mlbasics; print(mlbasics.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert int(out.stdout) == expected

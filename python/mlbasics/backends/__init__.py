@@ -20,7 +20,17 @@ _lock = threading.RLock()
 _loaded: dict[str, Backend] = {}
 _errors: dict[str, str] = {}
 _auto: dict = {}  # raw value of MLBASICS_BACKEND (None when unset) -> what "auto" resolved to
-_num_threads = max(1, os.cpu_count() or 1)
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's share), not the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+_num_threads = _usable_cpus()
 
 _ENV = "MLBASICS_BACKEND"
 
@@ -119,5 +129,5 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads set by :func:`set_num_threads` (default: the CPU count)."""
+    """The number of threads set by :func:`set_num_threads` (default: the CPUs this process may use)."""
     return _num_threads

@@ -4,7 +4,13 @@ The extension's functions already have the raw-backend signatures, so this modul
 re-exports them. Importing it fails loudly if the extension is missing: there is no silent
 fallback to another backend.
 """
-from mlbasics._core import (  # noqa: F401
+import os
+
+_cpu = os.environ.get("MLBASICS_CPU", "")
+if _cpu not in ("", "generic", "avx2"):
+    raise ValueError(f"MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got {_cpu!r}")
+
+from mlbasics._core import (  # noqa: E402, F401
     adadelta_step,
     adagrad_step,
     adam_step,
