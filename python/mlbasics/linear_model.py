@@ -542,7 +542,20 @@ def _solve_gd(fun, theta, max_iter, tol, monitor=None):
     return theta, n_iter, bool(np.max(np.abs(g)) <= tol)
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class _LinearClassifierMixin:
+    """decision_function shared by the linear classifiers (coef_ (1 or K, n_features), intercept_)."""
+
+    def decision_function(self, X):
+        """Scores wᵀx + b, through the backend's linear_forward: shape (n_samples,) for two classes,
+        (n_samples, n_classes) otherwise."""
+        check_is_fitted(self, "coef_")
+        X = check_array(X, "X", dtype=np.float64)
+        check_n_features(self, X)
+        z, _ = get_backend(self.backend).linear_forward(X, np.ascontiguousarray(self.coef_.T), self.intercept_)
+        return z[:, 0] if self.coef_.shape[0] == 1 else z
+
+
+class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Logistic regression (binary) and multinomial (softmax) regression.
 
     Binary (two classes, y ∈ {0, 1}): P(y = 1 | x) = g(wᵀx + b) with the logistic function
@@ -669,14 +682,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = n_features
         return self
 
-    def decision_function(self, X):
-        """Logits wᵀx + b: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
-        check_is_fitted(self, "coef_")
-        X = check_array(X, "X", dtype=np.float64)
-        check_n_features(self, X)
-        z, _ = get_backend(self.backend).linear_forward(X, np.ascontiguousarray(self.coef_.T), self.intercept_)
-        return z[:, 0] if self.coef_.shape[0] == 1 else z
-
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes): [1 − g(z), g(z)] or softmax(z)."""
         z = self.decision_function(X)
@@ -700,7 +705,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------- perceptron
-class Perceptron(ClassifierMixin, BaseEstimator):
+class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     """Rosenblatt's perceptron: a linear classifier with the step activation.
 
     With labels yⁱ ∈ {−1, +1} the prediction is ŷ = +1 if wᵀx + b ≥ 0 else −1 (the course's
@@ -839,14 +844,6 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.n_features_in_ = n_features
         return self
-
-    def decision_function(self, X):
-        """wᵀx + b: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
-        check_is_fitted(self, "coef_")
-        X = check_array(X, "X", dtype=np.float64)
-        check_n_features(self, X)
-        z, _ = get_backend(self.backend).linear_forward(X, np.ascontiguousarray(self.coef_.T), self.intercept_)
-        return z[:, 0] if self.coef_.shape[0] == 1 else z
 
     def predict(self, X):
         """classes_[1] where wᵀx + b ≥ 0 (two classes), else the class of largest wᵀx + b."""
