@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from ._base import check_target
+from ._validation import check_target
 
 __all__ = [
     "accuracy_score", "confusion_matrix", "precision_score", "recall_score", "f1_score",

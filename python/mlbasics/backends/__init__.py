@@ -9,10 +9,11 @@ import importlib
 import os
 import threading
 
+from .._validation import InstanceOf, Options
 from ._contract import ACTIVATIONS, KERNELS, Backend
 
 __all__ = ["Backend", "ACTIVATIONS", "KERNELS", "BACKENDS", "available_backends", "get_backend",
-           "set_num_threads", "get_num_threads", "backend_errors"]
+           "set_num_threads", "get_num_threads", "backend_errors", "BACKEND_CONSTRAINT"]
 
 BACKENDS = ("cpp", "numba", "numpy")
 
@@ -131,3 +132,7 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """The number of threads set by :func:`set_num_threads` (default: the CPUs this process may use)."""
     return _num_threads
+
+
+#: The parameter-table entry (see :mod:`mlbasics._validation`) of every ``backend=`` parameter.
+BACKEND_CONSTRAINT = [Options(("auto",) + BACKENDS), InstanceOf(Backend, "a Backend object")]

@@ -1,0 +1,446 @@
+"""One vocabulary for checking what users pass in: parameters and data.
+
+Parameters are checked declaratively. A class lists, once, what each of its parameters may be::
+
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "solver": [Options({"auto", "normal", "lstsq"})],
+        "fit_intercept": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+and :func:`validate_params` checks a dict of values against such a table. A value is valid when
+it satisfies any one of its constraints. Otherwise the error is a **ValueError** when the value is
+of a kind some constraint takes but out of its range or options (``alpha=-1``, ``alpha=nan``,
+``solver="qr"``), and a **TypeError** when no constraint takes its kind (``alpha="1"``,
+``fit_intercept=1``). Every message has one form: ``"<name>: expected <what>, got <value>"``.
+
+The shorthand entries of a table are ``None`` (the value None), ``"boolean"`` (``bool`` or
+``numpy.bool_``), ``"random_state"`` (see :func:`check_random_state`), ``"callable"`` and a class
+(any instance of it).
+
+Data checks (:func:`check_array`, :func:`check_target`, ...) give every estimator the same
+errors for X and y. This module imports nothing of mlbasics but its exceptions, so every layer —
+estimators, optimizers, schedulers, metrics and the kernel contract — can use it.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterable, Mapping, Sequence, Union
+
+import numpy as np
+
+from .exceptions import NotFittedError
+
+__all__ = [
+    "Constraint", "Interval", "Options", "InstanceOf", "HasMethods", "make_constraint", "check_param", "validate_params",
+    "check_scalar", "check_random_state", "check_array", "check_target", "check_X_y",
+    "check_classification_targets", "check_is_fitted", "check_n_features", "RandomStateLike",
+]
+
+
+# ---------------------------------------------------------------- constraints
+class Constraint:
+    """A set of accepted values.
+
+    ``takes_kind(x)`` says whether x is of the kind this constraint is about (a number for an
+    interval, a string for string options): a rejected value of a taken kind is a ValueError,
+    of no taken kind a TypeError.
+    """
+
+    def takes_kind(self, x: Any) -> bool:
+        raise NotImplementedError
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        raise NotImplementedError
+
+
+def _is_bool(x: Any) -> bool:
+    return isinstance(x, (bool, np.bool_))
+
+
+class Interval(Constraint):
+    """A number of ``kind`` (``numbers.Integral`` or ``numbers.Real``) between ``left`` and ``right``.
+
+    ``None`` for an end means unbounded; ``closed`` is "both", "left", "right" or "neither".
+    Booleans are never numbers here, NaN is in no interval.
+    """
+
+    def __init__(self, kind: type, left: float | None = None, right: float | None = None, *,
+                 closed: str = "both") -> None:
+        if kind not in (numbers.Integral, numbers.Real):
+            raise TypeError(f"kind: expected numbers.Integral or numbers.Real, got {kind!r}")
+        if closed not in ("both", "left", "right", "neither"):
+            raise ValueError(f"closed: expected 'both', 'left', 'right' or 'neither', got {closed!r}")
+        self.kind, self.left, self.right, self.closed = kind, left, right, closed
+
+    def takes_kind(self, x: Any) -> bool:
+        return isinstance(x, self.kind) and not _is_bool(x)
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        if not self.takes_kind(x):
+            return False
+        if x != x:  # NaN
+            return False
+        if self.left is not None and (x < self.left or (x == self.left and self.closed in ("right", "neither"))):
+            return False
+        if self.right is not None and (x > self.right or (x == self.right and self.closed in ("left", "neither"))):
+            return False
+        return True
+
+    def __str__(self) -> str:
+        what = "an int" if self.kind is numbers.Integral else "a number"
+        if self.left is None and self.right is None:
+            return what
+        lo = "-inf" if self.left is None else repr(self.left)
+        hi = "inf" if self.right is None else repr(self.right)
+        lb = "[" if self.closed in ("both", "left") and self.left is not None else "("
+        rb = "]" if self.closed in ("both", "right") and self.right is not None else ")"
+        return f"{what} in {lb}{lo}, {hi}{rb}"
+
+
+class Options(Constraint):
+    """One of a fixed set of values (typically strings)."""
+
+    def __init__(self, values: Iterable[Any]) -> None:
+        self.values = tuple(values)
+
+    def takes_kind(self, x: Any) -> bool:
+        return any(type(x) is type(v) for v in self.values)
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        try:
+            return any(type(x) is type(v) and x == v for v in self.values)
+        except Exception:  # e.g. an array compared with a string
+            return False
+
+    def __str__(self) -> str:
+        shown = sorted(repr(v) for v in self.values)
+        return f"one of {{{', '.join(shown)}}}"
+
+
+class InstanceOf(Constraint):
+    """Any instance of the given class(es)."""
+
+    def __init__(self, types: type | tuple, description: str | None = None) -> None:
+        self.types = types
+        names = types if isinstance(types, tuple) else (types,)
+        self.description = description or " or ".join(f"an instance of {t.__name__}" for t in names)
+
+    def takes_kind(self, x: Any) -> bool:
+        return isinstance(x, self.types)
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        return isinstance(x, self.types)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class HasMethods(Constraint):
+    """Any object with these methods (duck typing, e.g. a cross-validation splitter's ``split``)."""
+
+    def __init__(self, methods: Sequence[str], description: str | None = None) -> None:
+        self.methods = tuple(methods)
+        self.description = description or f"an object with methods {list(self.methods)}"
+
+    def takes_kind(self, x: Any) -> bool:
+        return self.is_satisfied_by(x)
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        return not isinstance(x, (str, bytes)) and all(callable(getattr(x, m, None)) for m in self.methods)
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class _NoneValue(Constraint):
+    def takes_kind(self, x: Any) -> bool:
+        return x is None
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        return x is None
+
+    def __str__(self) -> str:
+        return "None"
+
+
+class _Boolean(Constraint):
+    def takes_kind(self, x: Any) -> bool:
+        return _is_bool(x)
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        return _is_bool(x)
+
+    def __str__(self) -> str:
+        return "True or False"
+
+
+class _Callable(Constraint):
+    def takes_kind(self, x: Any) -> bool:
+        return callable(x)
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        return callable(x)
+
+    def __str__(self) -> str:
+        return "a callable"
+
+
+class _RandomState(Constraint):
+    """None, an int seed in [0, 2**32), a ``numpy.random.RandomState`` or a ``numpy.random.Generator``."""
+
+    def takes_kind(self, x: Any) -> bool:
+        return (x is None or (isinstance(x, numbers.Integral) and not _is_bool(x))
+                or isinstance(x, (np.random.RandomState, np.random.Generator)))
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        if isinstance(x, numbers.Integral) and not _is_bool(x):
+            return 0 <= x < 2 ** 32
+        return self.takes_kind(x)
+
+    def __str__(self) -> str:
+        return "None, an int in [0, 2**32), a numpy RandomState or a numpy Generator"
+
+
+RandomStateLike = Union[None, int, np.random.RandomState, np.random.Generator]
+
+_SHORTHANDS: dict[str, Constraint] = {"boolean": _Boolean(), "random_state": _RandomState(),
+                                      "callable": _Callable()}
+
+
+def make_constraint(c: Any) -> Constraint:
+    """A table entry (a :class:`Constraint`, None, "boolean", "random_state", "callable" or a class)
+    as a :class:`Constraint`."""
+    if isinstance(c, Constraint):
+        return c
+    if c is None:
+        return _NoneValue()
+    if isinstance(c, str) and c in _SHORTHANDS:
+        return _SHORTHANDS[c]
+    if isinstance(c, type) or (isinstance(c, tuple) and all(isinstance(t, type) for t in c)):
+        return InstanceOf(c)
+    raise TypeError(f"constraint: unknown constraint {c!r}")
+
+
+def _shown(x: Any) -> str:
+    text = repr(x)
+    if isinstance(x, np.ndarray) or len(text) > 60:
+        return f"{type(x).__name__}" + (f" of shape {x.shape}" if isinstance(x, np.ndarray) else "")
+    return text
+
+
+def check_param(name: str, value: Any, constraints: Sequence[Any]) -> Any:
+    """Check one value against its constraints; return it unchanged, or raise.
+
+    >>> check_param("alpha", 0.5, [Interval(numbers.Real, 0, None)])
+    0.5
+    >>> check_param("alpha", -1, [Interval(numbers.Real, 0, None)])
+    Traceback (most recent call last):
+    ...
+    ValueError: alpha: expected a number in [0, inf), got -1
+    """
+    cs = [make_constraint(c) for c in constraints]
+    for c in cs:
+        if c.is_satisfied_by(value):
+            return value
+    expected = " or ".join(str(c) for c in cs)
+    exc = ValueError if any(c.takes_kind(value) for c in cs) else TypeError
+    raise exc(f"{name}: expected {expected}, got {_shown(value)}")
+
+
+def validate_params(params: Mapping[str, Any], constraints: Mapping[str, Sequence[Any]]) -> None:
+    """Check every entry of ``params`` that ``constraints`` lists (in the table's order).
+
+    A constraint of ``"no_validation"`` skips that parameter (it is checked by code that knows
+    more, e.g. an option that depends on another parameter).
+    """
+    for name, cs in constraints.items():
+        if name in params and cs != "no_validation":
+            check_param(name, params[name], cs)
+
+
+def check_scalar(x: Any, name: str, kind: type = numbers.Real, *, low: float | None = None,
+                 high: float | None = None, low_open: bool = False, high_open: bool = False) -> Any:
+    """One scalar checked in place: ``kind`` is ``bool``, ``numbers.Integral`` or ``numbers.Real``.
+
+    The same checks and messages as a one-entry table: ``check_param(name, x, [Interval(...)])``.
+    """
+    if kind is bool:
+        return check_param(name, x, ["boolean"])
+    closed = {(False, False): "both", (True, False): "right", (False, True): "left", (True, True): "neither"}
+    return check_param(name, x, [Interval(kind, low, high, closed=closed[(bool(low_open), bool(high_open))])])
+
+
+def check_random_state(seed: RandomStateLike) -> np.random.Generator:
+    """None, an int, a ``RandomState`` or a ``Generator`` → a ``numpy.random.Generator``.
+
+    A Generator is used as it is (its draws advance it). A RandomState gives a Generator seeded by
+    one draw from it, so the same RandomState state gives the same result, and the RandomState
+    advances, as scikit-learn's estimators advance one they are given.
+    """
+    check_param("random_state", seed, ["random_state"])
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, np.random.RandomState):
+        return np.random.default_rng(int(seed.randint(0, 2 ** 31 - 1)))
+    return np.random.default_rng(None if seed is None else int(seed))
+
+
+# ---------------------------------------------------------------- data
+def _not_finite_message(name: str, arr: np.ndarray) -> str:
+    bad = ~np.isfinite(arr)
+    first = np.unravel_index(int(np.argmax(bad)), arr.shape)
+    kinds = "NaN" if np.isnan(arr).any() else "infinity"
+    if kinds == "NaN" and np.isinf(arr).any():
+        kinds = "NaN and infinity"
+    where = f"index {first[0]}" if arr.ndim == 1 else f"index {tuple(int(i) for i in first)}"
+    return (f"{name}: contains NaN or infinity ({int(bad.sum())} non-finite value(s), {kinds}, first at {where}); "
+            "expected finite values")
+
+
+def _reject_sparse(X: Any, name: str) -> None:
+    """scipy.sparse matrices/arrays (and anything else with ``toarray``) are not densified silently."""
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TypeError(f"{name}: sparse input is not supported; convert with {name}.toarray() "
+                        f"(got {type(X).__name__} of shape {getattr(X, 'shape', '?')}), expected a dense array")
+
+
+def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32), ensure_2d: bool = True,
+                allow_nan: bool = False, min_samples: int = 1, min_features: int = 1) -> np.ndarray:
+    """Validate a data array and return it as a float ndarray.
+
+    int/bool input is converted to float64; float32/float64 are kept (unless ``dtype`` is a single
+    type, which is then enforced); object and string input is rejected with TypeError, complex
+    input with ValueError ("Complex data not supported", as scikit-learn), scipy.sparse input with
+    TypeError. NaN/inf are rejected with ValueError unless ``allow_nan``. Fortran-ordered and
+    strided arrays are accepted as they are (the kernels take any strides).
+
+    The messages start with ``name:`` and also carry the phrases scikit-learn's
+    ``check_estimator`` looks for ("Expected 2D array, got 1D array instead", "Reshape your data",
+    "0 feature(s) (shape=(n, 0)) while a minimum of 1 is required", "n_samples=1").
+    """
+    _reject_sparse(X, name)
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name}: Complex data not supported; got dtype {arr.dtype}, expected real numbers "
+                         "(float, int or bool)")
+    if kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric data (float, int or bool), got dtype {arr.dtype}")
+    targets = (dtype,) if not isinstance(dtype, tuple) else dtype
+    targets = tuple(np.dtype(t) for t in targets)
+    if arr.dtype not in targets:
+        arr = arr.astype(targets[0])
+    if ensure_2d:
+        if arr.ndim != 2:
+            if arr.ndim == 1:
+                hint = (f". Expected 2D array, got 1D array instead: Reshape your data either using "
+                        f"{name}.reshape(-1, 1) if your data has a single feature or {name}.reshape(1, -1) "
+                        "if it contains a single sample")
+            elif arr.ndim == 0:
+                hint = ". Expected 2D array, got scalar array instead: Reshape your data"
+            else:
+                hint = f". Expected 2D array, got {arr.ndim}D array instead"
+            raise ValueError(f"{name}: expected a 2-D array (n_samples, n_features), got {arr.ndim}-D "
+                             f"with shape {arr.shape}{hint}")
+        if arr.shape[1] < min_features:
+            raise ValueError(f"{name}: expected at least {min_features} feature(s), got shape {arr.shape}: "
+                             f"found {arr.shape[1]} feature(s) (shape={arr.shape}) while a minimum of "
+                             f"{min_features} is required.")
+    if arr.ndim == 0 or arr.shape[0] < min_samples:
+        n = arr.shape[0] if arr.ndim else 0
+        raise ValueError(f"{name}: expected at least {min_samples} sample(s), got {n}: found {n} sample(s) "
+                         f"(shape={arr.shape}, n_samples={n}) while a minimum of {min_samples} is required.")
+    if not allow_nan and arr.size and not np.isfinite(arr).all():
+        raise ValueError(_not_finite_message(name, arr))
+    return arr
+
+
+def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numeric: bool = True,
+                 allow_2d: bool = False) -> np.ndarray:
+    """Validate a target array: 1-D (or 2-D if allowed), matching length, finite when numeric."""
+    if y is None:
+        raise ValueError(f"{name}: this estimator requires y to be passed, but the target y is None; expected an "
+                         "array of shape (n_samples,)")
+    _reject_sparse(y, name)
+    arr = np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1 and not allow_2d:
+        arr = arr.ravel()
+    if arr.ndim != 1 and not (allow_2d and arr.ndim == 2):
+        raise ValueError(f"{name}: expected a 1-D array{' or 2-D array' if allow_2d else ''}, "
+                         f"got {arr.ndim}-D with shape {arr.shape}")
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise ValueError(f"{name}: expected {n_samples} values (one per row of X), got {arr.shape[0]}")
+    if numeric:
+        if arr.dtype.kind == "c":
+            raise ValueError(f"{name}: Complex data not supported; got dtype {arr.dtype}, expected real numbers")
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: expected numeric targets, got dtype {arr.dtype}")
+        arr = arr.astype(np.float64) if arr.dtype.kind != "f" else arr
+        if arr.size and not np.isfinite(arr).all():
+            raise ValueError(_not_finite_message(name, arr))
+    else:
+        if arr.dtype.kind in "fc" and arr.size and not np.isfinite(arr).all():
+            raise ValueError(_not_finite_message(name, arr))
+        if arr.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in arr.ravel()):
+            raise ValueError(f"{name}: contains missing labels (None or NaN)")
+    return arr
+
+
+def check_X_y(X: Any, y: Any, *, numeric_y: bool = True, allow_2d_y: bool = False, min_samples: int = 1,
+              dtype: Any = (np.float64, np.float32)) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`check_array` on X, then :func:`check_target` on y with one value per row of X."""
+    X = check_array(X, "X", dtype=dtype, min_samples=min_samples)
+    y = check_target(y, "y", n_samples=X.shape[0], numeric=numeric_y, allow_2d=allow_2d_y)
+    return X, y
+
+
+def check_classification_targets(y: Any, name: str = "y") -> tuple[np.ndarray, np.ndarray]:
+    """Return (classes, encoded y) for any labels; a single class is a ValueError.
+
+    Labels may be of any comparable kind (ints, strings, whole-number floats, ...), as in
+    scikit-learn. Floats that are not whole numbers are continuous targets, not labels
+    (ValueError "Unknown label type: continuous"); a mix of strings and numbers is a TypeError.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind == "f" and y.size and np.any(y != np.round(y)):
+        raise ValueError(f"{name}: Unknown label type: continuous (got float values that are not whole numbers, "
+                         f"e.g. {y[y != np.round(y)][0].item()!r}); expected class labels. Use a regressor for a "
+                         "continuous target")
+    try:
+        classes, encoded = np.unique(y, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in y.ravel()})
+        raise TypeError(f"{name}: Unknown label type: labels of mixed types {kinds} cannot be sorted; "
+                        "expected labels that are all strings or all numbers") from None
+    if classes.shape[0] < 2:
+        shown = ""
+        if classes.shape[0]:
+            label = classes[0].item() if isinstance(classes[0], np.generic) else classes[0]
+            shown = f" ({label!r})"
+        raise ValueError(f"{name}: a classifier needs at least 2 classes, got {classes.shape[0]} class{shown}"
+                         f" in {y.shape[0]} sample(s)")
+    return classes, encoded.reshape(-1)
+
+
+def check_is_fitted(estimator: Any, attribute: str) -> None:
+    """Raise :class:`~mlbasics.exceptions.NotFittedError` unless ``estimator`` has ``attribute``."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' with "
+                             "appropriate arguments before using this method.")
+
+
+def check_n_features(estimator: Any, X: np.ndarray) -> None:
+    """``predict``-time X must have the number of features seen in ``fit``."""
+    if X.shape[1] != estimator.n_features_in_:
+        name, n, m = type(estimator).__name__, X.shape[1], estimator.n_features_in_
+        raise ValueError(f"X: has {n} features, expected {m} as in fit (X has {n} features, but {name} is "
+                         f"expecting {m} features as input)")
+

@@ -1,0 +1,83 @@
+"""Ordinary least squares by the normal equations (or an SVD when they are ill-conditioned)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._base import BaseEstimator, RegressorMixin
+from .._validation import Options
+from ..backends import get_backend
+from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
+from ._solvers import _solve_lstsq, _solve_normal
+
+#: Above this estimate of cond(XᵀX) the "auto" solver leaves the normal equations for an SVD.
+_COND_LIMIT = 1e10
+#: Beyond this estimate XᵀX is numerically singular: even solver="normal" refuses it.
+_SINGULAR = 1.0 / np.finfo(np.float64).eps
+
+
+class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
+    """Ordinary least squares: minimise L(w, b) = Σᵢ (yⁱ − wᵀxⁱ − b)² = εᵀε.
+
+    The gradient vanishes where XᵀX w = Xᵀy (the normal equations), w* = (XᵀX)⁻¹Xᵀy. With
+    ``fit_intercept`` X and y are centered first (x̄, ȳ the column means), w solves the
+    centered problem and b = ȳ − x̄ᵀw.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+    solver : {"auto", "normal", "lstsq"}, default="auto"
+        "normal": the normal equations, Gram matrix XᵀX and Xᵀy from the backend, Cholesky
+        solve (fast, but squares the condition number; a numerically singular XᵀX — Cholesky
+        fails or the estimate below exceeds 1/eps — is a ValueError).
+        "lstsq": the minimum-norm solution from an SVD of X (robust, slower).
+        "auto": "normal" unless N < D, the Cholesky factorization fails, or
+        (max Lᵢᵢ / min Lᵢᵢ)², a lower estimate of cond(XᵀX), exceeds 1e10; then "lstsq".
+    backend : str, default="auto"
+        Kernel backend, see :func:`mlbasics.get_backend`.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    solver_ : str
+        The solver actually used ("normal" or "lstsq").
+    n_features_in_ : int
+
+    Notes
+    -----
+    The solve is done in float64 whatever the input dtype; ``coef_`` has X's dtype.
+    """
+
+    _parameter_constraints = {
+        "fit_intercept": FIT_INTERCEPT,
+        "solver": [Options(("auto", "normal", "lstsq"))],
+        "backend": BACKEND,
+    }
+
+    def __init__(self, fit_intercept=True, solver="auto", backend="auto"):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.backend = backend
+
+    def fit(self, X, y):
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        self._validate_params()
+        backend = get_backend(self.backend)
+        X, X64, Y, single = _regression_data(X, y)
+        Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
+        W, used = None, "lstsq"
+        if self.solver == "normal" or (self.solver == "auto" and Xc.shape[0] >= Xc.shape[1]):
+            W, cond = _solve_normal(backend, Xc, Yc)
+            if (W is None or cond > _SINGULAR) and self.solver == "normal":
+                raise ValueError("solver: XᵀX is singular (collinear or constant features, or fewer "
+                                 "samples than features); use solver='lstsq' or 'auto'")
+            if self.solver == "auto" and cond > _COND_LIMIT:
+                W = None
+            used = "normal"
+        if W is None:
+            W, used = _solve_lstsq(Xc, Yc), "lstsq"
+        _store_linear(self, W, x_mean, y_mean, single, X.dtype)
+        self.solver_ = used
+        self.n_features_in_ = X.shape[1]
+        return self
+

@@ -1,0 +1,198 @@
+"""Ridge regression, and RidgeCV: the ridge λ chosen by leave-one-out or K-fold cross-validation."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.linalg
+
+from .._base import BaseEstimator, RegressorMixin
+from .._validation import HasMethods, Interval
+from ..backends import get_backend
+from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
+from ._solvers import _cholesky, _solve_lstsq, _solve_normal
+
+
+class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
+    """Ridge regression: least squares with the penalty α‖w‖².
+
+    .. math:: \\min_{w, b}\\; \\lVert y - Xw - b\\mathbf{1} \\rVert^2 + α \\lVert w \\rVert^2
+
+    Setting the gradient to zero gives (XᵀX + αI) w = Xᵀy — the course's regularized normal
+    equations w = (XᵀX + λI)⁻¹Xᵀy with λ = α. The intercept is not penalized: X and y are
+    centered and b = ȳ − x̄ᵀw. For α > 0 the matrix is positive definite and is solved by
+    Cholesky (Gram matrix from the backend).
+
+    Parameters
+    ----------
+    alpha : float ≥ 0, default=1.0
+        Regularization strength α (λ in the course). α = 0 is ordinary least squares (an SVD
+        is used if XᵀX is then singular).
+    fit_intercept : bool, default=True
+    backend : str, default="auto"
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+    intercept_ : float or ndarray of shape (n_targets,)
+    n_features_in_ : int
+    """
+
+    _parameter_constraints = {
+        "alpha": [Interval(numbers.Real, 0, None)],
+        "fit_intercept": FIT_INTERCEPT,
+        "backend": BACKEND,
+    }
+
+    def __init__(self, alpha=1.0, fit_intercept=True, backend="auto"):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.backend = backend
+
+    def fit(self, X, y):
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+        self._validate_params()
+        backend = get_backend(self.backend)
+        X, X64, Y, single = _regression_data(X, y)
+        Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
+        W, _ = _solve_normal(backend, Xc, Yc, float(self.alpha))
+        if W is None:  # only possible for α = 0 (or α tiny against XᵀX's scale)
+            W = _solve_lstsq(Xc, Yc)
+        _store_linear(self, W, x_mean, y_mean, single, X.dtype)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+
+class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
+    """Ridge regression with α chosen by cross-validation, then refit on all the data.
+
+    The course's recipe: for each candidate λ estimate the test error by cross-validation and
+    keep the λ with the smallest one.
+
+    * ``cv=None``: leave-one-out, for all α at once from one SVD of the centered X = USVᵀ.
+      The fit is a linear smoother ŷ = Hy with hat matrix
+      H = X(XᵀX + αI)⁻¹Xᵀ = U diag(sⱼ²/(sⱼ² + α)) Uᵀ (+ 𝟏𝟏ᵀ/N for the unpenalized
+      intercept), and the leave-one-out residual of sample i is exactly
+      eᵢ / (1 − Hᵢᵢ), eᵢ = yᵢ − ŷᵢ — no refitting. The score is −(mean squared LOO error),
+      as scikit-learn's RidgeCV.
+    * ``cv=K`` (or a splitter): K-fold (unshuffled :class:`~mlbasics.model_selection.KFold`);
+      the score is −(mean over folds of the held-out MSE). Note that scikit-learn scores
+      this case with R² instead.
+
+    Parameters
+    ----------
+    alphas : sequence of float > 0, default=(0.1, 1.0, 10.0)
+    cv : None, int ≥ 2 or splitter, default=None
+    fit_intercept : bool, default=True
+    backend : str, default="auto"
+
+    Attributes
+    ----------
+    alpha_ : float
+        The chosen α (the first of the best, if tied).
+    best_score_ : float
+        Its score, −(mean squared validation error).
+    cv_scores_ : ndarray of shape (n_alphas,)
+        The score of every α.
+    coef_, intercept_ : as :class:`Ridge` fitted with ``alpha_``
+    n_features_in_ : int
+    """
+
+    _parameter_constraints = {
+        "alphas": "no_validation",  # an array-like of positive floats: checked by _check_alphas
+        "cv": [None, Interval(numbers.Integral, 2, None), HasMethods(("split",), "a splitter with a split method")],
+        "fit_intercept": FIT_INTERCEPT,
+        "backend": BACKEND,
+    }
+
+    def __init__(self, alphas=(0.1, 1.0, 10.0), cv=None, fit_intercept=True, backend="auto"):
+        self.alphas = alphas
+        self.cv = cv
+        self.fit_intercept = fit_intercept
+        self.backend = backend
+
+    def _check_alphas(self):
+        try:
+            alphas = np.asarray(self.alphas)
+        except Exception:
+            raise TypeError(f"alphas: expected a sequence of floats, got {type(self.alphas).__name__}") from None
+        if alphas.dtype.kind not in "iuf":
+            raise TypeError(f"alphas: expected a sequence of floats, got dtype {alphas.dtype}")
+        alphas = np.atleast_1d(alphas).astype(np.float64)
+        if alphas.ndim != 1 or alphas.size == 0:
+            raise ValueError(f"alphas: expected a non-empty 1-D sequence, got shape {alphas.shape}")
+        if not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
+            raise ValueError(f"alphas: every value must be finite and > 0, got {alphas.tolist()}")
+        return alphas
+
+    def fit(self, X, y):
+        """Choose α by cross-validation, then fit Ridge(alpha_) on all of X, y."""
+        alphas = self._check_alphas()
+        self._validate_params()
+        cv = self.cv
+        backend = get_backend(self.backend)
+        X, X64, Y, single = _regression_data(X, y)
+        if cv is None and X.shape[0] < 2:
+            raise ValueError(f"X: leave-one-out cross-validation (cv=None) needs at least 2 samples, got "
+                             f"n_samples={X.shape[0]}")
+        if cv is None:
+            scores = self._loo_scores(X64, Y, alphas)
+        else:
+            scores = self._kfold_scores(backend, X64, Y, alphas)
+        best = int(np.argmax(scores))  # first of the best on ties
+        self.alpha_ = float(alphas[best])
+        self.best_score_ = float(scores[best])
+        self.cv_scores_ = scores
+        Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
+        W, _ = _solve_normal(backend, Xc, Yc, self.alpha_)
+        if W is None:  # pragma: no cover - α > 0 makes the system positive definite
+            W = _solve_lstsq(Xc, Yc)
+        _store_linear(self, W, x_mean, y_mean, single, X.dtype)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _loo_scores(self, X, Y, alphas):
+        """−mean((eᵢ / (1 − Hᵢᵢ))²) for every α, from one thin SVD of the centered X."""
+        n = X.shape[0]
+        Xc, Yc, _, _ = _center(X, Y, self.fit_intercept)
+        U, s, _ = scipy.linalg.svd(Xc, full_matrices=False, check_finite=False)
+        s2 = s ** 2
+        UtY = U.T @ Yc                     # (r, T)
+        U2 = U ** 2                        # (n, r)
+        base = 1.0 / n if self.fit_intercept else 0.0
+        scores = np.empty(alphas.shape[0])
+        for k, alpha in enumerate(alphas):
+            shrink = s2 / (s2 + alpha)                       # sⱼ²/(sⱼ² + α)
+            resid = Yc - U @ (shrink[:, None] * UtY)          # eᵢ (the intercept fits ȳ exactly)
+            # 1 − Hᵢᵢ = 1 − 1/N − Σⱼ Uᵢⱼ² sⱼ²/(sⱼ² + α), computed as a sum of non-negative parts:
+            # (1 − 1/N − Σⱼ Uᵢⱼ²) + Σⱼ Uᵢⱼ² α/(sⱼ² + α)
+            one_minus_h = (1.0 - base - U2.sum(axis=1)) + U2 @ (alpha / (s2 + alpha))
+            one_minus_h = np.maximum(one_minus_h, 0.0)
+            if np.any(one_minus_h <= 0):
+                scores[k] = -np.inf  # a sample that the fit interpolates whatever its value
+                continue
+            scores[k] = -np.mean((resid / one_minus_h[:, None]) ** 2)
+        return scores
+
+    def _kfold_scores(self, backend, X, Y, alphas):
+        """−(mean over folds of the held-out MSE) for every α; one Gram matrix per fold."""
+        from ..model_selection import KFold
+
+        splitter = KFold(self.cv) if isinstance(self.cv, numbers.Integral) else self.cv
+        fold_mse = []
+        for train, test in splitter.split(X):
+            Xc, Yc, x_mean, y_mean = _center(X[train], Y[train], self.fit_intercept)
+            G = backend.gram(Xc)
+            B = backend.matmul(Xc, Yc, trans_a=True)
+            row = []
+            for alpha in alphas:
+                factor, _ = _cholesky(G + alpha * np.eye(G.shape[0]))
+                if factor is None:  # pragma: no cover - α > 0
+                    W = _solve_lstsq(Xc, Yc)
+                else:
+                    W = scipy.linalg.cho_solve(factor, B, check_finite=False)
+                pred = (X[test] - x_mean) @ W + y_mean
+                row.append(np.mean((Y[test] - pred) ** 2))
+            fold_mse.append(row)
+        return -np.mean(np.asarray(fold_mse), axis=0)
+

@@ -1,0 +1,132 @@
+"""The solvers behind the linear models.
+
+Direct: the normal equations by Cholesky (Gram matrix and XᵀY from the backend) and the
+minimum-norm least-squares solution from an SVD. Iterative, for the logistic loss: SciPy's
+L-BFGS-B, damped Newton with the exact Hessian, and the course's gradient descent with a
+backtracking (Armijo) step. Each iterative solver takes ``fun(θ) → (f, ∇f)`` and an optional
+``monitor(n_iter, θ, f)`` that stops it by returning True.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+
+
+def _cholesky(G):
+    """Cholesky factor of a symmetric matrix and an estimate of its condition number.
+
+    With G = LLᵀ, cond(G) ≥ (max Lᵢᵢ / min Lᵢᵢ)²: a cheap lower-bound estimate. Returns
+    (factor, cond) or (None, inf) when G is not (numerically) positive definite.
+    """
+    try:
+        factor = scipy.linalg.cho_factor(G, lower=False, check_finite=False)
+    except np.linalg.LinAlgError:
+        return None, np.inf
+    d = np.abs(np.diag(factor[0]))
+    if d.min() <= 0 or not np.all(np.isfinite(d)):
+        return None, np.inf
+    return factor, float((d.max() / d.min()) ** 2)
+
+
+def _solve_lstsq(Xc, Yc):
+    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd)."""
+    W, *_ = scipy.linalg.lstsq(Xc, Yc, lapack_driver="gelsd", check_finite=False)
+    return W
+
+
+def _solve_normal(backend, Xc, Yc, alpha=0.0):
+    """Solve (XᵀX + αI) W = XᵀY by Cholesky; Gram matrix and XᵀY from the backend.
+
+    Returns (W, cond) or (None, inf) when the matrix is not positive definite.
+    """
+    G = backend.gram(Xc)
+    if alpha:
+        G[np.diag_indices_from(G)] += alpha
+    factor, cond = _cholesky(G)
+    if factor is None:
+        return None, cond
+    B = backend.matmul(Xc, Yc, trans_a=True)
+    return scipy.linalg.cho_solve(factor, B, check_finite=False), cond
+
+
+
+def _armijo(fun, theta, f, g, direction, step, max_halvings=60, c1=1e-4):
+    """Backtracking line search: halve ``step`` until f(θ + t d) ≤ f(θ) + c₁ t ∇fᵀd."""
+    slope = float(g @ direction)
+    for _ in range(max_halvings):
+        candidate = theta + step * direction
+        f_new, g_new = fun(candidate)
+        if np.isfinite(f_new) and f_new <= f + c1 * step * slope:
+            return candidate, f_new, g_new, step
+        step *= 0.5
+    return None
+
+
+class _StopSolver(Exception):
+    """Raised in SciPy's callback when the monitor asks to stop; carries (θ, n_iter)."""
+
+
+def _solve_lbfgs(fun, theta0, max_iter, tol, monitor=None):
+    """SciPy's L-BFGS-B. ``monitor(n_iter, θ, f)``, if given, runs after every iteration and
+    stops the solver by returning True (through SciPy's ``callback(xk)``, which every supported
+    SciPy version has; f is taken from the last evaluation, which is normally at xk)."""
+    last = {}
+    count = 0
+
+    def fun_recording(theta):
+        f, g = fun(theta)
+        last["theta"], last["f"] = theta.copy(), f
+        return f, g
+
+    def callback(xk):
+        nonlocal count
+        count += 1
+        f = last["f"] if np.array_equal(last.get("theta"), xk) else fun(xk)[0]
+        if monitor(count, xk, float(f)):
+            raise _StopSolver(xk.copy(), count)
+
+    try:
+        res = scipy.optimize.minimize(
+            fun if monitor is None else fun_recording, theta0, method="L-BFGS-B", jac=True,
+            callback=None if monitor is None else callback,
+            options={"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps})
+    except _StopSolver as stop:
+        theta, n_iter = stop.args
+        return theta, n_iter, False
+    return res.x, min(int(res.nit), max_iter), res.status == 0
+
+
+def _solve_newton(fun, hess, theta, max_iter, tol, monitor=None):
+    """Damped Newton: d = −H⁻¹∇f (pseudo-inverse on H's null space), Armijo backtracking from t = 1."""
+    f, g = fun(theta)
+    n_iter = 0
+    while np.max(np.abs(g)) > tol and n_iter < max_iter:
+        H = hess(theta)
+        evals, evecs = np.linalg.eigh(H)
+        keep = evals > evals[-1] * 1e-13
+        direction = -evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep])
+        step = _armijo(fun, theta, f, g, direction, 1.0)
+        if step is None:
+            break  # no decrease possible at machine precision
+        theta, f, g, _ = step
+        n_iter += 1
+        if monitor is not None and monitor(n_iter, theta, f):
+            break
+    return theta, n_iter, bool(np.max(np.abs(g)) <= tol)
+
+
+def _solve_gd(fun, theta, max_iter, tol, monitor=None):
+    """Gradient descent θ ← θ − t∇f with a backtracking (Armijo) step t, restarted at 2t."""
+    f, g = fun(theta)
+    step, n_iter = 1.0, 0
+    while np.max(np.abs(g)) > tol and n_iter < max_iter:
+        result = _armijo(fun, theta, f, g, -g, step)
+        if result is None:
+            break
+        theta, f, g, step = result
+        step *= 2.0
+        n_iter += 1
+        if monitor is not None and monitor(n_iter, theta, f):
+            break
+    return theta, n_iter, bool(np.max(np.abs(g)) <= tol)
