@@ -33,7 +33,7 @@ import numpy as np
 from .exceptions import NotFittedError
 
 __all__ = [
-    "Constraint", "Interval", "Options", "InstanceOf", "HasMethods", "make_constraint", "check_param", "validate_params",
+    "Constraint", "Interval", "Options", "InstanceOf", "HasMethods", "Pair", "make_constraint", "check_param", "validate_params",
     "check_scalar", "check_random_state", "check_array", "check_target", "check_X_y",
     "check_classification_targets", "check_is_fitted", "check_n_features", "RandomStateLike",
 ]
@@ -157,6 +157,33 @@ class HasMethods(Constraint):
         return self.description
 
 
+class Pair(Constraint):
+    """A tuple or list of two values, each checked against its own constraint; a violation names
+    the element (``betas[0]: expected ...``)."""
+
+    def __init__(self, first: Any, second: Any) -> None:
+        self.parts = (first, second)
+
+    def takes_kind(self, x: Any) -> bool:
+        return isinstance(x, (tuple, list)) and len(x) == 2
+
+    def is_satisfied_by(self, x: Any) -> bool:
+        if not self.takes_kind(x):
+            return False
+        try:
+            self.check_elements("", x)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def check_elements(self, name: str, x: Any) -> None:
+        for i, (part, value) in enumerate(zip(self.parts, x)):
+            check_param(f"{name}[{i}]", value, part if isinstance(part, (list, tuple)) else [part])
+
+    def __str__(self) -> str:
+        return "a pair (tuple of 2 numbers)"
+
+
 class _NoneValue(Constraint):
     def takes_kind(self, x: Any) -> bool:
         return x is None
@@ -247,6 +274,8 @@ def check_param(name: str, value: Any, constraints: Sequence[Any]) -> Any:
     for c in cs:
         if c.is_satisfied_by(value):
             return value
+    if len(cs) == 1 and isinstance(cs[0], Pair) and cs[0].takes_kind(value):
+        cs[0].check_elements(name, value)  # raises, naming the element at fault
     expected = " or ".join(str(c) for c in cs)
     exc = ValueError if any(c.takes_kind(value) for c in cs) else TypeError
     raise exc(f"{name}: expected {expected}, got {_shown(value)}")

@@ -25,8 +25,9 @@ import numbers
 
 import numpy as np
 
-from .._base import check_scalar
+from .._validation import Interval, Pair, validate_params
 from ..backends import get_backend
+from ..backends._optim_table import OPTIMIZERS, table_constraint
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Rprop"]
 
@@ -34,25 +35,6 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 # ------------------------------------------------------------------ argument checks
-def _real(x, name, *, low=None, high=None, low_open=False, high_open=False) -> float:
-    check_scalar(x, name, numbers.Real, low=low, high=high, low_open=low_open, high_open=high_open)
-    if x != x:
-        raise ValueError(f"{name}: expected a number, got nan")
-    return float(x)
-
-
-def _pair(x, name):
-    if not (isinstance(x, (tuple, list)) and len(x) == 2):
-        raise TypeError(f"{name}: expected a pair (tuple of 2 numbers), got {x!r}")
-    return tuple(x)
-
-
-def _flag(x, name):
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {type(x).__name__}")
-    return bool(x)
-
-
 def _check_param(p, name):
     if not isinstance(p, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray (updated in place), got {type(p).__name__}")
@@ -118,7 +100,18 @@ class Optimizer:
         The hyper-parameters given to the constructor.
     """
 
+    #: The row of the optimizer table (:mod:`mlbasics.backends._optim_table`) whose step kernel this
+    #: class calls: its hyper-parameter checks and state names come from there.
+    _kernel: str = ""
+    #: The state arrays of that kernel (set from the table for each subclass).
     _state_keys: tuple = ()
+    #: Checks of the parameters that are not the step kernel's own keywords (e.g. Adam's ``betas``).
+    _parameter_constraints: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._kernel:
+            cls._state_keys = OPTIMIZERS[cls._kernel].state
 
     def __init__(self, params, defaults: dict, *, backend="auto"):
         self.defaults = dict(defaults)
@@ -149,8 +142,11 @@ class Optimizer:
             lines.append(f"  group {i}: {len(g['params'])} arrays, {hp}")
         return "\n".join(lines)
 
-    def _check_group(self, group: dict) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def _check_group(self, group: dict) -> None:
+        """Check a parameter group's hyper-parameters: this class's own table, then the step
+        kernel's checks from the optimizer table (the same ones the kernel makes)."""
+        validate_params(group, self._parameter_constraints)
+        OPTIMIZERS[self._kernel].raw_hyper(self._fused_hyper(group), where="param_groups")
 
     def _init_state(self, p, group) -> dict:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -196,12 +192,16 @@ class Optimizer:
             self._update(p, g, state, group)
 
     # ----------------------------------------------------------------- fused epochs
-    # Name of this optimizer for :meth:`mlbasics.backends.Backend.mlp_epoch`, which runs many steps
-    # in one kernel call; None where the optimizer cannot be fused.
-    _fused_kind = None
+    @property
+    def _fused_kind(self) -> str:
+        """Name of this optimizer for :meth:`mlbasics.backends.Backend.mlp_epoch`, which runs many
+        steps in one kernel call."""
+        return self._kernel
 
-    def _fused_hyper(self, group) -> dict:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def _fused_hyper(self, group) -> dict:
+        """The step kernel's keyword hyper-parameters from a group (by default, the same names)."""
+        names = OPTIMIZERS[self._kernel].public_defaults()
+        return {k: group[k] for k in names if k in group}
 
     def _fused_spec(self):
         """Hand the state of the optimizer's single parameter to a fused kernel (private).
@@ -212,7 +212,7 @@ class Optimizer:
         not exactly one parameter. The caller must then call :meth:`_fused_advance` with the number
         of steps the kernel took.
         """
-        if self._fused_kind is None or len(self.param_groups) != 1 or len(self.param_groups[0]["params"]) != 1:
+        if len(self.param_groups) != 1 or len(self.param_groups[0]["params"]) != 1:
             return None
         group = self.param_groups[0]
         p = group["params"][0]
@@ -317,11 +317,6 @@ class Optimizer:
         self.state = new_state
 
 
-def _check_common(group, *names):
-    for name in names:
-        _real(group[name], name, low=0.0)
-
-
 # ------------------------------------------------------------------ SGD
 class SGD(Optimizer):
     r"""Stochastic gradient descent with momentum (torch.optim.SGD's rule).
@@ -353,29 +348,15 @@ class SGD(Optimizer):
     State: ``momentum_buffer`` (None while momentum is 0), ``step``.
     """
 
-    _state_keys = ("momentum_buffer",)
+    _kernel = "sgd"
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
                  backend="auto"):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov), backend=backend)
 
-    def _check_group(self, group):
-        _check_common(group, "lr", "momentum", "weight_decay")
-        _real(group["dampening"], "dampening")
-        _flag(group["nesterov"], "nesterov")
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"nesterov: Nesterov momentum requires momentum > 0 and dampening = 0, got "
-                             f"momentum={group['momentum']!r}, dampening={group['dampening']!r}")
-
     def _init_state(self, p, group):
         return {"step": 0, "momentum_buffer": None}
-
-    _fused_kind = "sgd"
-
-    def _fused_hyper(self, group):
-        return dict(lr=group["lr"], momentum=group["momentum"], dampening=group["dampening"],
-                    weight_decay=group["weight_decay"], nesterov=group["nesterov"])
 
     def _fused_prepare(self, p, state, group):
         if group["momentum"] != 0 and state["momentum_buffer"] is None:
@@ -395,13 +376,6 @@ class SGD(Optimizer):
 
 
 # ------------------------------------------------------------------ Adam / AdamW
-def _check_adam(group):
-    _check_common(group, "lr", "eps", "weight_decay")
-    betas = _pair(group["betas"], "betas")
-    _real(betas[0], "betas[0]", low=0.0, high=1.0, high_open=True)
-    _real(betas[1], "betas[1]", low=0.0, high=1.0, high_open=True)
-
-
 class Adam(Optimizer):
     r"""Adam (torch.optim.Adam's rule, without amsgrad).
 
@@ -418,14 +392,12 @@ class Adam(Optimizer):
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step`` (t).
     """
 
-    _state_keys = ("exp_avg", "exp_avg_sq")
+    _kernel = "adam"
+    _parameter_constraints = {"betas": [Pair(table_constraint("adam", "beta1"), table_constraint("adam", "beta2"))]}
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, backend="auto"):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay), backend=backend)
-
-    def _check_group(self, group):
-        _check_adam(group)
 
     def _init_state(self, p, group):
         return {"step": 0, "exp_avg": np.zeros_like(p), "exp_avg_sq": np.zeros_like(p)}
@@ -480,16 +452,12 @@ class RMSprop(Optimizer):
     (ḡ, when centered), ``step``.
     """
 
-    _state_keys = ("square_avg", "momentum_buffer", "grad_avg")
+    _kernel = "rmsprop"
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
                  backend="auto"):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered), backend=backend)
-
-    def _check_group(self, group):
-        _check_common(group, "lr", "eps", "momentum", "weight_decay", "alpha")
-        _flag(group["centered"], "centered")
 
     def _init_state(self, p, group):
         state = {"step": 0, "square_avg": np.zeros_like(p)}
@@ -498,12 +466,6 @@ class RMSprop(Optimizer):
         if group["centered"]:
             state["grad_avg"] = np.zeros_like(p)
         return state
-
-    _fused_kind = "rmsprop"
-
-    def _fused_hyper(self, group):
-        return dict(lr=group["lr"], alpha=group["alpha"], eps=group["eps"], weight_decay=group["weight_decay"],
-                    momentum=group["momentum"], centered=group["centered"])
 
     def _fused_prepare(self, p, state, group):
         if group["momentum"] > 0 and state.get("momentum_buffer") is None:
@@ -536,7 +498,8 @@ class Adagrad(Optimizer):
     State: ``sum`` (s), ``step`` (t).
     """
 
-    _state_keys = ("sum",)
+    _kernel = "adagrad"
+    _parameter_constraints = {"initial_accumulator_value": [Interval(numbers.Real, 0, None)]}
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
                  backend="auto"):
@@ -546,16 +509,8 @@ class Adagrad(Optimizer):
         for i, (group, p) in enumerate(self._params()):
             self.state[i] = self._init_state(p, group)
 
-    def _check_group(self, group):
-        _check_common(group, "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps")
-
     def _init_state(self, p, group):
         return {"step": 0, "sum": np.full_like(p, group["initial_accumulator_value"])}
-
-    _fused_kind = "adagrad"
-
-    def _fused_hyper(self, group):
-        return dict(lr=group["lr"], lr_decay=group["lr_decay"], weight_decay=group["weight_decay"], eps=group["eps"])
 
     def _update(self, p, g, state, group):
         self._kernels.adagrad_step(p, g, state["sum"], step=state["step"], lr=group["lr"],
@@ -577,22 +532,13 @@ class Adadelta(Optimizer):
     State: ``square_avg`` (v), ``acc_delta`` (u), ``step``.
     """
 
-    _state_keys = ("square_avg", "acc_delta")
+    _kernel = "adadelta"
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, backend="auto"):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), backend=backend)
 
-    def _check_group(self, group):
-        _check_common(group, "lr", "eps", "weight_decay")
-        _real(group["rho"], "rho", low=0.0, high=1.0)
-
     def _init_state(self, p, group):
         return {"step": 0, "square_avg": np.zeros_like(p), "acc_delta": np.zeros_like(p)}
-
-    _fused_kind = "adadelta"
-
-    def _fused_hyper(self, group):
-        return dict(lr=group["lr"], rho=group["rho"], eps=group["eps"], weight_decay=group["weight_decay"])
 
     def _update(self, p, g, state, group):
         self._kernels.adadelta_step(p, g, state["square_avg"], state["acc_delta"], lr=group["lr"], rho=group["rho"],
@@ -616,27 +562,14 @@ class Rprop(Optimizer):
     State: ``prev`` (g_{t-1}), ``step_size`` (Δ), ``step``.
     """
 
-    _state_keys = ("prev", "step_size")
+    _kernel = "rprop"
+    _parameter_constraints = {"lr": [Interval(numbers.Real, 0, None)]}  # the first step size
 
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, backend="auto"):
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes), backend=backend)
 
-    def _check_group(self, group):
-        _check_common(group, "lr")
-        etas = _pair(group["etas"], "etas")
-        _real(etas[0], "etas[0]", low=0.0, high=1.0, low_open=True, high_open=True)
-        _real(etas[1], "etas[1]", low=1.0, low_open=True)
-        sizes = _pair(group["step_sizes"], "step_sizes")
-        lo = _real(sizes[0], "step_sizes[0]", low=0.0)
-        _real(sizes[1], "step_sizes[1]", low=lo)
-
     def _init_state(self, p, group):
         return {"step": 0, "prev": np.zeros_like(p), "step_size": np.full_like(p, group["lr"])}
-
-    _fused_kind = "rprop"
-
-    def _fused_hyper(self, group):
-        return dict(etas=tuple(group["etas"]), step_sizes=tuple(group["step_sizes"]))
 
     def _update(self, p, g, state, group):
         self._kernels.rprop_step(p, g, state["prev"], state["step_size"], etas=tuple(group["etas"]),

@@ -12,19 +12,13 @@ from numba import njit
 from .gemm import _BLOCKING, _mm, _threads
 from .layers import _act_grad_rows, _bias_act_rows
 from .losses import _bce_range, _mse_range, _softmax_ce_rows
+from .._optim_table import OPTIMIZERS
 from .optim import _adadelta, _adagrad, _adam, _rmsprop, _rprop, _sgd
 
-_KINDS = {"sgd": 0, "adam": 1, "rmsprop": 2, "adagrad": 3, "adadelta": 4, "rprop": 5}
-# (hyper-parameter names in the order of the float64 array, state slot names) per kind
-_LAYOUT = {
-    "sgd": (("lr", "momentum", "dampening", "weight_decay", "nesterov"), ("momentum_buffer",)),
-    "adam": (("lr", "beta1", "beta2", "eps", "weight_decay", "decoupled_weight_decay"), ("exp_avg", "exp_avg_sq")),
-    "rmsprop": (("lr", "alpha", "eps", "weight_decay", "momentum", "centered"),
-                ("square_avg", "momentum_buffer", "grad_avg")),
-    "adagrad": (("lr", "lr_decay", "weight_decay", "eps"), ("sum",)),
-    "adadelta": (("lr", "rho", "eps", "weight_decay"), ("square_avg", "acc_delta")),
-    "rprop": (("etaminus", "etaplus", "step_size_min", "step_size_max"), ("prev", "step_size")),
-}
+# The jitted epoch takes the optimizer as a number (its row in the table) and its raw
+# hyper-parameters as one float64 array in the table's order, so it compiles once per dtype.
+_KINDS = {name: i for i, name in enumerate(OPTIMIZERS)}
+assert list(_KINDS) == ["sgd", "adam", "rmsprop", "adagrad", "adadelta", "rprop"], "_optimizer_step's branches"
 
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
@@ -40,7 +34,8 @@ def _l2_grad(params, grads, lo, hi, l2):  # pragma: no cover
 
 @njit(cache=True)
 def _optimizer_step(kind, p, g, s0, s1, s2, hp, t, first):  # pragma: no cover
-    """One update of the flat p by optimizer ``kind`` (see _LAYOUT); t is its 1-based number.
+    """One update of the flat p by optimizer ``kind`` (see _KINDS; hp holds its raw hyper-parameters in
+    the optimizer table's order, s0..s2 its state slots in the table's order); t is its 1-based number.
 
     Serial: the parallel drivers would compile six more parfor functions for a small gain (the
     step is a small part of an epoch)."""
@@ -197,9 +192,9 @@ def mlp_epoch(X, targets, order, params, grads, state, layer_sizes, act, loss, a
     """One epoch (see the contract); the checked arguments are packed into the jitted epoch's fixed types."""
     dtype = params.dtype
     empty = np.empty(0, dtype)
-    names, slots = _LAYOUT[optimizer]
-    hp = np.array([float(hyper[name]) for name in names] + [0.0] * (8 - len(names)))
-    s = [state[name] if state.get(name) is not None else empty for name in slots]
+    spec = OPTIMIZERS[optimizer]
+    hp = np.array([float(hyper[h.name]) for h in spec.hyper] + [0.0] * (8 - len(spec.hyper)))
+    s = [state[name] if state.get(name) is not None else empty for name in spec.state]
     s += [empty] * (3 - len(s))
     k = layer_sizes[-1]
     if loss == 0:

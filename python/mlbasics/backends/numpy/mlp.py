@@ -11,7 +11,8 @@ import numpy as np
 
 from .layers import linear_backward, linear_forward
 from .losses import binary_cross_entropy_with_logits, mse, softmax_cross_entropy
-from .optim import adadelta_step, adagrad_step, adam_step, rmsprop_step, rprop_step, sgd_step
+from .._optim_table import OPTIMIZERS, raw_arguments
+from . import optim
 
 
 def _layer_views(flat, sizes):
@@ -24,25 +25,10 @@ def _layer_views(flat, sizes):
 
 
 def optimizer_step(kind, params, grads, state, hyper, step, first_step):
-    """One update of the flat ``params`` by the step kernel ``kind``; ``step`` is its 1-based number."""
-    h = hyper
-    if kind == "sgd":
-        sgd_step(params, grads, state["momentum_buffer"], h["lr"], h["momentum"], h["dampening"], h["weight_decay"],
-                 h["nesterov"], first_step)
-    elif kind == "adam":
-        adam_step(params, grads, state["exp_avg"], state["exp_avg_sq"], step, h["lr"], h["beta1"], h["beta2"],
-                  h["eps"], h["weight_decay"], h["decoupled_weight_decay"])
-    elif kind == "rmsprop":
-        rmsprop_step(params, grads, state["square_avg"], state["momentum_buffer"], state["grad_avg"], h["lr"],
-                     h["alpha"], h["eps"], h["weight_decay"], h["momentum"], h["centered"])
-    elif kind == "adagrad":
-        adagrad_step(params, grads, state["sum"], step, h["lr"], h["lr_decay"], h["weight_decay"], h["eps"])
-    elif kind == "adadelta":
-        adadelta_step(params, grads, state["square_avg"], state["acc_delta"], h["lr"], h["rho"], h["eps"],
-                      h["weight_decay"])
-    else:
-        rprop_step(params, grads, state["prev"], state["step_size"], h["etaminus"], h["etaplus"],
-                   h["step_size_min"], h["step_size_max"])
+    """One update of the flat ``params`` by the step kernel of ``kind`` (a row of the optimizer
+    table, which gives the order of its arguments); ``step`` is its 1-based number."""
+    kernel = getattr(optim, OPTIMIZERS[kind].kernel)
+    kernel(*raw_arguments(kind, params, grads, state, hyper, step, first_step))
 
 
 def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha):

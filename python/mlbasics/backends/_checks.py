@@ -1,4 +1,4 @@
-"""Argument checks shared by the kernel contract.
+"""Array checks shared by the kernel contract (its scalar checks use :mod:`mlbasics._validation`).
 
 Every check raises TypeError (wrong kind of thing: dtype, type) or ValueError (right kind, wrong
 value: shape, ndim, range, layout) with a message that names the argument, says what it got and
@@ -9,6 +9,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+
+from .._validation import Interval, check_param, check_scalar
+
+_POSITIVE_INT = Interval(numbers.Integral, 1, None)
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -86,34 +90,18 @@ def no_shared_memory(out_name: str, out: np.ndarray, **inputs: np.ndarray) -> No
 
 def real_number(x, name: str, *, low: float | None = None, high: float | None = None,
                 low_open: bool = False, high_open: bool = False) -> float:
-    """A real scalar hyper-parameter, optionally inside [low, high] (open ends if asked)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {type(x).__name__}")
-    v = float(x)
-    if v != v:
-        raise ValueError(f"{name}: expected a number, got nan")
-    too_low = low is not None and (v <= low if low_open else v < low)
-    too_high = high is not None and (v >= high if high_open else v > high)
-    if too_low or too_high:
-        lo = "-inf" if low is None else repr(low)
-        hi = "inf" if high is None else repr(high)
-        interval = f"{'(' if low_open else '['}{lo}, {hi}{')' if high_open else ']'}"
-        raise ValueError(f"{name}: expected a value in {interval}, got {x!r}")
-    return v
+    """A real scalar hyper-parameter, optionally inside [low, high] (open ends if asked), as a float."""
+    return float(check_scalar(x, name, numbers.Real, low=low, high=high, low_open=low_open, high_open=high_open))
 
 
 def positive_int(x, name: str) -> int:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Integral):
-        raise TypeError(f"{name}: expected an integer, got {type(x).__name__}")
-    if x < 1:
-        raise ValueError(f"{name}: expected an integer >= 1, got {x}")
-    return int(x)
+    """An integer >= 1."""
+    return int(check_param(name, x, [_POSITIVE_INT]))
 
 
 def flag(x, name: str) -> bool:
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {type(x).__name__}")
-    return bool(x)
+    """True or False (``numpy.bool_`` too)."""
+    return bool(check_param(name, x, ["boolean"]))
 
 
 def int_labels(y, name: str, n: int, n_classes: int) -> np.ndarray:

@@ -1,0 +1,59 @@
+"""The kernel contract: one set of semantics, three implementations, split by kernel family.
+
+:class:`Backend` is what :func:`mlbasics.get_backend` returns. Each method checks its arguments
+(dtype, ndim, shapes, layout, ranges) *before* any kernel runs, allocates the outputs, and then
+calls the backend's raw implementation, which may assume:
+
+* every floating array of the call has one dtype, float32 or float64;
+* output and in-place arrays are C-contiguous, writable and do not share memory with inputs;
+* ``matmul``/``gram`` inputs may have arbitrary strides; all other inputs are C-contiguous;
+* labels are int64 and in range; activations are integer codes (see ``ACTIVATIONS``).
+
+Kernels follow IEEE arithmetic and do not scan their data for NaN or inf (estimators do).
+float32 in gives float32 out; losses are returned as a scalar of the inputs' dtype.
+
+One module per kernel family — ``gemm``, ``layers``, ``losses``, ``optim``, ``mlp`` — the same
+family names as ``cpp/src/<family>.cpp``, ``src/register_<family>.cpp``,
+``backends/{numpy,numba}/<family>.py``, ``tests/test_<family>*.py`` and
+``benchmarks/bench_<family>.py``. Each family module defines a mixin with its kernels' methods and
+their ``KERNELS``; :class:`Backend` combines them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .gemm import KERNELS as _GEMM, GemmContract
+from .layers import ACTIVATIONS, KERNELS as _LAYERS, LayersContract
+from .losses import KERNELS as _LOSSES, LossesContract
+from .mlp import KERNELS as _MLP, MLP_LOSSES, MLPContract
+from .optim import KERNELS as _OPTIM, OptimContract
+
+__all__ = ["Backend", "KERNELS", "ACTIVATIONS", "MLP_LOSSES"]
+
+#: Every kernel of the contract, family by family.
+KERNELS = _GEMM + _LAYERS + _LOSSES + _OPTIM + _MLP
+
+
+class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPContract):
+    """A kernel backend (``"cpp"``, ``"numba"`` or ``"numpy"``) behind the common contract.
+
+    Fast paths: on tiny arrays the checks cost more than the kernel, so the hottest methods
+    (matmul, linear_forward, softmax_cross_entropy, sgd_step, adam_step) start with one ``if``
+    that recognizes the common, valid call -- exact ``np.ndarray`` arguments, dtype identity with
+    float32/float64, hyper-parameters of type float/int/bool -- and runs the same checks inline,
+    without conversions. A call it does not recognize (any error, a list, a view, a subclass, a
+    NumPy scalar hyper-parameter...) goes on to the full path below it, unchanged, which raises
+    the documented errors. A fast path never raises and never accepts what the full path rejects.
+
+    Memory overlap: arrays that each own their data (``flags.owndata``) and are distinct objects
+    hold separate allocations, so they cannot overlap; a view never owns its data. Fast paths
+    require that instead of calling ``np.may_share_memory`` on every pair.
+    """
+
+    def __init__(self, name: str, raw: Any) -> None:
+        self.name = name
+        self._raw = raw
+
+    def __repr__(self) -> str:
+        return f"<mlbasics backend {self.name!r}>"
+

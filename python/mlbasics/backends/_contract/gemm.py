@@ -1,0 +1,85 @@
+"""The kernel contract, family ``gemm``: matrix products (``matmul``) and Gram matrices (``gram``).
+
+See :mod:`mlbasics.backends._contract` for what every contract method guarantees the raw
+implementations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks as v
+from ._fast import _F32, _F64, _ndarray
+
+KERNELS = ("matmul", "gram")
+
+
+class GemmContract:
+    """``matmul`` and ``gram``; mixed into :class:`~mlbasics.backends.Backend`."""
+
+    _raw: object
+
+    def matmul(self, a, b, trans_a=False, trans_b=False, out=None):
+        """Matrix product ``op(a) @ op(b)``, where ``op(m)`` is ``m.T`` when its flag is set.
+
+        Parameters
+        ----------
+        a, b : ndarray, 2-D, float32 or float64 (same dtype), any strides
+        trans_a, trans_b : bool
+        out : ndarray, optional
+            C-contiguous, writable, of shape (rows of op(a), columns of op(b)) and the inputs'
+            dtype. Its old content is never read. It may share memory with ``a`` or ``b``
+            (then the product is formed in a temporary first).
+
+        Returns
+        -------
+        out : ndarray
+        """
+        # Fast path: 2-D ndarrays of one float dtype, bool flags, and out None or a C-contiguous
+        # writable array of the right shape and dtype that owns its memory, as do a and b.
+        if (type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2
+                and ((dtype := a.dtype) is _F32 or dtype is _F64) and b.dtype is dtype
+                and type(trans_a) is bool and type(trans_b) is bool):
+            m, k = a.shape[::-1] if trans_a else a.shape
+            kb, n = b.shape[::-1] if trans_b else b.shape
+            if kb == k and (out is None or (
+                    type(out) is _ndarray and out.dtype is dtype and out.shape == (m, n)
+                    and (f := out.flags).c_contiguous and f.writeable and f.owndata
+                    and out is not a and out is not b and a.flags.owndata and b.flags.owndata)):
+                if out is None:
+                    out = np.empty((m, n), dtype)
+                self._raw.matmul(a, b, trans_a, trans_b, out)
+                return out
+        # Full path.
+        a = v.float_array(a, "a", 2)
+        b = v.float_array(b, "b", 2)
+        dtype = v.same_dtype("a", a, b=b)
+        trans_a, trans_b = v.flag(trans_a, "trans_a"), v.flag(trans_b, "trans_b")
+        m, k = a.shape[::-1] if trans_a else a.shape
+        kb, n = b.shape[::-1] if trans_b else b.shape
+        if kb != k:
+            raise ValueError(
+                f"b: op(b) has {kb} rows but op(a) has {k} columns (a.shape={a.shape}, trans_a={trans_a},"
+                f" b.shape={b.shape}, trans_b={trans_b})"
+            )
+        if out is None:
+            out = np.empty((m, n), dtype=dtype)
+        else:
+            v.output_array(out, "out", (m, n), dtype)
+            if np.may_share_memory(out, a) or np.may_share_memory(out, b):
+                tmp = np.empty((m, n), dtype=dtype)
+                self._raw.matmul(a, b, trans_a, trans_b, tmp)
+                out[...] = tmp
+                return out
+        self._raw.matmul(a, b, trans_a, trans_b, out)
+        return out
+
+    def gram(self, x):
+        """Gram matrix ``xᵀx`` of a 2-D float array x (n, p): a (p, p) symmetric array.
+
+        Used by the normal equations (XᵀX w = Xᵀy) and by the covariance of centered data.
+        """
+        x = v.float_array(x, "x", 2)
+        out = np.empty((x.shape[1], x.shape[1]), dtype=x.dtype)
+        self._raw.gram(x, out)
+        return out
+

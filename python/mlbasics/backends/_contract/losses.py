@@ -1,0 +1,97 @@
+"""The kernel contract, family ``losses``: fused loss-and-gradient kernels (softmax and binary cross-entropy, mean squared error).
+
+See :mod:`mlbasics.backends._contract` for what every contract method guarantees the raw
+implementations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks as v
+from ._fast import _F32, _F64, _I64, _U64, _max, _ndarray
+
+KERNELS = ("softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse")
+
+
+class LossesContract:
+    """The loss kernels; mixed into :class:`~mlbasics.backends.Backend`."""
+
+    _raw: object
+
+    def softmax_cross_entropy(self, logits, y):
+        """Mean softmax cross-entropy and its gradient.
+
+        ``p = softmax(logits)`` row-wise; ``loss = −(1/n) Σᵢ log p[i, yᵢ]``;
+        ``grad_logits = (p − onehot(y)) / n``. Stable for logits of any magnitude.
+
+        Parameters
+        ----------
+        logits : (n, C) float array, n ≥ 1
+        y : (n,) integer array of labels in [0, C)
+
+        Returns
+        -------
+        loss : scalar of logits' dtype;  grad_logits : (n, C) array
+        """
+        # Fast path: C-contiguous logits (n ≥ 1, C ≥ 1) and int64 labels in range. Seen as uint64,
+        # a negative label is ≥ 2⁶³, so one max checks both ends of [0, C).
+        if (type(logits) is _ndarray and type(y) is _ndarray and logits.ndim == 2 and y.ndim == 1
+                and ((dtype := logits.dtype) is _F32 or dtype is _F64) and y.dtype is _I64
+                and logits.shape[0] == y.shape[0] > 0 and logits.shape[1] > 0
+                and logits.flags.c_contiguous and y.flags.c_contiguous
+                and _max(y.view(_U64)) < logits.shape[1]):
+            grad = np.empty_like(logits)
+            loss = self._raw.softmax_cross_entropy(logits, y, grad)
+            return dtype.type(loss), grad
+        # Full path.
+        logits = v.float_array(logits, "logits", 2)
+        n, c = logits.shape
+        if n == 0 or c == 0:
+            raise ValueError(f"logits: expected at least one row and one column, got shape {logits.shape}")
+        y = v.int_labels(y, "y", n, c)
+        logits = np.ascontiguousarray(logits)
+        grad = np.empty_like(logits)
+        loss = self._raw.softmax_cross_entropy(logits, y, grad)
+        return logits.dtype.type(loss), grad
+
+    def binary_cross_entropy_with_logits(self, logits, y):
+        """Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1].
+
+        ``loss = (1/n) Σᵢ [max(xᵢ, 0) − xᵢ yᵢ + log(1 + exp(−|xᵢ|))]`` (= torch's
+        ``BCEWithLogitsLoss``); ``grad = (sigmoid(x) − y) / n``. Soft targets are allowed.
+
+        Returns
+        -------
+        loss : scalar of logits' dtype;  grad_logits : (n,) array
+        """
+        logits = v.float_array(logits, "logits", 1)
+        y = v.float_array(y, "y", 1)
+        v.same_dtype("logits", logits, y=y)
+        if logits.shape[0] == 0:
+            raise ValueError("logits: expected at least one element, got 0")
+        v.check_shape("y", y, logits.shape)
+        if not (y.min() >= 0 and y.max() <= 1):
+            raise ValueError(f"y: targets must lie in [0, 1], got values in [{y.min()}, {y.max()}]")
+        logits, y = np.ascontiguousarray(logits), np.ascontiguousarray(y)
+        grad = np.empty_like(logits)
+        loss = self._raw.binary_cross_entropy_with_logits(logits, y, grad)
+        return logits.dtype.type(loss), grad
+
+    def mse(self, pred, target):
+        """Mean squared error over all elements and its exact gradient.
+
+        ``loss = (1/N) Σ (pred − target)²``;  ``grad_pred = 2 (pred − target) / N``.
+        ``pred`` and ``target`` must have the same shape (no broadcasting).
+        """
+        pred = v.float_array(pred, "pred")
+        target = v.float_array(target, "target")
+        v.same_dtype("pred", pred, target=target)
+        v.check_shape("target", target, pred.shape)
+        if pred.size == 0:
+            raise ValueError("pred: expected at least one element, got 0")
+        p = np.ascontiguousarray(pred).reshape(-1)
+        t = np.ascontiguousarray(target).reshape(-1)
+        grad = np.empty_like(p)
+        loss = self._raw.mse(p, t, grad)
+        return pred.dtype.type(loss), grad.reshape(pred.shape)
+
