@@ -13,7 +13,7 @@ and :func:`validate_params` checks a dict of values against such a table. A valu
 it satisfies any one of its constraints. Otherwise the error is a **ValueError** when the value is
 of a kind some constraint takes but out of its range or options (``alpha=-1``, ``alpha=nan``,
 ``solver="qr"``), and a **TypeError** when no constraint takes its kind (``alpha="1"``,
-``fit_intercept=1``). Every message has one form: ``"<name>: expected <what>, got <value>"``.
+``fit_intercept=1``, ``solver=None`` where None is not an option). Every message has one form: ``"<name>: expected <what>, got <value>"``.
 
 The shorthand entries of a table are ``None`` (the value None), ``"boolean"`` (``bool`` or
 ``numpy.bool_``), ``"random_state"`` (see :func:`check_random_state`), ``"callable"`` and a class

@@ -19,9 +19,9 @@ import numbers
 import numpy as np
 import scipy.linalg
 
-from ._base import (BaseEstimator, TransformerMixin, check_array, check_is_fitted, check_n_features,
-                    check_random_state, check_scalar)
-from .backends import get_backend
+from ._base import BaseEstimator, TransformerMixin
+from ._validation import Interval, Options, check_array, check_is_fitted, check_n_features, check_random_state
+from .backends import BACKEND_CONSTRAINT, get_backend
 
 __all__ = ["PCA"]
 
@@ -150,6 +150,18 @@ class PCA(TransformerMixin, BaseEstimator):
     algorithms for constructing approximate matrix decompositions", SIAM Review 53(2), 2011.
     """
 
+    _parameter_constraints = {
+        # the upper bound min(n_samples, n_features) depends on the data: checked in _check_params
+        "n_components": [None, Interval(numbers.Integral, 1, None),
+                         Interval(numbers.Real, 0, 1, closed="neither")],
+        "svd_solver": [Options(_SOLVERS)],
+        "whiten": ["boolean"],
+        "random_state": ["random_state"],
+        "n_oversamples": [Interval(numbers.Integral, 1, None)],
+        "iterated_power": [Options(("auto",)), Interval(numbers.Integral, 0, None)],
+        "backend": BACKEND_CONSTRAINT,
+    }
+
     def __init__(self, n_components=None, svd_solver="auto", whiten=False, random_state=None,
                  n_oversamples=10, iterated_power="auto", backend="auto"):
         self.n_components = n_components
@@ -163,36 +175,18 @@ class PCA(TransformerMixin, BaseEstimator):
     # ------------------------------------------------------------ validation
     def _check_params(self, n_samples: int, n_features: int):
         """Validate the hyper-parameters against the data; return (k or fraction, solver)."""
-        if not isinstance(self.svd_solver, str) or self.svd_solver not in _SOLVERS:
-            raise ValueError(f"svd_solver: expected one of {_SOLVERS}, got {self.svd_solver!r}")
-        if not isinstance(self.whiten, (bool, np.bool_)):
-            raise TypeError(f"whiten: expected bool, got {type(self.whiten).__name__}")
-        check_scalar(self.n_oversamples, "n_oversamples", numbers.Integral, low=1)
-        if not (isinstance(self.iterated_power, str) and self.iterated_power == "auto"):
-            if isinstance(self.iterated_power, str):
-                raise ValueError(f"iterated_power: expected 'auto' or an int >= 0, got {self.iterated_power!r}")
-            check_scalar(self.iterated_power, "iterated_power", numbers.Integral, low=0)
-        check_random_state(self.random_state)  # type check only; the solver draws a fresh one
-
+        self._validate_params()
         max_k = min(n_samples, n_features)
         nc = self.n_components
         if nc is None:
             k = max_k
-        elif isinstance(nc, (bool, np.bool_)):
-            raise TypeError("n_components: expected None, an int or a float in (0, 1), got bool")
         elif isinstance(nc, numbers.Integral):
-            if not 1 <= nc <= max_k:
+            if nc > max_k:
                 raise ValueError(f"n_components: expected an int in [1, min(n_samples, n_features)] = "
                                  f"[1, {max_k}], got {nc}")
             k = int(nc)
-        elif isinstance(nc, numbers.Real):
-            if not 0.0 < nc < 1.0:
-                raise ValueError(f"n_components: a float must lie in the open interval (0, 1) (a fraction "
-                                 f"of explained variance), got {nc!r}")
-            k = float(nc)
         else:
-            raise TypeError(f"n_components: expected None, an int or a float in (0, 1), got "
-                            f"{type(nc).__name__}")
+            k = float(nc)  # a fraction of explained variance in (0, 1)
 
         solver = self.svd_solver
         if solver == "auto":

@@ -25,18 +25,21 @@ import warnings
 
 import numpy as np
 
-from ._base import (BaseEstimator, ClassifierMixin, RegressorMixin, check_array, check_classification_targets,
-                    check_is_fitted, check_n_features, check_random_state, check_scalar, check_target)
-from .backends import get_backend
+from ._base import BaseEstimator, ClassifierMixin, RegressorMixin
+from ._progress import Progress
+from ._validation import (Interval, Options, check_array, check_classification_targets, check_is_fitted,
+                          check_n_features, check_random_state, check_target)
+from .backends import BACKEND_CONSTRAINT, get_backend
+from .backends._optim_table import OPTIMIZERS
 from . import optim
-from ._progress import Progress, check_callback
 from .exceptions import ConvergenceWarning
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
 
 
 _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
-_SOLVERS = ("sgd", "adam", "rmsprop", "adagrad", "adadelta", "rprop")
+#: Every optimizer of the optimizer table trains an MLP (solver = the table's row name).
+_SOLVERS = tuple(OPTIMIZERS)
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
 
 
@@ -44,19 +47,39 @@ class _Diverged(Exception):
     pass
 
 
-def _check_bool(x, name):
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {x!r}")
-
-
-def _check_real(x, name, **kw):
-    check_scalar(x, name, numbers.Real, **kw)
-    if x != x:
-        raise ValueError(f"{name}: expected a number, got nan")
+_UNIT = Interval(numbers.Real, 0, 1, closed="left")
 
 
 class _BaseMLP(BaseEstimator):
     """Shared machinery of MLPClassifier and MLPRegressor."""
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": "no_validation",  # an int or a sequence of ints >= 1: see _layer_sizes
+        "activation": [Options(tuple(_ACTIVATIONS))],
+        "solver": [Options(_SOLVERS)],
+        "alpha": [Interval(numbers.Real, 0, None)],
+        "batch_size": [Options(("auto",)), Interval(numbers.Integral, 1, None)],
+        "learning_rate": [Options(_LEARNING_RATES)],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="right")],
+        "power_t": [Interval(numbers.Real, 0, None)],
+        "max_iter": [Interval(numbers.Integral, 1, None)],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(numbers.Real, 0, None)],
+        "verbose": ["boolean", Interval(numbers.Integral, 0, None)],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(numbers.Real, 0, 1)],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "beta_1": [_UNIT],
+        "beta_2": [_UNIT],
+        "epsilon": [Interval(numbers.Real, 0, None, closed="right")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None)],
+        "backend": BACKEND_CONSTRAINT,
+        "dtype": "no_validation",  # anything np.dtype() turns into float32 or float64: see below
+        "callback": [None, "callable"],
+    }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
                  batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
@@ -108,38 +131,10 @@ class _BaseMLP(BaseEstimator):
                 raise TypeError(f"hidden_layer_sizes: expected positive ints, got {hls!r}")
             if s < 1:
                 raise ValueError(f"hidden_layer_sizes: every layer needs at least 1 unit, got {hls!r}")
-        if self.activation not in _ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {sorted(_ACTIVATIONS)}, got {self.activation!r}")
         if self.solver == "lbfgs":
             raise ValueError("solver: 'lbfgs' is not supported by mlbasics (a full-batch quasi-Newton method); "
                              f"use one of {_SOLVERS}")
-        if self.solver not in _SOLVERS:
-            raise ValueError(f"solver: expected one of {_SOLVERS}, got {self.solver!r}")
-        _check_real(self.alpha, "alpha", low=0.0)
-        if not (isinstance(self.batch_size, str) and self.batch_size == "auto"):
-            if isinstance(self.batch_size, str):
-                raise ValueError(f"batch_size: expected 'auto' or a positive int, got {self.batch_size!r}")
-            check_scalar(self.batch_size, "batch_size", numbers.Integral, low=1)
-        if self.learning_rate not in _LEARNING_RATES:
-            raise ValueError(f"learning_rate: expected one of {_LEARNING_RATES}, got {self.learning_rate!r}")
-        _check_real(self.learning_rate_init, "learning_rate_init", low=0.0, low_open=True)
-        _check_real(self.power_t, "power_t", low=0.0)
-        check_scalar(self.max_iter, "max_iter", numbers.Integral, low=1)
-        _check_bool(self.shuffle, "shuffle")
-        _check_real(self.tol, "tol", low=0.0)
-        if isinstance(self.verbose, bool) or not isinstance(self.verbose, (bool, numbers.Integral)):
-            _check_bool(self.verbose, "verbose")
-        _check_bool(self.warm_start, "warm_start")
-        check_callback(self.callback)
-        _check_real(self.momentum, "momentum", low=0.0, high=1.0)
-        _check_bool(self.nesterovs_momentum, "nesterovs_momentum")
-        _check_bool(self.early_stopping, "early_stopping")
-        _check_real(self.validation_fraction, "validation_fraction", low=0.0, high=1.0, low_open=True,
-                    high_open=True)
-        _check_real(self.beta_1, "beta_1", low=0.0, high=1.0, high_open=True)
-        _check_real(self.beta_2, "beta_2", low=0.0, high=1.0, high_open=True)
-        _check_real(self.epsilon, "epsilon", low=0.0, low_open=True)
-        check_scalar(self.n_iter_no_change, "n_iter_no_change", numbers.Integral, low=1)
+        self._validate_params()
         try:
             dtype = np.dtype(self.dtype)
         except TypeError:
@@ -147,7 +142,6 @@ class _BaseMLP(BaseEstimator):
         if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype: expected np.float32 or np.float64, got {self.dtype!r}")
         kernels = get_backend(self.backend)
-        check_random_state(self.random_state)
         return tuple(int(s) for s in sizes), dtype, kernels
 
     # ------------------------------------------------------------------ parameter buffers

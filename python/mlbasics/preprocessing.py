@@ -14,8 +14,8 @@ import numbers
 
 import numpy as np
 
-from ._base import (BaseEstimator, TransformerMixin, check_array, check_is_fitted, check_n_features,
-                    check_scalar)
+from ._base import BaseEstimator, TransformerMixin
+from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
 
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
 
@@ -50,6 +50,12 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         ``powers_[m, j]`` is the exponent of xⱼ in output column m.
     """
 
+    _parameter_constraints = {
+        "degree": [Interval(numbers.Integral, 0, None)],
+        "include_bias": ["boolean"],
+        "interaction_only": ["boolean"],
+    }
+
     def __init__(self, degree=2, include_bias=True, interaction_only=False):
         self.degree = degree
         self.include_bias = include_bias
@@ -63,9 +69,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Compute the output powers for X's number of features; returns self."""
-        check_scalar(self.degree, "degree", numbers.Integral, low=0)
-        check_scalar(self.include_bias, "include_bias", bool)
-        check_scalar(self.interaction_only, "interaction_only", bool)
+        self._validate_params()
         X = check_array(X, "X")
         n_features = X.shape[1]
         combos = list(self._combinations(n_features))
@@ -152,14 +156,15 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     n_samples_seen_ : int
     """
 
+    _parameter_constraints = {"with_mean": ["boolean"], "with_std": ["boolean"]}
+
     def __init__(self, with_mean=True, with_std=True):
         self.with_mean = with_mean
         self.with_std = with_std
 
     def fit(self, X, y=None):
         """Compute μ and σ of each column of X (statistics in float64); returns self."""
-        check_scalar(self.with_mean, "with_mean", bool)
-        check_scalar(self.with_std, "with_std", bool)
+        self._validate_params()
         X = check_array(X, "X")
         X64 = X.astype(np.float64, copy=False)
         self.n_features_in_ = X.shape[1]

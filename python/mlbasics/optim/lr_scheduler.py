@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from .._base import check_scalar
+from .._validation import InstanceOf, Interval, validate_params
 from ._optimizers import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "InverseTimeLR"]
@@ -27,11 +27,14 @@ __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "Inver
 class LRScheduler:
     """Base class: keeps ``base_lrs`` and ``last_epoch`` and writes the closed form into the groups."""
 
+    #: What each constructor argument may be (see :mod:`mlbasics._validation`); subclasses extend it.
+    _parameter_constraints: dict = {
+        "optimizer": [InstanceOf(Optimizer, "an mlbasics.optim optimizer")],
+        "last_epoch": [Interval(numbers.Integral, -1, None)],
+    }
+
     def __init__(self, optimizer, last_epoch=-1):
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer: expected an mlbasics.optim optimizer, got {type(optimizer).__name__}")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, numbers.Integral) or last_epoch < -1:
-            raise ValueError(f"last_epoch: expected an integer >= -1, got {last_epoch!r}")
+        validate_params({"optimizer": optimizer, "last_epoch": last_epoch}, self._parameter_constraints)
         self.optimizer = optimizer
         if last_epoch == -1:
             for group in optimizer.param_groups:
@@ -82,18 +85,19 @@ class LRScheduler:
         self.__dict__.update({k: (list(v) if isinstance(v, list) else v) for k, v in state_dict.items()})
 
 
-def _positive_real(x, name):
-    check_scalar(x, name, numbers.Real, low=0.0, low_open=True)
-    return float(x)
+_POSITIVE = Interval(numbers.Real, 0, None, closed="right")
 
 
 class StepLR(LRScheduler):
     r"""Decay by ``gamma`` every ``step_size`` epochs: :math:`η_t = η_0 \, γ^{\lfloor t / s \rfloor}`."""
 
+    _parameter_constraints = {**LRScheduler._parameter_constraints,
+                              "step_size": [Interval(numbers.Integral, 1, None)], "gamma": [_POSITIVE]}
+
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        check_scalar(step_size, "step_size", numbers.Integral, low=1)
+        validate_params({"step_size": step_size, "gamma": gamma}, self._parameter_constraints)
         self.step_size = int(step_size)
-        self.gamma = _positive_real(gamma, "gamma")
+        self.gamma = float(gamma)
         super().__init__(optimizer, last_epoch)
 
     def _lr_at(self, base_lr, t):
@@ -103,8 +107,11 @@ class StepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     r"""Decay by ``gamma`` every epoch: :math:`η_t = η_0 \, γ^t`."""
 
+    _parameter_constraints = {**LRScheduler._parameter_constraints, "gamma": [_POSITIVE]}
+
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = _positive_real(gamma, "gamma")
+        validate_params({"gamma": gamma}, self._parameter_constraints)
+        self.gamma = float(gamma)
         super().__init__(optimizer, last_epoch)
 
     def _lr_at(self, base_lr, t):
@@ -122,9 +129,12 @@ class CosineAnnealingLR(LRScheduler):
     towards η₀, as torch's schedule does.
     """
 
+    _parameter_constraints = {**LRScheduler._parameter_constraints,
+                              "T_max": [Interval(numbers.Integral, 1, None)],
+                              "eta_min": [Interval(numbers.Real, 0, None)]}
+
     def __init__(self, optimizer, T_max, eta_min=0, last_epoch=-1):
-        check_scalar(T_max, "T_max", numbers.Integral, low=1)
-        check_scalar(eta_min, "eta_min", numbers.Real, low=0.0)
+        validate_params({"T_max": T_max, "eta_min": eta_min}, self._parameter_constraints)
         self.T_max = int(T_max)
         self.eta_min = float(eta_min)
         super().__init__(optimizer, last_epoch)
@@ -140,8 +150,10 @@ class InverseTimeLR(LRScheduler):
     the course's "e.g. ε_t = c/t".
     """
 
+    _parameter_constraints = {**LRScheduler._parameter_constraints, "decay": [Interval(numbers.Real, 0, None)]}
+
     def __init__(self, optimizer, decay, last_epoch=-1):
-        check_scalar(decay, "decay", numbers.Real, low=0.0)
+        validate_params({"decay": decay}, self._parameter_constraints)
         self.decay = float(decay)
         super().__init__(optimizer, last_epoch)
 
