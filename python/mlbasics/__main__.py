@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``mlbasics [demo|info|bench]`` with the command-line arguments ``argv``; return the exit code.
+
+    ``argv`` defaults to ``sys.argv[1:]``; argument errors exit with status 2 (argparse).
+    """
     parser = _parser()
     args = parser.parse_args(argv)
     if args.threads is not None:
@@ -80,12 +84,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from mlbasics._demo import format_table, run_demo, speedups
 
-    rows = run_demo(backends, quick=args.quick)
+    demo_rows = run_demo(backends, quick=args.quick)
     if args.json:
-        print(json.dumps({"info": info, "rows": [asdict(r) for r in rows], "speedups": speedups(rows)}, indent=2))
+        print(json.dumps({"info": info, "rows": [asdict(r) for r in demo_rows], "speedups": speedups(demo_rows)},
+                         indent=2))
     else:
         print("\n".join(config_lines(info)), end="\n\n")
-        print(format_table(rows))
+        print(format_table(demo_rows))
     return 0
 
 

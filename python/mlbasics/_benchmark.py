@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -20,10 +22,10 @@ from .backends import available_backends, get_backend, get_num_threads, set_num_
 DEFAULT_PEAK_GFLOPS = {"float32": 96.0, "float64": 48.0}
 
 
-def median_time(fn, repeat: int, min_time: float = 0.0) -> float:
+def median_time(fn: Callable[[], object], repeat: int, min_time: float = 0.0) -> float:
     """Median wall time of ``fn()`` over at least ``repeat`` calls (after one warm-up call)."""
     fn()
-    times = []
+    times: list[float] = []
     start = time.perf_counter()
     while len(times) < repeat or time.perf_counter() - start < min_time:
         t0 = time.perf_counter()
@@ -33,7 +35,7 @@ def median_time(fn, repeat: int, min_time: float = 0.0) -> float:
 
 
 @contextlib.contextmanager
-def thread_limit(n: int):
+def thread_limit(n: int) -> Iterator[None]:
     """Run with ``n`` threads everywhere: our pools, the BLAS pools, PyTorch's."""
     old = get_num_threads()
     set_num_threads(n)
@@ -44,7 +46,7 @@ def thread_limit(n: int):
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - threadpoolctl comes with the bench extra
-        limits = contextlib.nullcontext()
+        limits: Any = contextlib.nullcontext()
     else:
         limits = threadpool_limits(limits=n, user_api="blas")
     try:
@@ -56,19 +58,20 @@ def thread_limit(n: int):
             torch.set_num_threads(old_torch)
 
 
-def _optional(name: str):
+def _optional(name: str) -> Any:
     try:
         return __import__(name)
     except ImportError:
         return None
 
 
-def _row(group, impl, dtype, seconds, threads, **extra):
+def _row(group: str, impl: str, dtype: str, seconds: float, threads: int, **extra: Any) -> dict[str, Any]:
     return dict(group=group, impl=impl, dtype=dtype, seconds=seconds, threads=threads, **extra)
 
 
 # ----------------------------------------------------------------------------- kernels
-def matmul_rows(backends, threads, quick):
+def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+    """GEMM at square and MLP-layer shapes, float32 and float64, per backend (and PyTorch)."""
     rng = np.random.default_rng(0)
     torch = _optional("torch")
     squares = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
@@ -101,7 +104,8 @@ def matmul_rows(backends, threads, quick):
     return rows
 
 
-def optimizer_rows(backends, threads, quick):
+def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+    """One SGD-with-momentum step and one Adam step on a large float32 vector, per backend."""
     size = 1_000_000 if quick else 10_000_000
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(size).astype(np.float32)
@@ -131,14 +135,14 @@ def optimizer_rows(backends, threads, quick):
 
 
 # ----------------------------------------------------------------------------- training
-def _mlp_data(n, n_in, n_classes, dtype):
+def _mlp_data(n: int, n_in: int, n_classes: int, dtype: Any) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n, n_in)).astype(dtype)
     y = rng.integers(0, n_classes, n)
     return X, y
 
 
-def mlp_rows(backends, threads, quick):
+def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
     """One epoch of SGD (lr 0.01, momentum 0.9), float32, through MLPClassifier and peers."""
     import warnings
 
@@ -155,7 +159,7 @@ def mlp_rows(backends, threads, quick):
         group = f"MLP {label} batch {batch}, 1 epoch of {n:,}"
         steps = -(-n // batch)
 
-        def ours(name):
+        def ours(name: str) -> None:
             clf = MLPClassifier(hidden_layer_sizes=hidden, solver="sgd", learning_rate_init=0.01, momentum=0.9,
                                 nesterovs_momentum=False, batch_size=batch, max_iter=1, shuffle=True,
                                 random_state=0, backend=name, dtype=np.float32)
@@ -171,7 +175,7 @@ def mlp_rows(backends, threads, quick):
             rows.append(_row(group, "torch (nn.Sequential + optim.SGD)", "float32", t, threads,
                              per_step_us=t / steps * 1e6))
         if sklearn_mlp is not None:
-            def sk():
+            def sk() -> None:
                 clf = sklearn_mlp(hidden_layer_sizes=hidden, solver="sgd", learning_rate_init=0.01, momentum=0.9,
                                   nesterovs_momentum=False, batch_size=batch, max_iter=1, random_state=0)
                 with warnings.catch_warnings():
@@ -182,7 +186,7 @@ def mlp_rows(backends, threads, quick):
     return rows
 
 
-def _torch_epoch(torch, X, y, hidden, batch):
+def _torch_epoch(torch: Any, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...], batch: int) -> None:
     """The standard PyTorch CPU training loop: nn.Sequential, CrossEntropyLoss, optim.SGD."""
     torch.manual_seed(0)
     sizes = [X.shape[1], *hidden, 10]
@@ -204,7 +208,7 @@ def _torch_epoch(torch, X, y, hidden, batch):
         opt.step()
 
 
-def _optional_attr(module: str, attr: str):
+def _optional_attr(module: str, attr: str) -> Any:
     try:
         mod = __import__(module, fromlist=[attr])
     except ImportError:
@@ -212,7 +216,7 @@ def _optional_attr(module: str, attr: str):
     return getattr(mod, attr, None)
 
 
-def fit_rows(backends, threads, quick):
+def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
     """The model-fit targets, float64, against scikit-learn's fastest settings."""
     import warnings
 
@@ -220,10 +224,12 @@ def fit_rows(backends, threads, quick):
     from .linear_model import LinearRegression, LogisticRegression
 
     rng = np.random.default_rng(0)
-    rows = []
+    rows: list[dict[str, Any]] = []
     n_lin = 100_000 if quick else 1_000_000
     X = rng.standard_normal((n_lin, 100))
     yv = X @ rng.standard_normal(100) + rng.standard_normal(n_lin)
+    # (label, estimator factory, X, y or None, (peer module, peer class, peer kwargs))
+    tasks: list[tuple[str, Callable[[str], Any], np.ndarray, Optional[np.ndarray], tuple[str, str, dict[str, Any]]]]
     tasks = [(f"LinearRegression {n_lin:,}×100", lambda b: LinearRegression(backend=b), X, yv,
               ("sklearn.linear_model", "LinearRegression", {}))]
     n_pca = 20_000 if quick else 100_000
@@ -263,11 +269,12 @@ def fit_rows(backends, threads, quick):
 
 
 # ----------------------------------------------------------------------------- the report
-def run(quick: bool = False, backends: list[str] | None = None, thread_counts=(1, 2),
-        parts=("matmul", "optim", "mlp", "fit")) -> list[dict]:
+def run(quick: bool = False, backends: list[str] | None = None, thread_counts: Sequence[int] = (1, 2),
+        parts: Sequence[str] = ("matmul", "optim", "mlp", "fit")) -> list[dict[str, Any]]:
+    """All rows of ``parts``, at each thread count, with the speed-ups over numpy added."""
     backends = backends or available_backends()
-    makers = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows}
-    rows = []
+    makers: dict[str, Callable[[Sequence[str], int, bool], list[dict[str, Any]]]] = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows}
+    rows: list[dict[str, Any]] = []
     for t in thread_counts:
         with thread_limit(t):
             for part in parts:
@@ -275,7 +282,7 @@ def run(quick: bool = False, backends: list[str] | None = None, thread_counts=(1
     return add_ratios(rows)
 
 
-def add_ratios(rows: list[dict]) -> list[dict]:
+def add_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Speed-up of each row over the numpy row of the same work, dtype and thread count."""
     base = {(r["group"], r["dtype"], r["threads"]): r["seconds"] for r in rows if r["impl"] == "numpy"}
     for r in rows:
@@ -288,7 +295,8 @@ def _fmt_time(t: float) -> str:
     return f"{t * 1e6:.1f} µs" if t < 1e-3 else (f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s")
 
 
-def format_rows(rows: list[dict], peak_gflops: dict | None = None) -> str:
+def format_rows(rows: list[dict[str, Any]], peak_gflops: dict[str, float] | None = None) -> str:
+    """The rows as a Markdown table: time, GFLOP/s, fraction of peak and speed-up over numpy."""
     peak_gflops = peak_gflops or DEFAULT_PEAK_GFLOPS
     lines = ["| work | implementation | dtype | threads | time | GFLOP/s | % of peak | speed-up vs numpy |",
              "|---|---|---|---:|---:|---:|---:|---:|"]
@@ -303,7 +311,7 @@ def format_rows(rows: list[dict], peak_gflops: dict | None = None) -> str:
     return "\n".join(lines)
 
 
-def plot(rows: list[dict], path: str) -> str:
+def plot(rows: list[dict[str, Any]], path: str) -> str:
     """Two panels: matmul GFLOP/s against n (square, float32) per implementation and thread count;
     MLP epoch time per implementation. Returns the path written."""
     import matplotlib

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 
 @dataclass
 class Row:
+    """One line of the demo table: a model fitted on a data set with a backend."""
+
     model: str
     dataset: str
     backend: str
@@ -23,7 +26,7 @@ class Row:
     metric: str
 
 
-def _tasks(quick: bool):
+def _tasks(quick: bool) -> list[tuple[str, str, str, Callable[[str], Any], np.ndarray, np.ndarray, bool]]:
     """(model name, data set name, metric, estimator factory, X, y, needs scaling)."""
     from .datasets import load_breast_cancer, load_diabetes, load_digits
     from .decomposition import PCA
@@ -48,6 +51,7 @@ def _tasks(quick: bool):
 
 
 def run_demo(backends: list[str], quick: bool = False) -> list[Row]:
+    """Fit every task on every backend (warm-up fit, then the timed one) and score it."""
     import warnings
 
     from .model_selection import train_test_split
@@ -86,6 +90,7 @@ def speedups(rows: list[Row]) -> dict[str, float]:
 
 
 def format_table(rows: list[Row]) -> str:
+    """The rows as a Markdown table, followed by the speed-ups over numpy."""
     lines = ["| model | data set | backend | fit time | test score |", "|---|---|---|---:|---:|"]
     for r in rows:
         lines.append(f"| {r.model} | {r.dataset} | {r.backend} | {r.fit_seconds * 1e3:.1f} ms | "

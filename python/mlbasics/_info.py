@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import platform
+from typing import Any
 
 import numpy as np
 
@@ -9,9 +10,18 @@ from . import __version__
 from .backends import available_backends, backend_errors, get_num_threads
 
 
-def config() -> dict:
-    """The facts ``mlbasics info`` prints, as a dict (JSON-ready)."""
-    info = {
+def config() -> dict[str, Any]:
+    """The facts ``mlbasics info`` prints, as a dict (JSON-ready).
+
+    Returns
+    -------
+    dict
+        ``mlbasics``, ``python``, ``numpy``, ``machine`` (versions and CPU architecture),
+        ``backends`` (the loadable ones), ``threads``, ``unavailable`` (backend → error), plus
+        ``cpp_simd_path``/``cpp_compiler`` and ``numba``/``numba_threading_layer_max_threads``
+        when those backends load.
+    """
+    info: dict[str, Any] = {
         "mlbasics": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -29,11 +39,12 @@ def config() -> dict:
         import numba
 
         info["numba"] = numba.__version__
-        info["numba_threading_layer_max_threads"] = numba.config.NUMBA_NUM_THREADS
+        info["numba_threading_layer_max_threads"] = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at run time
     return info
 
 
-def config_lines(info: dict | None = None) -> list[str]:
+def config_lines(info: dict[str, Any] | None = None) -> list[str]:
+    """The lines of ``mlbasics info``: one fact per line, from :func:`config` when ``info`` is None."""
     info = config() if info is None else info
     lines = [
         f"mlbasics {info['mlbasics']} on Python {info['python']} ({info['machine']}), NumPy {info['numpy']}",

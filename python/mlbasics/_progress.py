@@ -13,23 +13,61 @@ when a bar is opened, never at import time. A disabled Progress does nothing.
 from __future__ import annotations
 
 import sys
+from typing import Any, Literal, Optional
 
 __all__ = ["Progress", "format_value", "check_callback"]
 
 
-def format_value(x) -> str:
-    """How the progress line shows a loss or score: 4 significant digits (``f"{x:.4g}"``)."""
+def format_value(x: float) -> str:
+    """How the progress line shows a loss or score: 4 significant digits (``f"{x:.4g}"``).
+
+    Parameters
+    ----------
+    x : float
+        A loss or score (anything ``float()`` accepts).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from mlbasics._progress import format_value
+    >>> format_value(0.123456), format_value(12345.6)
+    ('0.1235', '1.235e+04')
+    """
     return f"{float(x):.4g}"
 
 
-def check_callback(callback):
-    """TypeError naming ``callback`` unless it is None or callable."""
+def check_callback(callback: object) -> None:
+    """TypeError naming ``callback`` unless it is None or callable.
+
+    Parameters
+    ----------
+    callback : callable or None
+        The estimator's ``callback`` parameter, called as ``callback(epoch, loss, estimator)``.
+
+    Raises
+    ------
+    TypeError
+        If ``callback`` is neither None nor callable.
+
+    Examples
+    --------
+    >>> from mlbasics._progress import check_callback
+    >>> check_callback(None)
+    >>> check_callback(print)
+    >>> check_callback(3)
+    Traceback (most recent call last):
+        ...
+    TypeError: callback: expected None or a callable (epoch, loss, estimator), got int
+    """
     if callback is not None and not callable(callback):
         raise TypeError(f"callback: expected None or a callable (epoch, loss, estimator), "
                         f"got {type(callback).__name__}")
 
 
-def _tqdm_class():
+def _tqdm_class() -> Optional[type]:
     """tqdm.tqdm without its monitor thread (we update by hand), or None if tqdm is missing."""
     try:
         from tqdm import tqdm
@@ -43,15 +81,41 @@ def _tqdm_class():
 
 
 class Progress:
-    """A progress bar over ``total`` steps named ``desc``; does nothing unless ``enabled``."""
+    """A progress bar over ``total`` steps named ``desc``; does nothing unless ``enabled``.
 
-    def __init__(self, total, desc, enabled, unit="epoch"):
+    Parameters
+    ----------
+    total : int
+        The number of steps expected (e.g. ``max_iter``); training may stop earlier.
+    desc : str
+        The name shown in front of the bar (usually the estimator's class name).
+    enabled : bool
+        If False, every method returns at once (the ``verbose=False`` case).
+    unit : str, default="epoch"
+        What one step is called.
+
+    Attributes
+    ----------
+    n : int
+        Steps done so far.
+
+    Examples
+    --------
+    >>> from mlbasics._progress import Progress
+    >>> with Progress(total=3, desc="demo", enabled=False) as bar:
+    ...     for loss in (0.9, 0.5, 0.2):
+    ...         bar.update(loss)
+    >>> bar.n  # disabled: nothing is shown or counted
+    0
+    """
+
+    def __init__(self, total: int, desc: str, enabled: bool, unit: str = "epoch") -> None:
         self.total, self.desc, self.enabled, self.unit = int(total), desc, bool(enabled), unit
         self.n = 0
-        self._bar = None
+        self._bar: Any = None
         self._width = 0  # length of the fallback's last line, to blank it out when it shrinks
 
-    def __enter__(self):
+    def __enter__(self) -> Progress:
         if self.enabled:
             bar_class = _tqdm_class()
             if bar_class is not None:
@@ -59,12 +123,20 @@ class Progress:
                                       leave=True, dynamic_ncols=True)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         self.close()
         return False
 
-    def update(self, loss, val_score=None):
-        """One more step done; show its ``loss`` (and ``val_score``, if given)."""
+    def update(self, loss: float, val_score: Optional[float] = None) -> None:
+        """One more step done; show its ``loss`` (and ``val_score``, if given).
+
+        Parameters
+        ----------
+        loss : float
+            The step's training loss.
+        val_score : float, optional
+            The step's validation score, when the estimator keeps one.
+        """
         if not self.enabled:
             return
         self.n += 1
@@ -80,9 +152,15 @@ class Progress:
             line += f" val {format_value(val_score)}"
         self._write_line(line)
 
-    def write(self, message):
+    def write(self, message: str) -> None:
         """A message on its own line (e.g. why training stopped): above the tqdm bar, or after
-        the fallback's current line."""
+        the fallback's current line.
+
+        Parameters
+        ----------
+        message : str
+            The text, without a trailing newline.
+        """
         if not self.enabled:
             return
         if self._bar is not None:
@@ -94,7 +172,8 @@ class Progress:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
 
-    def close(self):
+    def close(self) -> None:
+        """End the display (a newline after the fallback's line) and disable the object."""
         if not self.enabled:
             return
         if self._bar is not None:
@@ -106,7 +185,7 @@ class Progress:
             self._width = 0
         self.enabled = False
 
-    def _write_line(self, line):
+    def _write_line(self, line: str) -> None:
         pad = " " * max(0, self._width - len(line))
         sys.stderr.write("\r" + line + pad)
         sys.stderr.flush()

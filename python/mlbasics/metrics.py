@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Literal, Optional, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from ._validation import check_target
+
+#: Averaging modes of :func:`precision_score`, :func:`recall_score` and :func:`f1_score`.
+Average = Optional[Literal["binary", "macro", "micro", "weighted"]]
+#: How :func:`mean_squared_error` and :func:`r2_score` combine several outputs.
+MultiOutput = Union[Literal["raw_values", "uniform_average", "variance_weighted"], npt.ArrayLike]
 
 __all__ = [
     "accuracy_score", "confusion_matrix", "precision_score", "recall_score", "f1_score",
@@ -26,11 +33,25 @@ __all__ = [
 
 
 class UndefinedMetricWarning(UserWarning):
-    """A metric is mathematically undefined for the given input (e.g. R² of one sample)."""
+    """A metric is mathematically undefined for the given input (e.g. R² of one sample).
+
+    The metric still returns a value (NaN); the warning says why.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from mlbasics.metrics import UndefinedMetricWarning, r2_score
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     score = r2_score([1.0], [1.0])
+    >>> score, caught[0].category is UndefinedMetricWarning
+    (nan, True)
+    """
 
 
 # ---------------------------------------------------------------- input checks
-def _check_labels_pair(y_true, y_pred, name_pred: str = "y_pred"):
+def _check_labels_pair(y_true: npt.ArrayLike, y_pred: npt.ArrayLike,
+                       name_pred: str = "y_pred") -> tuple[np.ndarray, np.ndarray]:
     """Two 1-D label arrays of equal length, no missing values, not a mix of strings and numbers."""
     y_true = check_target(y_true, "y_true", numeric=False)
     y_pred = check_target(y_pred, name_pred, numeric=False)
@@ -54,7 +75,7 @@ def _is_str(a: np.ndarray) -> bool:
     return False
 
 
-def _check_sample_weight(sample_weight, n: int) -> np.ndarray:
+def _check_sample_weight(sample_weight: Optional[npt.ArrayLike], n: int) -> npt.NDArray[np.float64]:
     if sample_weight is None:
         return np.ones(n, dtype=np.float64)
     w = check_target(sample_weight, "sample_weight", n_samples=n)
@@ -63,11 +84,11 @@ def _check_sample_weight(sample_weight, n: int) -> np.ndarray:
     return w.astype(np.float64, copy=False)
 
 
-def _union_labels(*arrays) -> np.ndarray:
+def _union_labels(*arrays: npt.ArrayLike) -> np.ndarray:
     return np.unique(np.concatenate([np.asarray(a) for a in arrays]))
 
 
-def _encode(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _encode(y: np.ndarray, labels: np.ndarray) -> npt.NDArray[np.intp]:
     """Position of each yᵢ in the sorted-or-not array ``labels``; −1 when yᵢ is not listed."""
     order = np.argsort(labels, kind="stable")
     sorted_labels = labels[order]
@@ -78,7 +99,8 @@ def _encode(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- classification
-def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
+def accuracy_score(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, normalize: bool = True,
+                   sample_weight: Optional[npt.ArrayLike] = None) -> float:
     """Fraction (or number) of correct predictions.
 
     .. math:: \\text{acc} = \\frac{\\sum_i w_i [y_i = \\hat y_i]}{\\sum_i w_i}
@@ -90,10 +112,29 @@ def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
     normalize : bool, default=True
         If False, return the (weighted) number of correct predictions instead of the fraction.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights wᵢ; all 1 when None.
 
     Returns
     -------
     float
+        The (weighted) fraction of samples with ``y_pred == y_true``, or their (weighted)
+        number when ``normalize=False``.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, the arrays are empty, string and numeric labels are mixed, or
+        the weights sum to zero (``normalize=True``).
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import accuracy_score
+    >>> accuracy_score([0, 1, 1, 0], [0, 1, 0, 0])
+    0.75
+    >>> accuracy_score(["cat", "dog", "dog"], ["cat", "cat", "dog"], normalize=False)
+    2.0
+    >>> accuracy_score([0, 1, 1, 0], [0, 1, 0, 0], sample_weight=[1, 1, 2, 0])
+    0.5
     """
     y_true, y_pred = _check_labels_pair(y_true, y_pred)
     w = _check_sample_weight(sample_weight, y_true.shape[0])
@@ -107,24 +148,48 @@ def accuracy_score(y_true, y_pred, normalize=True, sample_weight=None):
     return total / wsum
 
 
-def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=None):
+def confusion_matrix(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None,
+                     sample_weight: Optional[npt.ArrayLike] = None,
+                     normalize: Optional[Literal["true", "pred", "all"]] = None) -> np.ndarray:
     """Confusion matrix C with C[i, j] = (weighted) number of samples of true class i predicted j.
+
+    The diagonal counts the correct predictions; for two classes ordered (negative, positive)
+    the matrix is ``[[TN, FP], [FN, TP]]``.
 
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels of any kind.
     labels : array-like of shape (n_classes,), optional
         Row/column order. Default: the sorted union of the labels of ``y_true`` and ``y_pred``.
         Samples whose true or predicted label is not listed are ignored.
     sample_weight : array-like of shape (n_samples,), optional
-    normalize : {"true", "pred", "all"} or None
+        Non-negative weights wᵢ; all 1 when None.
+    normalize : {"true", "pred", "all"} or None, default=None
         Divide by row sums (rates per true class: the diagonal is the recall), column sums
         (the diagonal is the precision) or the total. Empty rows/columns give 0.
 
     Returns
     -------
-    ndarray of shape (n_classes, n_classes)
-        Integer counts when unweighted and not normalized, float otherwise.
+    C : ndarray of shape (n_classes, n_classes)
+        Integer counts when unweighted and not normalized (or when the weights are integers),
+        float otherwise. Row i and column i refer to ``labels[i]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.metrics import confusion_matrix
+    >>> y_true = [0, 0, 1, 1, 1]
+    >>> y_pred = [0, 1, 1, 1, 0]
+    >>> confusion_matrix(y_true, y_pred)
+    array([[1, 1],
+           [1, 2]])
+    >>> np.round(confusion_matrix(y_true, y_pred, normalize="true"), 3)
+    array([[0.5  , 0.5  ],
+           [0.333, 0.667]])
+    >>> confusion_matrix(["b", "a", "b"], ["b", "b", "b"], labels=["b", "a"])
+    array([[2, 0],
+           [1, 0]])
     """
     y_true, y_pred = _check_labels_pair(y_true, y_pred)
     if normalize not in (None, "true", "pred", "all"):
@@ -163,7 +228,8 @@ def confusion_matrix(y_true, y_pred, labels=None, sample_weight=None, normalize=
 _AVERAGES = ("binary", "macro", "micro", "weighted", "samples", None)
 
 
-def _prf_counts(y_true, y_pred, labels, pos_label, average, sample_weight):
+def _prf_counts(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, labels: Optional[npt.ArrayLike], pos_label: object,
+                average: Average, sample_weight: Optional[npt.ArrayLike]) -> tuple[np.ndarray, ...]:
     """Per-label TP, FP, FN, support and the labels they refer to."""
     if average not in _AVERAGES or average == "samples":
         raise ValueError(f"average: expected one of 'binary', 'macro', 'micro', 'weighted' or None, "
@@ -179,39 +245,40 @@ def _prf_counts(y_true, y_pred, labels, pos_label, average, sample_weight):
         if pos_label not in present.tolist():  # e.g. one class present, not pos_label: all counts 0
             zero = np.zeros(1)
             return zero, zero, zero, zero, np.asarray([pos_label])
-        labels = present[present == pos_label]
+        label_arr = present[present == pos_label]
     elif labels is None:
-        labels = present
+        label_arr = present
     else:
-        labels = np.asarray(labels)
-        if labels.ndim != 1 or labels.size == 0:
-            raise ValueError(f"labels: expected a non-empty 1-D list of labels, got shape {labels.shape}")
+        label_arr = np.asarray(labels)
+        if label_arr.ndim != 1 or label_arr.size == 0:
+            raise ValueError(f"labels: expected a non-empty 1-D list of labels, got shape {label_arr.shape}")
     w = _check_sample_weight(sample_weight, y_true.shape[0])
-    k = labels.shape[0]
-    ti, pi = _encode(y_true, labels), _encode(y_pred, labels)
+    k = label_arr.shape[0]
+    ti, pi = _encode(y_true, label_arr), _encode(y_pred, label_arr)
     hit = (ti == pi) & (ti >= 0)
     tp = np.bincount(ti[hit], weights=w[hit], minlength=k)
     pred_count = np.bincount(pi[pi >= 0], weights=w[pi >= 0], minlength=k)
     true_count = np.bincount(ti[ti >= 0], weights=w[ti >= 0], minlength=k)
-    return tp, pred_count - tp, true_count - tp, true_count, labels
+    return tp, pred_count - tp, true_count - tp, true_count, label_arr
 
 
-def _safe_ratio(num, den, zero_division):
+def _safe_ratio(num: npt.ArrayLike, den: npt.ArrayLike, zero_division: float) -> npt.NDArray[np.float64]:
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
     out = np.full(num.shape, float(zero_division))
     np.divide(num, den, out=out, where=den > 0)
     return out
 
 
-def _check_zero_division(zero_division):
+def _check_zero_division(zero_division: object) -> float:
     ok = isinstance(zero_division, numbers.Real) and not isinstance(zero_division, bool) and (
-        zero_division in (0, 1) or np.isnan(zero_division))
+        zero_division in (0, 1) or np.isnan(float(zero_division)))
     if not ok:
         raise ValueError(f"zero_division: expected 0.0, 1.0 or np.nan, got {zero_division!r}")
-    return float(zero_division)
+    return float(zero_division)  # type: ignore[arg-type]  # a Real, checked just above
 
 
-def _average(values, support, average, zero_division):
+def _average(values: np.ndarray, support: np.ndarray, average: Average,
+             zero_division: float) -> Union[float, np.ndarray]:
     if average is None:
         return values
     if average == "weighted":
@@ -227,7 +294,9 @@ def _average(values, support, average, zero_division):
     return float(np.dot(values[keep], weights[keep]) / wsum)
 
 
-def _prf(kind, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division):
+def _prf(kind: str, y_true: npt.ArrayLike, y_pred: npt.ArrayLike, labels: Optional[npt.ArrayLike],
+         pos_label: object, average: Average, sample_weight: Optional[npt.ArrayLike],
+         zero_division: float) -> Union[float, np.ndarray]:
     zero_division = _check_zero_division(zero_division)
     tp, fp, fn, support, _ = _prf_counts(y_true, y_pred, labels, pos_label, average, sample_weight)
     if average == "micro":
@@ -243,7 +312,12 @@ def _prf(kind, y_true, y_pred, labels, pos_label, average, sample_weight, zero_d
     return _average(values, support, average, zero_division)
 
 
-_PRF_DOC = """
+def precision_score(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None,
+                    pos_label: object = 1, average: Average = "binary",
+                    sample_weight: Optional[npt.ArrayLike] = None,
+                    zero_division: float = 0.0) -> Union[float, npt.NDArray[np.float64]]:
+    """Precision TP / (TP + FP): the fraction of positive predictions that are right.
+
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,)
@@ -259,6 +333,7 @@ _PRF_DOC = """
         by support (number of true samples of each label); "micro": the score of the pooled
         counts ΣTP, ΣFP, ΣFN; None: the per-label scores as an array.
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights wᵢ; all 1 when None.
     zero_division : {0.0, 1.0, np.nan}, default=0.0
         The value returned where a ratio is 0/0 (e.g. precision of a label never predicted).
         Unlike scikit-learn's default ("warn"), no warning is emitted. With np.nan those labels
@@ -266,37 +341,161 @@ _PRF_DOC = """
 
     Returns
     -------
-    float, or ndarray of shape (n_labels,) when ``average=None``
-"""
+    score : float, or ndarray of shape (n_labels,) when ``average=None``
+        The precision TP / (TP + FP), per label in the order of ``labels`` when ``average=None``.
 
+    Raises
+    ------
+    ValueError
+        If ``average="binary"`` meets more than two labels, ``pos_label`` is not one of two
+        labels present, or ``average``/``zero_division`` is not one of the options.
 
-def precision_score(y_true, y_pred, labels=None, pos_label=1, average="binary", sample_weight=None,
-                    zero_division=0.0):
+    See Also
+    --------
+    recall_score : the fraction of the positives that are found.
+    f1_score : the harmonic mean of precision and recall.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import precision_score
+    >>> y_true = [0, 1, 1, 0, 1]
+    >>> y_pred = [0, 1, 0, 0, 1]
+    >>> round(precision_score(y_true, y_pred), 4)
+    1.0
+    >>> y_true = [0, 1, 2, 0, 1, 2]
+    >>> y_pred = [0, 2, 1, 0, 0, 2]
+    >>> round(precision_score(y_true, y_pred, average="macro"), 4)
+    0.3889
+    >>> precision_score(y_true, y_pred, average=None).round(3)
+    array([0.667, 0.   , 0.5  ])
+    """
     return _prf("precision", y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
 
 
-def recall_score(y_true, y_pred, labels=None, pos_label=1, average="binary", sample_weight=None,
-                 zero_division=0.0):
+def recall_score(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None,
+                 pos_label: object = 1, average: Average = "binary",
+                 sample_weight: Optional[npt.ArrayLike] = None,
+                 zero_division: float = 0.0) -> Union[float, npt.NDArray[np.float64]]:
+    """Recall (true-positive rate) TP / (TP + FN): the fraction of positives found.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Labels of any kind.
+    labels : array-like, optional
+        The labels to report (and average over) when ``average`` is not "binary". Default: the
+        sorted union of the labels present.
+    pos_label : label, default=1
+        The positive class when ``average="binary"``.
+    average : {"binary", "macro", "micro", "weighted"} or None, default="binary"
+        "binary": the score of ``pos_label`` only (at most two classes allowed);
+        "macro": the unweighted mean of the per-label scores; "weighted": their mean weighted
+        by support (number of true samples of each label); "micro": the score of the pooled
+        counts ΣTP, ΣFP, ΣFN; None: the per-label scores as an array.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights wᵢ; all 1 when None.
+    zero_division : {0.0, 1.0, np.nan}, default=0.0
+        The value returned where a ratio is 0/0 (e.g. recall of a label absent from ``y_true``).
+        Unlike scikit-learn's default ("warn"), no warning is emitted. With np.nan those labels
+        are left out of the averages.
+
+    Returns
+    -------
+    score : float, or ndarray of shape (n_labels,) when ``average=None``
+        The recall TP / (TP + FN), per label in the order of ``labels`` when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        If ``average="binary"`` meets more than two labels, ``pos_label`` is not one of two
+        labels present, or ``average``/``zero_division`` is not one of the options.
+
+    See Also
+    --------
+    precision_score : the fraction of the positive predictions that are right.
+    f1_score : the harmonic mean of precision and recall.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import recall_score
+    >>> y_true = [0, 1, 1, 0, 1]
+    >>> y_pred = [0, 1, 0, 0, 1]
+    >>> round(recall_score(y_true, y_pred), 4)
+    0.6667
+    >>> y_true = [0, 1, 2, 0, 1, 2]
+    >>> y_pred = [0, 2, 1, 0, 0, 2]
+    >>> round(recall_score(y_true, y_pred, average="macro"), 4)
+    0.5
+    >>> recall_score(y_true, y_pred, average=None).round(3)
+    array([1. , 0. , 0.5])
+    """
     return _prf("recall", y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
 
 
-def f1_score(y_true, y_pred, labels=None, pos_label=1, average="binary", sample_weight=None,
-             zero_division=0.0):
+def f1_score(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, labels: Optional[npt.ArrayLike] = None,
+             pos_label: object = 1, average: Average = "binary",
+             sample_weight: Optional[npt.ArrayLike] = None,
+             zero_division: float = 0.0) -> Union[float, npt.NDArray[np.float64]]:
+    """F1 score, the harmonic mean of precision P and recall R.
+
+    .. math:: F_1 = \\frac{2 P R}{P + R} = \\frac{2\\,TP}{2\\,TP + FP + FN}
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Labels of any kind.
+    labels : array-like, optional
+        The labels to report (and average over) when ``average`` is not "binary". Default: the
+        sorted union of the labels present.
+    pos_label : label, default=1
+        The positive class when ``average="binary"``.
+    average : {"binary", "macro", "micro", "weighted"} or None, default="binary"
+        "binary": the score of ``pos_label`` only (at most two classes allowed);
+        "macro": the unweighted mean of the per-label scores; "weighted": their mean weighted
+        by support (number of true samples of each label); "micro": the score of the pooled
+        counts ΣTP, ΣFP, ΣFN; None: the per-label scores as an array.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights wᵢ; all 1 when None.
+    zero_division : {0.0, 1.0, np.nan}, default=0.0
+        The value returned where a ratio is 0/0 (e.g. a label neither present nor predicted).
+        Unlike scikit-learn's default ("warn"), no warning is emitted. With np.nan those labels
+        are left out of the averages.
+
+    Returns
+    -------
+    score : float, or ndarray of shape (n_labels,) when ``average=None``
+        The F1 score 2 TP / (2 TP + FP + FN), per label in the order of ``labels`` when ``average=None``.
+
+    Raises
+    ------
+    ValueError
+        If ``average="binary"`` meets more than two labels, ``pos_label`` is not one of two
+        labels present, or ``average``/``zero_division`` is not one of the options.
+
+    See Also
+    --------
+    precision_score, recall_score : the two rates F1 combines.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import f1_score
+    >>> y_true = [0, 1, 1, 0, 1]
+    >>> y_pred = [0, 1, 0, 0, 1]
+    >>> round(f1_score(y_true, y_pred), 4)
+    0.8
+    >>> y_true = [0, 1, 2, 0, 1, 2]
+    >>> y_pred = [0, 2, 1, 0, 0, 2]
+    >>> round(f1_score(y_true, y_pred, average="macro"), 4)
+    0.4333
+    >>> f1_score(y_true, y_pred, average=None).round(3)
+    array([0.8, 0. , 0.5])
+    """
     return _prf("f1", y_true, y_pred, labels, pos_label, average, sample_weight, zero_division)
 
 
-precision_score.__doc__ = ("""Precision TP / (TP + FP): the fraction of positive predictions that are right.
-""" + _PRF_DOC)
-recall_score.__doc__ = ("""Recall (true-positive rate) TP / (TP + FN): the fraction of positives found.
-""" + _PRF_DOC)
-f1_score.__doc__ = ("""F1 score, the harmonic mean of precision P and recall R.
-
-    .. math:: F_1 = \\frac{2 P R}{P + R} = \\frac{2\\,TP}{2\\,TP + FP + FN}
-""" + _PRF_DOC)
-
-
 # ---------------------------------------------------------------- ROC
-def _binary_scores(y_true, y_score, pos_label, sample_weight):
+def _binary_scores(y_true: npt.ArrayLike, y_score: npt.ArrayLike, pos_label: object,
+                   sample_weight: Optional[npt.ArrayLike]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     y_true = check_target(y_true, "y_true", numeric=False)
     y_score = check_target(y_score, "y_score")
     if y_score.shape[0] != y_true.shape[0]:
@@ -316,7 +515,9 @@ def _binary_scores(y_true, y_score, pos_label, sample_weight):
     return positive, y_score.astype(np.float64, copy=False), w
 
 
-def roc_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermediate=True):
+def roc_curve(y_true: npt.ArrayLike, y_score: npt.ArrayLike, pos_label: object = None,
+              sample_weight: Optional[npt.ArrayLike] = None, drop_intermediate: bool = True,
+              ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Receiver operating characteristic: true- vs false-positive rate at every threshold.
 
     Predicting "positive" when ``y_score ≥ t``, for each distinct score t taken in decreasing
@@ -330,19 +531,42 @@ def roc_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermed
     y_score : array-like of shape (n_samples,)
         Scores, higher meaning "more positive" (probabilities or decision values).
     pos_label : label, optional
+        The label of the positive class. Default: 1 (for {0, 1} or {−1, 1} labels).
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights wᵢ; all 1 when None. TP(t) and FP(t) are then sums of weights.
     drop_intermediate : bool, default=True
         Leave out thresholds whose point lies on the straight segment between its neighbours
         (they do not change the curve's shape or its area).
 
     Returns
     -------
-    fpr, tpr, thresholds : ndarrays of the same length, ``thresholds`` decreasing from ``inf``.
+    fpr : ndarray of shape (n_thresholds,)
+        False-positive rates FP(t)/N, increasing from 0 to 1.
+    tpr : ndarray of shape (n_thresholds,)
+        True-positive rates (recall) TP(t)/P, increasing from 0 to 1.
+    thresholds : ndarray of shape (n_thresholds,)
+        The thresholds t, decreasing from ``inf``.
 
     Raises
     ------
     ValueError
-        If ``y_true`` holds only positives or only negatives (a rate would be 0/0).
+        If ``y_true`` holds only positives or only negatives (a rate would be 0/0), more than
+        two classes, or labels other than {0, 1}/{−1, 1} without ``pos_label``.
+
+    See Also
+    --------
+    roc_auc_score : the area under this curve.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import roc_curve
+    >>> fpr, tpr, thresholds = roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> fpr.tolist()
+    [0.0, 0.0, 0.5, 0.5, 1.0]
+    >>> tpr.tolist()
+    [0.0, 0.5, 0.5, 1.0, 1.0]
+    >>> thresholds.tolist()
+    [inf, 0.8, 0.4, 0.35, 0.1]
     """
     positive, score, w = _binary_scores(y_true, y_score, pos_label, sample_weight)
     order = np.argsort(-score, kind="stable")
@@ -368,7 +592,8 @@ def roc_curve(y_true, y_score, pos_label=None, sample_weight=None, drop_intermed
     return fps / fps[-1], tps / tps[-1], thresholds
 
 
-def roc_auc_score(y_true, y_score, sample_weight=None):
+def roc_auc_score(y_true: npt.ArrayLike, y_score: npt.ArrayLike,
+                  sample_weight: Optional[npt.ArrayLike] = None) -> float:
     """Area under the ROC curve of a binary problem.
 
     The curve of :func:`roc_curve` is integrated with the trapezoid rule, so tied scores count
@@ -379,11 +604,32 @@ def roc_auc_score(y_true, y_score, sample_weight=None):
     y_true : array-like of shape (n_samples,)
         Binary labels in {0, 1} or {−1, 1}; other labels: the larger one is the positive class.
     y_score : array-like of shape (n_samples,)
+        Scores, higher meaning "more positive" (probabilities or decision values).
     sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights wᵢ; all 1 when None.
 
     Returns
     -------
     float
+        The area, in [0, 1]: 1 when every positive scores above every negative, 0.5 for
+        scores that do not tell the classes apart.
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` does not hold exactly two classes.
+
+    See Also
+    --------
+    roc_curve : the curve whose area this is.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import roc_auc_score
+    >>> roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    >>> roc_auc_score(["spam", "ham", "spam"], [0.9, 0.2, 0.9])  # "spam" > "ham": positive
+    1.0
     """
     y_true_arr = check_target(y_true, "y_true", numeric=False)
     classes = np.unique(y_true_arr)
@@ -396,7 +642,9 @@ def roc_auc_score(y_true, y_score, sample_weight=None):
 
 
 # ---------------------------------------------------------------- regression
-def _check_regression(y_true, y_pred, multioutput, sample_weight):
+def _check_regression(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, multioutput: MultiOutput,
+                      sample_weight: Optional[npt.ArrayLike],
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Union[str, npt.NDArray[np.float64]]]:
     y_true = check_target(y_true, "y_true", allow_2d=True)
     y_pred = check_target(y_pred, "y_pred", allow_2d=True)
     if y_true.shape[0] != y_pred.shape[0]:
@@ -423,7 +671,8 @@ def _check_regression(y_true, y_pred, multioutput, sample_weight):
     return yt, yp, w, multioutput
 
 
-def mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+def mean_squared_error(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, sample_weight: Optional[npt.ArrayLike] = None,
+                       multioutput: MultiOutput = "uniform_average") -> Union[float, npt.NDArray[np.float64]]:
     """Mean squared error, per output averaged over samples.
 
     .. math:: \\text{MSE} = \\frac{\\sum_i w_i (y_i - \\hat y_i)^2}{\\sum_i w_i}
@@ -431,13 +680,31 @@ def mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True and predicted values.
     sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,)
+        Non-negative weights wᵢ; all 1 when None.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape (n_outputs,), \
+default="uniform_average"
         How to combine the outputs' errors: return them all, their mean, or a weighted mean.
 
     Returns
     -------
     float, or ndarray of shape (n_outputs,) for "raw_values"
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, the weights sum to zero, or ``multioutput`` is
+        "variance_weighted" (defined for :func:`r2_score` only) or not one of the options.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import mean_squared_error
+    >>> mean_squared_error([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0])
+    0.375
+    >>> mean_squared_error([[1.0, 2.0], [3.0, 4.0]], [[1.0, 1.0], [3.0, 2.0]],
+    ...                    multioutput="raw_values").tolist()
+    [0.0, 2.5]
     """
     yt, yp, w, multioutput = _check_regression(y_true, y_pred, multioutput, sample_weight)
     if isinstance(multioutput, str) and multioutput == "variance_weighted":
@@ -450,7 +717,8 @@ def mean_squared_error(y_true, y_pred, sample_weight=None, multioutput="uniform_
     return float(np.average(per_output, weights=multioutput))
 
 
-def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
+def r2_score(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, sample_weight: Optional[npt.ArrayLike] = None,
+             multioutput: MultiOutput = "uniform_average") -> Union[float, npt.NDArray[np.float64]]:
     """Coefficient of determination R² = 1 − SS_res / SS_tot.
 
     .. math:: R^2 = 1 - \\frac{\\sum_i w_i (y_i - \\hat y_i)^2}{\\sum_i w_i (y_i - \\bar y)^2},
@@ -463,14 +731,34 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average"):
     Parameters
     ----------
     y_true, y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True and predicted values.
     sample_weight : array-like of shape (n_samples,), optional
-    multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like
+        Non-negative weights wᵢ; all 1 when None.
+    multioutput : {"raw_values", "uniform_average", "variance_weighted"} or array-like, \
+default="uniform_average"
         Combine per-output scores: all of them, their mean, their mean weighted by each
         output's SS_tot, or a weighted mean with the given weights.
 
     Returns
     -------
-    float (NaN, with an :class:`UndefinedMetricWarning`, for fewer than two samples)
+    float, or ndarray of shape (n_outputs,) for "raw_values"
+        NaN, with an :class:`UndefinedMetricWarning`, for fewer than two samples.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, the weights sum to zero or ``multioutput`` is not one of
+        the options.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import r2_score
+    >>> round(r2_score([3.0, -0.5, 2.0, 7.0], [2.5, 0.0, 2.0, 8.0]), 4)
+    0.9486
+    >>> r2_score([1.0, 2.0, 3.0], [2.0, 2.0, 2.0])  # always the mean
+    0.0
+    >>> r2_score([1.0, 1.0], [1.0, 1.0])  # constant y_true, exact prediction
+    1.0
     """
     yt, yp, w, multioutput = _check_regression(y_true, y_pred, multioutput, sample_weight)
     if yt.shape[0] < 2:

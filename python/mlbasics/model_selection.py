@@ -10,15 +10,25 @@ from __future__ import annotations
 import copy
 import numbers
 import warnings
+from collections.abc import Iterator
+from typing import Any, Callable, Optional, TypeVar, Union, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from ._base import check_random_state, check_scalar
+
+#: What ``random_state`` accepts: None (fresh entropy), an int seed or a numpy Generator.
+RandomState = Union[None, int, np.random.Generator]
+#: A scorer: ``scorer(fitted_estimator, X_test, y_test) -> float``, higher is better.
+Scorer = Callable[[Any, Any, Any], float]
+
+_Est = TypeVar("_Est")
 
 __all__ = ["KFold", "StratifiedKFold", "cross_val_score", "train_test_split", "clone"]
 
 
-def _n_samples(X) -> int:
+def _n_samples(X: Any) -> int:
     if hasattr(X, "shape") and len(X.shape) > 0:
         return int(X.shape[0])
     try:
@@ -28,12 +38,18 @@ def _n_samples(X) -> int:
 
 
 class _BaseKFold:
-    def __init__(self, n_splits=5, shuffle=False, random_state=None):
+    """What the K-fold splitters share: parameters, checks, and turning test folds into pairs."""
+
+    def __init__(self, n_splits: int = 5, shuffle: bool = False, random_state: RandomState = None) -> None:
         self.n_splits = n_splits
         self.shuffle = shuffle
         self.random_state = random_state
 
-    def _check_params(self, n_samples):
+    def _test_folds(self, n: int, y: Optional[npt.ArrayLike]) -> Iterator[np.ndarray]:
+        """The test indices of each fold, in order; subclasses define how the folds are cut."""
+        raise NotImplementedError
+
+    def _check_params(self, n_samples: int) -> None:
         check_scalar(self.n_splits, "n_splits", numbers.Integral, low=2)
         check_scalar(self.shuffle, "shuffle", bool)
         if not self.shuffle and self.random_state is not None:
@@ -43,12 +59,47 @@ class _BaseKFold:
             raise ValueError(f"n_splits: cannot be greater than the number of samples "
                              f"({n_samples}), got n_splits={self.n_splits}")
 
-    def get_n_splits(self, X=None, y=None, groups=None):
-        """The number K of (train, test) pairs that :meth:`split` yields."""
+    def get_n_splits(self, X: object = None, y: object = None, groups: object = None) -> int:
+        """The number K of (train, test) pairs that :meth:`split` yields.
+
+        Parameters
+        ----------
+        X, y, groups : object, optional
+            Ignored; accepted so the signature matches scikit-learn's splitters.
+
+        Returns
+        -------
+        int
+            ``n_splits``.
+        """
         return self.n_splits
 
-    def split(self, X, y=None, groups=None):
-        """Yield ``(train_index, test_index)`` integer arrays, one pair per fold."""
+    def split(self, X: Any, y: Optional[npt.ArrayLike] = None,
+              groups: object = None) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+        """Yield ``(train_index, test_index)`` integer arrays, one pair per fold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Only its length is used.
+        y : array-like of shape (n_samples,), optional
+            Class labels; needed by :class:`StratifiedKFold`, ignored by :class:`KFold`.
+        groups : object, optional
+            Ignored.
+
+        Yields
+        ------
+        train_index : ndarray of shape (n_train,)
+            Sorted indices of the training rows: all rows not in the test fold.
+        test_index : ndarray of shape (n_test,)
+            Indices of the held-out rows of this fold.
+
+        Raises
+        ------
+        ValueError
+            If ``n_splits`` exceeds the number of samples, or ``random_state`` is set without
+            ``shuffle=True`` (and for :class:`StratifiedKFold`, if ``y`` is missing or too small).
+        """
         n = _n_samples(X)
         self._check_params(n)
         all_idx = np.arange(n)
@@ -57,7 +108,7 @@ class _BaseKFold:
             mask[test] = False
             yield all_idx[mask], test
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"{type(self).__name__}(n_splits={self.n_splits}, shuffle={self.shuffle}, "
                 f"random_state={self.random_state!r})")
 
@@ -75,11 +126,34 @@ class KFold(_BaseKFold):
         K ≥ 2.
     shuffle : bool, default=False
         Shuffle the indices once before cutting them.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int or numpy.random.Generator, default=None
         Seed of the shuffle (only with ``shuffle=True``).
+
+    Attributes
+    ----------
+    None beyond the parameters: a splitter is not fitted, and :meth:`split` may be called on
+    any data.
+
+    See Also
+    --------
+    StratifiedKFold : folds that keep each class's proportion.
+    cross_val_score : fit and score a model on each fold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.model_selection import KFold
+    >>> X = np.zeros((5, 2))
+    >>> for train, test in KFold(n_splits=3).split(X):
+    ...     print(train.tolist(), test.tolist())
+    [2, 3, 4] [0, 1]
+    [0, 1, 4] [2, 3]
+    [0, 1, 2, 3] [4]
+    >>> KFold(n_splits=3).get_n_splits()
+    3
     """
 
-    def _test_folds(self, n, y):
+    def _test_folds(self, n: int, y: Optional[npt.ArrayLike]) -> Iterator[np.ndarray]:
         idx = np.arange(n)
         if self.shuffle:
             idx = check_random_state(self.random_state).permutation(n)
@@ -102,25 +176,45 @@ class StratifiedKFold(_BaseKFold):
     Parameters
     ----------
     n_splits : int, default=5
+        K ≥ 2.
     shuffle : bool, default=False
         Shuffle within each class before dealing.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of the shuffles (only with ``shuffle=True``).
+
+    Attributes
+    ----------
+    None beyond the parameters: a splitter is not fitted.
+
+    See Also
+    --------
+    KFold : folds of consecutive (or shuffled) indices, ignoring the classes.
 
     Notes
     -----
     ``split`` needs ``y``. If the smallest class has fewer than K members a UserWarning is
     emitted; if every class has fewer than K members it is a ValueError.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.model_selection import StratifiedKFold
+    >>> y = np.array([0, 0, 0, 0, 1, 1])
+    >>> for train, test in StratifiedKFold(n_splits=2).split(np.zeros((6, 1)), y):
+    ...     print(test.tolist(), y[test].tolist())
+    [0, 2, 4] [0, 0, 1]
+    [1, 3, 5] [0, 0, 1]
     """
 
-    def _test_folds(self, n, y):
+    def _test_folds(self, n: int, y: Optional[npt.ArrayLike]) -> Iterator[np.ndarray]:
         if y is None:
             raise ValueError("y: StratifiedKFold.split needs the class labels y")
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y.ravel()
-        if y.ndim != 1 or y.shape[0] != n:
-            raise ValueError(f"y: expected a 1-D array of {n} labels, got shape {y.shape}")
-        classes, y_enc, counts = np.unique(y, return_inverse=True, return_counts=True)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+            y_arr = y_arr.ravel()
+        if y_arr.ndim != 1 or y_arr.shape[0] != n:
+            raise ValueError(f"y: expected a 1-D array of {n} labels, got shape {y_arr.shape}")
+        classes, y_enc, counts = np.unique(y_arr, return_inverse=True, return_counts=True)
         y_enc = y_enc.reshape(-1)
         if np.all(counts < self.n_splits):
             raise ValueError(f"n_splits: {self.n_splits} is greater than the number of members of every "
@@ -143,23 +237,45 @@ class StratifiedKFold(_BaseKFold):
 
 
 # ---------------------------------------------------------------- clone & scoring
-def clone(estimator):
+def clone(estimator: _Est) -> _Est:
     """A new, unfitted estimator with the same hyper-parameters (deep-copied).
 
     ``type(estimator)(**params)`` with ``params = estimator.get_params(deep=False)``; parameters
     that are themselves estimators are cloned recursively.
+
+    Parameters
+    ----------
+    estimator : estimator, or list/tuple of estimators
+        An object with ``get_params``. Lists and tuples are cloned element by element; any
+        other object without ``get_params`` (and classes) is deep-copied.
+
+    Returns
+    -------
+    estimator
+        An object of the same type, built from the same parameters, with no fitted
+        attributes: fitting it leaves ``estimator`` untouched.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import Ridge
+    >>> from mlbasics.model_selection import clone
+    >>> fitted = Ridge(alpha=2.0).fit(np.array([[0.0], [1.0], [2.0]]), np.array([0.0, 1.0, 2.0]))
+    >>> fresh = clone(fitted)
+    >>> fresh.alpha, hasattr(fresh, "coef_"), fresh is fitted
+    (2.0, False, False)
     """
     if isinstance(estimator, (list, tuple)):
-        return type(estimator)(clone(e) for e in estimator)
+        return type(estimator)(clone(e) for e in estimator)  # type: ignore[return-value]  # same type as given
     if not hasattr(estimator, "get_params") or isinstance(estimator, type):
         return copy.deepcopy(estimator)
-    params = estimator.get_params(deep=False)
+    params = estimator.get_params(deep=False)  # type: ignore[attr-defined]  # checked by hasattr above
     new_params = {k: clone(v) if hasattr(v, "get_params") and not isinstance(v, type) else copy.deepcopy(v)
                   for k, v in params.items()}
     return type(estimator)(**new_params)
 
 
-def _is_classifier(estimator) -> bool:
+def _is_classifier(estimator: Any) -> bool:
     if getattr(estimator, "_estimator_type", None) == "classifier":
         return True
     tags = getattr(estimator, "__sklearn_tags__", None)
@@ -171,7 +287,7 @@ def _is_classifier(estimator) -> bool:
     return False
 
 
-def _get_scorer(scoring):
+def _get_scorer(scoring: Union[None, str, Scorer]) -> Scorer:
     """A callable ``scorer(estimator, X, y) -> float``."""
     if scoring is None:
         return lambda est, X, y: est.score(X, y)
@@ -179,27 +295,29 @@ def _get_scorer(scoring):
         return scoring
     from . import metrics
 
-    table = {
+    # float(): with a 1-D y (the default multioutput) these metrics already return a float.
+    table: dict[str, Scorer] = {
         "accuracy": lambda est, X, y: metrics.accuracy_score(y, est.predict(X)),
-        "r2": lambda est, X, y: metrics.r2_score(y, est.predict(X)),
-        "neg_mean_squared_error": lambda est, X, y: -metrics.mean_squared_error(y, est.predict(X)),
+        "r2": lambda est, X, y: float(metrics.r2_score(y, est.predict(X))),
+        "neg_mean_squared_error": lambda est, X, y: -float(metrics.mean_squared_error(y, est.predict(X))),
     }
     if scoring not in table:
         raise ValueError(f"scoring: expected None, a callable or one of {sorted(table)}, got {scoring!r}")
     return table[scoring]
 
 
-def _check_cv(cv, classifier: bool):
+def _check_cv(cv: Any, classifier: bool) -> Any:
     if cv is None:
         cv = 5
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
-        return StratifiedKFold(cv) if classifier else KFold(cv)
+        n_splits = cast(int, cv)  # passed on as given (e.g. a NumPy integer); the splitter checks it
+        return StratifiedKFold(n_splits) if classifier else KFold(n_splits)
     if hasattr(cv, "split") and not isinstance(cv, (str, bytes)):
         return cv
     raise TypeError(f"cv: expected an int or a splitter with a split() method, got {type(cv).__name__}")
 
 
-def _take(a, idx):
+def _take(a: Any, idx: np.ndarray) -> Any:
     if hasattr(a, "iloc"):
         return a.iloc[idx]
     if isinstance(a, list):
@@ -207,7 +325,8 @@ def _take(a, idx):
     return np.asarray(a)[idx]
 
 
-def cross_val_score(estimator, X, y=None, cv=5, scoring=None):
+def cross_val_score(estimator: Any, X: Any, y: Optional[npt.ArrayLike] = None, cv: Any = 5,
+                    scoring: Union[None, str, Scorer] = None) -> npt.NDArray[np.float64]:
     """Score a model on each held-out fold of a cross-validation.
 
     For each split (train, test): clone the estimator, fit it on the training part and score it
@@ -217,17 +336,48 @@ def cross_val_score(estimator, X, y=None, cv=5, scoring=None):
     Parameters
     ----------
     estimator : estimator with fit (and predict/score)
+        The model to evaluate; it is cloned for every fold and never fitted itself.
     X : array-like of shape (n_samples, n_features)
+        Rows are selected with ``.iloc`` for pandas objects, by index for lists, else through
+        ``np.asarray``.
     y : array-like of shape (n_samples,), optional
-    cv : int or splitter, default=5
+        Targets; None for unsupervised estimators.
+    cv : int, splitter or None, default=5
         Number of folds, or an object with ``split(X, y)`` yielding (train, test) indices.
-    scoring : None, str or callable
+        None means 5.
+    scoring : None, str or callable, default=None
         None: ``estimator.score``; "accuracy", "r2", "neg_mean_squared_error"; or a callable
         ``scoring(estimator, X_test, y_test)``. Higher is better.
 
     Returns
     -------
     scores : ndarray of shape (n_splits,)
+        One score per fold, in the splitter's order.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` has no ``fit`` or ``cv`` is neither an int nor a splitter.
+    ValueError
+        If ``y`` does not have one value per row of ``X`` or ``scoring`` is an unknown name.
+
+    See Also
+    --------
+    KFold, StratifiedKFold : the splitters used for ``cv=K``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import LinearRegression
+    >>> from mlbasics.model_selection import KFold, cross_val_score
+    >>> X = np.arange(12.0).reshape(-1, 1)
+    >>> y = 2.0 * X[:, 0] + 1.0 + np.array([0.1, -0.1] * 6)
+    >>> scores = cross_val_score(LinearRegression(), X, y, cv=KFold(3, shuffle=True, random_state=0))
+    >>> scores.shape, bool(np.all(scores > 0.99))
+    ((3,), True)
+    >>> mse = -cross_val_score(LinearRegression(), X, y, cv=3, scoring="neg_mean_squared_error")
+    >>> np.round(mse, 3)
+    array([0.012, 0.01 , 0.012])
     """
     if not hasattr(estimator, "fit"):
         raise TypeError(f"estimator: expected an object with a fit method, got {type(estimator).__name__}")
@@ -249,19 +399,20 @@ def cross_val_score(estimator, X, y=None, cv=5, scoring=None):
 
 
 # ---------------------------------------------------------------- train/test split
-def _split_sizes(n, test_size, train_size):
-    def resolve(size, name):
+def _split_sizes(n: int, test_size: Union[None, int, float],
+                 train_size: Union[None, int, float]) -> tuple[int, int]:
+    def resolve(size: object, name: str) -> Union[None, int, float]:
         if size is None:
             return None
         if isinstance(size, bool) or not isinstance(size, numbers.Real):
             raise TypeError(f"{name}: expected an int or a float, got {type(size).__name__}")
         if isinstance(size, numbers.Integral):
-            if not 1 <= size < n:
+            if not 1 <= int(size) < n:
                 raise ValueError(f"{name}: an int must lie in [1, n_samples={n}), got {size}")
             return int(size)
-        if not 0.0 < size < 1.0:
+        if not 0.0 < float(size) < 1.0:
             raise ValueError(f"{name}: a float must lie in (0, 1), got {size}")
-        return size
+        return cast(float, size)  # returned as given
 
     test_size, train_size = resolve(test_size, "test_size"), resolve(train_size, "train_size")
     if test_size is None and train_size is None:
@@ -271,6 +422,7 @@ def _split_sizes(n, test_size, train_size):
     n_train = None if train_size is None else (
         int(np.floor(train_size * n)) if isinstance(train_size, float) else train_size)
     if n_test is None:
+        assert n_train is not None  # test_size is None only when train_size was given
         n_test = n - n_train
     if n_train is None:
         n_train = n - n_test
@@ -283,7 +435,7 @@ def _split_sizes(n, test_size, train_size):
     return n_train, n_test
 
 
-def _allocate(counts, total):
+def _allocate(counts: np.ndarray, total: int) -> npt.NDArray[np.int64]:
     """Split ``total`` over classes proportionally to ``counts`` (largest remainders first)."""
     exact = counts * total / counts.sum()
     alloc = np.floor(exact).astype(np.int64)
@@ -300,19 +452,23 @@ def _allocate(counts, total):
     return alloc
 
 
-def train_test_split(*arrays, test_size=None, train_size=None, random_state=None, shuffle=True,
-                     stratify=None):
+def train_test_split(*arrays: Any, test_size: Union[None, int, float] = None,
+                     train_size: Union[None, int, float] = None, random_state: RandomState = None,
+                     shuffle: bool = True, stratify: Optional[npt.ArrayLike] = None) -> list[Any]:
     """Split arrays into random train and test subsets (the same rows for every array).
 
     Parameters
     ----------
     *arrays : array-likes with the same first dimension
+        NumPy arrays, lists or pandas objects; each is split along its first axis and keeps
+        its kind (pandas rows through ``.iloc``, lists as lists, anything else as an ndarray).
     test_size : float in (0, 1) or int, optional
         Fraction (rounded up) or number of test samples; default 0.25 when ``train_size`` is
         also None, else the complement of ``train_size``.
     train_size : float in (0, 1) or int, optional
         Fraction (rounded down) or number of training samples; default: the complement.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of the shuffle.
     shuffle : bool, default=True
         If False, the first rows are the training set and the last rows the test set.
     stratify : array-like of shape (n_samples,), optional
@@ -323,6 +479,31 @@ def train_test_split(*arrays, test_size=None, train_size=None, random_state=None
     list
         ``[a_train, a_test, b_train, b_test, ...]``. The split differs from scikit-learn's for
         the same ``random_state``.
+
+    Raises
+    ------
+    ValueError
+        If no array is given, the arrays differ in length, the sizes do not fit the number of
+        samples, or ``stratify`` has a class with a single member (or is used without shuffle).
+    TypeError
+        If a size is neither an int nor a float, or ``shuffle`` is not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.model_selection import train_test_split
+    >>> X = np.arange(10).reshape(5, 2)
+    >>> y = [0, 1, 2, 3, 4]
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=2, shuffle=False)
+    >>> X_test.tolist(), y_train
+    ([[6, 7], [8, 9]], [0, 1, 2])
+    >>> parts = train_test_split(X, y, test_size=0.4, random_state=0)
+    >>> [len(p) for p in parts]
+    [3, 2, 3, 2]
+    >>> labels = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> _, test = train_test_split(np.arange(8), test_size=4, stratify=labels, random_state=0)
+    >>> np.bincount(labels[test]).tolist()
+    [2, 2]
     """
     if not arrays:
         raise ValueError("arrays: expected at least one array to split")

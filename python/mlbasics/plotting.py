@@ -7,10 +7,16 @@ figure's axes when None) and returns that Axes, so pictures compose and tests ca
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Literal, Optional
+
 import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:  # matplotlib stays optional: imported for the type checker only
+    from matplotlib.axes import Axes
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
@@ -19,15 +25,50 @@ def _pyplot():
     return plt
 
 
-def _axes(ax):
+def _axes(ax: Optional[Axes]) -> Axes:
     if ax is not None:
         return ax
     _, ax = _pyplot().subplots()
     return ax
 
 
-def plot_loss_curve(estimator_or_losses, ax=None, *, label=None, log_scale=False):
-    """The training loss per epoch/iteration: an estimator's ``loss_curve_`` or a sequence of losses."""
+def plot_loss_curve(estimator_or_losses: Any, ax: Optional[Axes] = None, *, label: Optional[str] = None,
+                    log_scale: bool = False) -> Axes:
+    """The training loss per epoch/iteration: an estimator's ``loss_curve_`` or a sequence of losses.
+
+    Parameters
+    ----------
+    estimator_or_losses : fitted estimator or sequence of float
+        An object with a ``loss_curve_`` attribute (e.g. a fitted MLP), or the losses
+        themselves, one per epoch.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's axes when None.
+    label : str, optional
+        Legend entry of the curve; no legend when None.
+    log_scale : bool, default=False
+        Use a logarithmic y axis.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on: epochs 1, 2, … on x, the loss on y.
+
+    Raises
+    ------
+    ValueError
+        If the losses are not a non-empty 1-D sequence.
+    ImportError
+        If matplotlib is not installed.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from mlbasics.plotting import plot_loss_curve
+    >>> ax = plot_loss_curve([1.0, 0.5, 0.3, 0.2], label="train", log_scale=True)
+    >>> ax.get_yscale(), ax.lines[0].get_xdata().tolist()
+    ('log', [1, 2, 3, 4])
+    >>> plt.close(ax.figure)
+    """
     _pyplot()
     losses = getattr(estimator_or_losses, "loss_curve_", estimator_or_losses)
     losses = np.asarray(losses, dtype=float)
@@ -45,8 +86,55 @@ def plot_loss_curve(estimator_or_losses, ax=None, *, label=None, log_scale=False
     return ax
 
 
-def plot_decision_boundary(estimator, X, y=None, ax=None, *, resolution=200, margin=0.5, alpha=0.3):
-    """Regions a fitted 2-feature classifier assigns to each class, with the points X on top."""
+def plot_decision_boundary(estimator: Any, X: npt.ArrayLike, y: Optional[npt.ArrayLike] = None,
+                           ax: Optional[Axes] = None, *, resolution: int = 200, margin: float = 0.5,
+                           alpha: float = 0.3) -> Axes:
+    """Regions a fitted 2-feature classifier assigns to each class, with the points X on top.
+
+    The estimator predicts every point of a ``resolution × resolution`` grid spanning X (plus
+    ``margin``) and each predicted class is filled with its own colour.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+        Anything with ``predict`` on (n, 2) arrays; its ``classes_``, when present, fix the
+        colour of each class.
+    X : array-like of shape (n_samples, 2)
+        The points to draw, which also set the drawn range.
+    y : array-like of shape (n_samples,), optional
+        Their labels, to colour the points like the regions; black points when None.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's axes when None.
+    resolution : int ≥ 2, default=200
+        Grid points per axis.
+    margin : float, default=0.5
+        How far the grid extends beyond the data on each side.
+    alpha : float, default=0.3
+        Opacity of the filled regions.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If X does not have exactly two columns or ``resolution`` is not an integer ≥ 2.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import LogisticRegression
+    >>> from mlbasics.plotting import plot_decision_boundary
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> ax = plot_decision_boundary(LogisticRegression().fit(X, y), X, y, resolution=50)
+    >>> [float(v) for v in ax.get_xlim()]  # the data's range plus the margin
+    [-0.5, 1.5]
+    >>> plt.close(ax.figure)
+    """
     plt = _pyplot()
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -73,8 +161,39 @@ def plot_decision_boundary(estimator, X, y=None, ax=None, *, resolution=200, mar
     return ax
 
 
-def plot_roc_curve(y_true, y_score, ax=None, *, pos_label=None, label=None):
-    """The ROC curve (false positive rate vs true positive rate), with its AUC in the legend."""
+def plot_roc_curve(y_true: npt.ArrayLike, y_score: npt.ArrayLike, ax: Optional[Axes] = None, *,
+                   pos_label: object = None, label: Optional[str] = None) -> Axes:
+    """The ROC curve (false positive rate vs true positive rate), with its AUC in the legend.
+
+    The diagonal of a classifier that guesses is drawn dashed for reference.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels, as for :func:`mlbasics.metrics.roc_curve`.
+    y_score : array-like of shape (n_samples,)
+        Scores, higher meaning "more positive".
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's axes when None.
+    pos_label : label, optional
+        The positive class (needed unless the labels are {0, 1} or {−1, 1}).
+    label : str, optional
+        Put in front of the AUC in the legend entry.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from mlbasics.plotting import plot_roc_curve
+    >>> ax = plot_roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], label="model")
+    >>> ax.get_legend().get_texts()[0].get_text()
+    'model AUC = 0.750'
+    >>> plt.close(ax.figure)
+    """
     from .metrics import roc_curve
 
     _pyplot()
@@ -91,20 +210,54 @@ def plot_roc_curve(y_true, y_score, ax=None, *, pos_label=None, label=None):
     return ax
 
 
-def plot_confusion_matrix(y_true, y_pred, ax=None, *, labels=None, normalize=None, cmap="Blues"):
-    """The confusion matrix as an image: rows are true classes, columns predicted classes."""
+def plot_confusion_matrix(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, ax: Optional[Axes] = None, *,
+                          labels: Optional[npt.ArrayLike] = None,
+                          normalize: Optional[Literal["true", "pred", "all"]] = None,
+                          cmap: Any = "Blues") -> Axes:
+    """The confusion matrix as an image: rows are true classes, columns predicted classes.
+
+    Each cell shows its count (or rate, with ``normalize``), and a colour bar is added.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's axes when None.
+    labels : array-like of shape (n_classes,), optional
+        Order of the rows and columns; the sorted labels present when None.
+    normalize : {"true", "pred", "all"} or None, default=None
+        As in :func:`mlbasics.metrics.confusion_matrix`.
+    cmap : str or matplotlib Colormap, default="Blues"
+        Colours of the image.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from mlbasics.plotting import plot_confusion_matrix
+    >>> ax = plot_confusion_matrix([0, 0, 1, 1, 1], [0, 1, 1, 1, 0])
+    >>> [t.get_text() for t in ax.texts]
+    ['1', '1', '1', '2']
+    >>> plt.close(ax.figure)
+    """
     from .metrics import confusion_matrix
 
     plt = _pyplot()
     cm = confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
-    if labels is None:
-        labels = np.unique(np.concatenate([np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()]))
+    tick_labels: Any = labels  # shown as given: str() of each element
+    if tick_labels is None:
+        tick_labels = np.unique(np.concatenate([np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()]))
     ax = _axes(ax)
     image = ax.imshow(cm, cmap=cmap)
     plt.colorbar(image, ax=ax)
-    ticks = np.arange(len(labels))
-    ax.set_xticks(ticks, [str(v) for v in labels])
-    ax.set_yticks(ticks, [str(v) for v in labels])
+    ticks = np.arange(len(tick_labels))
+    ax.set_xticks(ticks, [str(v) for v in tick_labels])
+    ax.set_yticks(ticks, [str(v) for v in tick_labels])
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
     threshold = cm.max() / 2 if cm.size else 0
@@ -115,8 +268,40 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, *, labels=None, normalize=Non
     return ax
 
 
-def plot_explained_variance(pca, ax=None, *, cumulative=True):
-    """Bars of each principal component's explained variance ratio, and their running sum."""
+def plot_explained_variance(pca: Any, ax: Optional[Axes] = None, *, cumulative: bool = True) -> Axes:
+    """Bars of each principal component's explained variance ratio, and their running sum.
+
+    Parameters
+    ----------
+    pca : fitted PCA
+        Anything with an ``explained_variance_ratio_`` attribute.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's axes when None.
+    cumulative : bool, default=True
+        Also draw the cumulative ratio as a step line.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on: component 1, 2, … on x, the ratio on y.
+
+    Raises
+    ------
+    NotFittedError
+        If ``pca`` has no ``explained_variance_ratio_``.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from mlbasics.decomposition import PCA
+    >>> from mlbasics.plotting import plot_explained_variance
+    >>> X = np.random.default_rng(0).standard_normal((50, 4)) * [3.0, 2.0, 1.0, 0.5]
+    >>> ax = plot_explained_variance(PCA(n_components=3).fit(X))
+    >>> len(ax.patches)  # one bar per component
+    3
+    >>> plt.close(ax.figure)
+    """
     _pyplot()
     ratio = getattr(pca, "explained_variance_ratio_", None)
     if ratio is None:
@@ -135,11 +320,55 @@ def plot_explained_variance(pca, ax=None, *, cumulative=True):
     return ax
 
 
-def plot_fit_curve(estimator, X, y, ax=None, *, transform=None, n_points=300, label="fit"):
+def plot_fit_curve(estimator: Any, X: npt.ArrayLike, y: npt.ArrayLike, ax: Optional[Axes] = None, *,
+                   transform: Any = None, n_points: int = 300, label: str = "fit") -> Axes:
     """Data points (x, y) of one feature and the fitted estimator's curve over their range.
 
     ``transform`` maps the (n, 1) grid to the estimator's inputs, e.g. a fitted
     ``PolynomialFeatures`` when the estimator was trained on φ(x).
+
+    Parameters
+    ----------
+    estimator : fitted regressor
+        Anything with ``predict``.
+    X : array-like of shape (n_samples,) or (n_samples, 1)
+        The single input feature x.
+    y : array-like of shape (n_samples,)
+        The targets, drawn as points.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure's axes when None.
+    transform : transformer, optional
+        An object with ``transform`` applied to the grid before ``predict``.
+    n_points : int, default=300
+        Grid points of the curve between min(x) and max(x).
+    label : str, default="fit"
+        Legend entry of the curve.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If X has more than one feature.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import LinearRegression
+    >>> from mlbasics.plotting import plot_fit_curve
+    >>> from mlbasics.preprocessing import PolynomialFeatures
+    >>> x = np.linspace(-1.0, 1.0, 9).reshape(-1, 1)
+    >>> y = x[:, 0] ** 2
+    >>> phi = PolynomialFeatures(degree=2).fit(x)
+    >>> model = LinearRegression().fit(phi.transform(x), y)
+    >>> ax = plot_fit_curve(model, x, y, transform=phi, n_points=5)
+    >>> np.abs(np.round(ax.lines[0].get_ydata(), 3)).tolist()  # abs: no -0.0
+    [1.0, 0.25, 0.0, 0.25, 1.0]
+    >>> plt.close(ax.figure)
     """
     _pyplot()
     X = np.asarray(X, dtype=float)

@@ -6,10 +6,15 @@ are written out in each docstring; the leading parameter names follow scikit-lea
 from __future__ import annotations
 
 import numbers
+from typing import Literal, Union, overload
 
 import numpy as np
+import numpy.typing as npt
 
 from .._base import check_random_state, check_scalar
+
+#: What ``random_state`` accepts: None (fresh entropy), an int seed or a numpy Generator.
+RandomState = Union[None, int, np.random.Generator]
 
 __all__ = ["make_xor", "make_regression", "make_classification"]
 
@@ -17,13 +22,14 @@ _XOR_CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 _XOR_LABELS = np.array([0, 1, 1, 0], dtype=np.int64)
 
 
-def _check_flag(value, name: str) -> bool:
+def _check_flag(value: object, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected bool, got {type(value).__name__}")
     return bool(value)
 
 
-def make_xor(n_samples=4, noise=0.0, random_state=None):
+def make_xor(n_samples: int = 4, noise: float = 0.0,
+             random_state: RandomState = None) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """The XOR problem: the four corners of the unit square, labelled by x₁ XOR x₂.
 
     Sample i is the corner ``i mod 4`` of (0, 0), (0, 1), (1, 0), (1, 1) — labels 0, 1, 1, 0 —
@@ -34,13 +40,28 @@ def make_xor(n_samples=4, noise=0.0, random_state=None):
     Parameters
     ----------
     n_samples : int ≥ 1, default=4
+        Number of points; corners repeat in the order above.
     noise : float ≥ 0, default=0.0
-    random_state : None, int or numpy.random.Generator
+        Standard deviation of the Gaussian noise added to each coordinate.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of the noise.
 
     Returns
     -------
     X : ndarray (n_samples, 2), float64
+        The (noisy) corners.
     y : ndarray (n_samples,), int64
+        x₁ XOR x₂ of the corner each point comes from.
+
+    Examples
+    --------
+    >>> from mlbasics.datasets import make_xor
+    >>> X, y = make_xor()
+    >>> X.tolist(), y.tolist()
+    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    >>> X, y = make_xor(n_samples=100, noise=0.1, random_state=0)
+    >>> X.shape, y[:6].tolist()
+    ((100, 2), [0, 1, 1, 0, 0, 1])
     """
     check_scalar(n_samples, "n_samples", numbers.Integral, low=1)
     check_scalar(noise, "noise", numbers.Real, low=0)
@@ -50,8 +71,23 @@ def make_xor(n_samples=4, noise=0.0, random_state=None):
     return X, _XOR_LABELS[idx].copy()
 
 
-def make_regression(n_samples=100, n_features=100, *, n_informative=10, noise=0.0, bias=0.0, coef=False,
-                    random_state=None):
+@overload
+def make_regression(n_samples: int = ..., n_features: int = ..., *, n_informative: int = ...,
+                    noise: float = ..., bias: float = ..., coef: Literal[False] = ...,
+                    random_state: RandomState = ...,
+                    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+@overload
+def make_regression(n_samples: int = ..., n_features: int = ..., *, n_informative: int = ...,
+                    noise: float = ..., bias: float = ..., coef: Literal[True],
+                    random_state: RandomState = ...,
+                    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+@overload
+def make_regression(n_samples: int = ..., n_features: int = ..., *, n_informative: int = ...,
+                    noise: float = ..., bias: float = ..., coef: bool = ...,
+                    random_state: RandomState = ...) -> tuple[npt.NDArray[np.float64], ...]: ...
+def make_regression(n_samples: int = 100, n_features: int = 100, *, n_informative: int = 10,
+                    noise: float = 0.0, bias: float = 0.0, coef: bool = False,
+                    random_state: RandomState = None) -> tuple[npt.NDArray[np.float64], ...]:
     """A random linear regression problem ``y = X w + bias + ε``.
 
     Design: X has independent standard normal entries. The true coefficient vector w is zero
@@ -62,20 +98,40 @@ def make_regression(n_samples=100, n_features=100, *, n_informative=10, noise=0.
     Parameters
     ----------
     n_samples : int ≥ 1, default=100
+        Number of rows.
     n_features : int ≥ 1, default=100
+        Number of columns of X.
     n_informative : int ≥ 0, default=10
-        Values above ``n_features`` are clipped to it (so ``make_regression(n_features=5)`` works).
+        Number of non-zero coefficients. Values above ``n_features`` are clipped to it (so
+        ``make_regression(n_features=5)`` works).
     noise : float ≥ 0, default=0.0
+        Standard deviation of ε.
     bias : float, default=0.0
+        The intercept added to every target (finite).
     coef : bool, default=False
         Also return the true coefficients w.
-    random_state : None, int or numpy.random.Generator
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of X, w and ε.
 
     Returns
     -------
     X : ndarray (n_samples, n_features), float64
+        The inputs.
     y : ndarray (n_samples,), float64
-    w : ndarray (n_features,), float64 — only when ``coef=True``
+        The targets ``X w + bias + ε``.
+    w : ndarray (n_features,), float64
+        The true coefficients; only when ``coef=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.datasets import make_regression
+    >>> X, y, w = make_regression(n_samples=20, n_features=5, n_informative=2, bias=3.0,
+    ...                           coef=True, random_state=0)
+    >>> X.shape, y.shape, int(np.count_nonzero(w))
+    ((20, 5), (20,), 2)
+    >>> bool(np.allclose(y, X @ w + 3.0))  # noise=0: exactly linear
+    True
     """
     check_scalar(n_samples, "n_samples", numbers.Integral, low=1)
     check_scalar(n_features, "n_features", numbers.Integral, low=1)
@@ -97,7 +153,7 @@ def make_regression(n_samples=100, n_features=100, *, n_informative=10, noise=0.
     return (X, y, w) if coef else (X, y)
 
 
-def _hypercube_vertices(n_classes: int, n_dims: int, rng) -> np.ndarray:
+def _hypercube_vertices(n_classes: int, n_dims: int, rng: np.random.Generator) -> np.ndarray:
     """``n_classes`` distinct random vertices of {−1, +1}^n_dims."""
     if n_dims <= 20:
         codes = rng.choice(2 ** n_dims, size=n_classes, replace=False)
@@ -109,8 +165,9 @@ def _hypercube_vertices(n_classes: int, n_dims: int, rng) -> np.ndarray:
             return vertices
 
 
-def make_classification(n_samples=100, n_features=20, *, n_informative=2, n_classes=2, class_sep=1.0,
-                        random_state=None):
+def make_classification(n_samples: int = 100, n_features: int = 20, *, n_informative: int = 2,
+                        n_classes: int = 2, class_sep: float = 1.0, random_state: RandomState = None,
+                        ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
     """A random classification problem: Gaussian class clusters plus pure-noise features.
 
     Design: each class c gets a centroid μ_c at a distinct random vertex of the hypercube
@@ -123,17 +180,32 @@ def make_classification(n_samples=100, n_features=20, *, n_informative=2, n_clas
     Parameters
     ----------
     n_samples : int ≥ n_classes, default=100
+        Number of rows.
     n_features : int ≥ 1, default=20
+        Number of columns of X, informative and noise together.
     n_informative : int in [1, n_features], default=2
         The informative features are columns ``0 … n_informative−1``.
     n_classes : int in [2, 2**n_informative], default=2
+        Number of classes (one centroid each).
     class_sep : float > 0, default=1.0
-    random_state : None, int or numpy.random.Generator
+        Half the side of the hypercube the centroids sit on (finite).
+    random_state : None, int or numpy.random.Generator, default=None
+        Seed of the centroids, the shuffle and the features.
 
     Returns
     -------
     X : ndarray (n_samples, n_features), float64
-    y : ndarray (n_samples,), int64, labels 0 … n_classes−1
+        The features.
+    y : ndarray (n_samples,), int64
+        Class labels 0 … n_classes−1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.datasets import make_classification
+    >>> X, y = make_classification(n_samples=30, n_features=4, n_classes=3, random_state=0)
+    >>> X.shape, np.bincount(y).tolist()
+    ((30, 4), [10, 10, 10])
     """
     check_scalar(n_samples, "n_samples", numbers.Integral, low=1)
     check_scalar(n_features, "n_features", numbers.Integral, low=1)
