@@ -1,6 +1,8 @@
 """What this installation is: version, backends, threads, the C++ core's SIMD path."""
 from __future__ import annotations
 
+import os
+
 import platform
 from typing import Any
 
@@ -40,6 +42,9 @@ def config() -> dict[str, Any]:
 
         info["numba"] = numba.__version__
         info["numba_threading_layer_max_threads"] = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # set at run time
+        from .backends import numba as numba_backend
+
+        info["numba_set_omp_wait_policy"] = numba_backend.OMP_WAIT_POLICY_SET
     return info
 
 
@@ -55,6 +60,10 @@ def config_lines(info: dict[str, Any] | None = None) -> list[str]:
         lines.append(f"C++ core: SIMD path {info['cpp_simd_path']}, built with {info['cpp_compiler']}")
     if "numba" in info:
         lines.append(f"Numba {info['numba']} (at most {info['numba_threading_layer_max_threads']} threads)")
+        policy = os.environ.get("OMP_WAIT_POLICY")
+        if policy is not None:  # set by the user, or by the Numba backend when it started OpenMP
+            lines.append(f"OMP_WAIT_POLICY={policy} (idle OpenMP workers "
+                         f"{'sleep' if policy.upper() == 'PASSIVE' else 'may spin'})")
     for name, err in info["unavailable"].items():
         lines.append(f"backend {name} unavailable: {err}")
     return lines

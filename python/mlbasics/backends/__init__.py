@@ -1,7 +1,11 @@
 """Kernel backends: ``"cpp"``, ``"numba"`` and ``"numpy"`` behind one contract.
 
-``get_backend("auto")`` picks the first available of cpp, numba, numpy, unless the environment
-variable ``MLBASICS_BACKEND`` names one. A backend is loaded (and Numba imported) on first use.
+``get_backend("auto")`` is the C++ backend, unless the environment variable ``MLBASICS_BACKEND``
+names another. There is no silent fallback: when the C++ extension ``mlbasics._core`` is missing
+or fails to import (a broken build, a missing shared library, an invalid ``MLBASICS_CPU``),
+"auto" raises that error with its reason rather than running quietly on Numba or NumPy; set
+``MLBASICS_BACKEND=numba`` (or pass ``backend="numba"``) to choose another backend deliberately.
+A backend is loaded (and Numba imported) on first use.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ def _apply_threads(name: str) -> None:
     elif name == "numba":
         import numba
 
+        importlib.import_module(f"{__name__}.numba").start_threads()
         numba.set_num_threads(min(_num_threads, numba.config.NUMBA_NUM_THREADS))
 
 
@@ -65,7 +70,7 @@ def _load(name: str) -> Backend | None:
 
 
 def available_backends() -> list[str]:
-    """Names of the backends that load on this machine, in the order ``"auto"`` tries them."""
+    """Names of the backends that load on this machine (cpp, numba, numpy order)."""
     return [name for name in BACKENDS if _load(name) is not None]
 
 
@@ -76,10 +81,11 @@ def backend_errors() -> dict[str, str]:
 
 
 def get_backend(name: str | Backend = "auto") -> Backend:
-    """Return the backend called ``name``; ``"auto"`` means cpp, then numba, then numpy.
+    """Return the backend called ``name``; ``"auto"`` means cpp (or ``MLBASICS_BACKEND``).
 
-    Raises ValueError for an unknown name and RuntimeError (with the import error) for a known
-    backend that cannot load here.
+    Raises ValueError for an unknown name, RuntimeError (with the import error) for a known
+    backend that cannot load here, and ImportError for ``"auto"`` when the C++ extension cannot
+    load (no silent fallback).
     """
     # Fast path (every kernel call of mlbasics.kernels comes here): a backend already loaded, by
     # name, or for "auto" by the current value of MLBASICS_BACKEND -- so changing it still applies.
@@ -100,12 +106,14 @@ def get_backend(name: str | Backend = "auto") -> Backend:
                 raise ValueError(f"MLBASICS_BACKEND: expected one of {BACKENDS} or 'auto', got {forced!r}")
             backend = _auto[key] = get_backend(forced)
             return backend
-        for candidate in BACKENDS:
-            backend = _load(candidate)
-            if backend is not None:
-                _auto[key] = backend
-                return backend
-        raise RuntimeError("no backend could be loaded: " + "; ".join(f"{k}: {e}" for k, e in _errors.items()))
+        backend = _load("cpp")
+        if backend is None:
+            raise ImportError(f"backend 'auto' is the C++ backend, and it failed to load: {_errors['cpp']}. "
+                              "mlbasics does not fall back silently; reinstall it (pip install . builds the "
+                              "extension), or choose another backend on purpose with backend='numba' or the "
+                              "environment variable MLBASICS_BACKEND=numba")
+        _auto[key] = backend
+        return backend
     if name not in BACKENDS:
         raise ValueError(f"backend: expected one of {('auto',) + BACKENDS}, got {name!r}")
     backend = _load(name)
