@@ -266,7 +266,7 @@ def clone(estimator: _Est) -> _Est:
     (2.0, False, False)
     """
     if isinstance(estimator, (list, tuple)):
-        return type(estimator)(clone(e) for e in estimator)  # type: ignore[return-value]  # same type as given
+        return type(estimator)(clone(e) for e in estimator)
     if not hasattr(estimator, "get_params") or isinstance(estimator, type):
         return copy.deepcopy(estimator)
     params = estimator.get_params(deep=False)  # type: ignore[attr-defined]  # checked by hasattr above

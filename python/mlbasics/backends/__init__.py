@@ -47,7 +47,7 @@ def _apply_threads(name: str) -> None:
         import numba
 
         importlib.import_module(f"{__name__}.numba").start_threads()
-        numba.set_num_threads(min(_num_threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(_num_threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]  # set at run time
 
 
 def _load(name: str) -> Backend | None:

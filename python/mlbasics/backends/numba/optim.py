@@ -23,6 +23,8 @@ The flags (momentum, nesterov, ...) are loop-invariant: LLVM unswitches them.
 Check with ``_adam.inspect_asm()`` (under a fresh NUMBA_CACHE_DIR): packed
 vfmadd...ps, vsqrtps, vdivps.
 """
+from typing import Any
+
 import math
 
 import numpy as np
@@ -36,8 +38,8 @@ from .gemm import _n_chunks
 _FM = {"contract", "nsz", "arcp"}
 # error_model="numpy": a division by zero gives inf/nan as in NumPy (the reference) instead of
 # raising ZeroDivisionError -- and without that per-element check the loops vectorize.
-_JIT = dict(cache=True, fastmath=_FM, error_model="numpy")
-_JIT_PAR = dict(cache=True, parallel=True, error_model="numpy")
+_JIT: dict[str, Any] = dict(cache=True, fastmath=_FM, error_model="numpy")
+_JIT_PAR: dict[str, Any] = dict(cache=True, parallel=True, error_model="numpy")
 
 _EMPTY = {np.dtype(np.float32): np.empty(0, np.float32), np.dtype(np.float64): np.empty(0, np.float64)}
 
