@@ -23,3 +23,17 @@ def assert_close(actual, expected, dtype, scale=None):
     bound = rtol * (np.abs(expected.astype(np.float64)) + scale) + np.finfo(np.float64).tiny
     worst = np.unravel_index(np.argmax(err - bound), err.shape) if err.size else None
     assert np.all(err <= bound), f"max violation at {worst}: got {actual[worst]}, expected {expected[worst]}"
+
+
+def require_torch():
+    """Import torch for a comparison test module: skipped where torch is not installed, except where
+    ``MLBASICS_REQUIRE_TORCH=1`` (set by ``.ci/run``), where a missing torch is an error."""
+    import os
+
+    import pytest
+
+    if os.environ.get("MLBASICS_REQUIRE_TORCH") == "1":
+        import torch  # noqa: F401 - an ImportError here fails the run
+
+        return torch
+    return pytest.importorskip("torch")

@@ -1,8 +1,15 @@
 """Shared fixtures: every contract test runs once per backend and (where it applies) per dtype."""
-import numpy as np
-import pytest
+import os
 
-import mlbasics
+# The suite imports torch and scikit-learn, whose OpenMP runtimes load before Numba's; the Numba
+# backend then (rightly) leaves OMP_WAIT_POLICY alone, and its idle workers would spin against our
+# pool on 2 cores. The test suite, as a user may, chooses sleeping workers itself.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import mlbasics  # noqa: E402
 
 BACKENDS = ("cpp", "numba", "numpy")
 

@@ -421,7 +421,9 @@ def test_defaults_match_torch():
 
 # ----------------------------------------------------------------- optional: torch itself
 def test_matches_torch_when_installed():
-    torch = pytest.importorskip("torch")
+    from _helpers import require_torch
+
+    torch = require_torch()
     thetas, grad_seq = make_problem(np.float64, n_steps=30)
     for name, _, cfg in CASES:
         params = [t.copy() for t in thetas]
