@@ -226,7 +226,7 @@ class _RandomState(Constraint):
 
     def is_satisfied_by(self, x: Any) -> bool:
         if isinstance(x, numbers.Integral) and not _is_bool(x):
-            return 0 <= x < 2 ** 32
+            return 0 <= int(x) < 2 ** 32
         return self.takes_kind(x)
 
     def __str__(self) -> str:
