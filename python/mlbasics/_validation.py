@@ -69,6 +69,18 @@ class Interval(Constraint):
 
     ``None`` for an end means unbounded; ``closed`` is "both", "left", "right" or "neither".
     Booleans are never numbers here, NaN is in no interval.
+
+    Parameters
+    ----------
+    kind : numbers.Integral or numbers.Real
+    left, right : float or None, default=None
+    closed : {"both", "left", "right", "neither"}, default="both"
+
+    Examples
+    --------
+    >>> unit = Interval(numbers.Real, 0, 1, closed="left")
+    >>> unit.is_satisfied_by(0.0), unit.is_satisfied_by(1.0), str(unit)
+    (True, False, 'a number in [0, 1)')
     """
 
     def __init__(self, kind: type, left: float | None = None, right: float | None = None, *,
@@ -105,7 +117,17 @@ class Interval(Constraint):
 
 
 class Options(Constraint):
-    """One of a fixed set of values (typically strings)."""
+    """One of a fixed set of values (typically strings).
+
+    Parameters
+    ----------
+    values : iterable
+
+    Examples
+    --------
+    >>> Options(("auto", "full")).is_satisfied_by("full")
+    True
+    """
 
     def __init__(self, values: Iterable[Any]) -> None:
         self.values = tuple(values)
