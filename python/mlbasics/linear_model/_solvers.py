@@ -84,7 +84,8 @@ def _solve_lbfgs(fun, theta0, max_iter, tol, monitor=None):
     def callback(xk):
         nonlocal count
         count += 1
-        f = last["f"] if np.array_equal(last.get("theta"), xk) else fun(xk)[0]  # type: ignore[arg-type]  # None → False
+        # np.array_equal(None, xk) is False: before any evaluation, f is computed afresh
+        f = last["f"] if np.array_equal(last.get("theta"), xk) else fun(xk)[0]  # type: ignore[arg-type]
         if monitor(count, xk, float(f)):
             raise _StopSolver(xk.copy(), count)
 

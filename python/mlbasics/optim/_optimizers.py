@@ -23,7 +23,7 @@ from __future__ import annotations
 import copy
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Union
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from ..backends._optim_table import OPTIMIZERS, table_constraint
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Rprop"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+#: What an optimizer's ``params`` may be: arrays, or parameter-group dicts with a "params" list.
+ParamsLike = Iterable[Union[np.ndarray, dict[str, Any]]]
 
 
 # ------------------------------------------------------------------ argument checks
@@ -126,7 +129,7 @@ class Optimizer:
         if cls._kernel:
             cls._state_keys = OPTIMIZERS[cls._kernel].state
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], defaults: dict[str, Any], *, backend: str = "auto") -> None:
+    def __init__(self, params: ParamsLike, defaults: dict[str, Any], *, backend: str = "auto") -> None:
         self.defaults = dict(defaults)
         self.backend = backend
         self._kernels = get_backend(backend)
@@ -437,7 +440,7 @@ class SGD(Optimizer):
 
     _kernel = "sgd"
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+    def __init__(self, params: ParamsLike, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov), backend=backend)
@@ -515,7 +518,7 @@ class Adam(Optimizer):
     _parameter_constraints = {"betas": [Pair(table_constraint("adam", "beta1"), table_constraint("adam", "beta2"))]}
     _decoupled = False
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+    def __init__(self, params: ParamsLike, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay), backend=backend)
 
@@ -574,7 +577,7 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+    def __init__(self, params: ParamsLike, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 1e-2, *, backend: str = "auto") -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, backend=backend)
 
@@ -635,7 +638,7 @@ class RMSprop(Optimizer):
 
     _kernel = "rmsprop"
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+    def __init__(self, params: ParamsLike, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
                  backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
@@ -717,7 +720,7 @@ class Adagrad(Optimizer):
     _kernel = "adagrad"
     _parameter_constraints = {"initial_accumulator_value": [Interval(numbers.Real, 0, None)]}
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+    def __init__(self, params: ParamsLike, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps),
@@ -783,7 +786,7 @@ class Adadelta(Optimizer):
 
     _kernel = "adadelta"
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+    def __init__(self, params: ParamsLike, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
                  weight_decay: float = 0, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), backend=backend)
 
@@ -846,7 +849,7 @@ class Rprop(Optimizer):
     _kernel = "rprop"
     _parameter_constraints = {"lr": [Interval(numbers.Real, 0, None)]}  # the first step size
 
-    def __init__(self, params: Iterable[np.ndarray | dict[str, Any]], lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+    def __init__(self, params: ParamsLike, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
                  step_sizes: tuple[float, float] = (1e-6, 50), *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes), backend=backend)
 
