@@ -8,15 +8,18 @@ naming the argument, what it got and what was expected.
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 # The validation vocabulary lives in ._validation (a leaf module every layer may import); it is
 # re-exported here for the estimator modules.
 from ._validation import (Interval, Options, check_array, check_classification_targets,  # noqa: F401
                           check_is_fitted, check_n_features, check_random_state, check_scalar, check_target,
                           check_X_y, validate_params)
+
+_E = TypeVar("_E", bound="BaseEstimator")
 
 
 class BaseEstimator:
@@ -38,7 +41,26 @@ class BaseEstimator:
         return sorted(p.name for p in sig.parameters.values()
                       if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD))
 
-    def get_params(self, deep: bool = True) -> dict:
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The estimator's parameters, read back from the attributes named in ``__init__``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also list the parameters of parameters that are estimators themselves, as
+            ``"<name>__<sub-parameter>"``.
+
+        Returns
+        -------
+        params : dict
+            Parameter name → value.
+
+        Examples
+        --------
+        >>> from mlbasics.linear_model import Ridge
+        >>> Ridge(alpha=0.5).get_params()["alpha"]
+        0.5
+        """
         params = {}
         for name in self._param_names():
             value = getattr(self, name)
@@ -48,7 +70,32 @@ class BaseEstimator:
                     params[f"{name}__{sub}"] = sub_value
         return params
 
-    def set_params(self, **params):
+    def set_params(self: _E, **params: Any) -> _E:
+        """Set parameters by name (``"<name>__<sub-parameter>"`` reaches into a nested estimator).
+
+        Values are checked when ``fit`` runs, not here.
+
+        Parameters
+        ----------
+        **params
+            Parameter name → new value.
+
+        Returns
+        -------
+        self : estimator
+            This estimator.
+
+        Raises
+        ------
+        ValueError
+            For a name that is not a parameter of the estimator.
+
+        Examples
+        --------
+        >>> from mlbasics.linear_model import Ridge
+        >>> Ridge().set_params(alpha=2.0).alpha
+        2.0
+        """
         valid = set(self._param_names())
         for key, value in params.items():
             name, _, sub = key.partition("__")
@@ -66,7 +113,7 @@ class BaseEstimator:
                    if not (k in defaults and _same(defaults[k], v))]
         return f"{type(self).__name__}({', '.join(changed)})"
 
-    def __sklearn_tags__(self):  # scikit-learn >= 1.6 asks estimators for their tags
+    def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6 asks estimators for their tags
         from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags, TransformerTags
 
         tags = Tags(estimator_type=getattr(self, "_estimator_type", None),
@@ -81,7 +128,7 @@ class BaseEstimator:
         return tags
 
 
-def _same(a, b) -> bool:
+def _same(a: Any, b: Any) -> bool:
     try:
         return bool(a == b) if not isinstance(a, np.ndarray) else False
     except Exception:
@@ -89,27 +136,80 @@ def _same(a, b) -> bool:
 
 
 class ClassifierMixin:
-    _estimator_type = "classifier"
+    """``score`` (accuracy) for classifiers."""
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """Mean accuracy of ``predict(X)`` against ``y``."""
+    _estimator_type = "classifier"
+    if TYPE_CHECKING:
+        predict: Callable[..., np.ndarray]
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Mean accuracy of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of samples whose predicted label equals ``y``.
+        """
         from .metrics import accuracy_score
 
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
 
 class RegressorMixin:
-    _estimator_type = "regressor"
+    """``score`` (R²) for regressors."""
 
-    def score(self, X, y, sample_weight=None) -> float:
-        """Coefficient of determination R² of ``predict(X)`` against ``y``."""
+    _estimator_type = "regressor"
+    if TYPE_CHECKING:
+        predict: Callable[..., np.ndarray]
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Coefficient of determination R² = 1 − SS_res / SS_tot of ``predict(X)`` against ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        score : float
+            R² (averaged uniformly over the targets); 1 is a perfect fit.
+        """
         from .metrics import r2_score
 
-        return r2_score(y, self.predict(X), sample_weight=sample_weight)
+        # multioutput="uniform_average" (the default) returns a float
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)  # type: ignore[return-value]
 
 
 class TransformerMixin:
-    def fit_transform(self, X, y=None, **fit_params):
+    """``fit_transform`` for transformers."""
+
+    if TYPE_CHECKING:
+        fit: Callable[..., Any]
+
+    def fit_transform(self, X: ArrayLike, y: ArrayLike | None = None, **fit_params: Any) -> np.ndarray:
+        """``fit(X, y, **fit_params)``, then ``transform(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored by the transformers here; accepted for pipelines
+        **fit_params
+            Passed on to ``fit``.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components or n_output_features)
+        """
         return self.fit(X, y, **fit_params).transform(X)
 
 

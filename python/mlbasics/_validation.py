@@ -49,9 +49,11 @@ class Constraint:
     """
 
     def takes_kind(self, x: Any) -> bool:
+        """Whether ``x`` is of the kind this constraint is about (so a rejection is a ValueError)."""
         raise NotImplementedError
 
     def is_satisfied_by(self, x: Any) -> bool:
+        """Whether ``x`` is an accepted value."""
         raise NotImplementedError
 
     def __str__(self) -> str:
@@ -67,6 +69,18 @@ class Interval(Constraint):
 
     ``None`` for an end means unbounded; ``closed`` is "both", "left", "right" or "neither".
     Booleans are never numbers here, NaN is in no interval.
+
+    Parameters
+    ----------
+    kind : numbers.Integral or numbers.Real
+    left, right : float or None, default=None
+    closed : {"both", "left", "right", "neither"}, default="both"
+
+    Examples
+    --------
+    >>> unit = Interval(numbers.Real, 0, 1, closed="left")
+    >>> unit.is_satisfied_by(0.0), unit.is_satisfied_by(1.0), str(unit)
+    (True, False, 'a number in [0, 1)')
     """
 
     def __init__(self, kind: type, left: float | None = None, right: float | None = None, *,
@@ -103,7 +117,17 @@ class Interval(Constraint):
 
 
 class Options(Constraint):
-    """One of a fixed set of values (typically strings)."""
+    """One of a fixed set of values (typically strings).
+
+    Parameters
+    ----------
+    values : iterable
+
+    Examples
+    --------
+    >>> Options(("auto", "full")).is_satisfied_by("full")
+    True
+    """
 
     def __init__(self, values: Iterable[Any]) -> None:
         self.values = tuple(values)
@@ -226,7 +250,7 @@ class _RandomState(Constraint):
 
     def is_satisfied_by(self, x: Any) -> bool:
         if isinstance(x, numbers.Integral) and not _is_bool(x):
-            return 0 <= x < 2 ** 32
+            return 0 <= int(x) < 2 ** 32
         return self.takes_kind(x)
 
     def __str__(self) -> str:
@@ -241,7 +265,21 @@ _SHORTHANDS: dict[str, Constraint] = {"boolean": _Boolean(), "random_state": _Ra
 
 def make_constraint(c: Any) -> Constraint:
     """A table entry (a :class:`Constraint`, None, "boolean", "random_state", "callable" or a class)
-    as a :class:`Constraint`."""
+    as a :class:`Constraint`.
+
+    Parameters
+    ----------
+    c : Constraint, None, str or type (or tuple of types)
+
+    Returns
+    -------
+    constraint : Constraint
+
+    Examples
+    --------
+    >>> make_constraint("boolean").is_satisfied_by(True), make_constraint(int).is_satisfied_by(1.5)
+    (True, False)
+    """
     if isinstance(c, Constraint):
         return c
     if c is None:
@@ -263,6 +301,26 @@ def _shown(x: Any) -> str:
 def check_param(name: str, value: Any, constraints: Sequence[Any]) -> Any:
     """Check one value against its constraints; return it unchanged, or raise.
 
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the error message.
+    value : object
+    constraints : sequence
+        Table entries (see :func:`make_constraint`); the value must satisfy one of them.
+
+    Returns
+    -------
+    value : object
+        ``value``, unchanged.
+
+    Raises
+    ------
+    ValueError, TypeError
+        ValueError if a constraint takes the value's kind but rejects the value, else TypeError.
+
+    Examples
+    --------
     >>> check_param("alpha", 0.5, [Interval(numbers.Real, 0, None)])
     0.5
     >>> check_param("alpha", -1, [Interval(numbers.Real, 0, None)])
@@ -286,6 +344,25 @@ def validate_params(params: Mapping[str, Any], constraints: Mapping[str, Sequenc
 
     A constraint of ``"no_validation"`` skips that parameter (it is checked by code that knows
     more, e.g. an option that depends on another parameter).
+
+    Parameters
+    ----------
+    params : mapping
+        Parameter name → value (e.g. ``estimator.get_params(deep=False)``).
+    constraints : mapping
+        Parameter name → list of table entries, or ``"no_validation"``.
+
+    Returns
+    -------
+    None
+
+    Examples
+    --------
+    >>> validate_params({"tol": 1e-3}, {"tol": [Interval(numbers.Real, 0, None)]})
+    >>> validate_params({"tol": "small"}, {"tol": [Interval(numbers.Real, 0, None)]})
+    Traceback (most recent call last):
+    ...
+    TypeError: tol: expected a number in [0, inf), got 'small'
     """
     for name, cs in constraints.items():
         if name in params and cs != "no_validation":
@@ -297,6 +374,26 @@ def check_scalar(x: Any, name: str, kind: type = numbers.Real, *, low: float | N
     """One scalar checked in place: ``kind`` is ``bool``, ``numbers.Integral`` or ``numbers.Real``.
 
     The same checks and messages as a one-entry table: ``check_param(name, x, [Interval(...)])``.
+
+    Parameters
+    ----------
+    x : object
+    name : str
+    kind : type, default=numbers.Real
+    low, high : float, optional
+        Bounds (None: unbounded).
+    low_open, high_open : bool, default=False
+        Exclude the bound.
+
+    Returns
+    -------
+    x : object
+        ``x``, unchanged.
+
+    Examples
+    --------
+    >>> check_scalar(3, "n_splits", numbers.Integral, low=2)
+    3
     """
     if kind is bool:
         return check_param(name, x, ["boolean"])
@@ -310,6 +407,20 @@ def check_random_state(seed: RandomStateLike) -> np.random.Generator:
     A Generator is used as it is (its draws advance it). A RandomState gives a Generator seeded by
     one draw from it, so the same RandomState state gives the same result, and the RandomState
     advances, as scikit-learn's estimators advance one they are given.
+
+    Parameters
+    ----------
+    seed : None, int in [0, 2**32), numpy.random.RandomState or numpy.random.Generator
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+
+    Examples
+    --------
+    >>> rng = check_random_state(0)
+    >>> check_random_state(rng) is rng
+    True
     """
     check_param("random_state", seed, ["random_state"])
     if isinstance(seed, np.random.Generator):
@@ -351,6 +462,30 @@ def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32
     The messages start with ``name:`` and also carry the phrases scikit-learn's
     ``check_estimator`` looks for ("Expected 2D array, got 1D array instead", "Reshape your data",
     "0 feature(s) (shape=(n, 0)) while a minimum of 1 is required", "n_samples=1").
+
+    Parameters
+    ----------
+    X : array-like
+    name : str, default="X"
+        The argument's name, for the messages.
+    dtype : dtype or tuple of dtypes, default=(np.float64, np.float32)
+        Accepted dtypes; anything else is converted to the first.
+    ensure_2d : bool, default=True
+    allow_nan : bool, default=False
+    min_samples, min_features : int, default=1
+
+    Returns
+    -------
+    arr : ndarray
+
+    Examples
+    --------
+    >>> check_array([[1, 2], [3, 4]]).dtype
+    dtype('float64')
+    >>> check_array([1.0, 2.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: X: expected a 2-D array (n_samples, n_features), got 1-D with shape (2,). Expected 2D array, got 1D array instead: Reshape your data either using X.reshape(-1, 1) if your data has a single feature or X.reshape(1, -1) if it contains a single sample
     """
     _reject_sparse(X, name)
     try:
@@ -394,7 +529,29 @@ def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32
 
 def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numeric: bool = True,
                  allow_2d: bool = False) -> np.ndarray:
-    """Validate a target array: 1-D (or 2-D if allowed), matching length, finite when numeric."""
+    """Validate a target array: 1-D (or 2-D if allowed), matching length, finite when numeric.
+
+    A (n, 1) column is flattened unless ``allow_2d``.
+
+    Parameters
+    ----------
+    y : array-like
+    name : str, default="y"
+    n_samples : int, optional
+        The required length (X's number of rows).
+    numeric : bool, default=True
+        Require numbers (converted to float64 unless already float); else any labels.
+    allow_2d : bool, default=False
+
+    Returns
+    -------
+    arr : ndarray
+
+    Examples
+    --------
+    >>> check_target([[1], [2]])
+    array([1., 2.])
+    """
     if y is None:
         raise ValueError(f"{name}: this estimator requires y to be passed, but the target y is None; expected an "
                          "array of shape (n_samples,)")
@@ -425,7 +582,26 @@ def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numer
 
 def check_X_y(X: Any, y: Any, *, numeric_y: bool = True, allow_2d_y: bool = False, min_samples: int = 1,
               dtype: Any = (np.float64, np.float32)) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`check_array` on X, then :func:`check_target` on y with one value per row of X."""
+    """:func:`check_array` on X, then :func:`check_target` on y with one value per row of X.
+
+    Parameters
+    ----------
+    X, y : array-like
+    numeric_y : bool, default=True
+    allow_2d_y : bool, default=False
+    min_samples : int, default=1
+    dtype : dtype or tuple of dtypes, default=(np.float64, np.float32)
+
+    Returns
+    -------
+    X, y : ndarray
+
+    Examples
+    --------
+    >>> X, y = check_X_y([[0.0], [1.0]], ["a", "b"], numeric_y=False)
+    >>> X.shape, y.tolist()
+    ((2, 1), ['a', 'b'])
+    """
     X = check_array(X, "X", dtype=dtype, min_samples=min_samples)
     y = check_target(y, "y", n_samples=X.shape[0], numeric=numeric_y, allow_2d=allow_2d_y)
     return X, y
@@ -437,6 +613,24 @@ def check_classification_targets(y: Any, name: str = "y") -> tuple[np.ndarray, n
     Labels may be of any comparable kind (ints, strings, whole-number floats, ...), as in
     scikit-learn. Floats that are not whole numbers are continuous targets, not labels
     (ValueError "Unknown label type: continuous"); a mix of strings and numbers is a TypeError.
+
+    Parameters
+    ----------
+    y : array-like of labels
+    name : str, default="y"
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    encoded : ndarray of shape (n_samples,)
+        Each label's index in ``classes``.
+
+    Examples
+    --------
+    >>> classes, encoded = check_classification_targets(["b", "a", "b"])
+    >>> classes.tolist(), encoded.tolist()
+    (['a', 'b'], [1, 0, 1])
     """
     y = np.asarray(y)
     if y.dtype.kind == "f" and y.size and np.any(y != np.round(y)):
@@ -460,14 +654,36 @@ def check_classification_targets(y: Any, name: str = "y") -> tuple[np.ndarray, n
 
 
 def check_is_fitted(estimator: Any, attribute: str) -> None:
-    """Raise :class:`~mlbasics.exceptions.NotFittedError` unless ``estimator`` has ``attribute``."""
+    """Raise :class:`~mlbasics.exceptions.NotFittedError` unless ``estimator`` has ``attribute``.
+
+    Parameters
+    ----------
+    estimator : object
+    attribute : str
+        A fitted attribute, e.g. ``"coef_"``.
+
+    Returns
+    -------
+    None
+    """
     if not hasattr(estimator, attribute):
         raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' with "
                              "appropriate arguments before using this method.")
 
 
 def check_n_features(estimator: Any, X: np.ndarray) -> None:
-    """``predict``-time X must have the number of features seen in ``fit``."""
+    """``predict``-time X must have the number of features seen in ``fit``.
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``n_features_in_``
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    None
+        Raises ValueError on a mismatch.
+    """
     if X.shape[1] != estimator.n_features_in_:
         name, n, m = type(estimator).__name__, X.shape[1], estimator.n_features_in_
         raise ValueError(f"X: has {n} features, expected {m} as in fit (X has {n} features, but {name} is "

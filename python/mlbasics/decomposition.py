@@ -15,8 +15,10 @@ by ``z = (x − μ) V_k`` and mapped back by ``x̂ = z V_kᵀ + μ``.
 from __future__ import annotations
 
 import numbers
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.linalg
 
 from ._base import BaseEstimator, TransformerMixin
@@ -148,6 +150,22 @@ class PCA(TransformerMixin, BaseEstimator):
     ----------
     N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding structure with randomness: probabilistic
     algorithms for constructing approximate matrix decompositions", SIAM Review 53(2), 2011.
+
+    Examples
+    --------
+    Points on the line x₂ = 2x₁: one component, along (1, 2)/√5, explains all the variance.
+
+    >>> import numpy as np
+    >>> from mlbasics.decomposition import PCA
+    >>> X = np.array([[0.0, 0.0], [1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+    >>> pca = PCA(n_components=1, backend="numpy").fit(X)
+    >>> np.round(pca.components_, 3)
+    array([[0.447, 0.894]])
+    >>> np.round(pca.explained_variance_ratio_, 3)
+    array([1.])
+    >>> Z = pca.transform(X)
+    >>> Z.shape, np.round(pca.inverse_transform(Z)[3], 3)
+    ((4, 1), array([3., 6.]))
     """
 
     _parameter_constraints = {
@@ -162,8 +180,12 @@ class PCA(TransformerMixin, BaseEstimator):
         "backend": BACKEND_CONSTRAINT,
     }
 
-    def __init__(self, n_components=None, svd_solver="auto", whiten=False, random_state=None,
-                 n_oversamples=10, iterated_power="auto", backend="auto"):
+    def __init__(self, n_components: int | float | None = None,
+                 svd_solver: Literal["auto", "full", "covariance_eigh", "randomized"] = "auto",
+                 whiten: bool = False,
+                 random_state: int | np.random.Generator | np.random.RandomState | None = None,
+                 n_oversamples: int = 10, iterated_power: int | Literal["auto"] = "auto",
+                 backend: str = "auto") -> None:
         self.n_components = n_components
         self.svd_solver = svd_solver
         self.whiten = whiten
@@ -173,13 +195,13 @@ class PCA(TransformerMixin, BaseEstimator):
         self.backend = backend
 
     # ------------------------------------------------------------ validation
-    def _check_params(self, n_samples: int, n_features: int):
+    def _check_params(self, n_samples: int, n_features: int) -> tuple[int | float, str]:
         """Validate the hyper-parameters against the data; return (k or fraction, solver)."""
         self._validate_params()
         max_k = min(n_samples, n_features)
         nc = self.n_components
         if nc is None:
-            k = max_k
+            k: int | float = max_k
         elif isinstance(nc, numbers.Integral):
             if nc > max_k:
                 raise ValueError(f"n_components: expected an int in [1, min(n_samples, n_features)] = "
@@ -202,8 +224,19 @@ class PCA(TransformerMixin, BaseEstimator):
         return k, solver
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y=None):
-        """Fit the principal axes of X (n_samples ≥ 2, n_features ≥ 1). ``y`` is ignored."""
+    def fit(self, X: ArrayLike, y: Any = None) -> PCA:
+        """Fit the principal axes of X (n_samples ≥ 2, n_features ≥ 1). ``y`` is ignored.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : PCA
+            The fitted estimator.
+        """
         X = check_array(X, "X", min_samples=2)
         n, p = X.shape
         k, solver = self._check_params(n, p)
@@ -229,7 +262,7 @@ class PCA(TransformerMixin, BaseEstimator):
             else:
                 n_iter = int(self.iterated_power)
             rng = check_random_state(self.random_state)
-            svals, vt = _solve_randomized(xc, k, int(self.n_oversamples), n_iter, rng, backend)
+            svals, vt = _solve_randomized(xc, int(k), int(self.n_oversamples), n_iter, rng, backend)
             evals = svals ** 2 / (n - 1)
             total_var = float(np.einsum("ij,ij->", xc, xc) / (n - 1))
 
@@ -257,14 +290,23 @@ class PCA(TransformerMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------ transform
-    def _whiten_scale(self, dtype) -> np.ndarray:
+    def _whiten_scale(self, dtype: np.dtype) -> np.ndarray:
         scale = np.sqrt(self.explained_variance_.astype(np.float64))
         # a zero-variance component is left unscaled rather than divided by zero
         scale[scale < np.finfo(dtype).eps] = 1.0
         return scale.astype(dtype)
 
-    def transform(self, X):
-        """Project X onto the principal axes: ``Z = (X − μ) V_kᵀ``, divided by √λ when whitening."""
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """Project X onto the principal axes: ``Z = (X − μ) V_kᵀ``, divided by √λ when whitening.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_), of X's float dtype
+        """
         check_is_fitted(self, "components_")
         X = check_array(X, "X")
         check_n_features(self, X)
@@ -275,8 +317,18 @@ class PCA(TransformerMixin, BaseEstimator):
             z /= self._whiten_scale(dtype)
         return z
 
-    def inverse_transform(self, X):
-        """Map projected data back to feature space: ``X̂ = Z V_k + μ`` (undoing the whitening)."""
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """Map projected data back to feature space: ``X̂ = Z V_k + μ`` (undoing the whitening).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Projected data Z.
+
+        Returns
+        -------
+        X_hat : ndarray of shape (n_samples, n_features), of Z's float dtype
+        """
         check_is_fitted(self, "components_")
         Z = check_array(X, "X")
         if Z.shape[1] != self.n_components_:
@@ -289,6 +341,17 @@ class PCA(TransformerMixin, BaseEstimator):
         out += self.mean_.astype(dtype, copy=False)
         return out
 
-    def fit_transform(self, X, y=None):
-        """Fit on X, then return ``transform(X)``."""
+    # PCA.fit takes no fit parameters, so its fit_transform has no **fit_params.
+    def fit_transform(self, X: ArrayLike, y: Any = None) -> np.ndarray:  # type: ignore[override]
+        """Fit on X, then return ``transform(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+        """
         return self.fit(X, y).transform(X)

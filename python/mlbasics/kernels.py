@@ -9,24 +9,25 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import Any, Callable
 
 from .backends import KERNELS, Backend, get_backend
 
 __all__ = list(KERNELS)
 
 
-def _public_kernel(name: str):
+def _public_kernel(name: str) -> Callable[..., Any]:
     method = getattr(Backend, name)
 
     @functools.wraps(method)
-    def kernel(*args, backend="auto", **kwargs):
+    def kernel(*args: Any, backend: str = "auto", **kwargs: Any) -> Any:
         # get_backend is a dict lookup once the backend is loaded (see its fast path).
         return getattr(get_backend(backend), name)(*args, **kwargs)
 
     # Signature shown by help(): the method's, without self, plus the keyword-only backend.
     params = list(inspect.signature(method).parameters.values())[1:]
     params.append(inspect.Parameter("backend", inspect.Parameter.KEYWORD_ONLY, default="auto"))
-    kernel.__signature__ = inspect.Signature(params)
+    setattr(kernel, "__signature__", inspect.Signature(params))  # read by inspect.signature / help()
     kernel.__qualname__ = kernel.__name__ = name
     kernel.__module__ = __name__
     return kernel

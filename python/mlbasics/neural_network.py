@@ -22,8 +22,11 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ._base import BaseEstimator, ClassifierMixin, RegressorMixin
 from ._progress import Progress
@@ -48,6 +51,7 @@ class _Diverged(Exception):
 
 
 _UNIT = Interval(numbers.Real, 0, 1, closed="left")
+_M = TypeVar("_M", bound="_BaseMLP")
 
 
 class _BaseMLP(BaseEstimator):
@@ -81,12 +85,31 @@ class _BaseMLP(BaseEstimator):
         "callback": [None, "callable"],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate="constant", learning_rate_init=0.001, power_t=0.5, max_iter=200,
-                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, backend="auto", dtype=np.float32,
-                 callback=None):
+    # Fitted state set during training (documented in the subclasses' Attributes).
+    n_outputs_: int
+    # Any: a list / float in one stopping mode (early_stopping or not), None in the other.
+    validation_scores_: Any
+    best_validation_score_: Any
+    best_loss_: Any
+    if TYPE_CHECKING:  # defined by MLPClassifier and MLPRegressor
+        _prepare_targets: Callable[..., np.ndarray]
+        _strata: Callable[[np.ndarray], np.ndarray | None]
+        _validation_targets: Callable[[Any, np.ndarray], np.ndarray]
+        _validation_score: Callable[[Any, np.ndarray, np.ndarray], float]
+        _loss_name: Callable[[], str]
+
+    def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,),
+                 activation: Literal["relu", "tanh", "logistic", "identity"] = "relu", *,
+                 solver: Literal["adam", "sgd", "rmsprop", "adagrad", "adadelta", "rprop"] = "adam",
+                 alpha: float = 0.0001, batch_size: int | Literal["auto"] = "auto",
+                 learning_rate: Literal["constant", "invscaling", "adaptive"] = "constant",
+                 learning_rate_init: float = 0.001, power_t: float = 0.5, max_iter: int = 200,
+                 shuffle: bool = True, random_state: int | np.random.Generator | np.random.RandomState | None = None,
+                 tol: float = 1e-4, verbose: bool = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 backend: str = "auto", dtype: DTypeLike = np.float32,
+                 callback: Callable[[int, float, Any], Any] | None = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -113,13 +136,27 @@ class _BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.callback = callback
 
-    def fit(self, X, y):
-        """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start)."""
+    def fit(self: _M, X: ArrayLike, y: ArrayLike) -> _M:
+        """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start).
+
+        Runs up to ``max_iter`` epochs with the stopping rule described under ``tol``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) (class labels) or (n_samples,) / (n_samples, n_outputs)
+            (regression targets)
+
+        Returns
+        -------
+        self : estimator
+            The fitted estimator.
+        """
         return self._fit(X, y, incremental=False)
 
     # ------------------------------------------------------------------ hyper-parameters
     def _validate_hyper_parameters(self):
-        hls = self.hidden_layer_sizes
+        hls: Any = self.hidden_layer_sizes
         if isinstance(hls, numbers.Integral) and not isinstance(hls, bool):
             hls = (hls,)
         try:
@@ -501,12 +538,41 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
+
+    Examples
+    --------
+    The XOR problem, which no linear classifier solves:
+
+    >>> import numpy as np
+    >>> from mlbasics.neural_network import MLPClassifier
+    >>> X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    >>> y = np.array([0, 1, 1, 0])
+    >>> clf = MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.05, max_iter=1000,
+    ...                     random_state=0, backend="numpy").fit(X, y)
+    >>> clf.predict(X)
+    array([0, 1, 1, 0])
+    >>> clf.predict_proba(X).shape, [W.shape for W in clf.coefs_]
+    ((4, 2), [(2, 8), (8, 1)])
     """
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> MLPClassifier:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
         ``classes`` (all labels that will ever appear) is required on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), optional
+            Every label that will ever appear; required on the first call, and if given later it
+            must be the same set.
+
+        Returns
+        -------
+        self : MLPClassifier
+            The updated estimator.
         """
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes: required on the first call to partial_fit (all the labels that y may take)")
@@ -562,12 +628,32 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return self.classes_[(logits[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def predict(self, X):
-        """The most probable class of each row of X."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The most probable class of each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels taken from ``classes_``.
+        """
         return self._predict_from_logits(self._logits(X))
 
-    def predict_log_proba(self, X):
-        """Log-probabilities (n_samples, n_classes), computed stably from the logits."""
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """Log-probabilities (n_samples, n_classes), computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes), of the model's ``dtype``
+            Columns in the order of ``classes_``.
+        """
         logits = self._logits(X)
         if self.out_activation_ == "logistic":
             z = logits[:, 0]
@@ -575,8 +661,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         shifted = logits - logits.max(axis=1, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
-    def predict_proba(self, X):
-        """Class probabilities (n_samples, n_classes); (n, 2) for a binary problem."""
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities (n_samples, n_classes); (n, 2) for a binary problem.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), of the model's ``dtype``
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
         return np.exp(self.predict_log_proba(X))
 
 
@@ -593,12 +689,145 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     (half the ``mse`` kernel's mean over all |B|·k entries, k = n_outputs_), while — again as
     scikit-learn — the gradient used for training is that of the sum over outputs,
     ∂/∂ŷ = (ŷ − y)/|B| (the mse kernel's gradient times k/2). For one output the two agree.
-    See :class:`MLPClassifier` for the parameters (the same, except that ``early_stopping``
-    monitors the validation R²); ``predict`` returns (n,) for one output, (n, k) otherwise.
+    The course's λΣW² corresponds to α = 2λ|B|. ``predict`` returns (n,) for one output, (n, k)
+    otherwise.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        Units of each hidden layer.
+    activation : {"relu", "tanh", "logistic", "identity"}, default "relu"
+        Hidden-layer activation (kernel activations relu, tanh, sigmoid, identity).
+    solver : {"adam", "sgd", "rmsprop", "adagrad", "adadelta", "rprop"}, default "adam"
+        The :mod:`mlbasics.optim` optimizer, with ``lr=learning_rate_init``: ``"adam"`` is
+        ``Adam(betas=(beta_1, beta_2), eps=epsilon)``; ``"sgd"`` is ``SGD(momentum=momentum,
+        dampening=0, nesterov=nesterovs_momentum)`` — scikit-learn's v ← μv − ηg, θ ← θ + v is
+        the same trajectory (v = −η·b) while η is constant; when the learning rate changes,
+        scikit-learn's velocity keeps the old rate's scale while torch's buffer b carries no rate.
+        ``"rmsprop"`` is ``RMSprop(eps=epsilon)``; ``"adagrad"``, ``"adadelta"`` and ``"rprop"``
+        use torch's other defaults (Adadelta is usually run with ``learning_rate_init=1.0``;
+        Rprop's step sizes adapt by themselves and work best with large batches).
+        ``"lbfgs"`` is not supported (ValueError). scikit-learn's Adam puts ε outside the bias
+        correction of √v; torch's (used here) inside — a difference of order ε.
+    alpha : float, default 1e-4
+        Strength of the L2 penalty (see the loss above).
+    batch_size : int or "auto", default "auto"
+        Mini-batch size; "auto" is min(200, n_samples).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        "invscaling": after each epoch η = learning_rate_init / (t_ + 1)^power_t, with t_ the
+        number of samples seen (scikit-learn's rule). "adaptive": when the stopping rule below
+        fires, divide η by 5 and go on instead of stopping (stop once η ≤ 1e-6). Unlike
+        scikit-learn, where these apply to "sgd" only, they apply to every solver (Rprop
+        ignores η after its first step).
+    learning_rate_init : float, default 1e-3
+    power_t : float, default 0.5
+    max_iter : int, default 200
+        Maximum number of epochs; reaching it emits :class:`ConvergenceWarning`.
+    shuffle : bool, default True
+        Shuffle the samples every epoch.
+    random_state : None, int or numpy Generator
+        Seeds initialization, shuffling and the validation split.
+    tol : float, default 1e-4
+        Training stops when the epoch loss has not improved on the best by ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs (or the validation R², with ``early_stopping``),
+        as in scikit-learn.
+    verbose : bool, default False
+        Show a progress bar over the ``max_iter`` epochs on stderr with each epoch's training loss
+        (and validation score with ``early_stopping``), and why training stopped: a tqdm bar when
+        tqdm is installed, else one line rewritten in place. Unlike scikit-learn, nothing is
+        printed to stdout.
+    warm_start : bool, default False
+        ``fit`` continues from the fitted weights (with a new optimizer).
+    momentum : float, default 0.9
+    nesterovs_momentum : bool, default True
+    early_stopping : bool, default False
+        Hold out ``validation_fraction`` of the training data (a random, unstratified split) and
+        stop on its R² (averaged uniformly over the outputs); the best weights are restored at
+        the end.
+    validation_fraction : float, default 0.1
+    beta_1, beta_2 : float, default 0.9, 0.999
+    epsilon : float, default 1e-8
+    n_iter_no_change : int, default 10
+    backend : {"auto", "cpp", "numba", "numpy"}, default "auto"
+    dtype : np.float32 or np.float64, default np.float32
+        Precision of the weights and of the computation (X is converted).
+    callback : None or callable, default None
+        Called after every epoch as ``callback(epoch, loss, estimator)``: ``epoch`` is the
+        1-based ``n_iter_`` of this fit, ``loss`` that epoch's ``loss_curve_`` entry, and
+        ``estimator`` this model with the epoch's weights (it can ``predict``; with
+        ``early_stopping`` the validation score is already in ``validation_scores_``). A truthy
+        return value stops training after this epoch: no ConvergenceWarning, the model is
+        fitted (with ``early_stopping``, with the best weights as usual) and
+        ``stopped_by_callback_`` is True. An exception raised by the callback propagates out of
+        ``fit``; the model then keeps the weights and attributes of the last completed epoch
+        (``n_iter_`` and ``loss_curve_`` include it; the best weights of ``early_stopping``
+        are not restored), i.e. it is fitted as if training had been interrupted there.
+        Not a scikit-learn parameter.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``coefs_[l]`` is the weight matrix Wˡ⁺¹ of shape (n_in, n_out) of layer l + 1.
+    intercepts_ : list of ndarray
+        ``intercepts_[l]`` is the bias bˡ⁺¹ of shape (n_out,). Both lists are views into one flat
+        parameter buffer.
+    loss_ : float
+        The training loss L (above) of the last epoch.
+    loss_curve_ : list of float
+        The training loss of every epoch.
+    best_loss_ : float or None
+        The smallest epoch loss so far (None with ``early_stopping``).
+    validation_scores_ : list of float or None
+        Validation R² after every epoch (``early_stopping`` only, else None).
+    best_validation_score_ : float or None
+        The best of them (``early_stopping`` only, else None).
+    n_iter_ : int
+        Epochs run by the last ``fit`` (counting on across ``partial_fit`` calls).
+    t_ : int
+        Training samples seen, summed over the epochs (the t of ``learning_rate="invscaling"``).
+    stopped_by_callback_ : bool
+        Whether ``callback`` stopped the last fit.
+    n_layers_ : int
+        Number of layers, input and output included (len(hidden_layer_sizes) + 2).
+    n_outputs_ : int
+        k, the number of targets.
+    out_activation_ : str
+        Always ``"identity"``.
+    n_features_in_ : int
+
+    Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
+    (the model is then left unfitted, or as it was before ``partial_fit``).
+
+    Examples
+    --------
+    Fit the parabola y = x² on 20 points:
+
+    >>> import numpy as np
+    >>> from mlbasics.neural_network import MLPRegressor
+    >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+    >>> y = X[:, 0] ** 2
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", learning_rate_init=0.03,
+    ...                    tol=1e-6, max_iter=3000, random_state=0, backend="numpy").fit(X, y)
+    >>> round(reg.score(X, y), 2), reg.predict(X).shape
+    (1.0, (20,))
+    >>> np.round(reg.predict([[0.5]]), 2)
+    array([0.25], dtype=float32)
     """
 
-    def partial_fit(self, X, y):
-        """One epoch over (X, y), continuing from the current weights and optimizer state."""
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
+        """One epoch over (X, y), continuing from the current weights and optimizer state.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, with as many outputs as in earlier calls.
+
+        Returns
+        -------
+        self : MLPRegressor
+            The updated estimator.
+        """
         return self._fit(X, y, incremental=True)
 
     def _prepare_targets(self, X, y, *, first, incremental, classes):
@@ -629,7 +858,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def _loss_name(self):
         return "squared_error"
 
-    def predict(self, X):
-        """Predicted targets: (n_samples,) for one output, (n_samples, n_outputs) otherwise."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """Predicted targets: (n_samples,) for one output, (n_samples, n_outputs) otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), of the model's ``dtype``
+        """
         out = self._logits(X)
         return out.ravel() if self.n_outputs_ == 1 else out

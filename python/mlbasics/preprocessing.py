@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import itertools
 import numbers
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._base import BaseEstimator, TransformerMixin
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
@@ -48,6 +51,16 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         M, the number of output columns.
     powers_ : ndarray of shape (n_output_features_, n_features_in_)
         ``powers_[m, j]`` is the exponent of xⱼ in output column m.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.preprocessing import PolynomialFeatures
+    >>> poly = PolynomialFeatures(degree=2).fit(np.zeros((1, 2)))
+    >>> poly.transform([[2.0, 3.0]])
+    array([[1., 2., 3., 4., 6., 9.]])
+    >>> poly.get_feature_names_out().tolist()
+    ['1', 'x0', 'x1', 'x0^2', 'x0 x1', 'x1^2']
     """
 
     _parameter_constraints = {
@@ -56,19 +69,31 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         "interaction_only": ["boolean"],
     }
 
-    def __init__(self, degree=2, include_bias=True, interaction_only=False):
+    def __init__(self, degree: int = 2, include_bias: bool = True, interaction_only: bool = False) -> None:
         self.degree = degree
         self.include_bias = include_bias
         self.interaction_only = interaction_only
 
-    def _combinations(self, n_features):
+    def _combinations(self, n_features: int) -> Iterator[tuple[int, ...]]:
         comb = itertools.combinations if self.interaction_only else itertools.combinations_with_replacement
         start = 0 if self.include_bias else 1
         for d in range(start, self.degree + 1):
             yield from comb(range(n_features), d)
 
-    def fit(self, X, y=None):
-        """Compute the output powers for X's number of features; returns self."""
+    def fit(self, X: ArrayLike, y: Any = None) -> PolynomialFeatures:
+        """Compute the output powers for X's number of features; returns self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Only its number of columns is used.
+        y : ignored
+
+        Returns
+        -------
+        self : PolynomialFeatures
+            The fitted transformer.
+        """
         self._validate_params()
         X = check_array(X, "X")
         n_features = X.shape[1]
@@ -86,17 +111,25 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         self.n_output_features_ = len(combos)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """φ(X): an array of shape (n_samples, n_output_features_) of X's float dtype.
 
         Each monomial of degree d is the product of a degree-(d − 1) monomial (already
         computed) and one feature, so every column costs one multiplication per sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        XP : ndarray of shape (n_samples, n_output_features_)
         """
         check_is_fitted(self, "powers_")
         X = check_array(X, "X")
         check_n_features(self, X)
         out = np.empty((X.shape[0], self.n_output_features_), dtype=X.dtype, order="C")
-        columns = {}
+        columns: dict[tuple[int, ...], int] = {}
         for m, c in enumerate(self._combos):
             if len(c) == 0:
                 out[:, m] = 1.0
@@ -107,13 +140,18 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             columns[c] = m
         return out
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: Sequence[Any] | None = None) -> np.ndarray:
         """Names such as ``"1"``, ``"x0"``, ``"x0^2"``, ``"x0 x1"`` of the output columns.
 
         Parameters
         ----------
         input_features : list of str, optional
             Names of the input features; default ``x0, x1, …``.
+
+        Returns
+        -------
+        names : ndarray of shape (n_output_features_,), dtype object
+            Factors joined by spaces, a power as ``name^p``, the constant column ``"1"``.
         """
         check_is_fitted(self, "powers_")
         if input_features is None:
@@ -154,16 +192,47 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         σ with zeros replaced by 1, None when ``with_std=False``.
     n_features_in_ : int
     n_samples_seen_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.preprocessing import StandardScaler
+    >>> X = np.array([[1.0, 10.0], [3.0, 10.0]])
+    >>> scaler = StandardScaler().fit(X)
+    >>> scaler.mean_, scaler.scale_  # the constant second column keeps σ = 1
+    (array([ 2., 10.]), array([1., 1.]))
+    >>> scaler.transform(X)
+    array([[-1.,  0.],
+           [ 1.,  0.]])
+    >>> scaler.inverse_transform(scaler.transform(X))
+    array([[ 1., 10.],
+           [ 3., 10.]])
     """
 
     _parameter_constraints = {"with_mean": ["boolean"], "with_std": ["boolean"]}
 
-    def __init__(self, with_mean=True, with_std=True):
+    # Fitted statistics: float64 ndarrays, or None as documented above.
+    mean_: Any
+    var_: Any
+    scale_: Any
+
+    def __init__(self, with_mean: bool = True, with_std: bool = True) -> None:
         self.with_mean = with_mean
         self.with_std = with_std
 
-    def fit(self, X, y=None):
-        """Compute μ and σ of each column of X (statistics in float64); returns self."""
+    def fit(self, X: ArrayLike, y: Any = None) -> StandardScaler:
+        """Compute μ and σ of each column of X (statistics in float64); returns self.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : StandardScaler
+            The fitted transformer.
+        """
         self._validate_params()
         X = check_array(X, "X")
         X64 = X.astype(np.float64, copy=False)
@@ -185,14 +254,23 @@ class StandardScaler(TransformerMixin, BaseEstimator):
             self.var_ = self.scale_ = None
         return self
 
-    def _prepare(self, X):
+    def _prepare(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "n_samples_seen_")
         X = check_array(X, "X")
         check_n_features(self, X)
         return X
 
-    def transform(self, X):
-        """x̃ = (x − μ) / σ, in X's float dtype."""
+    def transform(self, X: ArrayLike) -> np.ndarray:
+        """x̃ = (x − μ) / σ, in X's float dtype.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+
+        Returns
+        -------
+        X_scaled : ndarray of shape (n_samples, n_features_in_)
+        """
         X = self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_mean:
@@ -201,8 +279,18 @@ class StandardScaler(TransformerMixin, BaseEstimator):
             out /= self.scale_
         return out.astype(X.dtype, copy=False)
 
-    def inverse_transform(self, X):
-        """x = x̃ σ + μ, the inverse of :meth:`transform`."""
+    def inverse_transform(self, X: ArrayLike) -> np.ndarray:
+        """x = x̃ σ + μ, the inverse of :meth:`transform`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Standardized data.
+
+        Returns
+        -------
+        X_orig : ndarray of shape (n_samples, n_features_in_)
+        """
         X = self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_std:
@@ -212,7 +300,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         return out.astype(X.dtype, copy=False)
 
 
-def one_hot(y, n_classes=None):
+def one_hot(y: ArrayLike, n_classes: int | None = None) -> np.ndarray:
     """One-of-C coding of integer labels: Y[i, c] = 1 if yᵢ = c else 0.
 
     As in the course: with 4 classes, a sample of the 3rd class (label 2) is coded (0, 0, 1, 0).
@@ -234,6 +322,13 @@ def one_hot(y, n_classes=None):
         If ``y`` is not of an integer dtype, or ``n_classes`` is not an int.
     ValueError
         If ``y`` is not 1-D, has a negative label, or a label ≥ ``n_classes``.
+
+    Examples
+    --------
+    >>> from mlbasics.preprocessing import one_hot
+    >>> one_hot([2, 0], n_classes=4)
+    array([[0., 0., 1., 0.],
+           [1., 0., 0., 0.]])
     """
     y = np.asarray(y)
     if y.dtype.kind not in "iu":

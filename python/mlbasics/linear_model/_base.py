@@ -7,6 +7,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validation import Interval, check_array, check_is_fitted, check_n_features, check_X_y
 from ..backends import BACKEND_CONSTRAINT, get_backend
@@ -20,7 +21,8 @@ TOL: list[Any] = [Interval(numbers.Real, 0, None)]
 CALLBACK: list[Any] = [None, "callable"]
 
 
-def _center(X, Y, fit_intercept):
+def _center(X: np.ndarray, Y: np.ndarray, fit_intercept: bool,
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Center X and Y (float64) when fitting an intercept; return the means too.
 
     With centered data the intercept drops out of the least-squares problem and is recovered as
@@ -33,7 +35,7 @@ def _center(X, Y, fit_intercept):
 
 
 
-def _regression_data(X, y):
+def _regression_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     X, y = check_X_y(X, y, allow_2d_y=True)
     single = y.ndim == 1
     X64 = np.ascontiguousarray(X, dtype=np.float64)
@@ -44,7 +46,12 @@ def _regression_data(X, y):
 class _LinearPredictorMixin:
     """``predict`` for a fitted ``coef_`` of shape (D,) or (T, D) and ``intercept_``."""
 
-    def _decision(self, X):
+    # Set by __init__ (backend) and fit (the others) of the estimators that use this mixin.
+    backend: str
+    coef_: np.ndarray
+    intercept_: Any
+
+    def _decision(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "coef_")
         X = check_array(X, "X")
         check_n_features(self, X)
@@ -53,13 +60,23 @@ class _LinearPredictorMixin:
         z, _ = get_backend(self.backend).linear_forward(X, np.ascontiguousarray(W.T), b)
         return z
 
-    def predict(self, X):
-        """ŷ = Xw + b: shape (n_samples,) for one target, (n_samples, n_targets) otherwise."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """ŷ = Xw + b: shape (n_samples,) for one target, (n_samples, n_targets) otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets), of X's float dtype
+        """
         z = self._decision(X)
         return z.ravel() if np.ndim(self.coef_) == 1 else z
 
 
-def _store_linear(est, W, x_mean, y_mean, single, dtype):
+def _store_linear(est: Any, W: np.ndarray, x_mean: np.ndarray, y_mean: np.ndarray, single: bool,
+                  dtype: np.dtype) -> None:
     """coef_ (T, D) / (D,), intercept_ (T,) / float from W (D, T) and the data means."""
     intercept = y_mean - x_mean @ W
     if single:
@@ -73,9 +90,24 @@ def _store_linear(est, W, x_mean, y_mean, single, dtype):
 class _LinearClassifierMixin:
     """decision_function shared by the linear classifiers (coef_ (1 or K, n_features), intercept_)."""
 
-    def decision_function(self, X):
+    # Set by __init__ (backend) and fit (the others) of the estimators that use this mixin.
+    backend: str
+    coef_: np.ndarray
+    intercept_: np.ndarray
+
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Scores wᵀx + b, through the backend's linear_forward: shape (n_samples,) for two classes,
-        (n_samples, n_classes) otherwise."""
+        (n_samples, n_classes) otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
+            For two classes, positive scores favour ``classes_[1]``.
+        """
         check_is_fitted(self, "coef_")
         X = check_array(X, "X", dtype=np.float64)
         check_n_features(self, X)

@@ -1,7 +1,10 @@
 """Ordinary least squares by the normal equations (or an SVD when they are ill-conditioned)."""
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._base import BaseEstimator, RegressorMixin
 from .._validation import Options
@@ -46,6 +49,18 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     Notes
     -----
     The solve is done in float64 whatever the input dtype; ``coef_`` has X's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import LinearRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = 2 * X[:, 0] + 1
+    >>> model = LinearRegression(backend="numpy").fit(X, y)
+    >>> np.round(model.coef_, 3), round(model.intercept_, 3), model.solver_
+    (array([2.]), 1.0, 'normal')
+    >>> np.round(model.predict([[4.0]]), 3)
+    array([9.])
     """
 
     _parameter_constraints = {
@@ -54,13 +69,25 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         "backend": BACKEND,
     }
 
-    def __init__(self, fit_intercept=True, solver="auto", backend="auto"):
+    def __init__(self, fit_intercept: bool = True, solver: Literal["auto", "normal", "lstsq"] = "auto",
+                 backend: str = "auto") -> None:
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.backend = backend
 
-    def fit(self, X, y):
-        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> LinearRegression:
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : LinearRegression
+            The fitted estimator.
+        """
         self._validate_params()
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Any, Callable, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, log_softmax, softmax
 
 from .._base import BaseEstimator, ClassifierMixin
@@ -160,6 +162,20 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
     -----
     Fitting is done in float64 whatever X's dtype. If the solver stops at ``max_iter`` before
     meeting ``tol`` a :class:`ConvergenceWarning` is emitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import LogisticRegression
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> y = np.array([0, 0, 1, 1])
+    >>> clf = LogisticRegression(backend="numpy").fit(X, y)
+    >>> clf.predict([[-3.0], [3.0]])
+    array([0, 1])
+    >>> np.round(clf.predict_proba([[0.0]]), 3)
+    array([[0.5, 0.5]])
+    >>> clf.coef_.shape, clf.intercept_.shape
+    ((1, 1), (1,))
     """
 
     _parameter_constraints = {
@@ -174,8 +190,10 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         "callback": CALLBACK,
     }
 
-    def __init__(self, penalty="l2", C=1.0, fit_intercept=True, solver="lbfgs", max_iter=100, tol=1e-4,
-                 backend="auto", verbose=False, callback=None):
+    def __init__(self, penalty: Literal["l2"] | None = "l2", C: float = 1.0, fit_intercept: bool = True,
+                 solver: Literal["lbfgs", "newton", "gd"] = "lbfgs", max_iter: int = 100, tol: float = 1e-4,
+                 backend: str = "auto", verbose: bool = False,
+                 callback: Callable[[int, float, LogisticRegression], Any] | None = None) -> None:
         self.penalty = penalty
         self.C = C
         self.fit_intercept = fit_intercept
@@ -186,8 +204,20 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         self.verbose = verbose
         self.callback = callback
 
-    def fit(self, X, y):
-        """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> LogisticRegression:
+        """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (numbers or strings); at least two classes.
+
+        Returns
+        -------
+        self : LogisticRegression
+            The fitted estimator.
+        """
         self._validate_params()
         backend = get_backend(self.backend)
         X, y = check_X_y(X, y, numeric_y=False)
@@ -209,14 +239,16 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
                 self.stopped_by_callback_ = bool(self.callback(iteration, objective, self))
                 return self.stopped_by_callback_
 
+            solver_monitor: Callable[[int, np.ndarray, float], bool] | None = monitor
             if not (self.verbose or self.callback is not None):
-                monitor = None
+                solver_monitor = None
             if self.solver == "lbfgs":
-                theta, n_iter, converged = _solve_lbfgs(obj.loss_grad, theta0, max_iter, tol, monitor)
+                theta, n_iter, converged = _solve_lbfgs(obj.loss_grad, theta0, max_iter, tol, solver_monitor)
             elif self.solver == "newton":
-                theta, n_iter, converged = _solve_newton(obj.loss_grad, obj.hessian, theta0, max_iter, tol, monitor)
+                theta, n_iter, converged = _solve_newton(obj.loss_grad, obj.hessian, theta0, max_iter, tol,
+                                                         solver_monitor)
             else:
-                theta, n_iter, converged = _solve_gd(obj.loss_grad, theta0, max_iter, tol, monitor)
+                theta, n_iter, converged = _solve_gd(obj.loss_grad, theta0, max_iter, tol, solver_monitor)
         if not converged and not self.stopped_by_callback_:
             warnings.warn(f"LogisticRegression (solver={self.solver!r}) did not converge to tol={tol} "
                           f"within max_iter={max_iter} iterations; increase max_iter or scale the data",
@@ -232,23 +264,52 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         self.n_features_in_ = n_features
         return self
 
-    def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes): [1 − g(z), g(z)] or softmax(z)."""
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes): [1 − g(z), g(z)] or softmax(z).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; rows sum to 1.
+        """
         z = self.decision_function(X)
         if z.ndim == 1:
             p = expit(z)
             return np.column_stack([expit(-z), p])
         return softmax(z, axis=1)
 
-    def predict_log_proba(self, X):
-        """log of :meth:`predict_proba`, computed without overflow (log g(z) = −log(1 + e^{−z}))."""
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
+        """log of :meth:`predict_proba`, computed without overflow (log g(z) = −log(1 + e^{−z})).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([log_expit(-z), log_expit(z)])
         return log_softmax(z, axis=1)
 
-    def predict(self, X):
-        """The most probable class (z > 0 for two classes)."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """The most probable class (z > 0 for two classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels taken from ``classes_``.
+        """
         z = self.decision_function(X)
         idx = (z > 0).astype(np.int64) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._base import BaseEstimator, ClassifierMixin
 from .._progress import Progress
@@ -67,6 +69,18 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Number of epochs run.
     n_features_in_ : int
     stopped_by_callback_ : bool
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import Perceptron
+    >>> X = np.array([[-2.0, 0.0], [-1.0, 1.0], [1.0, -1.0], [2.0, 0.0]])
+    >>> y = np.array(["neg", "neg", "pos", "pos"])
+    >>> clf = Perceptron(random_state=0, backend="numpy").fit(X, y)
+    >>> clf.predict([[-3.0, 0.0], [3.0, 0.0]])
+    array(['neg', 'pos'], dtype='<U3')
+    >>> clf.score(X, y)
+    1.0
     """
 
     _parameter_constraints = {
@@ -81,8 +95,10 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         "callback": CALLBACK,
     }
 
-    def __init__(self, max_iter=1000, eta0=1.0, tol=1e-3, shuffle=True, random_state=None, fit_intercept=True,
-                 backend="auto", verbose=False, callback=None):
+    def __init__(self, max_iter: int = 1000, eta0: float = 1.0, tol: float | None = 1e-3, shuffle: bool = True,
+                 random_state: int | np.random.Generator | np.random.RandomState | None = None,
+                 fit_intercept: bool = True, backend: str = "auto", verbose: bool = False,
+                 callback: Callable[[int, int, Perceptron], Any] | None = None) -> None:
         self.max_iter = max_iter
         self.eta0 = eta0
         self.tol = tol
@@ -93,8 +109,20 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callback = callback
 
-    def fit(self, X, y):
-        """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Perceptron:
+        """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (numbers or strings); at least two classes.
+
+        Returns
+        -------
+        self : Perceptron
+            The fitted estimator.
+        """
         self._validate_params()
         rng = check_random_state(self.random_state)
         backend = get_backend(self.backend)
@@ -159,8 +187,18 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         self.n_features_in_ = n_features
         return self
 
-    def predict(self, X):
-        """classes_[1] where wᵀx + b ≥ 0 (two classes), else the class of largest wᵀx + b."""
+    def predict(self, X: ArrayLike) -> np.ndarray:
+        """classes_[1] where wᵀx + b ≥ 0 (two classes), else the class of largest wᵀx + b.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels taken from ``classes_``.
+        """
         z = self.decision_function(X)
         idx = (z >= 0).astype(np.int64) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import numbers
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.linalg
 
 from .._base import BaseEstimator, RegressorMixin
@@ -36,6 +39,16 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import Ridge
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> y = 2 * X[:, 0] + 1
+    >>> model = Ridge(alpha=1.0, backend="numpy").fit(X, y)
+    >>> np.round(model.coef_, 3), round(model.intercept_, 3)  # w = 10/(5 + 1), shrunk towards 0
+    (array([1.667]), 1.5)
     """
 
     _parameter_constraints = {
@@ -44,13 +57,24 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         "backend": BACKEND,
     }
 
-    def __init__(self, alpha=1.0, fit_intercept=True, backend="auto"):
+    def __init__(self, alpha: float = 1.0, fit_intercept: bool = True, backend: str = "auto") -> None:
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.backend = backend
 
-    def fit(self, X, y):
-        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets)."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> Ridge:
+        """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : Ridge
+            The fitted estimator.
+        """
         self._validate_params()
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
@@ -96,6 +120,17 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         The score of every α.
     coef_, intercept_ : as :class:`Ridge` fitted with ``alpha_``
     n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.linear_model import RidgeCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(30, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=30)
+    >>> model = RidgeCV(alphas=(0.01, 1.0, 100.0), backend="numpy").fit(X, y)
+    >>> model.alpha_, model.cv_scores_.shape
+    (0.01, (3,))
     """
 
     _parameter_constraints = {
@@ -105,13 +140,14 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         "backend": BACKEND,
     }
 
-    def __init__(self, alphas=(0.1, 1.0, 10.0), cv=None, fit_intercept=True, backend="auto"):
+    def __init__(self, alphas: ArrayLike = (0.1, 1.0, 10.0), cv: int | Any | None = None, fit_intercept: bool = True,
+                 backend: str = "auto") -> None:
         self.alphas = alphas
         self.cv = cv
         self.fit_intercept = fit_intercept
         self.backend = backend
 
-    def _check_alphas(self):
+    def _check_alphas(self) -> np.ndarray:
         try:
             alphas = np.asarray(self.alphas)
         except Exception:
@@ -125,8 +161,19 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"alphas: every value must be finite and > 0, got {alphas.tolist()}")
         return alphas
 
-    def fit(self, X, y):
-        """Choose α by cross-validation, then fit Ridge(alpha_) on all of X, y."""
+    def fit(self, X: ArrayLike, y: ArrayLike) -> RidgeCV:
+        """Choose α by cross-validation, then fit Ridge(alpha_) on all of X, y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+
+        Returns
+        -------
+        self : RidgeCV
+            The fitted estimator.
+        """
         alphas = self._check_alphas()
         self._validate_params()
         cv = self.cv
@@ -178,7 +225,7 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """−(mean over folds of the held-out MSE) for every α; one Gram matrix per fold."""
         from ..model_selection import KFold
 
-        splitter = KFold(self.cv) if isinstance(self.cv, numbers.Integral) else self.cv
+        splitter: Any = KFold(int(self.cv)) if isinstance(self.cv, numbers.Integral) else self.cv
         fold_mse = []
         for train, test in splitter.split(X):
             Xc, Yc, x_mean, y_mean = _center(X[train], Y[train], self.fit_intercept)

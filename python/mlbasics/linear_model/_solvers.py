@@ -8,6 +8,8 @@ backtracking (Armijo) step. Each iterative solver takes ``fun(θ) → (f, ∇f)`
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.linalg
 import scipy.optimize
@@ -71,7 +73,7 @@ def _solve_lbfgs(fun, theta0, max_iter, tol, monitor=None):
     """SciPy's L-BFGS-B. ``monitor(n_iter, θ, f)``, if given, runs after every iteration and
     stops the solver by returning True (through SciPy's ``callback(xk)``, which every supported
     SciPy version has; f is taken from the last evaluation, which is normally at xk)."""
-    last = {}
+    last: dict[str, Any] = {}
     count = 0
 
     def fun_recording(theta):
@@ -82,7 +84,8 @@ def _solve_lbfgs(fun, theta0, max_iter, tol, monitor=None):
     def callback(xk):
         nonlocal count
         count += 1
-        f = last["f"] if np.array_equal(last.get("theta"), xk) else fun(xk)[0]
+        # np.array_equal(None, xk) is False: before any evaluation, f is computed afresh
+        f = last["f"] if np.array_equal(last.get("theta"), xk) else fun(xk)[0]  # type: ignore[arg-type]
         if monitor(count, xk, float(f)):
             raise _StopSolver(xk.copy(), count)
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import copy
 import numbers
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Union
 
 import numpy as np
 
@@ -33,9 +35,12 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
+#: What an optimizer's ``params`` may be: arrays, or parameter-group dicts with a "params" list.
+ParamsLike = Iterable[Union[np.ndarray, dict[str, Any]]]
+
 
 # ------------------------------------------------------------------ argument checks
-def _check_param(p, name):
+def _check_param(p: Any, name: str) -> np.ndarray:
     if not isinstance(p, np.ndarray):
         raise TypeError(f"{name}: expected a numpy.ndarray (updated in place), got {type(p).__name__}")
     if p.dtype not in _FLOATS:
@@ -47,7 +52,7 @@ def _check_param(p, name):
     return p
 
 
-def _as_groups(params):
+def _as_groups(params: Any) -> list[dict[str, Any]]:
     """``params`` → list of group dicts, each with a list of checked arrays under "params"."""
     if isinstance(params, np.ndarray):
         raise TypeError("params: expected a list of arrays (or of dicts with a 'params' list), got a single "
@@ -72,7 +77,7 @@ def _as_groups(params):
         raise TypeError("params: expected either arrays or parameter-group dicts, not a mix")
     else:
         groups = [{"params": params}]
-    everything = []
+    everything: list[np.ndarray] = []
     for gi, g in enumerate(groups):
         for j, p in enumerate(g["params"]):
             name = f"params[{len(everything)}]" if len(groups) == 1 else f"params[{gi}]['params'][{j}]"
@@ -98,27 +103,38 @@ class Optimizer:
         ``state[i]`` holds parameter i's state arrays and its step counter ``"step"``.
     defaults : dict
         The hyper-parameters given to the constructor.
+
+    Parameters
+    ----------
+    params : list of ndarray or of dict
+        The arrays to optimize (float32/float64, C-contiguous, writable, updated in place), or
+        parameter groups: dicts with a ``"params"`` list and hyper-parameters that override
+        ``defaults`` for those arrays.
+    defaults : dict
+        The hyper-parameters of every group (subclasses pass their constructor's arguments).
+    backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
     """
 
     #: The row of the optimizer table (:mod:`mlbasics.backends._optim_table`) whose step kernel this
     #: class calls: its hyper-parameter checks and state names come from there.
     _kernel: str = ""
     #: The state arrays of that kernel (set from the table for each subclass).
-    _state_keys: tuple = ()
+    _state_keys: tuple[str, ...] = ()
     #: Checks of the parameters that are not the step kernel's own keywords (e.g. Adam's ``betas``).
-    _parameter_constraints: dict = {}
+    _parameter_constraints: dict[str, Any] = {}
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls._kernel:
             cls._state_keys = OPTIMIZERS[cls._kernel].state
 
-    def __init__(self, params, defaults: dict, *, backend="auto"):
+    def __init__(self, params: ParamsLike, defaults: dict[str, Any], *, backend: str = "auto") -> None:
         self.defaults = dict(defaults)
         self.backend = backend
         self._kernels = get_backend(backend)
-        self.state: dict[int, dict] = {}
-        self.param_groups: list[dict] = []
+        self.state: dict[int, dict[str, Any]] = {}
+        self.param_groups: list[dict[str, Any]] = []
         for group in _as_groups(params):
             full = dict(self.defaults)
             full.update(group)
@@ -126,12 +142,12 @@ class Optimizer:
             self.param_groups.append(full)
 
     # the Backend object holds a module: keep its name only when pickling
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         d = self.__dict__.copy()
         d.pop("_kernels", None)
         return d
 
-    def __setstate__(self, d):
+    def __setstate__(self, d: dict[str, Any]) -> None:
         self.__dict__.update(d)
         self._kernels = get_backend(self.backend)
 
@@ -142,24 +158,25 @@ class Optimizer:
             lines.append(f"  group {i}: {len(g['params'])} arrays, {hp}")
         return "\n".join(lines)
 
-    def _check_group(self, group: dict) -> None:
+    def _check_group(self, group: dict[str, Any]) -> None:
         """Check a parameter group's hyper-parameters: this class's own table, then the step
         kernel's checks from the optimizer table (the same ones the kernel makes)."""
         validate_params(group, self._parameter_constraints)
         OPTIMIZERS[self._kernel].raw_hyper(self._fused_hyper(group), where="param_groups")
 
-    def _init_state(self, p, group) -> dict:  # pragma: no cover - overridden
+    def _init_state(self, p: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _update(self, p, g, state, group) -> None:  # pragma: no cover - overridden
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, Any],
+                group: dict[str, Any]) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _params(self):
+    def _params(self) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
         for group in self.param_groups:
             for p in group["params"]:
                 yield group, p
 
-    def step(self, grads) -> None:
+    def step(self, grads: Sequence[np.ndarray | None]) -> None:
         """Update every parameter in place from its gradient.
 
         Parameters
@@ -168,6 +185,11 @@ class Optimizer:
             One gradient per parameter, in the order of the parameters, each with its
             parameter's shape and dtype. ``None`` skips that parameter (its state and step
             counter are left alone).
+
+        Returns
+        -------
+        None
+            The parameters and the state change in place.
         """
         if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
             raise TypeError(f"grads: expected a list of arrays (one per parameter), got {type(grads).__name__}")
@@ -198,12 +220,12 @@ class Optimizer:
         steps in one kernel call."""
         return self._kernel
 
-    def _fused_hyper(self, group) -> dict:
+    def _fused_hyper(self, group: dict[str, Any]) -> dict[str, Any]:
         """The step kernel's keyword hyper-parameters from a group (by default, the same names)."""
         names = OPTIMIZERS[self._kernel].public_defaults()
         return {k: group[k] for k in names if k in group}
 
-    def _fused_spec(self):
+    def _fused_spec(self) -> tuple[str, dict[str, Any], dict[str, np.ndarray], int, bool] | None:
         """Hand the state of the optimizer's single parameter to a fused kernel (private).
 
         Returns ``(optimizer, hyper, state, step, first_step)`` — the arguments of the same names of
@@ -224,7 +246,7 @@ class Optimizer:
         arrays = {k: state[k] for k in self._state_keys if state.get(k) is not None}
         return self._fused_kind, self._fused_hyper(group), arrays, state["step"], first
 
-    def _fused_prepare(self, p, state, group) -> bool:
+    def _fused_prepare(self, p: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> bool:
         """Create the state arrays that :meth:`_update` would create lazily; return ``first_step``."""
         return False
 
@@ -245,11 +267,27 @@ class Optimizer:
                     state.pop(k, None)
 
     # ----------------------------------------------------------------- state dicts
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """A snapshot: ``{"state": {i: {name: array copy, "step": int}}, "param_groups": [...]}``.
 
         As in torch, each group lists its parameters by index (``"params": [0, 1, ...]``) beside
         its hyper-parameters; arrays are copies, so later steps do not change the snapshot.
+
+        Returns
+        -------
+        state_dict : dict
+            With the keys ``"state"`` and ``"param_groups"``; :meth:`load_state_dict` takes it back.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.optim import SGD
+        >>> w = np.ones(2)
+        >>> opt = SGD([w], lr=0.1, momentum=0.9, backend="numpy")
+        >>> opt.step([w.copy()])
+        >>> sd = opt.state_dict()
+        >>> sd["state"][0]["step"], sd["param_groups"][0]["params"], sd["param_groups"][0]["lr"]
+        (1, [0], 0.1)
         """
         state = {i: {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
                  for i, s in self.state.items()}
@@ -261,17 +299,46 @@ class Optimizer:
             groups.append(d)
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict) -> None:
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict` taken from an optimizer of this class over arrays of
         the same shapes. Everything is checked before anything changes; arrays are copied (and
-        cast to each parameter's dtype)."""
+        cast to each parameter's dtype).
+
+        Parameters
+        ----------
+        state_dict : dict
+            As returned by :meth:`state_dict`.
+
+        Returns
+        -------
+        None
+
+        Raises
+        ------
+        ValueError
+            If the snapshot does not fit this optimizer (keys, groups, parameter shapes, steps).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.optim import Adam
+        >>> w = np.ones(2)
+        >>> opt = Adam([w], lr=0.1, backend="numpy")
+        >>> opt.step([w.copy()])
+        >>> w2 = w.copy()
+        >>> opt2 = Adam([w2], lr=0.1, backend="numpy")
+        >>> opt2.load_state_dict(opt.state_dict())
+        >>> opt2.state[0]["step"], np.array_equal(opt2.state[0]["exp_avg"], opt.state[0]["exp_avg"])
+        (1, True)
+        """
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict: expected a dict with exactly the keys 'state' and 'param_groups'")
         saved_groups = state_dict["param_groups"]
         if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(self.param_groups):
             raise ValueError(f"state_dict: has {len(saved_groups) if isinstance(saved_groups, (list, tuple)) else '?'}"
                              f" parameter groups, this optimizer has {len(self.param_groups)}")
-        params, new_groups = [], []
+        params: list[tuple[Any, np.ndarray]] = []
+        new_groups = []
         for k, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if not isinstance(saved, dict) or "params" not in saved:
                 raise ValueError(f"state_dict: param_groups[{k}] must be a dict with a 'params' list")
@@ -287,7 +354,7 @@ class Optimizer:
         saved_state = state_dict["state"]
         if not isinstance(saved_state, dict):
             raise ValueError("state_dict: 'state' must be a dict {parameter index: state}")
-        new_state = {}
+        new_state: dict[int, dict[str, Any]] = {}
         position = {id(p): i for i, (_, p) in enumerate(self._params())}
         for key, s in saved_state.items():
             if key not in index:
@@ -302,7 +369,7 @@ class Optimizer:
             step = s.get("step", 0)
             if isinstance(step, (bool, np.bool_)) or not isinstance(step, numbers.Integral) or step < 0:
                 raise ValueError(f"state_dict: state[{key!r}]['step'] must be an integer >= 0, got {step!r}")
-            entry = {"step": int(step)}
+            entry: dict[str, Any] = {"step": int(step)}
             for name in self._state_keys:
                 value = s.get(name)
                 if value is not None:
@@ -337,21 +404,44 @@ class SGD(Optimizer):
     Parameters
     ----------
     params : list of ndarray (float32/float64, C-contiguous, writable) or of group dicts
+        The arrays to optimize, updated in place; a group dict holds ``"params"`` and may
+        override any hyper-parameter for its arrays.
     lr : float, default 1e-3
+        η ≥ 0.
     momentum : float, default 0
+        μ ≥ 0.
     dampening : float, default 0
+        τ.
     weight_decay : float, default 0
+        λ ≥ 0.
     nesterov : bool, default False
         Nesterov momentum; requires ``momentum > 0`` and ``dampening == 0``.
     backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
 
     State: ``momentum_buffer`` (None while momentum is 0), ``step``.
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import SGD
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = SGD([w], lr=0.1, backend="numpy")
+    >>> opt.step([w.copy()])
+    >>> w
+    array([ 0.9, -1.8])
     """
 
     _kernel = "sgd"
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov), backend=backend)
 
@@ -389,14 +479,47 @@ class Adam(Optimizer):
     term added to the gradient: the course's λΣW² is ``weight_decay=2λ``. For decoupled decay
     use :class:`AdamW`.
 
+    Parameters
+    ----------
+    params : list of ndarray (float32/float64, C-contiguous, writable) or of group dicts
+        The arrays to optimize, updated in place; a group dict holds ``"params"`` and may
+        override any hyper-parameter for its arrays.
+    lr : float, default 1e-3
+        η ≥ 0.
+    betas : (float, float), default (0.9, 0.999)
+        (β₁, β₂), each in [0, 1).
+    eps : float, default 1e-8
+        ε ≥ 0.
+    weight_decay : float, default 0
+        λ ≥ 0.
+    backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
+
     State: ``exp_avg`` (m), ``exp_avg_sq`` (v), ``step`` (t).
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import Adam
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Adam([w], lr=0.1, backend="numpy")
+    >>> opt.step([w.copy()])  # the first step moves each entry by about η
+    >>> np.round(w, 3)
+    array([ 0.9, -1.9])
     """
 
     _kernel = "adam"
     _parameter_constraints = {"betas": [Pair(table_constraint("adam", "beta1"), table_constraint("adam", "beta2"))]}
     _decoupled = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay), backend=backend)
 
     def _init_state(self, p, group):
@@ -426,11 +549,36 @@ class AdamW(Adam):
         θ_t &= θ'_{t-1} − η \, \frac{m_t / (1 − β_1^t)}{\sqrt{v_t / (1 − β_2^t)} + ε}
 
     The decay shrinks θ directly rather than entering m and v; default ``weight_decay=1e-2``.
+
+    Parameters
+    ----------
+    params, lr, betas, eps, backend : as :class:`Adam`
+    weight_decay : float, default 1e-2
+        λ ≥ 0, the decoupled decay rate.
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
+
+    State: as :class:`Adam`.
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import AdamW
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5, backend="numpy")
+    >>> opt.step([np.zeros(2)])  # a zero gradient: only the decay θ(1 − ηλ) acts
+    >>> np.round(w, 3)
+    array([ 0.95, -1.9 ])
     """
 
     _decoupled = True
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, *, backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2, *, backend: str = "auto") -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, backend=backend)
 
 
@@ -448,14 +596,51 @@ class RMSprop(Optimizer):
     with α = ``alpha``, μ = ``momentum``, all state starting at 0.
     λ = ``weight_decay`` is an L2 term on the gradient: the course's λΣW² is ``weight_decay=2λ``.
 
+    Parameters
+    ----------
+    params : list of ndarray (float32/float64, C-contiguous, writable) or of group dicts
+        The arrays to optimize, updated in place; a group dict holds ``"params"`` and may
+        override any hyper-parameter for its arrays.
+    lr : float, default 1e-2
+        η ≥ 0.
+    alpha : float, default 0.99
+        α, the smoothing constant of v.
+    eps : float, default 1e-8
+        ε ≥ 0.
+    weight_decay : float, default 0
+        λ ≥ 0.
+    momentum : float, default 0
+        μ ≥ 0.
+    centered : bool, default False
+        Divide by an estimate of the gradient's variance rather than of its second moment.
+    backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
+
     State: ``square_avg`` (v), ``momentum_buffer`` (b, when momentum > 0), ``grad_avg``
     (ḡ, when centered), ``step``.
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import RMSprop
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = RMSprop([w], lr=0.01, backend="numpy")
+    >>> opt.step([w.copy()])  # v = 0.01 g², so the step is η g / |0.1 g| = 0.1 per entry
+    >>> np.round(w, 3)
+    array([ 0.9, -1.9])
     """
 
     _kernel = "rmsprop"
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False, *,
-                 backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
+                 backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered), backend=backend)
 
@@ -495,14 +680,48 @@ class Adagrad(Optimizer):
     with s₀ = ``initial_accumulator_value`` (state created at construction, as torch does).
     λ = ``weight_decay`` is an L2 term on the gradient: the course's λΣW² is ``weight_decay=2λ``.
 
+    Parameters
+    ----------
+    params : list of ndarray (float32/float64, C-contiguous, writable) or of group dicts
+        The arrays to optimize, updated in place; a group dict holds ``"params"`` and may
+        override any hyper-parameter for its arrays.
+    lr : float, default 1e-2
+        η ≥ 0.
+    lr_decay : float, default 0
+        Decay of the learning rate with the number of steps (above).
+    weight_decay : float, default 0
+        λ ≥ 0.
+    initial_accumulator_value : float, default 0
+        s₀ ≥ 0.
+    eps : float, default 1e-10
+        ε ≥ 0.
+    backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
+
     State: ``sum`` (s), ``step`` (t).
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import Adagrad
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Adagrad([w], lr=0.1, backend="numpy")
+    >>> opt.step([w.copy()])  # s = g², so the first step is η sign(g)
+    >>> np.round(w, 3)
+    array([ 0.9, -1.9])
     """
 
     _kernel = "adagrad"
     _parameter_constraints = {"initial_accumulator_value": [Interval(numbers.Real, 0, None)]}
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10, *,
-                 backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps),
                          backend=backend)
@@ -529,12 +748,46 @@ class Adadelta(Optimizer):
     with u₀ = v₀ = 0, ρ = ``rho``.
     λ = ``weight_decay`` is an L2 term on the gradient: the course's λΣW² is ``weight_decay=2λ``.
 
+    Parameters
+    ----------
+    params : list of ndarray (float32/float64, C-contiguous, writable) or of group dicts
+        The arrays to optimize, updated in place; a group dict holds ``"params"`` and may
+        override any hyper-parameter for its arrays.
+    lr : float, default 1.0
+        η ≥ 0, a factor on Δ.
+    rho : float, default 0.9
+        ρ, the smoothing constant of v and u.
+    eps : float, default 1e-6
+        ε ≥ 0.
+    weight_decay : float, default 0
+        λ ≥ 0.
+    backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
+
     State: ``square_avg`` (v), ``acc_delta`` (u), ``step``.
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import Adadelta
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Adadelta([w], backend="numpy")
+    >>> for _ in range(100):
+    ...     opt.step([w.copy()])
+    >>> bool(np.all(np.abs(w) < [1.0, 2.0]))  # slow at first: Δ starts at the scale √ε
+    True
     """
 
     _kernel = "adadelta"
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), backend=backend)
 
     def _init_state(self, p, group):
@@ -559,13 +812,45 @@ class Rprop(Optimizer):
     (Δ_min, Δ_max) = ``step_sizes``. Later changes of ``lr`` (e.g. by a scheduler) do not affect
     Rprop, whose step sizes adapt on their own.
 
+    Parameters
+    ----------
+    params : list of ndarray (float32/float64, C-contiguous, writable) or of group dicts
+        The arrays to optimize, updated in place; a group dict holds ``"params"`` and may
+        override any hyper-parameter for its arrays.
+    lr : float, default 1e-2
+        Δ₀ ≥ 0, the initial step size.
+    etas : (float, float), default (0.5, 1.2)
+        (η₋, η₊): 0 < η₋ < 1 < η₊.
+    step_sizes : (float, float), default (1e-6, 50)
+        (Δ_min, Δ_max).
+    backend : str, default "auto"
+        Kernel backend (``"auto"``, ``"cpp"``, ``"numba"`` or ``"numpy"``).
+
+    Attributes
+    ----------
+    param_groups, state, defaults : see :class:`Optimizer`
+
     State: ``prev`` (g_{t-1}), ``step_size`` (Δ), ``step``.
+
+    Examples
+    --------
+    Minimize L(θ) = ½‖θ‖², whose gradient is θ itself:
+
+    >>> import numpy as np
+    >>> from mlbasics.optim import Rprop
+    >>> w = np.array([1.0, -2.0])
+    >>> opt = Rprop([w], lr=0.1, backend="numpy")
+    >>> opt.step([w.copy()])
+    >>> opt.step([w.copy()])  # same gradient signs: the step grows by η₊ = 1.2
+    >>> np.round(w, 3)
+    array([ 0.78, -1.78])
     """
 
     _kernel = "rprop"
     _parameter_constraints = {"lr": [Interval(numbers.Real, 0, None)]}  # the first step size
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, backend="auto"):
+    def __init__(self, params: ParamsLike, lr: float = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, backend: str = "auto") -> None:
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes), backend=backend)
 
     def _init_state(self, p, group):

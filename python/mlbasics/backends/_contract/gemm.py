@@ -5,7 +5,10 @@ implementations.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _checks as v
 from ._fast import _F32, _F64, _ndarray
@@ -16,15 +19,17 @@ KERNELS = ("matmul", "gram")
 class GemmContract:
     """``matmul`` and ``gram``; mixed into :class:`~mlbasics.backends.Backend`."""
 
-    _raw: object
+    _raw: Any  # the backend's raw module (cpp, numba or numpy); untyped
 
-    def matmul(self, a, b, trans_a=False, trans_b=False, out=None):
+    def matmul(self, a: ArrayLike, b: ArrayLike, trans_a: bool = False, trans_b: bool = False,
+               out: np.ndarray | None = None) -> np.ndarray:
         """Matrix product ``op(a) @ op(b)``, where ``op(m)`` is ``m.T`` when its flag is set.
 
         Parameters
         ----------
         a, b : ndarray, 2-D, float32 or float64 (same dtype), any strides
-        trans_a, trans_b : bool
+        trans_a, trans_b : bool, default=False
+            Use the transpose of ``a`` (of ``b``) in the product.
         out : ndarray, optional
             C-contiguous, writable, of shape (rows of op(a), columns of op(b)) and the inputs'
             dtype. Its old content is never read. It may share memory with ``a`` or ``b``
@@ -32,7 +37,19 @@ class GemmContract:
 
         Returns
         -------
-        out : ndarray
+        out : ndarray of shape (rows of op(a), columns of op(b))
+            The product, in ``out`` when it was given.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import matmul
+        >>> a = np.arange(6.0).reshape(2, 3)
+        >>> matmul(a, a, trans_b=True, backend="numpy")
+        array([[ 5., 14.],
+               [14., 50.]])
+        >>> matmul(a, a, trans_a=True, backend="numpy").shape
+        (3, 3)
         """
         # Fast path: 2-D ndarrays of one float dtype, bool flags, and out None or a C-contiguous
         # writable array of the right shape and dtype that owns its memory, as do a and b.
@@ -73,10 +90,27 @@ class GemmContract:
         self._raw.matmul(a, b, trans_a, trans_b, out)
         return out
 
-    def gram(self, x):
+    def gram(self, x: ArrayLike) -> np.ndarray:
         """Gram matrix ``xᵀx`` of a 2-D float array x (n, p): a (p, p) symmetric array.
 
         Used by the normal equations (XᵀX w = Xᵀy) and by the covariance of centered data.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n, p), float32 or float64, any strides
+
+        Returns
+        -------
+        out : ndarray of shape (p, p)
+            The symmetric matrix xᵀx, of x's dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import gram
+        >>> gram(np.array([[1.0, 2.0], [3.0, 4.0]]), backend="numpy")
+        array([[10., 14.],
+               [14., 20.]])
         """
         x = v.float_array(x, "x", 2)
         out = np.empty((x.shape[1], x.shape[1]), dtype=x.dtype)

@@ -5,7 +5,10 @@ implementations.
 """
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _checks as v
 from ._fast import _F32, _F64, _ndarray
@@ -15,8 +18,11 @@ KERNELS = ("linear_forward", "linear_backward")
 #: Activation names and the integer codes the raw kernels take.
 ACTIVATIONS = {"identity": 0, "relu": 1, "sigmoid": 2, "tanh": 3}
 
+#: The activation names, as a type.
+Activation = Literal["identity", "relu", "sigmoid", "tanh"]
 
-def _activation_code(activation) -> int:
+
+def _activation_code(activation: Any) -> int:
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation: expected one of {sorted(ACTIVATIONS)}, got {activation!r}")
     return ACTIVATIONS[activation]
@@ -26,9 +32,9 @@ def _activation_code(activation) -> int:
 class LayersContract:
     """``linear_forward`` and ``linear_backward``; mixed into :class:`~mlbasics.backends.Backend`."""
 
-    _raw: object
+    _raw: Any  # the backend's raw module (cpp, numba or numpy); untyped
 
-    def _layer_inputs(self, x, w):
+    def _layer_inputs(self, x: ArrayLike, w: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         x = v.float_array(x, "x", 2)
         w = v.float_array(w, "w", 2)
         v.same_dtype("x", x, w=w)
@@ -36,7 +42,8 @@ class LayersContract:
             raise ValueError(f"w: expected {x.shape[1]} rows (x has {x.shape[1]} columns), got shape {w.shape}")
         return np.ascontiguousarray(x), np.ascontiguousarray(w)
 
-    def linear_forward(self, x, w, b, activation="identity"):
+    def linear_forward(self, x: ArrayLike, w: ArrayLike, b: ArrayLike,
+                       activation: Activation = "identity") -> tuple[np.ndarray, np.ndarray]:
         """Dense layer: ``z = x @ w + b`` and ``h = act(z)``.
 
         Parameters
@@ -49,6 +56,15 @@ class LayersContract:
         Returns
         -------
         z, h : (n, n_out) arrays. For ``"identity"``, ``h`` is ``z`` (the same array).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import linear_forward
+        >>> x = np.array([[1.0, -2.0]])
+        >>> z, h = linear_forward(x, np.eye(2), np.array([0.0, 0.5]), "relu", backend="numpy")
+        >>> z, h
+        (array([[ 1. , -1.5]]), array([[1., 0.]]))
         """
         # Fast path: C-contiguous ndarrays of one float dtype and matching shapes, a known activation.
         if (type(x) is _ndarray and type(w) is _ndarray and type(b) is _ndarray and type(activation) is str
@@ -72,7 +88,9 @@ class LayersContract:
         self._raw.linear_forward(x, w, b, act, z, h)
         return z, (z if h is None else h)
 
-    def linear_backward(self, x, w, z, h, grad_h, activation, *, compute_grad_x=True):
+    def linear_backward(self, x: ArrayLike, w: ArrayLike, z: ArrayLike | None, h: ArrayLike | None,
+                        grad_h: ArrayLike, activation: Activation, *, compute_grad_x: bool = True,
+                        ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
         """Back-propagation through :meth:`linear_forward`.
 
         With ``grad_z = grad_h ⊙ act'(z)`` (relu: 1[z > 0]; sigmoid: h(1 − h); tanh: 1 − h²;
@@ -84,14 +102,34 @@ class LayersContract:
         With ``compute_grad_x=False`` (a network's first layer) ``grad_x`` is skipped and None is
         returned in its place, saving one matrix product.
 
+        Parameters
+        ----------
+        x : (n, n_in) array;  w : (n_in, n_out) array — the forward pass's inputs, one float dtype.
+        z, h : (n, n_out) arrays or None
+            The forward pass's outputs (see above for which one is read).
+        grad_h : (n, n_out) array
+            The gradient of the loss with respect to ``h``.
+        activation : {"identity", "relu", "sigmoid", "tanh"}
+            The forward pass's activation.
+        compute_grad_x : bool, default=True
+
         Returns
         -------
         grad_x : (n, n_in) or None;  grad_w : (n_in, n_out);  grad_b : (n_out,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import linear_backward
+        >>> x, w = np.array([[1.0, 2.0]]), np.array([[1.0], [1.0]])
+        >>> gx, gw, gb = linear_backward(x, w, None, None, np.array([[1.0]]), "identity", backend="numpy")
+        >>> gx, gw.ravel(), gb
+        (array([[1., 1.]]), array([1., 2.]), array([1.]))
         """
         act = _activation_code(activation)
         x, w = self._layer_inputs(x, w)
         shape = (x.shape[0], w.shape[1])
-        arrays = {}
+        arrays: dict[str, np.ndarray | None] = {}
         for name, arr, needed in (("z", z, act == 1), ("h", h, act in (2, 3)), ("grad_h", grad_h, True)):
             if arr is None:
                 if needed:

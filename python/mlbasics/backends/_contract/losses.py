@@ -5,7 +5,10 @@ implementations.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _checks as v
 from ._fast import _F32, _F64, _I64, _U64, _max, _ndarray
@@ -16,9 +19,9 @@ KERNELS = ("softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse")
 class LossesContract:
     """The loss kernels; mixed into :class:`~mlbasics.backends.Backend`."""
 
-    _raw: object
+    _raw: Any  # the backend's raw module (cpp, numba or numpy); untyped
 
-    def softmax_cross_entropy(self, logits, y):
+    def softmax_cross_entropy(self, logits: ArrayLike, y: ArrayLike) -> tuple[np.floating, np.ndarray]:
         """Mean softmax cross-entropy and its gradient.
 
         ``p = softmax(logits)`` row-wise; ``loss = −(1/n) Σᵢ log p[i, yᵢ]``;
@@ -32,6 +35,17 @@ class LossesContract:
         Returns
         -------
         loss : scalar of logits' dtype;  grad_logits : (n, C) array
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import softmax_cross_entropy
+        >>> loss, grad = softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 2]), backend="numpy")
+        >>> round(float(loss), 4)  # log 3
+        1.0986
+        >>> np.round(grad, 3)
+        array([[-0.333,  0.167,  0.167],
+               [ 0.167,  0.167, -0.333]])
         """
         # Fast path: C-contiguous logits (n ≥ 1, C ≥ 1) and int64 labels in range. Seen as uint64,
         # a negative label is ≥ 2⁶³, so one max checks both ends of [0, C).
@@ -54,15 +68,28 @@ class LossesContract:
         loss = self._raw.softmax_cross_entropy(logits, y, grad)
         return logits.dtype.type(loss), grad
 
-    def binary_cross_entropy_with_logits(self, logits, y):
+    def binary_cross_entropy_with_logits(self, logits: ArrayLike, y: ArrayLike) -> tuple[np.floating, np.ndarray]:
         """Mean binary cross-entropy of sigmoid(logits) against targets in [0, 1].
 
         ``loss = (1/n) Σᵢ [max(xᵢ, 0) − xᵢ yᵢ + log(1 + exp(−|xᵢ|))]`` (= torch's
         ``BCEWithLogitsLoss``); ``grad = (sigmoid(x) − y) / n``. Soft targets are allowed.
 
+        Parameters
+        ----------
+        logits : (n,) float array, n ≥ 1
+        y : (n,) float array of logits' dtype, values in [0, 1]
+
         Returns
         -------
         loss : scalar of logits' dtype;  grad_logits : (n,) array
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import binary_cross_entropy_with_logits
+        >>> loss, grad = binary_cross_entropy_with_logits(np.zeros(2), np.array([0.0, 1.0]), backend="numpy")
+        >>> round(float(loss), 4), grad  # log 2
+        (0.6931, array([ 0.25, -0.25]))
         """
         logits = v.float_array(logits, "logits", 1)
         y = v.float_array(y, "y", 1)
@@ -77,11 +104,28 @@ class LossesContract:
         loss = self._raw.binary_cross_entropy_with_logits(logits, y, grad)
         return logits.dtype.type(loss), grad
 
-    def mse(self, pred, target):
+    def mse(self, pred: ArrayLike, target: ArrayLike) -> tuple[np.floating, np.ndarray]:
         """Mean squared error over all elements and its exact gradient.
 
         ``loss = (1/N) Σ (pred − target)²``;  ``grad_pred = 2 (pred − target) / N``.
         ``pred`` and ``target`` must have the same shape (no broadcasting).
+
+        Parameters
+        ----------
+        pred : float array of any shape, at least one element
+        target : float array of pred's shape and dtype
+
+        Returns
+        -------
+        loss : scalar of pred's dtype;  grad_pred : array of pred's shape
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from mlbasics.kernels import mse
+        >>> loss, grad = mse(np.array([1.0, 2.0]), np.zeros(2), backend="numpy")
+        >>> float(loss), grad
+        (2.5, array([1., 2.]))
         """
         pred = v.float_array(pred, "pred")
         target = v.float_array(target, "target")

@@ -6,13 +6,15 @@ implementations.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _checks as v
 from .._optim_table import FUSED_OPTIMIZERS, OPTIMIZERS
-from .layers import _activation_code
+from .layers import Activation, _activation_code
 
 KERNELS = ("mlp_epoch",)
 
@@ -20,7 +22,7 @@ KERNELS = ("mlp_epoch",)
 MLP_LOSSES = {"softmax_cross_entropy": 0, "binary_cross_entropy_with_logits": 1, "squared_error": 2}
 
 
-def _layer_sizes(sizes) -> tuple:
+def _layer_sizes(sizes: Any) -> tuple[int, ...]:
     try:
         sizes = tuple(sizes)
     except TypeError:
@@ -35,7 +37,7 @@ def _layer_sizes(sizes) -> tuple:
     return tuple(int(s) for s in sizes)
 
 
-def _mlp_targets(targets, loss_code, n, n_out, dtype):
+def _mlp_targets(targets: Any, loss_code: int, n: int, n_out: int, dtype: np.dtype) -> np.ndarray:
     if loss_code == 0:  # integer class labels
         t = np.asarray(targets)
         if t.dtype.kind not in "iu":
@@ -61,7 +63,7 @@ def _mlp_targets(targets, loss_code, n, n_out, dtype):
     return np.ascontiguousarray(t)
 
 
-def _row_order(order, n):
+def _row_order(order: Any, n: int) -> np.ndarray:
     o = np.asarray(order)
     if o.dtype.kind not in "iu":
         raise TypeError(f"order: expected an integer array of row indices, got dtype {o.dtype}")
@@ -110,10 +112,14 @@ def _optimizer_spec(optimizer: Any, hyper: Any, state: Any, params: np.ndarray) 
 class MLPContract:
     """``mlp_epoch``; mixed into :class:`~mlbasics.backends.Backend`."""
 
-    _raw: object
+    _raw: Any  # the backend's raw module (cpp, numba or numpy); untyped
 
-    def mlp_epoch(self, X, targets, order, params, grads, state, *, layer_sizes, activation, loss, alpha,
-                  batch_size, optimizer, hyper, step, first_step=False):
+    def mlp_epoch(self, X: ArrayLike, targets: ArrayLike, order: ArrayLike, params: np.ndarray, grads: np.ndarray,
+                  state: dict[str, np.ndarray], *, layer_sizes: Sequence[int], activation: Activation,
+                  loss: Literal["softmax_cross_entropy", "binary_cross_entropy_with_logits", "squared_error"],
+                  alpha: float, batch_size: int,
+                  optimizer: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "rprop"],
+                  hyper: dict[str, Any], step: int, first_step: bool = False) -> tuple[float, int]:
         """One training epoch of a dense MLP: every minibatch's forward, loss, backward and optimizer
         step in one call (the per-batch loop of :class:`mlbasics.neural_network.MLPClassifier`).
 
@@ -177,6 +183,21 @@ class MLPContract:
             non-finite, that loss.
         n_steps : int
             Optimizer steps taken; fewer than ⌈m / batch_size⌉ exactly when training diverged.
+
+        Examples
+        --------
+        One full batch of plain SGD on a linear model (layer sizes 2 → 1, squared error):
+
+        >>> import numpy as np
+        >>> from mlbasics.kernels import mlp_epoch
+        >>> X, y = np.eye(2), np.ones((2, 1))
+        >>> params, grads = np.zeros(3), np.empty(3)  # W (2, 1), then b (1,)
+        >>> mlp_epoch(X, y, np.arange(2), params, grads, {}, layer_sizes=(2, 1), activation="identity",
+        ...           loss="squared_error", alpha=0.0, batch_size=2, optimizer="sgd", hyper={"lr": 0.1},
+        ...           step=0, backend="numpy")
+        (1.0, 1)
+        >>> params
+        array([0.05, 0.05, 0.1 ])
         """
         X = np.ascontiguousarray(v.float_array(X, "X", 2))
         dtype = X.dtype
