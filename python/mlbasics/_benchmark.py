@@ -112,7 +112,7 @@ def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> list[d
     g = rng.standard_normal(size).astype(np.float32)
     reps = 3 if quick else 10
     rows = []
-    sgd = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
+    sgd: dict[str, Any] = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
     for name in backends:
         be = get_backend(name)
         p, buf = p0.copy(), np.zeros_like(p0)
