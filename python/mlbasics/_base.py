@@ -213,3 +213,71 @@ class TransformerMixin:
         return self.fit(X, y, **fit_params).transform(X)
 
 
+
+
+# ---------------------------------------------------------------- interrupts
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def fit_context(fit: _F) -> _F:
+    """Decorator for ``fit`` (and ``partial_fit``): a fit interrupted by Ctrl-C changes nothing.
+
+    If KeyboardInterrupt propagates out of the fit, the estimator's attributes are restored to
+    what they were before the call — unfitted, or its previous fit — and the interrupt goes on to
+    the caller. (The MLPs instead stop training at the next minibatch slice and keep the model, as
+    scikit-learn's do; see :class:`DeferredInterrupt`.) Fits assign new arrays to their learned
+    attributes, so restoring the attribute dictionary restores the previous model; the MLPs update
+    their weight buffer in place and copy it first.
+    """
+    import functools
+
+    @functools.wraps(fit)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        before = dict(self.__dict__)
+        buffer = self.__dict__.get("_params_flat")
+        saved = buffer.copy() if isinstance(buffer, np.ndarray) else None
+        try:
+            return fit(self, *args, **kwargs)
+        except KeyboardInterrupt:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if saved is not None:
+                buffer[...] = saved
+            raise
+
+    return wrapper  # type: ignore[return-value]  # same signature as fit
+
+
+class DeferredInterrupt:
+    """Hold Ctrl-C (SIGINT) while a training loop runs, so it stops at a consistent point.
+
+    Inside ``with DeferredInterrupt() as interrupt:`` a SIGINT sets ``interrupt.requested``
+    instead of raising KeyboardInterrupt anywhere (possibly between a kernel call that updated
+    the weights and the bookkeeping that records it); the loop checks ``requested`` between
+    minibatch slices and stops there. On exit the previous handler is restored. Only the main
+    thread receives signals: elsewhere (or when SIGINT is not handled by Python's default handler,
+    e.g. the user installed their own) this does nothing and ``requested`` stays False.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def __enter__(self) -> DeferredInterrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None

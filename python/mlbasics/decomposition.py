@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 import scipy.linalg
 
-from ._base import BaseEstimator, TransformerMixin
+from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._validation import Interval, Options, check_array, check_is_fitted, check_n_features, check_random_state
 from .backends import BACKEND_CONSTRAINT, get_backend
 
@@ -224,6 +224,7 @@ class PCA(TransformerMixin, BaseEstimator):
         return k, solver
 
     # ------------------------------------------------------------------ fit
+    @fit_context
     def fit(self, X: ArrayLike, y: Any = None) -> PCA:
         """Fit the principal axes of X (n_samples ≥ 2, n_features ≥ 1). ``y`` is ignored.
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from ._base import BaseEstimator, ClassifierMixin, RegressorMixin
+from ._base import BaseEstimator, ClassifierMixin, DeferredInterrupt, RegressorMixin, fit_context
 from ._progress import Progress
 from ._validation import (Interval, Options, check_array, check_classification_targets, check_is_fitted,
                           check_n_features, check_random_state, check_target)
@@ -136,6 +136,7 @@ class _BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.callback = callback
 
+    @fit_context
     def fit(self: _M, X: ArrayLike, y: ArrayLike) -> _M:
         """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start).
 
@@ -353,16 +354,23 @@ class _BaseMLP(BaseEstimator):
         idx = np.arange(n)
         self.n_iter_ = 0
         self.stopped_by_callback_ = False
-        reached_max_iter = False
-        with Progress(1 if incremental else self.max_iter, type(self).__name__, self.verbose) as progress:
+        reached_max_iter = interrupted = False
+        with Progress(1 if incremental else self.max_iter, type(self).__name__, self.verbose) as progress, \
+                DeferredInterrupt() as interrupt:
             for _ in range(self.max_iter):
                 if self.shuffle:
                     idx = self._rng.permutation(n)
-                total = self._epoch(kernels, X, Y, idx, batch_size)
-                self.n_iter_ += 1
-                self.t_ += n
-                self.loss_ = total / n
-                self.loss_curve_.append(self.loss_)
+                total, rows = self._epoch(kernels, X, Y, idx, batch_size, interrupt)
+                if rows:
+                    self.n_iter_ += 1
+                    self.t_ += rows
+                    self.loss_ = total / rows
+                    self.loss_curve_.append(self.loss_)
+                if interrupt.requested:
+                    interrupted = True
+                    progress.write(f"Training interrupted by user after {rows} of {n} samples of epoch "
+                                   f"{self.n_iter_ if rows else self.n_iter_ + 1}.")
+                    break
 
                 score = None
                 if early_stopping:
@@ -406,6 +414,8 @@ class _BaseMLP(BaseEstimator):
                 if incremental:
                     break
                 reached_max_iter = self.n_iter_ == self.max_iter
+        if interrupted:  # as scikit-learn: stop, warn, keep the model of the last completed slice
+            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
         if reached_max_iter:  # warned once the bar is closed
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                           "optimization hasn't converged yet.", ConvergenceWarning)
@@ -414,23 +424,48 @@ class _BaseMLP(BaseEstimator):
         if early_stopping:
             self._params_flat[...] = best_params
 
-    def _epoch(self, kernels, X, Y, idx, batch_size):
-        """One pass over the rows ``idx`` in minibatches: one ``mlp_epoch`` kernel call (every batch's
-        forward, loss, backward and optimizer step); returns Σ batch loss · batch size."""
+    #: Work per ``mlp_epoch`` call (multiply-adds × 2, forward and backward): an epoch runs as slices
+    #: of whole minibatches of about this much work, a few ms each, so Ctrl-C is answered between
+    #: two slices (well within 0.1 s) instead of at the end of the epoch. The cost is one kernel
+    #: call per slice, ~20 µs against milliseconds of work.
+    _SLICE_FLOPS = 2.5e8
+
+    def _slice_rows(self, batch_size: int) -> int:
+        """Rows per kernel call: whole minibatches worth about ``_SLICE_FLOPS``."""
+        per_row = 6.0 * sum(shape[0] * shape[1] for shape, _ in self._layer_shapes)
+        batches = max(1, int(self._SLICE_FLOPS // max(per_row * batch_size, 1.0)))
+        return batches * batch_size
+
+    def _epoch(self, kernels: Any, X: np.ndarray, Y: np.ndarray, idx: np.ndarray, batch_size: int,
+               interrupt: DeferredInterrupt | None = None) -> tuple[float, int]:
+        """One pass over the rows ``idx`` in minibatches, as ``mlp_epoch`` kernel calls over slices of
+        whole minibatches (every batch's forward, loss, backward and optimizer step). Returns
+        (Σ batch loss · batch size, rows trained); stops early, after a whole slice, when
+        ``interrupt.requested``."""
         opt = self._optimizer
-        kind, hyper, state, step, first_step = opt._fused_spec()
-        steps = 0
-        try:
-            total, steps = kernels.mlp_epoch(
-                X, Y, idx, self._params_flat, self._grad_flat, state,
-                layer_sizes=[s[0] for s, _ in self._layer_shapes] + [self.n_outputs_],
-                activation=_ACTIVATIONS[self.activation], loss=self._loss_name(), alpha=float(self.alpha),
-                batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step)
-        finally:
-            opt._fused_advance(steps)
-        if steps < -(-idx.shape[0] // batch_size):
-            raise _Diverged(f"the loss became {total} in epoch {self.n_iter_ + 1}")
-        return total
+        sizes = [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_]
+        step_rows = self._slice_rows(batch_size)
+        total, rows = 0.0, 0
+        for start in range(0, idx.shape[0], step_rows):
+            part = idx[start:start + step_rows]
+            spec = opt._fused_spec()
+            assert spec is not None  # an MLP's optimizer holds exactly one flat parameter
+            kind, hyper, state, step, first_step = spec
+            steps = 0
+            try:
+                value, steps = kernels.mlp_epoch(
+                    X, Y, part, self._params_flat, self._grad_flat, state, layer_sizes=sizes,
+                    activation=_ACTIVATIONS[self.activation], loss=self._loss_name(), alpha=float(self.alpha),
+                    batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step)
+            finally:
+                opt._fused_advance(steps)
+            if steps < -(-part.shape[0] // batch_size):
+                raise _Diverged(f"the loss became {value} in epoch {self.n_iter_ + 1}")
+            total += value
+            rows += part.shape[0]
+            if interrupt is not None and interrupt.requested:
+                break
+        return total, rows
 
     # ------------------------------------------------------------------ prediction helpers
     def _logits(self, X):
@@ -555,6 +590,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     ((4, 2), [(2, 8), (8, 1)])
     """
 
+    @fit_context
     def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> MLPClassifier:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
@@ -814,6 +850,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     array([0.25], dtype=float32)
     """
 
+    @fit_context
     def partial_fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._base import BaseEstimator, TransformerMixin
+from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
 
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
@@ -80,6 +80,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         for d in range(start, self.degree + 1):
             yield from comb(range(n_features), d)
 
+    @fit_context
     def fit(self, X: ArrayLike, y: Any = None) -> PolynomialFeatures:
         """Compute the output powers for X's number of features; returns self.
 
@@ -220,6 +221,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self.with_mean = with_mean
         self.with_std = with_std
 
+    @fit_context
     def fit(self, X: ArrayLike, y: Any = None) -> StandardScaler:
         """Compute μ and σ of each column of X (statistics in float64); returns self.
 

@@ -6,7 +6,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._base import BaseEstimator, RegressorMixin
+from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import Options
 from ..backends import get_backend
 from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
@@ -75,6 +75,7 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self.solver = solver
         self.backend = backend
 
+    @fit_context
     def fit(self, X: ArrayLike, y: ArrayLike) -> LinearRegression:
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
 

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, log_softmax, softmax
 
-from .._base import BaseEstimator, ClassifierMixin
+from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._validation import Interval, Options, check_classification_targets, check_X_y
 from ..backends import get_backend
@@ -204,6 +204,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         self.verbose = verbose
         self.callback = callback
 
+    @fit_context
     def fit(self, X: ArrayLike, y: ArrayLike) -> LogisticRegression:
         """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind.
 

@@ -8,7 +8,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._base import BaseEstimator, ClassifierMixin
+from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._validation import Interval, check_classification_targets, check_random_state, check_X_y
 from ..backends import get_backend
@@ -109,6 +109,7 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.callback = callback
 
+    @fit_context
     def fit(self, X: ArrayLike, y: ArrayLike) -> Perceptron:
         """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind.
 

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 import scipy.linalg
 
-from .._base import BaseEstimator, RegressorMixin
+from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import HasMethods, Interval
 from ..backends import get_backend
 from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
@@ -62,6 +62,7 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.backend = backend
 
+    @fit_context
     def fit(self, X: ArrayLike, y: ArrayLike) -> Ridge:
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
 
@@ -161,6 +162,7 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
             raise ValueError(f"alphas: every value must be finite and > 0, got {alphas.tolist()}")
         return alphas
 
+    @fit_context
     def fit(self, X: ArrayLike, y: ArrayLike) -> RidgeCV:
         """Choose α by cross-validation, then fit Ridge(alpha_) on all of X, y.
 
