@@ -30,53 +30,41 @@ namespace detail {
 
 namespace {
 
-enum : int { kPathUnset = -1, kPathGeneric = 0, kPathAvx2 = 1 };
-std::atomic<int> g_path{kPathUnset};
+KernelPathSwitch g_path;
 
-int current_path() {
-  int p = g_path.load(std::memory_order_acquire);
-  if (p == kPathUnset) {
-    const char* cp = cpu_path();
-    p = (std::strcmp(cp, "avx2") == 0 && avx2_kernels_available()) ? kPathAvx2 : kPathGeneric;
-    g_path.store(p, std::memory_order_release);
-  }
-  return p;
-}
+// The micro-kernels of each family for one element type.
+template <class T>
+struct Ukernels;
+template <>
+struct Ukernels<float> {
+  static constexpr ukernel_fn<float> generic = &ukernel_generic_f32;
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  static constexpr ukernel_fn<float> avx2 = &ukernel_avx2_f32;
+  static constexpr ukernel_ua_fn<float> avx2_ua = &ukernel_avx2_ua_f32;
+#endif
+};
+template <>
+struct Ukernels<double> {
+  static constexpr ukernel_fn<double> generic = &ukernel_generic_f64;
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  static constexpr ukernel_fn<double> avx2 = &ukernel_avx2_f64;
+  static constexpr ukernel_ua_fn<double> avx2_ua = &ukernel_avx2_ua_f64;
+#endif
+};
 
 template <class T>
-ukernel_fn<T> select_kernel();
-
-template <>
-ukernel_fn<float> select_kernel<float>() {
+ukernel_fn<T> select_kernel() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_f32;
+  if (g_path.avx2()) return Ukernels<T>::avx2;
 #endif
-  return &ukernel_generic_f32;
+  return Ukernels<T>::generic;
 }
 
-template <>
-ukernel_fn<double> select_kernel<double>() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_f64;
-#endif
-  return &ukernel_generic_f64;
-}
-
+// The unpacked-A micro-kernel of the family in use, or nullptr if it has none.
 template <class T>
-ukernel_ua_fn<T> select_kernel_ua();
-
-template <>
-ukernel_ua_fn<float> select_kernel_ua<float>() {
+ukernel_ua_fn<T> select_kernel_ua() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_ua_f32;
-#endif
-  return nullptr;
-}
-
-template <>
-ukernel_ua_fn<double> select_kernel_ua<double>() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_ua_f64;
+  if (g_path.avx2()) return Ukernels<T>::avx2_ua;
 #endif
   return nullptr;
 }
@@ -87,23 +75,9 @@ std::atomic<int> g_unpacked_a{-1};
 
 void set_gemm_unpacked_a(int mode) { g_unpacked_a.store(mode < 0 ? -1 : (mode > 0 ? 1 : 0), std::memory_order_release); }
 
-const char* gemm_kernel_path() { return current_path() == kPathAvx2 ? "avx2" : "generic"; }
+const char* gemm_kernel_path() { return g_path.name(); }
 
-bool set_gemm_kernel_path(const char* name) {
-  if (name == nullptr) {
-    g_path.store(kPathUnset, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "generic") == 0) {
-    g_path.store(kPathGeneric, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "avx2") == 0 && avx2_kernels_available()) {
-    g_path.store(kPathAvx2, std::memory_order_release);
-    return true;
-  }
-  return false;
-}
+bool set_gemm_kernel_path(const char* name) { return g_path.force(name); }
 
 // ---------------------------------------------------------------- packing buffers
 

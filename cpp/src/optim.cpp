@@ -18,56 +18,39 @@ namespace mlbasics {
 namespace detail {
 namespace {
 
-enum : int { kPathUnset = -1, kPathGeneric = 0, kPathAvx2 = 1 };
-std::atomic<int> g_optim_path{kPathUnset};
+KernelPathSwitch g_optim_path;
 
-int current_optim_path() {
-  int p = g_optim_path.load(std::memory_order_acquire);
-  if (p == kPathUnset) {
-    p = (std::strcmp(cpu_path(), "avx2") == 0 && avx2_kernels_available()) ? kPathAvx2 : kPathGeneric;
-    g_optim_path.store(p, std::memory_order_release);
-  }
-  return p;
-}
+// The loop tables of each family for one element type.
+template <class T>
+struct OptimTables;
+template <>
+struct OptimTables<float> {
+  static const OptimKernels<float>& generic() { return optim_kernels_generic_f32; }
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  static const OptimKernels<float>& avx2() { return optim_kernels_avx2_f32; }
+#endif
+};
+template <>
+struct OptimTables<double> {
+  static const OptimKernels<double>& generic() { return optim_kernels_generic_f64; }
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  static const OptimKernels<double>& avx2() { return optim_kernels_avx2_f64; }
+#endif
+};
 
 }  // namespace
 
 template <class T>
-const OptimKernels<T>& optim_kernels();
-
-template <>
-const OptimKernels<float>& optim_kernels<float>() {
+const OptimKernels<T>& optim_kernels() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_optim_path() == kPathAvx2) return optim_kernels_avx2_f32;
+  if (g_optim_path.avx2()) return OptimTables<T>::avx2();
 #endif
-  return optim_kernels_generic_f32;
+  return OptimTables<T>::generic();
 }
 
-template <>
-const OptimKernels<double>& optim_kernels<double>() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_optim_path() == kPathAvx2) return optim_kernels_avx2_f64;
-#endif
-  return optim_kernels_generic_f64;
-}
+const char* optim_kernel_path() { return g_optim_path.name(); }
 
-const char* optim_kernel_path() { return current_optim_path() == kPathAvx2 ? "avx2" : "generic"; }
-
-bool set_optim_kernel_path(const char* name) {
-  if (name == nullptr) {
-    g_optim_path.store(kPathUnset, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "generic") == 0) {
-    g_optim_path.store(kPathGeneric, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "avx2") == 0 && avx2_kernels_available()) {
-    g_optim_path.store(kPathAvx2, std::memory_order_release);
-    return true;
-  }
-  return false;
-}
+bool set_optim_kernel_path(const char* name) { return g_optim_path.force(name); }
 
 }  // namespace detail
 
