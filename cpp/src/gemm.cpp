@@ -32,25 +32,26 @@ namespace {
 
 KernelPathSwitch g_path;
 
-// The micro-kernels of each family for one element type.
+// The micro-kernels of each family for one element type (SUFFIX: f32, f64).
 template <class T>
 struct Ukernels;
-template <>
-struct Ukernels<float> {
-  static constexpr ukernel_fn<float> generic = &ukernel_generic_f32;
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  static constexpr ukernel_fn<float> avx2 = &ukernel_avx2_f32;
-  static constexpr ukernel_ua_fn<float> avx2_ua = &ukernel_avx2_ua_f32;
+#define MLB_AVX2_UKERNELS(T, SUFFIX)                                    \
+  static constexpr ukernel_fn<T> avx2 = &ukernel_avx2_##SUFFIX;         \
+  static constexpr ukernel_ua_fn<T> avx2_ua = &ukernel_avx2_ua_##SUFFIX;
+#else
+#define MLB_AVX2_UKERNELS(T, SUFFIX)
 #endif
-};
-template <>
-struct Ukernels<double> {
-  static constexpr ukernel_fn<double> generic = &ukernel_generic_f64;
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  static constexpr ukernel_fn<double> avx2 = &ukernel_avx2_f64;
-  static constexpr ukernel_ua_fn<double> avx2_ua = &ukernel_avx2_ua_f64;
-#endif
-};
+#define MLB_UKERNELS(T, SUFFIX)                                         \
+  template <>                                                           \
+  struct Ukernels<T> {                                                  \
+    static constexpr ukernel_fn<T> generic = &ukernel_generic_##SUFFIX; \
+    MLB_AVX2_UKERNELS(T, SUFFIX)                                        \
+  };
+MLB_UKERNELS(float, f32)
+MLB_UKERNELS(double, f64)
+#undef MLB_UKERNELS
+#undef MLB_AVX2_UKERNELS
 
 template <class T>
 ukernel_fn<T> select_kernel() {
@@ -125,62 +126,46 @@ PackBuffers<T>& thread_buffers() {
   return bufs;
 }
 
-// Pack the mc×kc block of op(A) whose top-left element is at `a` into MR-row micro-panels:
-// panel r (rows r*MR ...) starts at dst + r*MR*kc, element (i, p) at [p*MR + i]; rows past mc
-// are zero.
-template <class T>
-void pack_a(index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
-  constexpr int MR = Blocking<T>::MR;
-  for (index_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-    const index_t mr = std::min<index_t>(MR, mc - ir);
-    const T* src = a + ir * rs;
-    if (mr == MR) {
-      if (cs == 1) {
+// Pack `len` rows of a len×kc matrix X (element (i, p) at x[i*s_i + p*s_p]) into R-row
+// micro-panels: panel r (rows r*R ...) starts at dst + r*R*kc, element (i, p) at [p*R + i]; rows
+// past len are zero. Packs op(A) into MR-row panels and, seen transposed, op(B) into NR-column
+// panels (see pack_a, pack_b).
+template <int R, class T>
+void pack_panels(index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, T* dst) {
+  for (index_t ir = 0; ir < len; ir += R, dst += R * kc) {
+    const index_t rows = std::min<index_t>(R, len - ir);
+    const T* src = x + ir * s_i;
+    if (rows == R) {
+      if (s_p == 1) {
         for (index_t p = 0; p < kc; ++p)
-          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i * rs + p];
-      } else if (rs == 1) {
+          for (int i = 0; i < R; ++i) dst[p * R + i] = src[i * s_i + p];
+      } else if (s_i == 1) {
         for (index_t p = 0; p < kc; ++p)
-          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i + p * cs];
+          for (int i = 0; i < R; ++i) dst[p * R + i] = src[i + p * s_p];
       } else {
         for (index_t p = 0; p < kc; ++p)
-          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i * rs + p * cs];
+          for (int i = 0; i < R; ++i) dst[p * R + i] = src[i * s_i + p * s_p];
       }
     } else {
       for (index_t p = 0; p < kc; ++p) {
-        for (index_t i = 0; i < mr; ++i) dst[p * MR + i] = src[i * rs + p * cs];
-        for (index_t i = mr; i < MR; ++i) dst[p * MR + i] = T(0);
+        for (index_t i = 0; i < rows; ++i) dst[p * R + i] = src[i * s_i + p * s_p];
+        for (index_t i = rows; i < R; ++i) dst[p * R + i] = T(0);
       }
     }
   }
 }
 
-// Pack the kc×nc block of op(B) whose top-left element is at `b` into NR-column micro-panels:
-// panel q (columns q*NR ...) starts at dst + q*NR*kc, element (p, j) at [p*NR + j]; columns past
-// nc are zero.
+// The mc×kc block of op(A) at `a` (strides rs, cs) into MR-row micro-panels.
+template <class T>
+void pack_a(index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
+  pack_panels<Blocking<T>::MR>(mc, kc, a, rs, cs, dst);
+}
+
+// The kc×nc block of op(B) at `b` into NR-column micro-panels (element (p, j) at [p*NR + j]):
+// its transpose packed into NR-row panels.
 template <class T>
 void pack_b(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
-  constexpr int NR = Blocking<T>::NR;
-  for (index_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
-    const index_t nr = std::min<index_t>(NR, nc - jr);
-    const T* src = b + jr * cs;
-    if (nr == NR) {
-      if (cs == 1) {
-        for (index_t p = 0; p < kc; ++p)
-          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p * rs + j];
-      } else if (rs == 1) {
-        for (index_t p = 0; p < kc; ++p)
-          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p + j * cs];
-      } else {
-        for (index_t p = 0; p < kc; ++p)
-          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p * rs + j * cs];
-      }
-    } else {
-      for (index_t p = 0; p < kc; ++p) {
-        for (index_t j = 0; j < nr; ++j) dst[p * NR + j] = src[p * rs + j * cs];
-        for (index_t j = nr; j < NR; ++j) dst[p * NR + j] = T(0);
-      }
-    }
-  }
+  pack_panels<Blocking<T>::NR>(nc, kc, b, cs, rs, dst);
 }
 
 template <class T>

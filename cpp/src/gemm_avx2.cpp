@@ -28,37 +28,28 @@ namespace mlbasics {
 namespace detail {
 namespace {
 
-// The AVX2/FMA operations the kernel needs, per element type.
+// The AVX2/FMA operations the kernel needs, per element type: Ymm<float> (8 lanes, _ps
+// intrinsics) and Ymm<double> (4 lanes, _pd), both spelled out by this one macro.
 template <class T>
 struct Ymm;
 
-template <>
-struct Ymm<float> {
-  using V = __m256;
-  static constexpr int L = 8;  // lanes
-  static V zero() { return _mm256_setzero_ps(); }
-  static V load(const float* p) { return _mm256_load_ps(p); }  // 32-byte aligned
-  static V loadu(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, V v) { _mm256_store_ps(p, v); }
-  static void storeu(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
-  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-};
-
-template <>
-struct Ymm<double> {
-  using V = __m256d;
-  static constexpr int L = 4;
-  static V zero() { return _mm256_setzero_pd(); }
-  static V load(const double* p) { return _mm256_load_pd(p); }
-  static V loadu(const double* p) { return _mm256_loadu_pd(p); }
-  static void store(double* p, V v) { _mm256_store_pd(p, v); }
-  static void storeu(double* p, V v) { _mm256_storeu_pd(p, v); }
-  static V broadcast(const double* p) { return _mm256_broadcast_sd(p); }
-  static V fmadd(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
-  static V add(V a, V b) { return _mm256_add_pd(a, b); }
-};
+#define MLB_YMM_TRAITS(T, VEC, LANES, PS, SS)                                          \
+  template <>                                                                          \
+  struct Ymm<T> {                                                                      \
+    using V = VEC;                                                                     \
+    static constexpr int L = LANES;                                                    \
+    static V zero() { return _mm256_setzero_##PS(); }                                  \
+    static V load(const T* p) { return _mm256_load_##PS(p); } /* 32-byte aligned */    \
+    static V loadu(const T* p) { return _mm256_loadu_##PS(p); }                        \
+    static void store(T* p, V v) { _mm256_store_##PS(p, v); }                          \
+    static void storeu(T* p, V v) { _mm256_storeu_##PS(p, v); }                        \
+    static V broadcast(const T* p) { return _mm256_broadcast_##SS(p); }                \
+    static V fmadd(V a, V b, V c) { return _mm256_fmadd_##PS(a, b, c); }               \
+    static V add(V a, V b) { return _mm256_add_##PS(a, b); }                           \
+  };
+MLB_YMM_TRAITS(float, __m256, 8, ps, ss)
+MLB_YMM_TRAITS(double, __m256d, 4, pd, sd)
+#undef MLB_YMM_TRAITS
 
 static_assert(Blocking<float>::MR == 6 && Blocking<float>::NR == 2 * Ymm<float>::L, "kernel is 6x16");
 static_assert(Blocking<double>::MR == 6 && Blocking<double>::NR == 2 * Ymm<double>::L, "kernel is 6x8");
