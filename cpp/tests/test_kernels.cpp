@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -1004,8 +1005,22 @@ int expect_invalid_cpu_env() {
 
 }  // namespace
 
+// Run with MLBASICS_CPU set to a valid value (ctest cases mlbasics_cpu_env_*): that path is the
+// one cpu_path() reports and the one the gemm and optim kernels dispatch to.
+int expect_cpu_path(const char* expected) {
+  const char* env = std::getenv("MLBASICS_CPU");
+  std::printf("  MLBASICS_CPU=%s: cpu_path() = %s, gemm %s, optim %s\n", env ? env : "(unset)",
+              mlbasics::cpu_path(), mlbasics::detail::gemm_kernel_path(), mlbasics::detail::optim_kernel_path());
+  const bool ok = std::strcmp(mlbasics::cpu_path(), expected) == 0 &&
+                  std::strcmp(mlbasics::detail::gemm_kernel_path(), expected) == 0 &&
+                  std::strcmp(mlbasics::detail::optim_kernel_path(), expected) == 0;
+  std::printf("%s\n", ok ? "ok" : "FAIL");
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--expect-invalid-cpu-env") == 0) return expect_invalid_cpu_env();
+  if (argc > 2 && std::strcmp(argv[1], "--expect-cpu-path") == 0) return expect_cpu_path(argv[2]);
   auto t0 = std::chrono::steady_clock::now();
   auto section = [&](const char* name, void (*fn)()) {
     const int before = g_failures;
