@@ -9,6 +9,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -23,6 +24,22 @@ inline std::string dtype_name(const py::array& a) { return py::str(a.dtype()).ca
 
 [[noreturn]] inline void type_error(const std::string& msg) { throw py::type_error(msg); }
 [[noreturn]] inline void value_error(const std::string& msg) { throw py::value_error(msg); }
+
+// *out = a + b, or false (and *out unchanged) if that overflows. Portable (no compiler builtins).
+inline bool checked_add(std::int64_t a, std::int64_t b, std::int64_t* out) {
+  constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max(), lo = std::numeric_limits<std::int64_t>::min();
+  if ((b > 0 && a > hi - b) || (b < 0 && a < lo - b)) return false;
+  *out = a + b;
+  return true;
+}
+
+// *out = a · b, or false (and *out unchanged) if that overflows.
+inline bool checked_mul(std::int64_t a, std::int64_t b, std::int64_t* out) {
+  constexpr std::int64_t hi = std::numeric_limits<std::int64_t>::max(), lo = std::numeric_limits<std::int64_t>::min();
+  if (a > 0 ? (b > 0 ? a > hi / b : b < lo / a) : (b > 0 ? a < lo / b : (a != 0 && b < hi / a))) return false;
+  *out = a * b;
+  return true;
+}
 
 // A strided 2-D (or 1-D, cols == 1) view with strides in elements.
 template <class T>

@@ -1,6 +1,8 @@
 // module.cpp — the extension module mlbasics._core: registers each kernel family's bindings.
 #include <pybind11/pybind11.h>
 
+#include <stdexcept>
+
 #include "mlbasics/cpu.hpp"
 #include "mlbasics/parallel.hpp"
 
@@ -15,7 +17,9 @@ void register_mlp(py::module_& m);
 #define MLBASICS_STR2(x) #x
 #define MLBASICS_STR(x) MLBASICS_STR2(x)
 
-PYBIND11_MODULE(_core, m) {
+// The bindings. Their entry point PyInit__core_bindings is only called by PyInit__core below;
+// the module takes its name (mlbasics._core) from the import spec.
+PYBIND11_MODULE(_core_bindings, m) {
   m.doc() = "mlbasics C++ kernels (binding glue; use mlbasics.kernels, which validates arguments)";
   register_gemm(m);
   register_layers(m);
@@ -36,4 +40,18 @@ PYBIND11_MODULE(_core, m) {
 #else
   m.attr("compiler") = "unknown";
 #endif
+}
+
+// The extension's entry point. It resolves the SIMD path first: an invalid MLBASICS_CPU makes
+// `import mlbasics._core` raise ValueError with the message of cpu_path()'s
+// std::invalid_argument (pybind11 would report an exception thrown during module
+// initialisation as ImportError), and no kernel can run on an unvalidated path.
+PyMODINIT_FUNC PyInit__core() {
+  try {
+    mlbasics::cpu_path();
+  } catch (const std::invalid_argument& e) {
+    PyErr_SetString(PyExc_ValueError, e.what());
+    return nullptr;
+  }
+  return PyInit__core_bindings();
 }

@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -19,94 +20,109 @@ using namespace mlbasics_py;
 
 namespace {
 
-double hyper_value(const py::dict& hyper, const char* key) {
-  if (!hyper.contains(key)) value_error(std::string("hyper: missing '") + key + "'");
-  return hyper[key].cast<double>();
+using mlbasics::OptimizerKindInfo;
+
+// "a, b and c" from the names of a table's entries.
+template <class Range, class Name>
+std::string name_list(const Range& items, Name name) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + std::string(name(item));
+  return out;
 }
 
-bool hyper_flag(const py::dict& hyper, const char* key) {
-  if (!hyper.contains(key)) value_error(std::string("hyper: missing '") + key + "'");
-  return hyper[key].cast<bool>();
+const OptimizerKindInfo& optimizer_kind(const std::string& name) {
+  for (const OptimizerKindInfo& k : mlbasics::kOptimizerKinds)
+    if (name == k.name) return k;
+  value_error("optimizer: expected one of " +
+              name_list(mlbasics::kOptimizerKinds, [](const OptimizerKindInfo& k) { return k.name; }) +
+              ", got '" + name + "'");
 }
 
-mlbasics::OptimizerConfig optimizer_config(const std::string& kind, const py::dict& h, std::int64_t step,
-                                           bool first_step) {
-  using K = mlbasics::OptimizerKind;
+std::string key_of(const py::handle& key, const char* dict) {
+  if (!py::isinstance<py::str>(key))
+    type_error(std::string(dict) + ": expected str keys, got " +
+               py::str(py::type::handle_of(key).attr("__name__")).cast<std::string>());
+  return key.cast<std::string>();
+}
+
+// hyper → OptimizerConfig by walking the kind's fields: every key must be one of them, and every
+// one of them must be given.
+mlbasics::OptimizerConfig read_hyper(const OptimizerKindInfo& kind, const py::dict& hyper) {
+  const auto field_name = [](mlbasics::ConfigField f) { return mlbasics::field_info(f).name; };
+  for (const auto& item : hyper) {
+    const std::string key = key_of(item.first, "hyper");
+    bool known = false;
+    for (mlbasics::ConfigField f : kind.hyper) known = known || key == field_name(f);
+    if (!known)
+      value_error("hyper: unknown key '" + key + "' for '" + kind.name + "'; expected " +
+                  name_list(kind.hyper, field_name));
+  }
   mlbasics::OptimizerConfig o;
-  o.step = step;
-  o.first_step = first_step;
-  if (kind == "sgd") {
-    o.kind = K::sgd;
-    o.lr = hyper_value(h, "lr");
-    o.momentum = hyper_value(h, "momentum");
-    o.dampening = hyper_value(h, "dampening");
-    o.weight_decay = hyper_value(h, "weight_decay");
-    o.nesterov = hyper_flag(h, "nesterov");
-  } else if (kind == "adam") {
-    o.kind = K::adam;
-    o.lr = hyper_value(h, "lr");
-    o.beta1 = hyper_value(h, "beta1");
-    o.beta2 = hyper_value(h, "beta2");
-    o.eps = hyper_value(h, "eps");
-    o.weight_decay = hyper_value(h, "weight_decay");
-    o.decoupled_weight_decay = hyper_flag(h, "decoupled_weight_decay");
-  } else if (kind == "rmsprop") {
-    o.kind = K::rmsprop;
-    o.lr = hyper_value(h, "lr");
-    o.alpha = hyper_value(h, "alpha");
-    o.eps = hyper_value(h, "eps");
-    o.weight_decay = hyper_value(h, "weight_decay");
-    o.momentum = hyper_value(h, "momentum");
-    o.centered = hyper_flag(h, "centered");
-  } else if (kind == "adagrad") {
-    o.kind = K::adagrad;
-    o.lr = hyper_value(h, "lr");
-    o.lr_decay = hyper_value(h, "lr_decay");
-    o.weight_decay = hyper_value(h, "weight_decay");
-    o.eps = hyper_value(h, "eps");
-  } else if (kind == "adadelta") {
-    o.kind = K::adadelta;
-    o.lr = hyper_value(h, "lr");
-    o.rho = hyper_value(h, "rho");
-    o.eps = hyper_value(h, "eps");
-    o.weight_decay = hyper_value(h, "weight_decay");
-  } else if (kind == "rprop") {
-    o.kind = K::rprop;
-    o.etaminus = hyper_value(h, "etaminus");
-    o.etaplus = hyper_value(h, "etaplus");
-    o.step_size_min = hyper_value(h, "step_size_min");
-    o.step_size_max = hyper_value(h, "step_size_max");
-  } else {
-    value_error("optimizer: expected sgd, adam, rmsprop, adagrad, adadelta or rprop, got '" + kind + "'");
+  o.kind = kind.kind;
+  for (mlbasics::ConfigField f : kind.hyper) {
+    const mlbasics::ConfigFieldInfo& info = mlbasics::field_info(f);
+    if (!hyper.contains(info.name)) value_error(std::string("hyper: missing '") + info.name + "'");
+    const py::object value = hyper[py::str(info.name)];
+    try {
+      if (info.real != nullptr) o.*info.real = value.cast<double>();
+      else o.*info.flag = value.cast<bool>();
+    } catch (const py::cast_error&) {
+      type_error(std::string("hyper['") + info.name + "']: expected " + (info.real != nullptr ? "a number" : "a bool") +
+                 ", got " + py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+    }
   }
   return o;
 }
 
-// The state arrays this configuration reads and writes (name, whether required).
-std::vector<std::pair<const char*, bool>> state_slots(const mlbasics::OptimizerConfig& o) {
-  using K = mlbasics::OptimizerKind;
-  switch (o.kind) {
-    case K::sgd: return {{"momentum_buffer", o.momentum != 0.0}};
-    case K::adam: return {{"exp_avg", true}, {"exp_avg_sq", true}};
-    case K::rmsprop: return {{"square_avg", true}, {"momentum_buffer", o.momentum > 0.0}, {"grad_avg", o.centered}};
-    case K::adagrad: return {{"sum", true}};
-    case K::adadelta: return {{"square_avg", true}, {"acc_delta", true}};
-    case K::rprop: return {{"prev", true}, {"step_size", true}};
+// state → OptimizerState<T> by walking the kind's slots: each slot the configuration needs is a
+// writable, contiguous array of P elements of T; any other key must be a slot name whose value is
+// None. The arrays are appended to `written` for the overlap checks.
+template <class T>
+mlbasics::OptimizerState<T> read_state(const OptimizerKindInfo& kind, const mlbasics::OptimizerConfig& o,
+                                       const py::dict& state, mlbasics::index_t P,
+                                       std::vector<std::pair<View<T>, std::string>>& written) {
+  const auto uses = [&](const std::string& name) {
+    for (const mlbasics::StateUse& u : kind.state)
+      if (name == mlbasics::slot_name(u.slot)) return u.needed(o);
+    return false;
+  };
+  const auto all_slots = name_list(mlbasics::kStateSlotNames, [](const char* n) { return n; });
+  for (const auto& item : state) {
+    const std::string key = key_of(item.first, "state");
+    if (std::none_of(std::begin(mlbasics::kStateSlotNames), std::end(mlbasics::kStateSlotNames),
+                     [&](const char* n) { return key == n; }))
+      value_error("state: unknown key '" + key + "'; expected some of " + all_slots);
+    if (!uses(key) && !item.second.is_none())
+      value_error("state['" + key + "']: not used by '" + kind.name + "' with these hyper-parameters; expected None");
   }
-  return {};
+  mlbasics::OptimizerState<T> s;
+  for (const mlbasics::StateUse& u : kind.state) {
+    if (!u.needed(o)) continue;
+    const char* name = mlbasics::slot_name(u.slot);
+    const std::string label = std::string("state['") + name + "']";
+    if (!state.contains(name) || state[name].is_none()) value_error(label + ": required, got None");
+    const py::object obj = state[py::str(name)];
+    const View<T> v = view<T>(obj, label.c_str(), 1, true, true);
+    check_len(label.c_str(), v.rows, P);
+    mlbasics::slot_of(s, u.slot) = v.data;
+    written.push_back({v, label});
+  }
+  return s;
 }
 
-template <class T>
-T*& state_field(mlbasics::OptimizerState<T>& s, const std::string& name) {
-  if (name == "momentum_buffer") return s.momentum_buffer;
-  if (name == "exp_avg") return s.exp_avg;
-  if (name == "exp_avg_sq") return s.exp_avg_sq;
-  if (name == "square_avg") return s.square_avg;
-  if (name == "grad_avg") return s.grad_avg;
-  if (name == "sum") return s.sum;
-  if (name == "acc_delta") return s.acc_delta;
-  if (name == "prev") return s.prev;
-  return s.step_size;
+// {kind: {"hyper": [field names], "state": [slot names]}} in table order.
+py::dict optimizer_schema() {
+  py::dict out;
+  for (const OptimizerKindInfo& k : mlbasics::kOptimizerKinds) {
+    py::list hyper, state;
+    for (mlbasics::ConfigField f : k.hyper) hyper.append(mlbasics::field_info(f).name);
+    for (const mlbasics::StateUse& u : k.state) state.append(mlbasics::slot_name(u.slot));
+    py::dict entry;
+    entry["hyper"] = hyper;
+    entry["state"] = state;
+    out[k.name] = entry;
+  }
+  return out;
 }
 
 template <class T>
@@ -127,8 +143,8 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   // activation buffers: their sizes must not wrap around, or the kernel would index past them.
   std::int64_t n_params = 0, widest = 0, layer = 0;
   for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
-    if (__builtin_add_overflow(sizes[l], std::int64_t{1}, &layer) ||
-        __builtin_mul_overflow(layer, sizes[l + 1], &layer) || __builtin_add_overflow(n_params, layer, &n_params))
+    if (!checked_add(sizes[l], std::int64_t{1}, &layer) || !checked_mul(layer, sizes[l + 1], &layer) ||
+        !checked_add(n_params, layer, &n_params))
       value_error("layer_sizes: the network's parameter count overflows a 64-bit integer");
   for (auto s : sizes) widest = std::max(widest, s);
 
@@ -167,8 +183,7 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   for (index_t i = 0; i < order.rows; ++i)
     if (order.data[i] < 0 || order.data[i] >= n) value_error("order: row indices must be in [0, n)");
   std::int64_t buffer = 0;
-  if (__builtin_mul_overflow(std::min<std::int64_t>(batch_size, std::max<std::int64_t>(order.rows, 1)), widest,
-                             &buffer))
+  if (!checked_mul(std::min<std::int64_t>(batch_size, std::max<std::int64_t>(order.rows, 1)), widest, &buffer))
     value_error("batch_size: batch_size × the widest layer overflows a 64-bit integer");
 
   const View<T> params = view<T>(params_, "params", 1, true, true);
@@ -176,19 +191,12 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   const View<T> grads = view<T>(grads_, "grads", 1, true, true);
   check_len("grads", grads.rows, P);
 
-  const mlbasics::OptimizerConfig opt = optimizer_config(optimizer, hyper, step, first_step);
-  mlbasics::OptimizerState<T> state;
+  const OptimizerKindInfo& kind = optimizer_kind(optimizer);
+  mlbasics::OptimizerConfig opt = read_hyper(kind, hyper);
+  opt.step = step;
+  opt.first_step = first_step;
   std::vector<std::pair<View<T>, std::string>> written = {{params, "params"}, {grads, "grads"}};
-  for (auto [name, needed] : state_slots(opt)) {
-    if (!needed) continue;
-    const std::string label = std::string("state['") + name + "']";
-    if (!state_.contains(name) || state_[name].is_none()) value_error(label + ": required, got None");
-    const py::object obj = state_[py::str(name)];
-    const View<T> s = view<T>(obj, label.c_str(), 1, true, true);
-    check_len(label.c_str(), s.rows, P);
-    state_field(state, name) = s.data;
-    written.push_back({s, label});
-  }
+  const mlbasics::OptimizerState<T> state = read_state<T>(kind, opt, state_, P, written);
   // Written arrays overlap neither the inputs nor each other.
   for (std::size_t i = 0; i < written.size(); ++i) {
     const auto& [w, wname] = written[i];
@@ -224,4 +232,6 @@ void register_mlp(py::module_& m) {
   py::arg("layer_sizes"), py::arg("activation"), py::arg("loss"), py::arg("alpha"), py::arg("batch_size"),
   py::arg("optimizer"), py::arg("hyper"), py::arg("step"), py::arg("first_step"),
   "One MLP training epoch (see mlbasics/mlp.hpp); returns (loss_sum, steps).");
+  m.def("optimizer_schema", &optimizer_schema,
+        "The C++ optimizer schema: {kind: {'hyper': [hyper-parameter names], 'state': [state array names]}}.");
 }

@@ -2,6 +2,9 @@
 //
 // Every step takes a param (written), a grad (read) and state arrays (written), all 1-D,
 // C-contiguous, of one length and dtype. Optional state (None) is passed as nullptr.
+#include <array>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "arrays.hpp"
@@ -37,6 +40,15 @@ class StepArgs {
     return add(o, name, true);
   }
 
+  // Checks the overlaps, then calls kernel(n, param, grad, args...) without the GIL.
+  template <class Kernel, class... Args>
+  void run(Kernel kernel, Args... args) const {
+    check_overlaps();
+    py::gil_scoped_release nogil;
+    kernel(n_, param(), grad_, args...);
+  }
+
+ private:
   // Written arrays may not overlap each other nor grad.
   void check_overlaps() const {
     for (size_t i = 0; i < written_.size(); ++i) {
@@ -46,7 +58,6 @@ class StepArgs {
     }
   }
 
- private:
   T* add(const py::object& a, const char* name, bool writable) {
     const View<T> v = view<T>(a, name, 1, true, writable);
     check_len(name, v.rows, n_);
@@ -59,27 +70,36 @@ class StepArgs {
   std::vector<std::pair<View<T>, const char*>> written_;
 };
 
+void check_step(std::int64_t step) {
+  if (step < 1) value_error("step: expected the 1-based number of this update, got " + std::to_string(step));
+}
+
 template <class T>
 void sgd(const py::object& param, const py::object& grad, const py::object& buf, double lr, double momentum,
          double dampening, double weight_decay, bool nesterov, bool first_step) {
   StepArgs<T> s(param, grad);
   T* b = s.state(buf, "momentum_buf", momentum != 0.0);
-  s.check_overlaps();
-  py::gil_scoped_release nogil;
-  mlbasics::sgd_step<T>(s.n(), s.param(), s.grad(), momentum != 0.0 ? b : nullptr, lr, momentum, dampening,
-                        weight_decay, nesterov, first_step);
+  s.run(mlbasics::sgd_step<T>, momentum != 0.0 ? b : nullptr, lr, momentum, dampening, weight_decay, nesterov,
+        first_step);
+}
+
+// A step whose state arrays are all required: checks param, grad and the states (in this order),
+// then calls kernel(n, param, grad, state pointers..., hyper...) without the GIL.
+template <class T, std::size_t N, class Kernel, class... Hyper>
+void run_with_states(Kernel kernel, const py::object& param, const py::object& grad,
+                     const std::pair<py::object, const char*> (&states)[N], Hyper... hyper) {
+  StepArgs<T> s(param, grad);
+  std::array<T*, N> ptrs;
+  for (std::size_t i = 0; i < N; ++i) ptrs[i] = s.state(states[i].first, states[i].second);
+  std::apply([&](auto... p) { s.run(kernel, p..., hyper...); }, ptrs);
 }
 
 template <class T>
 void adam(const py::object& param, const py::object& grad, const py::object& m, const py::object& v, std::int64_t step,
           double lr, double beta1, double beta2, double eps, double weight_decay, bool decoupled) {
-  if (step < 1) value_error("step: expected the 1-based number of this update, got " + std::to_string(step));
-  StepArgs<T> s(param, grad);
-  T* mp = s.state(m, "exp_avg");
-  T* vp = s.state(v, "exp_avg_sq");
-  s.check_overlaps();
-  py::gil_scoped_release nogil;
-  mlbasics::adam_step<T>(s.n(), s.param(), s.grad(), mp, vp, step, lr, beta1, beta2, eps, weight_decay, decoupled);
+  check_step(step);
+  run_with_states<T>(mlbasics::adam_step<T>, param, grad, {{m, "exp_avg"}, {v, "exp_avg_sq"}}, step, lr, beta1, beta2,
+                     eps, weight_decay, decoupled);
 }
 
 template <class T>
@@ -90,43 +110,29 @@ void rmsprop(const py::object& param, const py::object& grad, const py::object& 
   T* sq = s.state(square_avg, "square_avg");
   T* mb = s.state(momentum_buffer, "momentum_buffer", momentum > 0.0);
   T* ga = s.state(grad_avg, "grad_avg", centered);
-  s.check_overlaps();
-  py::gil_scoped_release nogil;
-  mlbasics::rmsprop_step<T>(s.n(), s.param(), s.grad(), sq, momentum > 0.0 ? mb : nullptr, centered ? ga : nullptr,
-                            lr, alpha, eps, weight_decay, momentum, centered);
+  s.run(mlbasics::rmsprop_step<T>, sq, momentum > 0.0 ? mb : nullptr, centered ? ga : nullptr, lr, alpha, eps,
+        weight_decay, momentum, centered);
 }
 
 template <class T>
 void adagrad(const py::object& param, const py::object& grad, const py::object& sum, std::int64_t step, double lr,
              double lr_decay, double weight_decay, double eps) {
-  if (step < 1) value_error("step: expected the 1-based number of this update, got " + std::to_string(step));
-  StepArgs<T> s(param, grad);
-  T* sp = s.state(sum, "sum");
-  s.check_overlaps();
-  py::gil_scoped_release nogil;
-  mlbasics::adagrad_step<T>(s.n(), s.param(), s.grad(), sp, step, lr, lr_decay, weight_decay, eps);
+  check_step(step);
+  run_with_states<T>(mlbasics::adagrad_step<T>, param, grad, {{sum, "sum"}}, step, lr, lr_decay, weight_decay, eps);
 }
 
 template <class T>
 void adadelta(const py::object& param, const py::object& grad, const py::object& square_avg, const py::object& acc_delta,
               double lr, double rho, double eps, double weight_decay) {
-  StepArgs<T> s(param, grad);
-  T* sq = s.state(square_avg, "square_avg");
-  T* ad = s.state(acc_delta, "acc_delta");
-  s.check_overlaps();
-  py::gil_scoped_release nogil;
-  mlbasics::adadelta_step<T>(s.n(), s.param(), s.grad(), sq, ad, lr, rho, eps, weight_decay);
+  run_with_states<T>(mlbasics::adadelta_step<T>, param, grad, {{square_avg, "square_avg"}, {acc_delta, "acc_delta"}},
+                     lr, rho, eps, weight_decay);
 }
 
 template <class T>
 void rprop(const py::object& param, const py::object& grad, const py::object& prev, const py::object& step_size,
            double etaminus, double etaplus, double step_size_min, double step_size_max) {
-  StepArgs<T> s(param, grad);
-  T* pv = s.state(prev, "prev");
-  T* ss = s.state(step_size, "step_size");
-  s.check_overlaps();
-  py::gil_scoped_release nogil;
-  mlbasics::rprop_step<T>(s.n(), s.param(), s.grad(), pv, ss, etaminus, etaplus, step_size_min, step_size_max);
+  run_with_states<T>(mlbasics::rprop_step<T>, param, grad, {{prev, "prev"}, {step_size, "step_size"}}, etaminus,
+                     etaplus, step_size_min, step_size_max);
 }
 
 #define MLB_DISPATCH(fn, ...) dispatch_float(param, "param", [&](auto t) { fn<decltype(t)>(__VA_ARGS__); })

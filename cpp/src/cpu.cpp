@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 
 #include "cpu_internal.hpp"
 
@@ -61,17 +63,44 @@ bool avx2_kernels_available() {
 #endif
 }
 
+const char* resolve_cpu_path(const char* env, bool avx2_available) {
+  if (env == nullptr || *env == '\0') return avx2_available ? "avx2" : "generic";
+  if (std::strcmp(env, "generic") == 0) return "generic";
+  if (std::strcmp(env, "avx2") == 0) {
+    if (!avx2_available) throw std::invalid_argument("MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA");
+    return "avx2";
+  }
+  throw std::invalid_argument(std::string("MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got '") + env + "'");
+}
+
+bool KernelPathSwitch::avx2() {
+  int p = path_.load(std::memory_order_acquire);
+  if (p == kUnset) {
+    // cpu_path() throws (and nothing is stored) while MLBASICS_CPU is invalid, so no kernel of
+    // this group runs on an unvalidated choice.
+    p = (std::strcmp(cpu_path(), "avx2") == 0 && avx2_kernels_available()) ? kAvx2 : kGeneric;
+    path_.store(p, std::memory_order_release);
+  }
+  return p == kAvx2;
+}
+
+bool KernelPathSwitch::force(const char* name) {
+  int p = kUnset;
+  if (name == nullptr) p = kUnset;
+  else if (std::strcmp(name, "generic") == 0) p = kGeneric;
+  else if (std::strcmp(name, "avx2") == 0 && avx2_kernels_available()) p = kAvx2;
+  else return false;
+  path_.store(p, std::memory_order_release);
+  return true;
+}
+
 }  // namespace detail
 
 const char* cpu_path() {
-  // Function-local static: initialised exactly once, thread-safe (C++11 "magic statics").
-  static const char* const path = []() -> const char* {
-    const bool avx2 = detail::avx2_kernels_available();
-    const char* env = std::getenv("MLBASICS_CPU");
-    if (env != nullptr && std::strcmp(env, "generic") == 0) return "generic";
-    // "avx2", unset, or anything else: best available.
-    return avx2 ? "avx2" : "generic";
-  }();
+  // Function-local static: initialised exactly once, thread-safe (C++11 "magic statics"). If the
+  // initialiser throws (invalid MLBASICS_CPU), nothing is stored and the next call throws again.
+  static const char* const path = detail::resolve_cpu_path(std::getenv("MLBASICS_CPU"),
+                                                           detail::avx2_kernels_available());
   return path;
 }
 

@@ -30,53 +30,42 @@ namespace detail {
 
 namespace {
 
-enum : int { kPathUnset = -1, kPathGeneric = 0, kPathAvx2 = 1 };
-std::atomic<int> g_path{kPathUnset};
+KernelPathSwitch g_path;
 
-int current_path() {
-  int p = g_path.load(std::memory_order_acquire);
-  if (p == kPathUnset) {
-    const char* cp = cpu_path();
-    p = (std::strcmp(cp, "avx2") == 0 && avx2_kernels_available()) ? kPathAvx2 : kPathGeneric;
-    g_path.store(p, std::memory_order_release);
-  }
-  return p;
-}
+// The micro-kernels of each family for one element type (SUFFIX: f32, f64).
+template <class T>
+struct Ukernels;
+#if defined(MLBASICS_HAVE_AVX2_TU)
+#define MLB_AVX2_UKERNELS(T, SUFFIX)                                    \
+  static constexpr ukernel_fn<T> avx2 = &ukernel_avx2_##SUFFIX;         \
+  static constexpr ukernel_ua_fn<T> avx2_ua = &ukernel_avx2_ua_##SUFFIX;
+#else
+#define MLB_AVX2_UKERNELS(T, SUFFIX)
+#endif
+#define MLB_UKERNELS(T, SUFFIX)                                         \
+  template <>                                                           \
+  struct Ukernels<T> {                                                  \
+    static constexpr ukernel_fn<T> generic = &ukernel_generic_##SUFFIX; \
+    MLB_AVX2_UKERNELS(T, SUFFIX)                                        \
+  };
+MLB_UKERNELS(float, f32)
+MLB_UKERNELS(double, f64)
+#undef MLB_UKERNELS
+#undef MLB_AVX2_UKERNELS
 
 template <class T>
-ukernel_fn<T> select_kernel();
-
-template <>
-ukernel_fn<float> select_kernel<float>() {
+ukernel_fn<T> select_kernel() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_f32;
+  if (g_path.avx2()) return Ukernels<T>::avx2;
 #endif
-  return &ukernel_generic_f32;
+  return Ukernels<T>::generic;
 }
 
-template <>
-ukernel_fn<double> select_kernel<double>() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_f64;
-#endif
-  return &ukernel_generic_f64;
-}
-
+// The unpacked-A micro-kernel of the family in use, or nullptr if it has none.
 template <class T>
-ukernel_ua_fn<T> select_kernel_ua();
-
-template <>
-ukernel_ua_fn<float> select_kernel_ua<float>() {
+ukernel_ua_fn<T> select_kernel_ua() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_ua_f32;
-#endif
-  return nullptr;
-}
-
-template <>
-ukernel_ua_fn<double> select_kernel_ua<double>() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_path() == kPathAvx2) return &ukernel_avx2_ua_f64;
+  if (g_path.avx2()) return Ukernels<T>::avx2_ua;
 #endif
   return nullptr;
 }
@@ -87,23 +76,9 @@ std::atomic<int> g_unpacked_a{-1};
 
 void set_gemm_unpacked_a(int mode) { g_unpacked_a.store(mode < 0 ? -1 : (mode > 0 ? 1 : 0), std::memory_order_release); }
 
-const char* gemm_kernel_path() { return current_path() == kPathAvx2 ? "avx2" : "generic"; }
+const char* gemm_kernel_path() { return g_path.name(); }
 
-bool set_gemm_kernel_path(const char* name) {
-  if (name == nullptr) {
-    g_path.store(kPathUnset, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "generic") == 0) {
-    g_path.store(kPathGeneric, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "avx2") == 0 && avx2_kernels_available()) {
-    g_path.store(kPathAvx2, std::memory_order_release);
-    return true;
-  }
-  return false;
-}
+bool set_gemm_kernel_path(const char* name) { return g_path.force(name); }
 
 // ---------------------------------------------------------------- packing buffers
 
@@ -151,62 +126,46 @@ PackBuffers<T>& thread_buffers() {
   return bufs;
 }
 
-// Pack the mc×kc block of op(A) whose top-left element is at `a` into MR-row micro-panels:
-// panel r (rows r*MR ...) starts at dst + r*MR*kc, element (i, p) at [p*MR + i]; rows past mc
-// are zero.
-template <class T>
-void pack_a(index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
-  constexpr int MR = Blocking<T>::MR;
-  for (index_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-    const index_t mr = std::min<index_t>(MR, mc - ir);
-    const T* src = a + ir * rs;
-    if (mr == MR) {
-      if (cs == 1) {
+// Pack `len` rows of a len×kc matrix X (element (i, p) at x[i*s_i + p*s_p]) into R-row
+// micro-panels: panel r (rows r*R ...) starts at dst + r*R*kc, element (i, p) at [p*R + i]; rows
+// past len are zero. Packs op(A) into MR-row panels and, seen transposed, op(B) into NR-column
+// panels (see pack_a, pack_b).
+template <int R, class T>
+void pack_panels(index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, T* dst) {
+  for (index_t ir = 0; ir < len; ir += R, dst += R * kc) {
+    const index_t rows = std::min<index_t>(R, len - ir);
+    const T* src = x + ir * s_i;
+    if (rows == R) {
+      if (s_p == 1) {
         for (index_t p = 0; p < kc; ++p)
-          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i * rs + p];
-      } else if (rs == 1) {
+          for (int i = 0; i < R; ++i) dst[p * R + i] = src[i * s_i + p];
+      } else if (s_i == 1) {
         for (index_t p = 0; p < kc; ++p)
-          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i + p * cs];
+          for (int i = 0; i < R; ++i) dst[p * R + i] = src[i + p * s_p];
       } else {
         for (index_t p = 0; p < kc; ++p)
-          for (int i = 0; i < MR; ++i) dst[p * MR + i] = src[i * rs + p * cs];
+          for (int i = 0; i < R; ++i) dst[p * R + i] = src[i * s_i + p * s_p];
       }
     } else {
       for (index_t p = 0; p < kc; ++p) {
-        for (index_t i = 0; i < mr; ++i) dst[p * MR + i] = src[i * rs + p * cs];
-        for (index_t i = mr; i < MR; ++i) dst[p * MR + i] = T(0);
+        for (index_t i = 0; i < rows; ++i) dst[p * R + i] = src[i * s_i + p * s_p];
+        for (index_t i = rows; i < R; ++i) dst[p * R + i] = T(0);
       }
     }
   }
 }
 
-// Pack the kc×nc block of op(B) whose top-left element is at `b` into NR-column micro-panels:
-// panel q (columns q*NR ...) starts at dst + q*NR*kc, element (p, j) at [p*NR + j]; columns past
-// nc are zero.
+// The mc×kc block of op(A) at `a` (strides rs, cs) into MR-row micro-panels.
+template <class T>
+void pack_a(index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
+  pack_panels<Blocking<T>::MR>(mc, kc, a, rs, cs, dst);
+}
+
+// The kc×nc block of op(B) at `b` into NR-column micro-panels (element (p, j) at [p*NR + j]):
+// its transpose packed into NR-row panels.
 template <class T>
 void pack_b(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
-  constexpr int NR = Blocking<T>::NR;
-  for (index_t jr = 0; jr < nc; jr += NR, dst += NR * kc) {
-    const index_t nr = std::min<index_t>(NR, nc - jr);
-    const T* src = b + jr * cs;
-    if (nr == NR) {
-      if (cs == 1) {
-        for (index_t p = 0; p < kc; ++p)
-          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p * rs + j];
-      } else if (rs == 1) {
-        for (index_t p = 0; p < kc; ++p)
-          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p + j * cs];
-      } else {
-        for (index_t p = 0; p < kc; ++p)
-          for (int j = 0; j < NR; ++j) dst[p * NR + j] = src[p * rs + j * cs];
-      }
-    } else {
-      for (index_t p = 0; p < kc; ++p) {
-        for (index_t j = 0; j < nr; ++j) dst[p * NR + j] = src[p * rs + j * cs];
-        for (index_t j = nr; j < NR; ++j) dst[p * NR + j] = T(0);
-      }
-    }
-  }
+  pack_panels<Blocking<T>::NR>(nc, kc, b, cs, rs, dst);
 }
 
 template <class T>

@@ -6,30 +6,6 @@ namespace mlbasics {
 namespace detail {
 namespace {
 
-// Write the MR×NR tile `acc` (row-major) into C, rows < mr and columns < nr.
-template <class T, int MR, int NR>
-inline void store_tile(const T* acc, T* c, index_t ldc, int mr, int nr, bool add) {
-  if (mr == MR && nr == NR) {
-    for (int i = 0; i < MR; ++i) {
-      T* ci = c + i * ldc;
-      if (add) {
-        for (int j = 0; j < NR; ++j) ci[j] += acc[i * NR + j];
-      } else {
-        for (int j = 0; j < NR; ++j) ci[j] = acc[i * NR + j];
-      }
-    }
-    return;
-  }
-  for (int i = 0; i < mr; ++i) {
-    T* ci = c + i * ldc;
-    if (add) {
-      for (int j = 0; j < nr; ++j) ci[j] += acc[i * NR + j];
-    } else {
-      for (int j = 0; j < nr; ++j) ci[j] = acc[i * NR + j];
-    }
-  }
-}
-
 // The MR rows are processed RB at a time so that the RB×NR accumulators fit in the 16 vector
 // registers of SSE2/NEON; the B micro-panel (kc×NR) is re-read from L1 for each row group.
 template <class T, int MR, int NR, int RB>
@@ -57,14 +33,18 @@ inline void kernel_generic(index_t kc, const T* __restrict ap, const T* __restri
 
 }  // namespace
 
-void ukernel_generic_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc,
-                         int mr, int nr, bool add) {
-  kernel_generic<float, Blocking<float>::MR, Blocking<float>::NR, 2>(kc, ap, bp, c, ldc, mr, nr, add);
+template <class T>
+inline void kernel_generic_for(index_t kc, const T* ap, const T* bp, T* c, index_t ldc, int mr, int nr, bool add) {
+  kernel_generic<T, Blocking<T>::MR, Blocking<T>::NR, 2>(kc, ap, bp, c, ldc, mr, nr, add);
 }
 
-void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
-                         int mr, int nr, bool add) {
-  kernel_generic<double, Blocking<double>::MR, Blocking<double>::NR, 2>(kc, ap, bp, c, ldc, mr, nr, add);
+void ukernel_generic_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc, int mr, int nr,
+                         bool add) {
+  kernel_generic_for(kc, ap, bp, c, ldc, mr, nr, add);
+}
+void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc, int mr, int nr,
+                         bool add) {
+  kernel_generic_for(kc, ap, bp, c, ldc, mr, nr, add);
 }
 
 }  // namespace detail

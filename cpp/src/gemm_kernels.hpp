@@ -30,6 +30,28 @@ constexpr double kDirectMaxMNK = 300.0;
 // Problems with m·n·k at or above this are split over the thread pool.
 constexpr double kThreadMinMNK = 2097152.0;  // 2^21
 
+// Write rows < mr and columns < nr of the row-major MR×NR tile `acc` into C: C = acc, or
+// C += acc when add. Internal linkage on purpose: the AVX2 translation unit includes this header
+// too, and an external-linkage instantiation compiled with AVX2 flags could be the one the linker
+// keeps for the portable kernels.
+namespace {
+template <class T, int MR, int NR>
+inline void store_tile(const T* acc, T* c, index_t ldc, int mr, int nr, bool add) {
+  const auto store_rows = [&](int rows, int cols) {
+    for (int i = 0; i < rows; ++i) {
+      T* ci = c + i * ldc;
+      if (add) {
+        for (int j = 0; j < cols; ++j) ci[j] += acc[i * NR + j];
+      } else {
+        for (int j = 0; j < cols; ++j) ci[j] = acc[i * NR + j];
+      }
+    }
+  };
+  if (mr == MR && nr == NR) store_rows(MR, NR);  // constant bounds: the compiler vectorizes
+  else store_rows(mr, nr);
+}
+}  // namespace
+
 // Micro-kernel. ap: packed A micro-panel (kc × MR, element (i, p) at ap[p*MR + i]);
 // bp: packed B micro-panel (kc × NR, element (p, j) at bp[p*NR + j]); both 64-byte aligned and
 // zero-padded. Computes the MR×NR tile acc = ap·bp and, for i < mr, j < nr, writes

@@ -5,6 +5,19 @@
 #include <stdexcept>
 
 namespace mlbasics {
+namespace {
+
+// The mean over i < n of term(i), accumulated in double (0 for n <= 0). Each loss writes its
+// gradient, already divided by n, from inside its term.
+template <class Term>
+double mean_of(index_t n, Term term) {
+  if (n <= 0) return 0.0;
+  double total = 0.0;
+  for (index_t i = 0; i < n; ++i) total += term(i);
+  return total / static_cast<double>(n);
+}
+
+}  // namespace
 
 template <class T>
 double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::int64_t* y, T* grad) {
@@ -14,10 +27,8 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
       throw std::invalid_argument("label out of range");
     }
   }
-  if (n <= 0) return 0.0;
-  const T inv_n = T(1) / static_cast<T>(n);
-  double total = 0.0;
-  for (index_t i = 0; i < n; ++i) {
+  const T inv_n = n > 0 ? T(1) / static_cast<T>(n) : T(0);
+  return mean_of(n, [&](index_t i) {
     const T* li = logits + i * C;
     T mx = li[0];
     for (index_t j = 1; j < C; ++j) mx = li[j] > mx ? li[j] : mx;
@@ -36,40 +47,33 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
       for (index_t j = 0; j < C; ++j) s += static_cast<double>(std::exp(li[j] - mx));
     }
     const index_t yi = static_cast<index_t>(y[i]);
-    total += (static_cast<double>(mx) - static_cast<double>(li[yi])) + std::log(s);
-  }
-  return total / static_cast<double>(n);
+    return (static_cast<double>(mx) - static_cast<double>(li[yi])) + std::log(s);
+  });
 }
 
 template <class T>
 double binary_cross_entropy_with_logits(index_t n, const T* logits, const T* y, T* grad) {
-  if (n <= 0) return 0.0;
-  const T inv_n = T(1) / static_cast<T>(n);
-  double total = 0.0;
-  for (index_t i = 0; i < n; ++i) {
+  const T inv_n = n > 0 ? T(1) / static_cast<T>(n) : T(0);
+  return mean_of(n, [&](index_t i) {
     const T x = logits[i];
     const T e = std::exp(-std::fabs(x));  // in (0, 1]: never overflows
-    const double xd = static_cast<double>(x), yd = static_cast<double>(y[i]);
-    total += (xd > 0.0 ? xd : 0.0) - xd * yd + std::log1p(static_cast<double>(e));
     if (grad != nullptr) {
       const T sig = x >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
       grad[i] = (sig - y[i]) * inv_n;
     }
-  }
-  return total / static_cast<double>(n);
+    const double xd = static_cast<double>(x), yd = static_cast<double>(y[i]);
+    return (xd > 0.0 ? xd : 0.0) - xd * yd + std::log1p(static_cast<double>(e));
+  });
 }
 
 template <class T>
 double mse(index_t n, const T* pred, const T* target, T* grad) {
-  if (n <= 0) return 0.0;
-  const T two_over_n = T(2) / static_cast<T>(n);
-  double total = 0.0;
-  for (index_t i = 0; i < n; ++i) {
+  const T two_over_n = n > 0 ? T(2) / static_cast<T>(n) : T(0);
+  return mean_of(n, [&](index_t i) {
     const T d = pred[i] - target[i];
-    total += static_cast<double>(d) * static_cast<double>(d);
     if (grad != nullptr) grad[i] = two_over_n * d;
-  }
-  return total / static_cast<double>(n);
+    return static_cast<double>(d) * static_cast<double>(d);
+  });
 }
 
 template double softmax_cross_entropy<float>(index_t, index_t, const float*, const std::int64_t*, float*);

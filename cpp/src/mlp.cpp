@@ -96,9 +96,8 @@ void optimizer_step(index_t P, T* params, const T* grads, const OptimizerConfig&
 template <class T>
 void optimizer_step_range(index_t begin, index_t count, T* params, const T* grads, const OptimizerConfig& o,
                           const OptimizerState<T>& s, std::int64_t t, bool first) {
-  auto at = [begin](T* q) { return q != nullptr ? q + begin : nullptr; };
-  const OptimizerState<T> r{at(s.momentum_buffer), at(s.exp_avg), at(s.exp_avg_sq), at(s.square_avg),
-                            at(s.grad_avg), at(s.sum), at(s.acc_delta), at(s.prev), at(s.step_size)};
+  OptimizerState<T> r;
+  for (T* OptimizerState<T>::*slot : kStateSlotMembers<T>) r.*slot = s.*slot != nullptr ? s.*slot + begin : nullptr;
   optimizer_step<T>(count, params + begin, grads + begin, o, r, t, first);
 }
 

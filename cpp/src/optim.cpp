@@ -18,56 +18,41 @@ namespace mlbasics {
 namespace detail {
 namespace {
 
-enum : int { kPathUnset = -1, kPathGeneric = 0, kPathAvx2 = 1 };
-std::atomic<int> g_optim_path{kPathUnset};
+KernelPathSwitch g_optim_path;
 
-int current_optim_path() {
-  int p = g_optim_path.load(std::memory_order_acquire);
-  if (p == kPathUnset) {
-    p = (std::strcmp(cpu_path(), "avx2") == 0 && avx2_kernels_available()) ? kPathAvx2 : kPathGeneric;
-    g_optim_path.store(p, std::memory_order_release);
-  }
-  return p;
-}
+// The loop tables of each family for one element type (SUFFIX: f32, f64).
+template <class T>
+struct OptimTables;
+#if defined(MLBASICS_HAVE_AVX2_TU)
+#define MLB_AVX2_TABLE(T, SUFFIX) \
+  static const OptimKernels<T>& avx2() { return optim_kernels_avx2_##SUFFIX; }
+#else
+#define MLB_AVX2_TABLE(T, SUFFIX)
+#endif
+#define MLB_OPTIM_TABLES(T, SUFFIX)                                                    \
+  template <>                                                                          \
+  struct OptimTables<T> {                                                              \
+    static const OptimKernels<T>& generic() { return optim_kernels_generic_##SUFFIX; } \
+    MLB_AVX2_TABLE(T, SUFFIX)                                                          \
+  };
+MLB_OPTIM_TABLES(float, f32)
+MLB_OPTIM_TABLES(double, f64)
+#undef MLB_OPTIM_TABLES
+#undef MLB_AVX2_TABLE
 
 }  // namespace
 
 template <class T>
-const OptimKernels<T>& optim_kernels();
-
-template <>
-const OptimKernels<float>& optim_kernels<float>() {
+const OptimKernels<T>& optim_kernels() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_optim_path() == kPathAvx2) return optim_kernels_avx2_f32;
+  if (g_optim_path.avx2()) return OptimTables<T>::avx2();
 #endif
-  return optim_kernels_generic_f32;
+  return OptimTables<T>::generic();
 }
 
-template <>
-const OptimKernels<double>& optim_kernels<double>() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (current_optim_path() == kPathAvx2) return optim_kernels_avx2_f64;
-#endif
-  return optim_kernels_generic_f64;
-}
+const char* optim_kernel_path() { return g_optim_path.name(); }
 
-const char* optim_kernel_path() { return current_optim_path() == kPathAvx2 ? "avx2" : "generic"; }
-
-bool set_optim_kernel_path(const char* name) {
-  if (name == nullptr) {
-    g_optim_path.store(kPathUnset, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "generic") == 0) {
-    g_optim_path.store(kPathGeneric, std::memory_order_release);
-    return true;
-  }
-  if (std::strcmp(name, "avx2") == 0 && avx2_kernels_available()) {
-    g_optim_path.store(kPathAvx2, std::memory_order_release);
-    return true;
-  }
-  return false;
-}
+bool set_optim_kernel_path(const char* name) { return g_optim_path.force(name); }
 
 }  // namespace detail
 
@@ -76,10 +61,19 @@ namespace {
 constexpr index_t kParallelMin = index_t(1) << 16;  // elements before threads pay off
 constexpr index_t kGrain = index_t(1) << 15;
 
-// Run fn(args, begin, end) over [0, n), split over the pool for large n.
-template <class Args>
-void for_range(index_t n, void (*fn)(const Args&, index_t, index_t), const Args& args) {
+// A hyper-parameter (or a constant derived from it in double) rounded to the element type.
+template <class T>
+constexpr T to(double v) {
+  return static_cast<T>(v);
+}
+
+// One step: the range function `loop` of the table in use, over [0, n), split over the pool for
+// large n.
+template <class T, class Args>
+void run_step(index_t n, void (*const detail::OptimKernels<T>::*loop)(const Args&, index_t, index_t),
+              const Args& args) {
   if (n <= 0) return;
+  const auto fn = detail::optim_kernels<T>().*loop;
   if (n < kParallelMin) {
     fn(args, index_t(0), n);
     return;
@@ -90,69 +84,57 @@ void for_range(index_t n, void (*fn)(const Args&, index_t, index_t), const Args&
 }  // namespace
 
 template <class T>
-void sgd_step(index_t n, T* param, const T* grad, T* momentum_buf,
-              double lr, double momentum, double dampening, double weight_decay,
-              bool nesterov, bool first_step) {
-  const detail::SgdArgs<T> a{param, grad, momentum_buf,
-                             static_cast<T>(lr), static_cast<T>(momentum),
-                             static_cast<T>(1.0 - dampening), static_cast<T>(weight_decay),
-                             weight_decay != 0.0, momentum != 0.0, first_step, nesterov};
-  for_range(n, detail::optim_kernels<T>().sgd, a);
+void sgd_step(index_t n, T* param, const T* grad, T* momentum_buf, double lr, double momentum, double dampening,
+              double weight_decay, bool nesterov, bool first_step) {
+  run_step(n, &detail::OptimKernels<T>::sgd,
+           detail::SgdArgs<T>{param, grad, momentum_buf, to<T>(lr), to<T>(momentum), to<T>(1.0 - dampening),
+                              to<T>(weight_decay), weight_decay != 0.0, momentum != 0.0, first_step, nesterov});
 }
 
 template <class T>
-void adam_step(index_t n, T* param, const T* grad, T* exp_avg, T* exp_avg_sq,
-               std::int64_t step, double lr, double beta1, double beta2, double eps,
-               double weight_decay, bool decoupled_weight_decay) {
+void adam_step(index_t n, T* param, const T* grad, T* exp_avg, T* exp_avg_sq, std::int64_t step, double lr,
+               double beta1, double beta2, double eps, double weight_decay, bool decoupled_weight_decay) {
   const double s = static_cast<double>(step);
   const double bc1 = 1.0 - std::pow(beta1, s);
   const double bc2 = 1.0 - std::pow(beta2, s);
-  const detail::AdamArgs<T> a{param, grad, exp_avg, exp_avg_sq,
-                              static_cast<T>(beta1), static_cast<T>(1.0 - beta1),
-                              static_cast<T>(beta2), static_cast<T>(1.0 - beta2),
-                              static_cast<T>(weight_decay), static_cast<T>(1.0 - lr * weight_decay),
-                              static_cast<T>(lr / bc1), static_cast<T>(std::sqrt(bc2)),
-                              static_cast<T>(eps),
-                              weight_decay == 0.0 ? 0 : (decoupled_weight_decay ? 2 : 1)};
-  for_range(n, detail::optim_kernels<T>().adam, a);
+  const int wd_mode = weight_decay == 0.0 ? 0 : (decoupled_weight_decay ? 2 : 1);
+  run_step(n, &detail::OptimKernels<T>::adam,
+           detail::AdamArgs<T>{param, grad, exp_avg, exp_avg_sq, to<T>(beta1), to<T>(1.0 - beta1), to<T>(beta2),
+                               to<T>(1.0 - beta2), to<T>(weight_decay), to<T>(1.0 - lr * weight_decay),
+                               to<T>(lr / bc1), to<T>(std::sqrt(bc2)), to<T>(eps), wd_mode});
 }
 
 template <class T>
-void rmsprop_step(index_t n, T* param, const T* grad, T* square_avg, T* momentum_buffer, T* grad_avg,
-                  double lr, double alpha, double eps, double weight_decay, double momentum,
-                  bool centered) {
-  const detail::RmspropArgs<T> a{param, grad, square_avg, momentum_buffer, grad_avg,
-                                 static_cast<T>(lr), static_cast<T>(alpha), static_cast<T>(1.0 - alpha),
-                                 static_cast<T>(eps), static_cast<T>(weight_decay), static_cast<T>(momentum),
-                                 weight_decay != 0.0, centered, momentum > 0.0};
-  for_range(n, detail::optim_kernels<T>().rmsprop, a);
+void rmsprop_step(index_t n, T* param, const T* grad, T* square_avg, T* momentum_buffer, T* grad_avg, double lr,
+                  double alpha, double eps, double weight_decay, double momentum, bool centered) {
+  run_step(n, &detail::OptimKernels<T>::rmsprop,
+           detail::RmspropArgs<T>{param, grad, square_avg, momentum_buffer, grad_avg, to<T>(lr), to<T>(alpha),
+                                  to<T>(1.0 - alpha), to<T>(eps), to<T>(weight_decay), to<T>(momentum),
+                                  weight_decay != 0.0, centered, momentum > 0.0});
 }
 
 template <class T>
-void adagrad_step(index_t n, T* param, const T* grad, T* sum, std::int64_t step,
-                  double lr, double lr_decay, double weight_decay, double eps) {
-  const detail::AdagradArgs<T> a{param, grad, sum,
-                                 static_cast<T>(lr / (1.0 + static_cast<double>(step - 1) * lr_decay)),
-                                 static_cast<T>(weight_decay), static_cast<T>(eps), weight_decay != 0.0};
-  for_range(n, detail::optim_kernels<T>().adagrad, a);
+void adagrad_step(index_t n, T* param, const T* grad, T* sum, std::int64_t step, double lr, double lr_decay,
+                  double weight_decay, double eps) {
+  const double clr = lr / (1.0 + static_cast<double>(step - 1) * lr_decay);
+  run_step(n, &detail::OptimKernels<T>::adagrad,
+           detail::AdagradArgs<T>{param, grad, sum, to<T>(clr), to<T>(weight_decay), to<T>(eps), weight_decay != 0.0});
 }
 
 template <class T>
-void adadelta_step(index_t n, T* param, const T* grad, T* square_avg, T* acc_delta,
-                   double lr, double rho, double eps, double weight_decay) {
-  const detail::AdadeltaArgs<T> a{param, grad, square_avg, acc_delta,
-                                  static_cast<T>(lr), static_cast<T>(rho), static_cast<T>(1.0 - rho),
-                                  static_cast<T>(eps), static_cast<T>(weight_decay), weight_decay != 0.0};
-  for_range(n, detail::optim_kernels<T>().adadelta, a);
+void adadelta_step(index_t n, T* param, const T* grad, T* square_avg, T* acc_delta, double lr, double rho, double eps,
+                   double weight_decay) {
+  run_step(n, &detail::OptimKernels<T>::adadelta,
+           detail::AdadeltaArgs<T>{param, grad, square_avg, acc_delta, to<T>(lr), to<T>(rho), to<T>(1.0 - rho),
+                                   to<T>(eps), to<T>(weight_decay), weight_decay != 0.0});
 }
 
 template <class T>
-void rprop_step(index_t n, T* param, const T* grad, T* prev, T* step_size,
-                double etaminus, double etaplus, double step_size_min, double step_size_max) {
-  const detail::RpropArgs<T> a{param, grad, prev, step_size,
-                               static_cast<T>(etaminus), static_cast<T>(etaplus),
-                               static_cast<T>(step_size_min), static_cast<T>(step_size_max)};
-  for_range(n, detail::optim_kernels<T>().rprop, a);
+void rprop_step(index_t n, T* param, const T* grad, T* prev, T* step_size, double etaminus, double etaplus,
+                double step_size_min, double step_size_max) {
+  run_step(n, &detail::OptimKernels<T>::rprop,
+           detail::RpropArgs<T>{param, grad, prev, step_size, to<T>(etaminus), to<T>(etaplus), to<T>(step_size_min),
+                                to<T>(step_size_max)});
 }
 
 #define MLB_INSTANTIATE(T)                                                                     \

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <random>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "cpu_internal.hpp"
 #include "gemm_kernels.hpp"
 #include "optim_kernels.hpp"
 #include "mlbasics/cpu.hpp"
@@ -953,9 +955,72 @@ void test_cpu_path() {
   std::printf("  cpu_path() = %s\n", p.c_str());
 }
 
+// MLBASICS_CPU's values, as a pure function (the cached cpu_path() reads the real environment).
+void test_resolve_cpu_path() {
+  using mlbasics::detail::resolve_cpu_path;
+  const auto throws = [](const char* env, bool avx2, const std::string& expected) {
+    try {
+      resolve_cpu_path(env, avx2);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what()) == expected;
+    }
+    return false;
+  };
+  for (bool avx2 : {false, true}) {
+    const std::string best = avx2 ? "avx2" : "generic";
+    CHECK(resolve_cpu_path(nullptr, avx2) == best);  // unset
+    CHECK(resolve_cpu_path("", avx2) == best);
+    CHECK(std::string(resolve_cpu_path("generic", avx2)) == "generic");
+    for (const char* bad : {"bogus", "AVX2", "avx2 ", "generic,avx2", "sse2", "avx512"})
+      CHECK(throws(bad, avx2, std::string("MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got '") + bad + "'"));
+  }
+  CHECK(std::string(resolve_cpu_path("avx2", true)) == "avx2");
+  CHECK(throws("avx2", false, "MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA"));
+}
+
+// Run with MLBASICS_CPU set to an invalid value (ctest case mlbasics_cpu_env_invalid): cpu_path()
+// and every kernel that dispatches on it throw std::invalid_argument naming MLBASICS_CPU, each
+// time, and no kernel runs.
+int expect_invalid_cpu_env() {
+  const auto rejects = [](const char* what, auto&& fn) {
+    try {
+      fn();
+    } catch (const std::invalid_argument& e) {
+      const bool ok = std::strncmp(e.what(), "MLBASICS_CPU: ", 14) == 0;
+      std::printf("  %s: invalid_argument \"%s\"%s\n", what, e.what(), ok ? "" : " (unexpected message)");
+      return ok;
+    }
+    std::printf("  %s: did not throw\n", what);
+    return false;
+  };
+  std::vector<float> a(64 * 64, 1.0f), b(64 * 64, 1.0f), c(64 * 64, -1.0f), g(64, 1.0f), buf(64, 0.0f);
+  bool ok = rejects("cpu_path()", [] { mlbasics::cpu_path(); });
+  ok = rejects("cpu_path() again", [] { mlbasics::cpu_path(); }) && ok;
+  ok = rejects("gemm", [&] { mlbasics::gemm<float>(64, 64, 64, a.data(), 64, 1, b.data(), 64, 1, c.data(), 64, false); }) && ok;
+  ok = rejects("sgd_step", [&] { mlbasics::sgd_step<float>(64, a.data(), g.data(), buf.data(), 0.1, 0.9, 0.0, 0.0, false, true); }) && ok;
+  ok = ok && c[0] == -1.0f && a[0] == 1.0f;  // nothing was written
+  std::printf("%s\n", ok ? "ok: invalid MLBASICS_CPU rejected" : "FAIL");
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
-int main() {
+// Run with MLBASICS_CPU set to a valid value (ctest cases mlbasics_cpu_env_*): that path is the
+// one cpu_path() reports and the one the gemm and optim kernels dispatch to.
+int expect_cpu_path(const char* expected) {
+  const char* env = std::getenv("MLBASICS_CPU");
+  std::printf("  MLBASICS_CPU=%s: cpu_path() = %s, gemm %s, optim %s\n", env ? env : "(unset)",
+              mlbasics::cpu_path(), mlbasics::detail::gemm_kernel_path(), mlbasics::detail::optim_kernel_path());
+  const bool ok = std::strcmp(mlbasics::cpu_path(), expected) == 0 &&
+                  std::strcmp(mlbasics::detail::gemm_kernel_path(), expected) == 0 &&
+                  std::strcmp(mlbasics::detail::optim_kernel_path(), expected) == 0;
+  std::printf("%s\n", ok ? "ok" : "FAIL");
+  return ok ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--expect-invalid-cpu-env") == 0) return expect_invalid_cpu_env();
+  if (argc > 2 && std::strcmp(argv[1], "--expect-cpu-path") == 0) return expect_cpu_path(argv[2]);
   auto t0 = std::chrono::steady_clock::now();
   auto section = [&](const char* name, void (*fn)()) {
     const int before = g_failures;
@@ -966,6 +1031,7 @@ int main() {
     std::fflush(stdout);
   };
   section("cpu_path", test_cpu_path);
+  section("resolve_cpu_path (MLBASICS_CPU values)", test_resolve_cpu_path);
   section("parallel_for", test_parallel);
   section("gemm + gram (all kernels, 1 and 2 threads)", test_gemm_all_kernels);
   section("layers<float>", test_layers<float>);

@@ -19,6 +19,7 @@
 // row-major), then b (n_out). Work buffers (the gathered batch, activations, gradient scratch)
 // are allocated once per call. Threads: the GEMMs and large optimizer steps use the pool.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -31,38 +32,177 @@ enum class Loss : int { softmax_cross_entropy = 0, binary_cross_entropy_with_log
 
 enum class OptimizerKind : int { sgd = 0, adam = 1, rmsprop = 2, adagrad = 3, adadelta = 4, rprop = 5 };
 
-// The optimizer and its hyper-parameters (the arguments of the optim.hpp step of that kind;
-// fields of other kinds are ignored).
+// ---------------------------------------------------------------- the optimizer schema
+//
+// Written once, here: the hyper-parameters (fields of OptimizerConfig), the state arrays (slots
+// of OptimizerState<T>), and in kOptimizerKinds, per kind, its name, the hyper-parameters it
+// reads and the state it needs given them. The structs, the enums ConfigField / StateSlot and
+// the name and member tables are all generated from the two lists below; the bindings read the
+// Python dicts by walking these tables (and export them as _core.optimizer_schema()).
+
+// X(type, name, default): the arguments of the optim.hpp steps, in the order the kinds list them.
+#define MLBASICS_OPTIMIZER_CONFIG_FIELDS(X)                                    \
+  X(double, lr, 1e-3)                                                          \
+  X(double, momentum, 0.0)                /* sgd, rmsprop */                   \
+  X(double, dampening, 0.0)               /* sgd */                            \
+  X(double, weight_decay, 0.0)            /* all but rprop */                  \
+  X(bool, nesterov, false)                /* sgd */                            \
+  X(double, beta1, 0.9)                   /* adam */                           \
+  X(double, beta2, 0.999)                 /* adam */                           \
+  X(double, eps, 1e-8)                    /* adam, rmsprop, adagrad, adadelta */ \
+  X(bool, decoupled_weight_decay, false)  /* adam → AdamW */                   \
+  X(double, alpha, 0.99)                  /* rmsprop */                        \
+  X(bool, centered, false)                /* rmsprop */                        \
+  X(double, lr_decay, 0.0)                /* adagrad */                        \
+  X(double, rho, 0.9)                     /* adadelta */                       \
+  X(double, etaminus, 0.5)                /* rprop */                          \
+  X(double, etaplus, 1.2)                 /* rprop */                          \
+  X(double, step_size_min, 1e-6)          /* rprop */                          \
+  X(double, step_size_max, 50.0)          /* rprop */
+
+// X(name): the state arrays (P elements each, updated in place).
+#define MLBASICS_OPTIMIZER_STATE_SLOTS(X)                                      \
+  X(momentum_buffer)  /* sgd (momentum != 0), rmsprop (momentum > 0) */        \
+  X(exp_avg)          /* adam */                                               \
+  X(exp_avg_sq)       /* adam */                                               \
+  X(square_avg)       /* rmsprop, adadelta */                                  \
+  X(grad_avg)         /* rmsprop (centered) */                                 \
+  X(sum)              /* adagrad */                                            \
+  X(acc_delta)        /* adadelta */                                           \
+  X(prev)             /* rprop */                                              \
+  X(step_size)        /* rprop */
+
+// The optimizer and its hyper-parameters (fields of other kinds are ignored).
 struct OptimizerConfig {
   OptimizerKind kind = OptimizerKind::sgd;
-  double lr = 1e-3;
-  double momentum = 0.0, dampening = 0.0, weight_decay = 0.0;  // sgd (momentum, weight_decay: rmsprop too)
-  bool nesterov = false;                                        // sgd
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;                // adam (eps: rmsprop, adagrad, adadelta too)
-  bool decoupled_weight_decay = false;                          // adam → AdamW
-  double alpha = 0.99;                                          // rmsprop
-  bool centered = false;                                        // rmsprop
-  double lr_decay = 0.0;                                        // adagrad
-  double rho = 0.9;                                             // adadelta
-  double etaminus = 0.5, etaplus = 1.2, step_size_min = 1e-6, step_size_max = 50.0;  // rprop
+#define MLBASICS_FIELD(type, name, value) type name = value;
+  MLBASICS_OPTIMIZER_CONFIG_FIELDS(MLBASICS_FIELD)
+#undef MLBASICS_FIELD
   std::int64_t step = 0;    // updates taken before this call: the t-th batch is update step + t
   bool first_step = false;  // sgd: the momentum buffer is new (read only from the 2nd batch on)
 };
 
-// The optimizer's state arrays (P elements each, updated in place); those the kind and its
-// hyper-parameters do not use may be nullptr.
+// The optimizer's state arrays; those the kind and its hyper-parameters do not use may be nullptr.
 template <class T>
 struct OptimizerState {
-  T* momentum_buffer = nullptr;  // sgd (momentum != 0), rmsprop (momentum > 0)
-  T* exp_avg = nullptr;          // adam
-  T* exp_avg_sq = nullptr;       // adam
-  T* square_avg = nullptr;       // rmsprop, adadelta
-  T* grad_avg = nullptr;         // rmsprop (centered)
-  T* sum = nullptr;              // adagrad
-  T* acc_delta = nullptr;        // adadelta
-  T* prev = nullptr;             // rprop
-  T* step_size = nullptr;        // rprop
+#define MLBASICS_SLOT(name) T* name = nullptr;
+  MLBASICS_OPTIMIZER_STATE_SLOTS(MLBASICS_SLOT)
+#undef MLBASICS_SLOT
 };
+
+enum class ConfigField : int {
+#define MLBASICS_FIELD(type, name, value) name,
+  MLBASICS_OPTIMIZER_CONFIG_FIELDS(MLBASICS_FIELD)
+#undef MLBASICS_FIELD
+};
+
+enum class StateSlot : int {
+#define MLBASICS_SLOT(name) name,
+  MLBASICS_OPTIMIZER_STATE_SLOTS(MLBASICS_SLOT)
+#undef MLBASICS_SLOT
+};
+
+// A hyper-parameter: its name and its member, a real number or a flag (the other is nullptr).
+struct ConfigFieldInfo {
+  const char* name;
+  double OptimizerConfig::*real;
+  bool OptimizerConfig::*flag;
+};
+constexpr ConfigFieldInfo config_field_info(const char* name, double OptimizerConfig::*m) { return {name, m, nullptr}; }
+constexpr ConfigFieldInfo config_field_info(const char* name, bool OptimizerConfig::*m) { return {name, nullptr, m}; }
+
+// Indexed by ConfigField.
+inline constexpr ConfigFieldInfo kConfigFields[] = {
+#define MLBASICS_FIELD(type, name, value) config_field_info(#name, &OptimizerConfig::name),
+    MLBASICS_OPTIMIZER_CONFIG_FIELDS(MLBASICS_FIELD)
+#undef MLBASICS_FIELD
+};
+
+// Indexed by StateSlot.
+inline constexpr const char* kStateSlotNames[] = {
+#define MLBASICS_SLOT(name) #name,
+    MLBASICS_OPTIMIZER_STATE_SLOTS(MLBASICS_SLOT)
+#undef MLBASICS_SLOT
+};
+template <class T>
+inline constexpr T* OptimizerState<T>::*kStateSlotMembers[] = {
+#define MLBASICS_SLOT(name) &OptimizerState<T>::name,
+    MLBASICS_OPTIMIZER_STATE_SLOTS(MLBASICS_SLOT)
+#undef MLBASICS_SLOT
+};
+
+inline const ConfigFieldInfo& field_info(ConfigField f) { return kConfigFields[static_cast<int>(f)]; }
+inline const char* slot_name(StateSlot s) { return kStateSlotNames[static_cast<int>(s)]; }
+template <class T>
+T*& slot_of(OptimizerState<T>& state, StateSlot s) { return state.*kStateSlotMembers<T>[static_cast<int>(s)]; }
+
+// A constant array seen as a range (pointer + size).
+template <class E>
+struct TableRange {
+  const E* first;
+  std::size_t size;
+  template <std::size_t N>
+  constexpr TableRange(const E (&a)[N]) : first(a), size(N) {}
+  constexpr const E* begin() const { return first; }
+  constexpr const E* end() const { return first + size; }
+};
+
+// A state array a kind uses, and whether it needs it given the hyper-parameters.
+struct StateUse {
+  StateSlot slot;
+  bool (*needed)(const OptimizerConfig&);
+};
+
+struct OptimizerKindInfo {
+  OptimizerKind kind;
+  const char* name;
+  TableRange<ConfigField> hyper;  // exactly the hyper-parameters it reads
+  TableRange<StateUse> state;     // every state array it may use
+};
+
+namespace optimizer_schema {
+using F = ConfigField;
+using S = StateSlot;
+constexpr bool always(const OptimizerConfig&) { return true; }
+constexpr bool with_momentum(const OptimizerConfig& o) { return o.momentum != 0.0; }
+constexpr bool with_positive_momentum(const OptimizerConfig& o) { return o.momentum > 0.0; }
+constexpr bool when_centered(const OptimizerConfig& o) { return o.centered; }
+
+inline constexpr ConfigField kSgdHyper[] = {F::lr, F::momentum, F::dampening, F::weight_decay, F::nesterov};
+inline constexpr StateUse kSgdState[] = {{S::momentum_buffer, with_momentum}};
+inline constexpr ConfigField kAdamHyper[] = {F::lr, F::beta1, F::beta2, F::eps, F::weight_decay,
+                                             F::decoupled_weight_decay};
+inline constexpr StateUse kAdamState[] = {{S::exp_avg, always}, {S::exp_avg_sq, always}};
+inline constexpr ConfigField kRmspropHyper[] = {F::lr, F::alpha, F::eps, F::weight_decay, F::momentum, F::centered};
+inline constexpr StateUse kRmspropState[] = {
+    {S::square_avg, always}, {S::momentum_buffer, with_positive_momentum}, {S::grad_avg, when_centered}};
+inline constexpr ConfigField kAdagradHyper[] = {F::lr, F::lr_decay, F::weight_decay, F::eps};
+inline constexpr StateUse kAdagradState[] = {{S::sum, always}};
+inline constexpr ConfigField kAdadeltaHyper[] = {F::lr, F::rho, F::eps, F::weight_decay};
+inline constexpr StateUse kAdadeltaState[] = {{S::square_avg, always}, {S::acc_delta, always}};
+inline constexpr ConfigField kRpropHyper[] = {F::etaminus, F::etaplus, F::step_size_min, F::step_size_max};
+inline constexpr StateUse kRpropState[] = {{S::prev, always}, {S::step_size, always}};
+}  // namespace optimizer_schema
+
+// Indexed by OptimizerKind.
+inline constexpr OptimizerKindInfo kOptimizerKinds[] = {
+    {OptimizerKind::sgd, "sgd", optimizer_schema::kSgdHyper, optimizer_schema::kSgdState},
+    {OptimizerKind::adam, "adam", optimizer_schema::kAdamHyper, optimizer_schema::kAdamState},
+    {OptimizerKind::rmsprop, "rmsprop", optimizer_schema::kRmspropHyper, optimizer_schema::kRmspropState},
+    {OptimizerKind::adagrad, "adagrad", optimizer_schema::kAdagradHyper, optimizer_schema::kAdagradState},
+    {OptimizerKind::adadelta, "adadelta", optimizer_schema::kAdadeltaHyper, optimizer_schema::kAdadeltaState},
+    {OptimizerKind::rprop, "rprop", optimizer_schema::kRpropHyper, optimizer_schema::kRpropState},
+};
+
+constexpr bool optimizer_kinds_in_enum_order() {
+  int i = 0;
+  for (const OptimizerKindInfo& k : kOptimizerKinds)
+    if (static_cast<int>(k.kind) != i++) return false;
+  return true;
+}
+static_assert(optimizer_kinds_in_enum_order(), "kOptimizerKinds must be indexed by OptimizerKind");
+
+inline const OptimizerKindInfo& kind_info(OptimizerKind k) { return kOptimizerKinds[static_cast<int>(k)]; }
 
 struct MLPConfig {
   std::vector<index_t> layer_sizes;  // (n_features, hidden..., n_outputs), at least 2, all >= 1

@@ -124,35 +124,33 @@ def _kernel(kc, pa, pb, c, ci, cj, mr, nr, first):  # pragma: no cover
 
 
 @njit(cache=True)
+def _pack(xf, off, s_row, s_k, r0, rcur, p0, kcur, dst):  # pragma: no cover
+    """dst[q, i, p] = X[r0 + q*R + i, p0 + p] for X[r, p] = xf[off + r*s_row + p*s_k], zero padded;
+    dst (npanels, R, kcur). Packs op(A) by rows (R = MR) and op(B) by columns (R = NR, strides swapped)."""
+    z = dst.dtype.type(0)
+    r = dst.shape[1]
+    for q in range(dst.shape[0]):
+        rows = min(r, rcur - q * r)
+        pan = dst[q]
+        for i in range(rows):
+            src = off + (r0 + q * r + i) * s_row + p0 * s_k
+            row = pan[i]
+            for p in range(kcur):
+                row[p] = xf[src + p * s_k]
+        for i in range(rows, r):
+            pan[i, :kcur] = z
+
+
+@njit(cache=True)
 def _pack_a(af, aoff, ars, acs, i0, mcur, p0, kcur, ap):  # pragma: no cover
     """ap[ir, ii, p] = op(A)[i0 + ir*MR + ii, p0 + p], zero padded; ap (npanels, MR, kcur)."""
-    z = ap.dtype.type(0)
-    for ir in range(ap.shape[0]):
-        rows = min(_MR, mcur - ir * _MR)
-        pan = ap[ir]
-        for ii in range(rows):
-            src = aoff + (i0 + ir * _MR + ii) * ars + p0 * acs
-            row = pan[ii]
-            for p in range(kcur):
-                row[p] = af[src + p * acs]
-        for ii in range(rows, _MR):
-            pan[ii, :kcur] = z
+    _pack(af, aoff, ars, acs, i0, mcur, p0, kcur, ap)
 
 
 @njit(cache=True)
 def _pack_b(bf, boff, brs, bcs, p0, kcur, j0, ncur, bp):  # pragma: no cover
     """bp[jr, jj, p] = op(B)[p0 + p, j0 + jr*NR + jj], zero padded; bp (npanels, NR, kcur)."""
-    z = bp.dtype.type(0)
-    for jr in range(bp.shape[0]):
-        cols = min(_NR, ncur - jr * _NR)
-        pan = bp[jr]
-        for jj in range(cols):
-            src = boff + p0 * brs + (j0 + jr * _NR + jj) * bcs
-            row = pan[jj]
-            for p in range(kcur):
-                row[p] = bf[src + p * brs]
-        for jj in range(cols, _NR):
-            pan[jj, :kcur] = z
+    _pack(bf, boff, bcs, brs, j0, ncur, p0, kcur, bp)
 
 
 @njit(cache=True)
@@ -170,23 +168,23 @@ def _block(af, aoff, ars, acs, i0, mcur, p0, kcur, j0, ncur, bp, out, first):  #
 
 
 @njit(cache=True)
-def _gemm_serial(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc):  # pragma: no cover
-    buf = np.empty(((min(nc, n) + _NR - 1) // _NR) * _NR * min(kc, k), dtype=out.dtype)
-    for j0 in range(0, n, nc):
-        ncur = min(nc, n - j0)
-        npb = (ncur + _NR - 1) // _NR
-        for p0 in range(0, k, kc):
-            kcur = min(kc, k - p0)
-            bp = buf[:npb * _NR * kcur].reshape((npb, _NR, kcur))
-            _pack_b(bf, boff, brs, bcs, p0, kcur, j0, ncur, bp)
-            for i0 in range(0, m, mc):
-                _block(af, aoff, ars, acs, i0, min(mc, m - i0), p0, kcur, j0, ncur, bp, out, p0 == 0)
+def _row_blocks(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out):  # pragma: no cover
+    """Every MC-row block of op(A) times the packed slice bp, one after the other."""
+    for i0 in range(0, m, mc):
+        _block(af, aoff, ars, acs, i0, min(mc, m - i0), p0, kcur, j0, ncur, bp, out, p0 == 0)
 
 
 @njit(cache=True, parallel=True)
-def _gemm_parallel(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc):  # pragma: no cover
+def _row_blocks_par(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out):  # pragma: no cover
+    """The same, the row blocks spread over the threads."""
+    for ib in prange((m + mc - 1) // mc):
+        _block(af, aoff, ars, acs, ib * mc, min(mc, m - ib * mc), p0, kcur, j0, ncur, bp, out, p0 == 0)
+
+
+@njit(cache=True)
+def _gemm_blocked(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, parallel):  # pragma: no cover
+    """The NC / KC loops around packing B; the row blocks on the thread pool when parallel."""
     buf = np.empty(((min(nc, n) + _NR - 1) // _NR) * _NR * min(kc, k), dtype=out.dtype)
-    nb = (m + mc - 1) // mc
     for j0 in range(0, n, nc):
         ncur = min(nc, n - j0)
         npb = (ncur + _NR - 1) // _NR
@@ -194,9 +192,10 @@ def _gemm_parallel(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc,
             kcur = min(kc, k - p0)
             bp = buf[:npb * _NR * kcur].reshape((npb, _NR, kcur))
             _pack_b(bf, boff, brs, bcs, p0, kcur, j0, ncur, bp)
-            for ib in prange(nb):
-                i0 = ib * mc
-                _block(af, aoff, ars, acs, i0, min(mc, m - i0), p0, kcur, j0, ncur, bp, out, p0 == 0)
+            if parallel:
+                _row_blocks_par(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
+            else:
+                _row_blocks(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
 
 
 # ---------------------------------------------------------------------------
@@ -268,12 +267,11 @@ def _flat(a):
 def _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads):  # pragma: no cover
     """out (m, n) = op(A) @ op(B) through the packed GEMM; on several threads (row blocks small enough
     that every thread gets one) when the product is large enough to pay for it."""
-    if nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS and m >= 2 * 4 * _MR:
+    parallel = nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS and m >= 2 * 4 * _MR
+    if parallel:
         per = -(-m // nthreads)
         mc = min(mc, -(-per // _MR) * _MR)
-        _gemm_parallel(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc)
-    else:
-        _gemm_serial(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc)
+    _gemm_blocked(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, parallel)
 
 
 def matmul(a, b, trans_a, trans_b, out):

@@ -35,15 +35,6 @@ def _softmax_ce_rows(logits, y, grad, inv_n, r0, r1):  # pragma: no cover
     return total
 
 
-@njit(cache=True, parallel=True)
-def _softmax_ce_par(logits, y, grad, inv_n, n_chunks):  # pragma: no cover
-    n = logits.shape[0]
-    parts = np.zeros(n_chunks)
-    for c in prange(n_chunks):
-        parts[c] = _softmax_ce_rows(logits, y, grad, inv_n, c * n // n_chunks, (c + 1) * n // n_chunks)
-    return parts.sum()
-
-
 @njit(cache=True, fastmath=_FM)
 def _bce_range(x, y, grad, inv_n, lo, hi):  # pragma: no cover
     """loss_i = max(x,0) - x*y + log1p(exp(-|x|)); grad = (sigmoid(x) - y) * inv_n; returns sum (float64)."""
@@ -58,15 +49,6 @@ def _bce_range(x, y, grad, inv_n, lo, hi):  # pragma: no cover
     return total
 
 
-@njit(cache=True, parallel=True)
-def _bce_par(x, y, grad, inv_n, n_chunks):  # pragma: no cover
-    n = x.shape[0]
-    parts = np.zeros(n_chunks)
-    for c in prange(n_chunks):
-        parts[c] = _bce_range(x, y, grad, inv_n, c * n // n_chunks, (c + 1) * n // n_chunks)
-    return parts.sum()
-
-
 @njit(cache=True, fastmath=_FM)
 def _mse_range(pred, target, grad, two_inv_n, lo, hi):  # pragma: no cover
     """grad = 2 (pred - target) / n; returns sum (pred - target)^2 (float64)."""
@@ -78,13 +60,36 @@ def _mse_range(pred, target, grad, two_inv_n, lo, hi):  # pragma: no cover
     return total
 
 
+_BCE, _MSE = 1, 2
+
+
+@njit(cache=True)
+def _loss_range(kind, a, b, grad, scale, lo, hi):  # pragma: no cover
+    """Rows lo:hi of one loss: softmax cross-entropy (the only loss on 2-D logits), else _BCE or _MSE.
+
+    The test on a.ndim is resolved at compile time, so each signature compiles only its own loss.
+    """
+    if a.ndim == 2:
+        return _softmax_ce_rows(a, b, grad, scale, lo, hi)
+    if kind == _BCE:
+        return _bce_range(a, b, grad, scale, lo, hi)
+    return _mse_range(a, b, grad, scale, lo, hi)
+
+
 @njit(cache=True, parallel=True)
-def _mse_par(pred, target, grad, two_inv_n, n_chunks):  # pragma: no cover
-    n = pred.shape[0]
+def _loss_par(kind, a, b, grad, scale, n_chunks):  # pragma: no cover
+    n = a.shape[0]
     parts = np.zeros(n_chunks)
     for c in prange(n_chunks):
-        parts[c] = _mse_range(pred, target, grad, two_inv_n, c * n // n_chunks, (c + 1) * n // n_chunks)
+        parts[c] = _loss_range(kind, a, b, grad, scale, c * n // n_chunks, (c + 1) * n // n_chunks)
     return parts.sum()
+
+
+def _loss_sum(kind, a, b, grad, scale, nc):
+    """Sum of the loss terms over the rows of a (float64), split into nc parallel chunks when nc > 1."""
+    if nc > 1:
+        return _loss_par(kind, a, b, grad, scale, nc)
+    return _loss_range(kind, a, b, grad, scale, 0, a.shape[0])
 
 
 def softmax_cross_entropy(logits, y, grad):
@@ -93,11 +98,7 @@ def softmax_cross_entropy(logits, y, grad):
     if n == 0:
         return float("nan")
     inv_n = 1.0 / n
-    nc = min(_n_chunks(logits.size), n)
-    if nc > 1:
-        total = _softmax_ce_par(logits, y, grad, inv_n, nc)
-    else:
-        total = _softmax_ce_rows(logits, y, grad, inv_n, 0, n)
+    total = _loss_sum(0, logits, y, grad, inv_n, min(_n_chunks(logits.size), n))
     return float(total * inv_n)
 
 
@@ -107,11 +108,7 @@ def binary_cross_entropy_with_logits(logits, y, grad):
     if n == 0:
         return float("nan")
     inv_n = 1.0 / n
-    nc = _n_chunks(n)
-    if nc > 1:
-        total = _bce_par(logits, y, grad, inv_n, nc)
-    else:
-        total = _bce_range(logits, y, grad, inv_n, 0, n)
+    total = _loss_sum(_BCE, logits, y, grad, inv_n, _n_chunks(n))
     return float(total * inv_n)
 
 
@@ -120,9 +117,5 @@ def mse(pred, target, grad):
     n = pred.shape[0]
     if n == 0:
         return float("nan")
-    nc = _n_chunks(n)
-    if nc > 1:
-        total = _mse_par(pred, target, grad, 2.0 / n, nc)
-    else:
-        total = _mse_range(pred, target, grad, 2.0 / n, 0, n)
+    total = _loss_sum(_MSE, pred, target, grad, 2.0 / n, _n_chunks(n))
     return float(total / n)
