@@ -61,3 +61,14 @@ def test_raw_hyper_checks_and_unpacks():
     with pytest.raises(ValueError, match="needs 'lr'"):
         OPTIMIZERS["sgd"].raw_hyper({})
     assert OPTIMIZERS["sgd"].needed_state(OPTIMIZERS["sgd"].raw_hyper({"lr": 0.1})) == {"momentum_buffer": False}
+
+
+def test_the_cpp_table_has_the_same_rows():
+    """cpp/include/mlbasics/mlp.hpp declares the optimizer rows once for C++; they must be ours."""
+    from mlbasics import _core
+
+    cpp = _core.optimizer_schema()
+    assert list(cpp) == list(OPTIMIZERS)
+    for kind, spec in OPTIMIZERS.items():
+        assert cpp[kind]["hyper"] == [h.name for h in spec.hyper], kind
+        assert cpp[kind]["state"] == list(spec.state), kind

@@ -3,8 +3,9 @@
 Every Python layer reads this table — the contract (argument checks of the ``*_step`` kernels and
 of ``mlp_epoch``), the NumPy and Numba backends (the order in which their raw kernels take the
 arguments) and the optimizer classes of :mod:`mlbasics.optim` (defaults and checks). The C++
-library declares the same fields once in ``cpp/include/mlbasics/optim_schema.hpp``, and
-``tests/test_cpp_schema.py`` checks that the two agree. Adding an optimizer is one row here, one
+library declares the same rows once in ``cpp/include/mlbasics/mlp.hpp`` (X-macro lists of the
+``OptimizerConfig`` fields and state slots, and ``kOptimizerKinds``), and
+``tests/test_optim_table.py`` checks through ``_core.optimizer_schema()`` that the two agree. Adding an optimizer is one row here, one
 row there, and its kernels.
 
 A row lists the *raw* hyper-parameters — the fields of the C++ ``OptimizerConfig`` — in the order

@@ -219,7 +219,7 @@ def _threads():
     Python thread would not reach kernels called from another; it is re-applied here before
     every parallel launch.
     """
-    n = min(get_num_threads(), numba.config.NUMBA_NUM_THREADS)
+    n = min(get_num_threads(), numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]  # set at run time
     if numba.get_num_threads() != n:
         numba.set_num_threads(n)
     return n
