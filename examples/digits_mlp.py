@@ -8,7 +8,6 @@ digit); digits_loss.png is the training cross-entropy per epoch (log scale).
 
     python examples/digits_mlp.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -22,6 +21,7 @@ from mlbasics.model_selection import train_test_split  # noqa: E402
 from mlbasics.neural_network import MLPClassifier  # noqa: E402
 from mlbasics.plotting import plot_confusion_matrix, plot_loss_curve  # noqa: E402
 from mlbasics.preprocessing import StandardScaler  # noqa: E402
+from _example import run_example, save  # noqa: E402
 
 
 def main(out):
@@ -35,29 +35,18 @@ def main(out):
     y_pred = mlp.predict(X_test)
     acc = accuracy_score(y_test, y_pred)
 
-    paths = [os.path.join(out, "digits_confusion.png"), os.path.join(out, "digits_loss.png")]
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     plot_confusion_matrix(y_test, y_pred, ax=ax)
     ax.set_title(f"Digits, MLP (64,) test set: accuracy {acc:.3f}")
-    fig.tight_layout()
-    fig.savefig(paths[0], dpi=100)
-    plt.close(fig)
+    save(fig, os.path.join(out, "digits_confusion.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     plot_loss_curve(mlp, ax=ax, log_scale=True)
     ax.set_title(f"MLP training loss (Adam, {mlp.n_iter_} epochs)")
-    fig.tight_layout()
-    fig.savefig(paths[1], dpi=100)
-    plt.close(fig)
-    for path in paths:
-        print(f"wrote {path}")
+    save(fig, os.path.join(out, "digits_loss.png"))
     print(f"test accuracy = {acc:.4f} on {len(y_test)} digits (train {len(y_train)}), "
           f"final training loss = {mlp.loss_:.4f} after {mlp.n_iter_} epochs")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)

@@ -7,7 +7,6 @@ residuals εⁱ drawn as vertical segments.
 
     python examples/least_squares_line.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -17,6 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from mlbasics.linear_model import LinearRegression  # noqa: E402
+from _example import run_example, save  # noqa: E402
 
 
 def main(out):
@@ -41,15 +41,9 @@ def main(out):
     ax.legend()
     fig.tight_layout()
     path = os.path.join(out, "least_squares_line.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save(fig, path)
     print(f"w = [{w[0]:.4f}, {w[1]:.4f}] (true [{w_true[0]}, {w_true[1]}]), SSE = {sse:.4f}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)

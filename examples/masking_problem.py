@@ -9,7 +9,6 @@ each class its region. masking_problem.png shows the two decision-region plots s
 
     python examples/masking_problem.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -22,6 +21,7 @@ from mlbasics.linear_model import LinearRegression, LogisticRegression  # noqa: 
 from mlbasics.metrics import accuracy_score  # noqa: E402
 from mlbasics.plotting import plot_decision_boundary  # noqa: E402
 from mlbasics.preprocessing import one_hot  # noqa: E402
+from _example import run_example, save  # noqa: E402
 
 
 class LeastSquaresClassifier:
@@ -54,15 +54,9 @@ def main(out):
     fig.suptitle("Linear regression masks the middle class; logistic regression does not")
     fig.tight_layout()
     path = os.path.join(out, "masking_problem.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save(fig, path)
     print(f"least-squares accuracy = {accuracies[0]:.4f}, logistic accuracy = {accuracies[1]:.4f}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)

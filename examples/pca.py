@@ -10,7 +10,6 @@ the projection onto the first two principal axes colored by digit.
 
     python examples/pca.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -22,13 +21,7 @@ import numpy as np  # noqa: E402
 from mlbasics.datasets import load_digits  # noqa: E402
 from mlbasics.decomposition import PCA  # noqa: E402
 from mlbasics.plotting import plot_explained_variance  # noqa: E402
-
-
-def save(fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+from _example import run_example, save  # noqa: E402
 
 
 def main(out):
@@ -65,8 +58,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)

@@ -9,7 +9,6 @@ log axis with the chosen λ marked, and the regularized fit.
 
     python examples/polynomial_cross_validation.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -22,6 +21,7 @@ from mlbasics.linear_model import LinearRegression, RidgeCV  # noqa: E402
 from mlbasics.model_selection import KFold  # noqa: E402
 from mlbasics.plotting import plot_fit_curve  # noqa: E402
 from mlbasics.preprocessing import PolynomialFeatures  # noqa: E402
+from _example import run_example, save  # noqa: E402
 
 
 def main(out):
@@ -44,9 +44,7 @@ def main(out):
     fig.suptitle("Least squares in the polynomial basis φ(x): underfitting vs. overfitting")
     fig.tight_layout()
     path = os.path.join(out, "polynomial_fits.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save(fig, path)
 
     # Degree 15 with the penalty λ‖w‖², λ chosen by K-fold cross-validation (K = 5).
     phi = PolynomialFeatures(15, include_bias=False).fit(x)
@@ -65,16 +63,10 @@ def main(out):
     ax1.set(title=f"Regularized fit: test MSE {test_mse:.3g}", ylim=(-2, 2))
     fig.tight_layout()
     path = os.path.join(out, "ridge_cv.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save(fig, path)
     print(f"ridge degree 15: chosen lambda = {ridge.alpha_:.3g}, CV MSE = {cv_mse.min():.4f}, "
           f"test MSE = {test_mse:.4f}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)

@@ -17,7 +17,6 @@ a log scale (bottom).
 
     python examples/sgd_momentum.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -28,6 +27,7 @@ import numpy as np  # noqa: E402
 
 from mlbasics.optim import SGD  # noqa: E402
 from mlbasics.plotting import plot_loss_curve  # noqa: E402
+from _example import run_example, save  # noqa: E402
 
 A = np.array([1.0, 25.0])             # the diagonal of A
 STEPS = 60
@@ -69,17 +69,11 @@ def main(out):
     ax1.set(xlabel="step t", ylabel="L(W_t)", title=f"Loss per step ({STEPS} steps)")
     fig.tight_layout()
     path = os.path.join(out, "sgd_momentum.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save(fig, path)
     final = [loss(p[-1]) for p in runs.values()]
     print(f"final loss after {STEPS} steps: plain GD = {final[0]:.3e}, momentum = {final[1]:.3e}, "
           f"Nesterov = {final[2]:.3e}")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)

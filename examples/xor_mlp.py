@@ -17,7 +17,6 @@ non-linear boundary — a band of class 0 through (0, 0) and (1, 1), class 1 on 
 
     python examples/xor_mlp.py [--out DIR]
 """
-import argparse
 import os
 
 import matplotlib
@@ -31,6 +30,7 @@ from mlbasics.linear_model import LogisticRegression  # noqa: E402
 from mlbasics.metrics import accuracy_score  # noqa: E402
 from mlbasics.neural_network import MLPClassifier  # noqa: E402
 from mlbasics.plotting import plot_decision_boundary  # noqa: E402
+from _example import run_example, save  # noqa: E402
 
 
 def main(out):
@@ -52,16 +52,10 @@ def main(out):
         ax.set(title=f"XOR, {name}: accuracy {acc:.2f}", xlabel="x₁", ylabel="x₂")
     fig.tight_layout()
     path = os.path.join(out, "xor_mlp.png")
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"wrote {path}")
+    save(fig, path)
     print(f"logistic accuracy = {acc_logistic:.2f}, MLP accuracy = {acc_mlp:.2f} "
           f"(MLP final loss {mlp.loss_:.4f} after {mlp.n_iter_} epochs)")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNGs (default: current directory)")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
-    main(args.out)
+    run_example(main, __doc__)
