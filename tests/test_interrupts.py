@@ -60,7 +60,10 @@ name, backend = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(0)
 X = rng.standard_normal((60000, 150))
 y = np.argmax(X @ rng.standard_normal((150, 10)), axis=1)  # separable: without a penalty the fit never ends
-make = {"LogisticRegression": lambda: LogisticRegression(penalty=None, max_iter=100_000, tol=0.0, backend=backend),
+# gradient descent on separable data without a penalty: the loss keeps falling, so the fit only ends
+# at max_iter (L-BFGS may stop early, on its relative-decrease test)
+make = {"LogisticRegression": lambda: LogisticRegression(penalty=None, solver="gd", max_iter=10**6, tol=0.0,
+                                                         backend=backend),
         "Perceptron": lambda: Perceptron(max_iter=100_000, tol=None, backend=backend, random_state=0)}[name]
 est = make().fit(X[:200], y[:200])  # a previous fit, which an interrupted fit must leave in place
 before = est.coef_.copy()
