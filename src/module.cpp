@@ -42,6 +42,17 @@ PYBIND11_MODULE(_core_bindings, m) {
 #endif
 }
 
+// A C symbol with the pool's thread count, for threadpoolctl: mlbasics registers a controller for
+// this library (mlbasics/_threadpool.py) that recognizes it by this symbol, so that
+// threadpool_info() lists our pool and threadpool_limits() (as joblib applies in its workers)
+// governs it.
+#if defined(_WIN32)
+#define MLBASICS_C_EXPORT extern "C" __declspec(dllexport)
+#else
+#define MLBASICS_C_EXPORT extern "C" __attribute__((visibility("default")))
+#endif
+MLBASICS_C_EXPORT int mlbasics_get_num_threads() { return mlbasics::get_num_threads(); }
+
 // The extension's entry point. It resolves the SIMD path first: an invalid MLBASICS_CPU makes
 // `import mlbasics._core` raise ValueError with the message of cpu_path()'s
 // std::invalid_argument (pybind11 would report an exception thrown during module

@@ -8,7 +8,10 @@ imported on first access.
 import importlib
 
 from . import kernels
+from ._threadpool import register as _register_threadpoolctl
 from .backends import available_backends, get_backend, get_num_threads, set_num_threads
+
+_register_threadpoolctl()  # threadpoolctl (when installed) controls our pool like the BLAS pools
 
 __version__ = "0.1.0"
 

@@ -35,7 +35,27 @@ def _usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-_num_threads = _usable_cpus()
+def _default_threads() -> int:
+    """The thread count at import: ``MLBASICS_NUM_THREADS``, else ``OMP_NUM_THREADS`` (the usual way to
+    say "one thread per process", which joblib/loky set in their workers), else the CPUs this
+    process may use. An invalid ``MLBASICS_NUM_THREADS`` is an error; ``OMP_NUM_THREADS`` follows
+    OpenMP's own syntax (the first of a comma-separated list) and is ignored when not a number."""
+    raw = os.environ.get("MLBASICS_NUM_THREADS", "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"MLBASICS_NUM_THREADS: expected a positive integer, got {raw!r}")
+        return n
+    omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if omp.isdigit() and int(omp) >= 1:
+        return int(omp)
+    return _usable_cpus()
+
+
+_num_threads = _default_threads()
 
 _ENV = "MLBASICS_BACKEND"
 
@@ -138,7 +158,8 @@ def set_num_threads(n: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads set by :func:`set_num_threads` (default: the CPUs this process may use)."""
+    """The number of threads set by :func:`set_num_threads` (default: ``MLBASICS_NUM_THREADS``, else
+    ``OMP_NUM_THREADS``, else the CPUs this process may use)."""
     return _num_threads
 
 
