@@ -23,7 +23,7 @@ def register() -> bool:
     except ImportError:
         return False
 
-    class MlbasicsController(threadpoolctl.LibController):  # type: ignore[misc]  # untyped base
+    class MlbasicsController(threadpoolctl.LibController):
         """The C++ pool of ``mlbasics._core`` and the Numba threads, as one setting."""
 
         user_api = "mlbasics"
