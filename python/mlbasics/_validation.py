@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
-from .exceptions import NotFittedError
+from .exceptions import DataConversionWarning, NotFittedError, sklearn_compatible
 
 __all__ = [
     "Constraint", "Interval", "Options", "InstanceOf", "HasMethods", "Pair", "make_constraint", "check_param", "validate_params",
@@ -549,8 +549,15 @@ def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numer
 
     Examples
     --------
-    >>> check_target([[1], [2]])
+    >>> check_target([1, 2])
     array([1., 2.])
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     check_target([[1], [2]])          # a column vector is flattened, with a warning
+    array([1., 2.])
+    >>> issubclass(caught[0].category, DataConversionWarning)
+    True
     """
     if y is None:
         raise ValueError(f"{name}: this estimator requires y to be passed, but the target y is None; expected an "
@@ -558,6 +565,11 @@ def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numer
     _reject_sparse(y, name)
     arr = np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1 and not allow_2d:
+        import warnings
+
+        warnings.warn(f"{name}: a column vector of shape {arr.shape} was given where a 1-D array of shape "
+                      f"(n_samples,) is expected; it is flattened (pass {name}.ravel() to avoid this warning)",
+                      sklearn_compatible(DataConversionWarning), stacklevel=3)
         arr = arr.ravel()
     if arr.ndim != 1 and not (allow_2d and arr.ndim == 2):
         raise ValueError(f"{name}: expected a 1-D array{' or 2-D array' if allow_2d else ''}, "
@@ -667,8 +679,9 @@ def check_is_fitted(estimator: Any, attribute: str) -> None:
     None
     """
     if not hasattr(estimator, attribute):
-        raise NotFittedError(f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' with "
-                             "appropriate arguments before using this method.")
+        raise sklearn_compatible(NotFittedError)(
+            f"This {type(estimator).__name__} instance is not fitted yet; call 'fit' with appropriate arguments "
+            "before using this method.")
 
 
 def check_n_features(estimator: Any, X: np.ndarray) -> None:

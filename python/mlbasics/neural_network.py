@@ -35,7 +35,7 @@ from ._validation import (Interval, Options, check_array, check_classification_t
 from .backends import BACKEND_CONSTRAINT, get_backend
 from .backends._optim_table import OPTIMIZERS
 from . import optim
-from .exceptions import ConvergenceWarning
+from .exceptions import ConvergenceWarning, sklearn_compatible
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ConvergenceWarning"]
 
@@ -418,7 +418,7 @@ class _BaseMLP(BaseEstimator):
             warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
         if reached_max_iter:  # warned once the bar is closed
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                          "optimization hasn't converged yet.", ConvergenceWarning)
+                          "optimization hasn't converged yet.", sklearn_compatible(ConvergenceWarning))
         if not np.isfinite(self._params_flat).all():
             raise _Diverged("the weights became non-finite")
         if early_stopping:

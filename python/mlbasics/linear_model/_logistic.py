@@ -13,7 +13,7 @@ from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._validation import Interval, Options, check_classification_targets, check_X_y
 from ..backends import get_backend
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, sklearn_compatible
 from ._base import BACKEND, CALLBACK, FIT_INTERCEPT, MAX_ITER, TOL, VERBOSE, _LinearClassifierMixin
 from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
 
@@ -253,7 +253,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         if not converged and not self.stopped_by_callback_:
             warnings.warn(f"LogisticRegression (solver={self.solver!r}) did not converge to tol={tol} "
                           f"within max_iter={max_iter} iterations; increase max_iter or scale the data",
-                          ConvergenceWarning, stacklevel=2)
+                          sklearn_compatible(ConvergenceWarning), stacklevel=2)
         return self._store(obj, theta, classes, n_iter, X.shape[1])
 
     def _store(self, obj, theta, classes, n_iter, n_features):

@@ -12,7 +12,7 @@ from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._validation import Interval, check_classification_targets, check_random_state, check_X_y
 from ..backends import get_backend
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, sklearn_compatible
 from ._base import BACKEND, CALLBACK, FIT_INTERCEPT, MAX_ITER, TOL, VERBOSE, _LinearClassifierMixin
 
 
@@ -177,7 +177,7 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                     break
         if active.any() and not self.stopped_by_callback_:
             warnings.warn(f"Perceptron: max_iter={self.max_iter} epochs reached before convergence; "
-                          "increase max_iter", ConvergenceWarning, stacklevel=2)
+                          "increase max_iter", sklearn_compatible(ConvergenceWarning), stacklevel=2)
         return self._store(classes, W, b, epoch, p)
 
     def _store(self, classes, W, b, n_iter, n_features):
