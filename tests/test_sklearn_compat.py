@@ -24,7 +24,7 @@ def test_sklearn_except_clause_catches_our_not_fitted_error():
 def test_column_vector_y_warns_with_a_data_conversion_warning():
     X = np.arange(12.0).reshape(6, 2)
     y = np.array([[0], [1], [0], [1], [0], [1]])
-    with pytest.warns(sklearn_exceptions.DataConversionWarning, match="column vector") as record:
+    with pytest.warns(sklearn_exceptions.DataConversionWarning, match="column-vector y") as record:
         model = LogisticRegression().fit(X, y)
     assert issubclass(record[0].category, DataConversionWarning)
     np.testing.assert_array_equal(model.classes_, [0, 1])

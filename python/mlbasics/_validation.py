@@ -449,6 +449,31 @@ def _reject_sparse(X: Any, name: str) -> None:
                         f"(got {type(X).__name__} of shape {getattr(X, 'shape', '?')}), expected a dense array")
 
 
+def _as_numeric_array(X: Any, name: str) -> np.ndarray:
+    """``np.asarray(X)``, with two conversions scikit-learn's users rely on:
+
+    * pandas columns of the nullable dtypes (``Int64``, ``Float64``, ``boolean``, ...) become
+      float64, a missing value becoming NaN (which the finiteness check then rejects, naming X);
+    * an object array holding numbers becomes float64; one holding anything else is a TypeError
+      naming X (and quoting why the value is not a number).
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(X, "to_numpy"):  # a DataFrame (pandas, or alike)
+        kinds = [getattr(d, "kind", "O") for d in (dtypes if hasattr(dtypes, "__iter__") else [dtypes])]
+        extension = [d for d in (dtypes if hasattr(dtypes, "__iter__") else [dtypes])
+                     if not isinstance(d, np.dtype)]
+        if extension and all(k in "biuf" for k in kinds):
+            return np.asarray(X.to_numpy(dtype=np.float64, na_value=np.nan))
+    arr = np.asarray(X)
+    if arr.dtype.kind == "O":
+        try:
+            return arr.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name}: expected numeric data (float, int or bool), got dtype object holding a value "
+                            f"that is not a number ({exc})") from None
+    return arr
+
+
 def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32), ensure_2d: bool = True,
                 allow_nan: bool = False, min_samples: int = 1, min_features: int = 1) -> np.ndarray:
     """Validate a data array and return it as a float ndarray.
@@ -489,7 +514,9 @@ def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32
     """
     _reject_sparse(X, name)
     try:
-        arr = np.asarray(X)
+        arr = _as_numeric_array(X, name)
+    except (TypeError, ValueError):
+        raise
     except Exception as exc:  # ragged lists and the like
         raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
     kind = arr.dtype.kind
@@ -563,12 +590,13 @@ def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numer
         raise ValueError(f"{name}: this estimator requires y to be passed, but the target y is None; expected an "
                          "array of shape (n_samples,)")
     _reject_sparse(y, name)
-    arr = np.asarray(y)
+    arr = _as_numeric_array(y, name) if numeric else np.asarray(y)
     if arr.ndim == 2 and arr.shape[1] == 1 and not allow_2d:
         import warnings
 
-        warnings.warn(f"{name}: a column vector of shape {arr.shape} was given where a 1-D array of shape "
-                      f"(n_samples,) is expected; it is flattened (pass {name}.ravel() to avoid this warning)",
+        # it starts with the words scikit-learn's check_estimator looks for
+        warnings.warn(f"A column-vector {name} was passed when a 1d array was expected: {name} of shape "
+                      f"{arr.shape} is flattened to shape (n_samples,); pass {name}.ravel() to avoid this warning",
                       sklearn_compatible(DataConversionWarning), stacklevel=3)
         arr = arr.ravel()
     if arr.ndim != 1 and not (allow_2d and arr.ndim == 2):
@@ -587,8 +615,9 @@ def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numer
     else:
         if arr.dtype.kind in "fc" and arr.size and not np.isfinite(arr).all():
             raise ValueError(_not_finite_message(name, arr))
-        if arr.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v) for v in arr.ravel()):
-            raise ValueError(f"{name}: contains missing labels (None or NaN)")
+        if arr.dtype.kind == "O" and any(v is None or (isinstance(v, float) and v != v)
+                                         or type(v).__name__ == "NAType" for v in arr.ravel()):
+            raise ValueError(f"{name}: contains missing labels (None, NaN or pandas' NA)")
     return arr
 
 

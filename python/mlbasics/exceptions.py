@@ -73,8 +73,9 @@ def sklearn_compatible(cls: type) -> type:
         return cls
     both = _compatible.get(cls)
     if both is None:
+        # the same __name__ (what reprs and messages show); a distinct qualname to import it by
         name = f"_SklearnCompatible{cls.__name__}"
-        both = type(name, (cls, twin), {"__module__": __name__, "__qualname__": name,
-                                        "__doc__": f"{cls.__name__}, also scikit-learn's {twin.__name__}."})
-        globals()[name] = _compatible[cls] = both  # importable by name, so instances pickle
+        both = type(cls.__name__, (cls, twin), {"__module__": __name__, "__qualname__": name,
+                                                "__doc__": f"{cls.__name__}, also scikit-learn's {twin.__name__}."})
+        globals()[name] = _compatible[cls] = both  # importable by qualname, so instances pickle
     return both
