@@ -40,8 +40,9 @@ each on every backend it takes):
   (regressors fit multi-output); 3-D y (supervised): ValueError "y: expected a 1-D array ..., got 3-D".
 - int64 / int32 / uint8 / bool X and nested lists (all): converted to float64; the same learned
   arrays and output as the float64 array.
-- Object-dtype X (numbers in an object array) and string X, at fit and predict (all): TypeError
-  "X: expected numeric data (float, int or bool), got dtype object".
+- Object-dtype X holding something that is not a number, and string X, at fit and predict (all):
+  TypeError "X: expected numeric data (float, int or bool), got dtype object ..." (an object array
+  of numbers converts to float64, as in scikit-learn: tests/test_pandas.py).
 - Complex X, at fit and predict (all): ValueError "X: Complex data not supported; got dtype
   complex128, expected real numbers (float, int or bool)" (scikit-learn's type and phrase).
 - scipy.sparse X, at fit and predict (all): TypeError "X: sparse input is not supported; convert with
@@ -185,7 +186,8 @@ X_CASES = [
     ("0-features", X[:, :0], ValueError, "0 feature(s) (shape=(30, 0)) while a minimum of 1 is required."),
     ("1-D", X[:, 0], ValueError, "Reshape your data"),
     ("3-D", X[:, :, None], ValueError, "got 3-D"),
-    ("object", X.astype(object), TypeError, "dtype object"),
+    # an object array of numbers converts, as in scikit-learn (tests/test_pandas.py); of anything else, not
+    ("object", np.where(np.arange(X.size).reshape(X.shape) == 5, {"a": 1}, X), TypeError, "dtype object"),
     ("strings", X.astype(str), TypeError, "expected numeric data"),
     ("complex", X.astype(complex), ValueError, "Complex data not supported"),
     ("sparse", scipy.sparse.csr_matrix(X), TypeError, "sparse input is not supported"),
@@ -368,7 +370,7 @@ def test_bad_X_at_predict(name, backend):
         (np.hstack([X, X]), ValueError, "is expecting 4 features"),
         (_with(np.nan, (2, 2)), ValueError, "NaN"),
         (X[0], ValueError, "Expected 2D array, got 1D array instead"),
-        (X.astype(object), TypeError, "dtype object"),
+        (np.where(np.arange(X.size).reshape(X.shape) == 5, {"a": 1}, X), TypeError, "dtype object"),
         (X.astype(complex), ValueError, "Complex data not supported"),
         (scipy.sparse.csr_matrix(X), TypeError, "sparse"),
     ]

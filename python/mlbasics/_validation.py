@@ -464,7 +464,10 @@ def _as_numeric_array(X: Any, name: str) -> np.ndarray:
                      if not isinstance(d, np.dtype)]
         if extension and all(k in "biuf" for k in kinds):
             return np.asarray(X.to_numpy(dtype=np.float64, na_value=np.nan))
-    arr = np.asarray(X)
+    try:
+        arr = np.asarray(X)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
     if arr.dtype.kind == "O":
         try:
             return arr.astype(np.float64)
@@ -513,12 +516,7 @@ def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32
     ValueError: X: expected a 2-D array (n_samples, n_features), got 1-D with shape (2,). Expected 2D array, got 1D array instead: Reshape your data either using X.reshape(-1, 1) if your data has a single feature or X.reshape(1, -1) if it contains a single sample
     """
     _reject_sparse(X, name)
-    try:
-        arr = _as_numeric_array(X, name)
-    except (TypeError, ValueError):
-        raise
-    except Exception as exc:  # ragged lists and the like
-        raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
+    arr = _as_numeric_array(X, name)
     kind = arr.dtype.kind
     if kind == "c":
         raise ValueError(f"{name}: Complex data not supported; got dtype {arr.dtype}, expected real numbers "
