@@ -240,7 +240,8 @@ class _BaseMLP(BaseEstimator):
     def _make_optimizer(self, kernels):
         params = [self._params_flat]
         lr = float(self.learning_rate_init)
-        name = kernels.name
+        # the backend as the user gave it ("auto" stays "auto"), so a pickled model loads anywhere
+        name = self.backend
         if self.solver == "sgd":
             return optim.SGD(params, lr=lr, momentum=float(self.momentum),
                              nesterov=bool(self.nesterovs_momentum and self.momentum > 0), backend=name)

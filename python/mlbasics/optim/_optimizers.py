@@ -27,8 +27,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from .._validation import Interval, Pair, validate_params
-from ..backends import get_backend
+from .._validation import Interval, Pair, check_param, validate_params
+from ..backends import BACKEND_CONSTRAINT, get_backend
 from ..backends._optim_table import OPTIMIZERS, table_constraint
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Rprop"]
@@ -131,8 +131,8 @@ class Optimizer:
 
     def __init__(self, params: ParamsLike, defaults: dict[str, Any], *, backend: str = "auto") -> None:
         self.defaults = dict(defaults)
-        self.backend = backend
-        self._kernels = get_backend(backend)
+        check_param("backend", backend, BACKEND_CONSTRAINT)
+        self.backend = backend  # as given ("auto" stays "auto"): resolved when a step computes
         self.state: dict[int, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         for group in _as_groups(params):
@@ -141,15 +141,12 @@ class Optimizer:
             self._check_group(full)
             self.param_groups.append(full)
 
-    # the Backend object holds a module: keep its name only when pickling
-    def __getstate__(self) -> dict[str, Any]:
-        d = self.__dict__.copy()
-        d.pop("_kernels", None)
-        return d
-
-    def __setstate__(self, d: dict[str, Any]) -> None:
-        self.__dict__.update(d)
-        self._kernels = get_backend(self.backend)
+    @property
+    def _kernels(self) -> Any:
+        """The backend, resolved at each use (a dict lookup once loaded). A pickled optimizer holds
+        only the name it was given, so it loads on any install; a backend missing there is an error
+        only when a step needs it."""
+        return get_backend(self.backend)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} (backend={self.backend!r})"]

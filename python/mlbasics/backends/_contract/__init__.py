@@ -54,6 +54,12 @@ class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPCo
         self.name = name
         self._raw = raw
 
+    def __reduce__(self) -> tuple:
+        """Pickled by name: unpickling looks the backend up again (its module is not data)."""
+        from .. import get_backend
+
+        return (get_backend, (self.name,))
+
     def __repr__(self) -> str:
         return f"<mlbasics backend {self.name!r}>"
 
