@@ -73,6 +73,11 @@ View<T> view(const py::handle& h, const char* name, int ndim, bool contiguous, b
   if (writable && !a.writeable()) value_error(std::string(name) + ": array is read-only");
   if (contiguous && !(a.flags() & py::array::c_style))
     value_error(std::string(name) + ": expected a C-contiguous array");
+  // Kernels read and write whole T values (and SIMD loads assume T's alignment): a view that
+  // starts at an odd byte offset (e.g. np.frombuffer(buf, offset=1)) would be undefined behaviour.
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0)
+    value_error(std::string(name) + ": array data is not aligned for its dtype (an unaligned view); "
+                "pass a copy, e.g. np.array(x)");
   View<T> v;
   v.data = static_cast<T*>(const_cast<void*>(a.data()));
   const auto item = static_cast<index_t>(sizeof(T));

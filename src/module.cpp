@@ -1,6 +1,7 @@
 // module.cpp — the extension module mlbasics._core: registers each kernel family's bindings.
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <stdexcept>
 
 #include "mlbasics/cpu.hpp"
@@ -27,9 +28,11 @@ PYBIND11_MODULE(_core_bindings, m) {
   register_optim(m);
   register_mlp(m);
 
-  m.def("set_num_threads", [](int n) {
-    if (n < 1) throw py::value_error("n: expected a positive number of threads, got " + std::to_string(n));
-    mlbasics::set_num_threads(n);
+  m.def("set_num_threads", [](std::int64_t n) {
+    // the bound of mlbasics.backends.MAX_THREADS: the pool starts n - 1 workers
+    if (n < 1 || n > 1024)
+      throw py::value_error("n: expected a number of threads in [1, 1024], got " + std::to_string(n));
+    mlbasics::set_num_threads(static_cast<int>(n));
   }, py::arg("n"));
   m.def("get_num_threads", &mlbasics::get_num_threads);
   m.def("cpu_path", &mlbasics::cpu_path, "SIMD path chosen for the micro-kernels: 'avx2' or 'generic'.");

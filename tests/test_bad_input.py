@@ -144,3 +144,50 @@ def test_core_mlp_epoch_rejects_sizes_that_overflow():
         _core.mlp_epoch(X, y, order, params, grads, {}, [1, 2 ** 62, 2], 0, 0, 0.0, 4, "sgd",
                         {"lr": 0.1, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0, "nesterov": False},
                         0, False)
+
+
+def _unaligned(shape, dtype):
+    """A C-contiguous view of ``shape`` whose data starts one byte past an aligned address."""
+    dtype = np.dtype(dtype)
+    buf = np.zeros(int(np.prod(shape)) * dtype.itemsize + 1, np.uint8)
+    view = np.frombuffer(buf.data, dtype=dtype, count=int(np.prod(shape)), offset=1).reshape(shape)
+    assert not view.flags.aligned
+    return view
+
+
+def test_unaligned_arrays_never_reach_cpp_unchecked(backend):
+    """An unaligned input is read through an aligned copy (every backend gives the reference's
+    result); an unaligned output or in-place array is a ValueError naming it (found by the
+    sanitized bindings: the C++ kernels used to read and write such views, undefined behaviour)."""
+    a = _unaligned((5, 3), np.float32)
+    a[...] = np.arange(15, dtype=np.float32).reshape(5, 3)
+    b = np.ones((3, 2), np.float32)
+    np.testing.assert_allclose(backend.matmul(a, b), np.asarray(a) @ b, rtol=1e-6)
+    np.testing.assert_allclose(backend.matmul(a, b, trans_a=False), np.asarray(a) @ b, rtol=1e-6)
+    with pytest.raises(ValueError, match="out: .*not aligned"):
+        backend.matmul(np.ones((5, 3), np.float64), np.ones((3, 2)), out=_unaligned((5, 2), np.float64))
+    with pytest.raises(ValueError, match="param: .*not aligned"):
+        backend.sgd_step(_unaligned((4,), np.float64), np.ones(4), lr=0.1)
+
+
+def test_core_rejects_unaligned_views_itself():
+    from mlbasics import _core
+
+    with pytest.raises(ValueError, match="a: .*not aligned"):
+        _core.matmul(_unaligned((1, 28), np.float32), np.ones((1, 1), np.float32), True, False,
+                     np.empty((28, 1), np.float32))
+    with pytest.raises(ValueError, match="out: .*not aligned"):
+        _core.matmul(np.ones((35, 2)), np.ones((2, 4)), False, False, _unaligned((35, 4), np.float64))
+
+
+def test_thread_counts_are_bounded_before_anything_changes():
+    import mlbasics
+    from mlbasics import _core
+
+    before = mlbasics.get_num_threads()
+    for bad in (2 ** 40, 10 ** 5, 0):
+        with pytest.raises(ValueError, match="n: expected a number of threads in"):
+            mlbasics.set_num_threads(bad)
+        assert mlbasics.get_num_threads() == before == _core.get_num_threads()
+    with pytest.raises(ValueError, match="n: expected a number of threads in"):
+        _core.set_num_threads(100000)

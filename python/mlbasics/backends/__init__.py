@@ -35,6 +35,11 @@ def _usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: The most threads :func:`set_num_threads` accepts: far above any core count, far below what would
+#: exhaust the process's threads (the C++ pool starts n − 1 workers).
+MAX_THREADS = 1024
+
+
 def _default_threads() -> int:
     """The thread count at import: ``MLBASICS_NUM_THREADS``, else ``OMP_NUM_THREADS`` (the usual way to
     say "one thread per process", which joblib/loky set in their workers), else the CPUs this
@@ -46,12 +51,12 @@ def _default_threads() -> int:
             n = int(raw)
         except ValueError:
             n = 0
-        if n < 1:
-            raise ValueError(f"MLBASICS_NUM_THREADS: expected a positive integer, got {raw!r}")
+        if not 1 <= n <= MAX_THREADS:
+            raise ValueError(f"MLBASICS_NUM_THREADS: expected an integer in [1, {MAX_THREADS}], got {raw!r}")
         return n
     omp = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
     if omp.isdigit() and int(omp) >= 1:
-        return int(omp)
+        return min(int(omp), MAX_THREADS)
     return _usable_cpus()
 
 
@@ -149,8 +154,8 @@ def set_num_threads(n: int) -> None:
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"n: expected an integer number of threads, got {type(n).__name__}")
-    if n < 1:
-        raise ValueError(f"n: expected a number of threads >= 1, got {n}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n: expected a number of threads in [1, {MAX_THREADS}], got {n}")
     with _lock:
         _num_threads = int(n)
         for name in _loaded:

@@ -27,6 +27,8 @@ def float_array(x, name: str, ndim: int | None = None) -> np.ndarray:
         )
     if ndim is not None and a.ndim != ndim:
         raise ValueError(f"{name}: expected a {ndim}-D array, got {a.ndim}-D with shape {a.shape}")
+    if not a.flags.aligned:  # an input view at an odd byte offset: the kernels read an aligned copy
+        a = np.array(a)
     return a
 
 
@@ -55,6 +57,9 @@ def output_array(out, name: str, shape: tuple, dtype: np.dtype) -> np.ndarray:
     check_shape(name, out, shape)
     if not out.flags.c_contiguous:
         raise ValueError(f"{name}: expected a C-contiguous array")
+    if not out.flags.aligned:
+        raise ValueError(f"{name}: array data is not aligned for its dtype (an unaligned view); pass an array "
+                         "from np.empty")
     if not out.flags.writeable:
         raise ValueError(f"{name}: array is read-only")
     return out
@@ -74,6 +79,9 @@ def inplace_array(x, name: str, like: np.ndarray | None = None) -> np.ndarray:
         check_shape(name, x, like.shape)
     if not x.flags.writeable:
         raise ValueError(f"{name}: array is read-only, but it is updated in place")
+    if not x.flags.aligned:
+        raise ValueError(f"{name}: array data is not aligned for its dtype (an unaligned view), but it is "
+                         "updated in place")
     if not x.flags.c_contiguous:
         raise ValueError(
             f"{name}: expected a C-contiguous array (it is updated in place; pass np.ascontiguousarray(...)"
@@ -118,4 +126,4 @@ def int_labels(y, name: str, n: int, n_classes: int) -> np.ndarray:
             f"{name}: labels must be in [0, {n_classes}) for {n_classes} classes,"
             f" got values in [{a.min()}, {a.max()}]"
         )
-    return np.ascontiguousarray(a, dtype=np.int64)
+    return np.require(a, dtype=np.int64, requirements=["C", "A"])

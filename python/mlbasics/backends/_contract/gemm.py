@@ -55,7 +55,7 @@ class GemmContract:
         # writable array of the right shape and dtype that owns its memory, as do a and b.
         if (type(a) is _ndarray and type(b) is _ndarray and a.ndim == 2 and b.ndim == 2
                 and ((dtype := a.dtype) is _F32 or dtype is _F64) and b.dtype is dtype
-                and type(trans_a) is bool and type(trans_b) is bool):
+                and type(trans_a) is bool and type(trans_b) is bool and a.flags.aligned and b.flags.aligned):
             m, k = a.shape[::-1] if trans_a else a.shape
             kb, n = b.shape[::-1] if trans_b else b.shape
             if kb == k and (out is None or (

@@ -71,7 +71,8 @@ class LayersContract:
                 and ((dtype := x.dtype) is _F32 or dtype is _F64) and w.dtype is dtype and b.dtype is dtype
                 and x.ndim == 2 and w.ndim == 2 and b.ndim == 1
                 and w.shape[0] == x.shape[1] and b.shape[0] == w.shape[1]
-                and x.flags.c_contiguous and w.flags.c_contiguous and b.flags.c_contiguous
+                and (f := x.flags).c_contiguous and f.aligned and (f := w.flags).c_contiguous and f.aligned
+                and (f := b.flags).c_contiguous and f.aligned
                 and (act := ACTIVATIONS.get(activation)) is not None):
             z = np.empty((x.shape[0], w.shape[1]), dtype)
             h = None if act == 0 else np.empty_like(z)

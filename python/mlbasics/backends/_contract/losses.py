@@ -52,7 +52,7 @@ class LossesContract:
         if (type(logits) is _ndarray and type(y) is _ndarray and logits.ndim == 2 and y.ndim == 1
                 and ((dtype := logits.dtype) is _F32 or dtype is _F64) and y.dtype is _I64
                 and logits.shape[0] == y.shape[0] > 0 and logits.shape[1] > 0
-                and logits.flags.c_contiguous and y.flags.c_contiguous
+                and (f := logits.flags).c_contiguous and f.aligned and (f := y.flags).c_contiguous and f.aligned
                 and _max(y.view(_U64)) < logits.shape[1]):
             grad = np.empty_like(logits)
             loss = self._raw.softmax_cross_entropy(logits, y, grad)

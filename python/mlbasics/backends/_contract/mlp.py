@@ -47,7 +47,7 @@ def _mlp_targets(targets: Any, loss_code: int, n: int, n_out: int, dtype: np.dty
         if n and (t.min() < 0 or t.max() >= n_out):
             raise ValueError(f"targets: labels must be in [0, {n_out}) for {n_out} outputs, "
                              f"got values in [{t.min()}, {t.max()}]")
-        return np.ascontiguousarray(t, dtype=np.int64)
+        return np.require(t, dtype=np.int64, requirements=["C", "A"])
     t = v.float_array(targets, "targets")
     if t.dtype != dtype:
         raise TypeError(f"targets: dtype {t.dtype} does not match X's dtype {dtype}; all floating arrays of one "
@@ -60,7 +60,7 @@ def _mlp_targets(targets: Any, loss_code: int, n: int, n_out: int, dtype: np.dty
             raise ValueError(f"targets: must lie in [0, 1], got values in [{t.min()}, {t.max()}]")
     else:
         v.check_shape("targets", t, (n, n_out))
-    return np.ascontiguousarray(t)
+    return np.require(t, requirements=["C", "A"])
 
 
 def _row_order(order: Any, n: int) -> np.ndarray:
@@ -71,7 +71,7 @@ def _row_order(order: Any, n: int) -> np.ndarray:
         raise ValueError(f"order: expected a 1-D array, got {o.ndim}-D with shape {o.shape}")
     if o.size and (o.min() < 0 or o.max() >= n):
         raise ValueError(f"order: row indices must be in [0, {n}), got values in [{o.min()}, {o.max()}]")
-    return np.ascontiguousarray(o, dtype=np.int64)
+    return np.require(o, dtype=np.int64, requirements=["C", "A"])
 
 
 
