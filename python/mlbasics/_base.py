@@ -31,6 +31,49 @@ class BaseEstimator:
 
     _parameter_constraints: ClassVar[dict[str, Any]] = {}
 
+    def _check_feature_names(self, X: Any, *, reset: bool) -> None:
+        """Remember (``reset``, in fit) or compare (at predict/transform) the column names of X.
+
+        A DataFrame whose column names are all strings sets ``feature_names_in_`` in fit. Later, a
+        DataFrame with other names or another order is a ValueError listing the differences (a
+        model fitted on named columns would otherwise compute silently wrong values); names on
+        one side only give scikit-learn's warnings.
+        """
+        import warnings
+
+        names = _feature_names(X)
+        if reset:
+            if names is not None:
+                self.feature_names_in_ = names
+            else:
+                self.__dict__.pop("feature_names_in_", None)
+            return
+        fitted = getattr(self, "feature_names_in_", None)
+        cls = type(self).__name__
+        if fitted is None and names is None:
+            return
+        if names is None:
+            warnings.warn(f"X does not have valid feature names, but {cls} was fitted with feature names",
+                          UserWarning, stacklevel=3)
+            return
+        if fitted is None:
+            warnings.warn(f"X has feature names, but {cls} was fitted without feature names", UserWarning,
+                          stacklevel=3)
+            return
+        if len(fitted) == len(names) and all(a == b for a, b in zip(fitted, names)):
+            return
+        unseen = [n for n in names if n not in set(fitted)]
+        missing = [n for n in fitted if n not in set(names)]
+        lines = [f"X: the feature names should match those that were passed during fit ({cls} was fitted "
+                 f"on {list(fitted)})."]
+        if unseen:
+            lines.append(f"Feature names unseen at fit time: {unseen}")
+        if missing:
+            lines.append(f"Feature names seen at fit time, yet now missing: {missing}")
+        if not unseen and not missing:
+            lines.append(f"Feature names must be in the same order as they were in fit: got {list(names)}")
+        raise ValueError("\n".join(lines))
+
     def _validate_params(self) -> None:
         """Check every parameter against the class's ``_parameter_constraints`` table."""
         validate_params(self.get_params(deep=False), self._parameter_constraints)
@@ -190,8 +233,35 @@ class RegressorMixin:
         return r2_score(y, self.predict(X), sample_weight=sample_weight)  # type: ignore[return-value]
 
 
+def _feature_names(X: Any) -> np.ndarray | None:
+    """The column names of a DataFrame (pandas, polars, ...) when they are all strings, else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "shape"):
+        return None
+    names = [c for c in columns]
+    kinds = {isinstance(c, str) for c in names}
+    if kinds == {True}:
+        return np.asarray(names, dtype=object)
+    if kinds == {True, False}:
+        raise TypeError("X: feature names are only supported if all input features have string names, got "
+                        f"column names of types {sorted({type(c).__name__ for c in names})}; convert them with "
+                        "X.columns = X.columns.astype(str)")
+    return None
+
+
+_OUTPUTS = ("default", "pandas", "polars")
+
+
 class TransformerMixin:
-    """``fit_transform`` for transformers."""
+    """``fit_transform`` and the output container (``set_output``) for transformers.
+
+    ``set_output(transform="pandas")`` (or ``"polars"``) makes ``transform`` and ``fit_transform``
+    return a DataFrame whose columns are :meth:`get_feature_names_out` (with the input's index when
+    the input was a pandas DataFrame); ``"default"`` returns NumPy arrays. When scikit-learn is
+    imported and this transformer's own setting is unset, scikit-learn's global
+    ``set_config(transform_output=...)`` applies, so pipelines of ours and scikit-learn's speak
+    DataFrames end to end. pandas and polars are imported only when asked for.
+    """
 
     if TYPE_CHECKING:
         fit: Callable[..., Any]
@@ -211,6 +281,48 @@ class TransformerMixin:
         X_new : ndarray of shape (n_samples, n_components or n_output_features)
         """
         return self.fit(X, y, **fit_params).transform(X)
+
+    def set_output(self, *, transform: str | None = None) -> Any:
+        """Choose what ``transform`` and ``fit_transform`` return.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None
+            "default": NumPy arrays; "pandas" / "polars": a DataFrame with the output feature names as
+            columns; None: leave the setting as it is.
+
+        Returns
+        -------
+        self
+        """
+        if transform is None:
+            return self
+        if not isinstance(transform, str) or transform not in _OUTPUTS:
+            raise ValueError(f"transform: expected one of {list(_OUTPUTS)} or None, got {transform!r}")
+        self._output_transform = transform
+        return self
+
+    def _wrap_output(self, Z: np.ndarray, X: Any) -> Any:
+        """``Z`` in the container chosen by :meth:`set_output` (or scikit-learn's global config)."""
+        import sys
+
+        kind = getattr(self, "_output_transform", None)
+        if kind is None:
+            sklearn = sys.modules.get("sklearn")
+            kind = sklearn.get_config().get("transform_output", "default") if sklearn is not None else "default"
+        if kind == "default":
+            return Z
+        columns = list(self.get_feature_names_out())  # type: ignore[attr-defined]
+        if kind == "pandas":
+            import pandas as pd
+
+            index = getattr(X, "index", None) if type(X).__module__.startswith("pandas") else None
+            return pd.DataFrame(Z, columns=columns, index=index)
+        if kind == "polars":
+            import polars as pl
+
+            return pl.DataFrame(Z, schema=columns, orient="row")
+        raise ValueError(f"transform_output: expected one of {list(_OUTPUTS)}, got {kind!r}")
 
 
 

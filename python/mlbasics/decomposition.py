@@ -238,6 +238,7 @@ class PCA(TransformerMixin, BaseEstimator):
         self : PCA
             The fitted estimator.
         """
+        self._check_feature_names(X, reset=True)
         X = check_array(X, "X", min_samples=2)
         n, p = X.shape
         k, solver = self._check_params(n, p)
@@ -309,14 +310,30 @@ class PCA(TransformerMixin, BaseEstimator):
         Z : ndarray of shape (n_samples, n_components_), of X's float dtype
         """
         check_is_fitted(self, "components_")
-        X = check_array(X, "X")
+        self._check_feature_names(X, reset=False)
+        X_in, X = X, check_array(X, "X")
         check_n_features(self, X)
         dtype = X.dtype
         xc = X - self.mean_.astype(dtype, copy=False)
         z = get_backend(self.backend).matmul(xc, self.components_.astype(dtype, copy=False), trans_b=True)
         if self.whiten:
             z /= self._whiten_scale(dtype)
-        return z
+        return self._wrap_output(z, X_in)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output columns: ``pca0``, ``pca1``, … (one per component).
+
+        Parameters
+        ----------
+        input_features : ignored
+            Accepted for scikit-learn's API: the components mix every input feature.
+
+        Returns
+        -------
+        names : ndarray of shape (n_components_,), dtype object
+        """
+        check_is_fitted(self, "components_")
+        return np.asarray([f"pca{i}" for i in range(self.components_.shape[0])], dtype=object)
 
     def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """Map projected data back to feature space: ``X̂ = Z V_k + μ`` (undoing the whitening).

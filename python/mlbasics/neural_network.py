@@ -277,6 +277,7 @@ class _BaseMLP(BaseEstimator):
         if not first and np.dtype(self._params_flat.dtype) != dtype:
             raise ValueError(f"dtype: the model was fitted with {self._params_flat.dtype}, got {dtype}; "
                              "call fit to start again")
+        self._check_feature_names(X, reset=first)
         X = check_array(X, "X", dtype=dtype)
         if not first:
             check_n_features(self, X)
@@ -471,6 +472,7 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ prediction helpers
     def _logits(self, X):
         check_is_fitted(self, "coefs_")
+        self._check_feature_names(X, reset=False)
         X = check_array(X, "X", dtype=self._params_flat.dtype)
         check_n_features(self, X)
         return self._forward(get_backend(self.backend), X)

@@ -23,6 +23,22 @@ from ._validation import Interval, check_array, check_is_fitted, check_n_feature
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
 
 
+def _input_names(est: Any, input_features: Sequence[Any] | None) -> np.ndarray:
+    """The input feature names: given ones (checked against fit), else ``feature_names_in_``, else
+    ``x0, x1, …``."""
+    fitted = getattr(est, "feature_names_in_", None)
+    if input_features is None:
+        if fitted is not None:
+            return np.asarray(fitted, dtype=object)
+        return np.asarray([f"x{j}" for j in range(est.n_features_in_)], dtype=object)
+    names = np.asarray([str(f) for f in input_features], dtype=object)
+    if len(names) != est.n_features_in_:
+        raise ValueError(f"input_features: expected {est.n_features_in_} names, got {len(names)}")
+    if fitted is not None and not np.array_equal(names, fitted):
+        raise ValueError(f"input_features: expected the names seen in fit {list(fitted)}, got {list(names)}")
+    return names
+
+
 class PolynomialFeatures(TransformerMixin, BaseEstimator):
     """All monomials of the input features up to a given degree.
 
@@ -96,6 +112,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
+        self._check_feature_names(X, reset=True)
         X = check_array(X, "X")
         n_features = X.shape[1]
         combos = list(self._combinations(n_features))
@@ -127,7 +144,8 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         XP : ndarray of shape (n_samples, n_output_features_)
         """
         check_is_fitted(self, "powers_")
-        X = check_array(X, "X")
+        self._check_feature_names(X, reset=False)
+        X_in, X = X, check_array(X, "X")
         check_n_features(self, X)
         out = np.empty((X.shape[0], self.n_output_features_), dtype=X.dtype, order="C")
         columns: dict[tuple[int, ...], int] = {}
@@ -139,7 +157,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             else:
                 np.multiply(out[:, columns[c[:-1]]], X[:, c[-1]], out=out[:, m])
             columns[c] = m
-        return out
+        return self._wrap_output(out, X_in)
 
     def get_feature_names_out(self, input_features: Sequence[Any] | None = None) -> np.ndarray:
         """Names such as ``"1"``, ``"x0"``, ``"x0^2"``, ``"x0 x1"`` of the output columns.
@@ -155,13 +173,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
             Factors joined by spaces, a power as ``name^p``, the constant column ``"1"``.
         """
         check_is_fitted(self, "powers_")
-        if input_features is None:
-            input_features = [f"x{j}" for j in range(self.n_features_in_)]
-        else:
-            input_features = [str(f) for f in input_features]
-            if len(input_features) != self.n_features_in_:
-                raise ValueError(f"input_features: expected {self.n_features_in_} names, "
-                                 f"got {len(input_features)}")
+        input_features = list(_input_names(self, input_features))
         names = []
         for row in self.powers_:
             parts = [input_features[j] if p == 1 else f"{input_features[j]}^{p}"
@@ -236,6 +248,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
+        self._check_feature_names(X, reset=True)
         X = check_array(X, "X")
         X64 = X.astype(np.float64, copy=False)
         self.n_features_in_ = X.shape[1]
@@ -258,6 +271,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
 
     def _prepare(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "n_samples_seen_")
+        self._check_feature_names(X, reset=False)
         X = check_array(X, "X")
         check_n_features(self, X)
         return X
@@ -273,13 +287,28 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         -------
         X_scaled : ndarray of shape (n_samples, n_features_in_)
         """
-        X = self._prepare(X)
+        X_in, X = X, self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_mean:
             out -= self.mean_
         if self.with_std:
             out /= self.scale_
-        return out.astype(X.dtype, copy=False)
+        return self._wrap_output(out.astype(X.dtype, copy=False), X_in)
+
+    def get_feature_names_out(self, input_features: Sequence[Any] | None = None) -> np.ndarray:
+        """Names of the output columns: the input feature names (scaling keeps each column).
+
+        Parameters
+        ----------
+        input_features : sequence of str, optional
+            Default: ``feature_names_in_`` when fitted on named columns, else ``x0, x1, …``.
+
+        Returns
+        -------
+        names : ndarray of shape (n_features_in_,), dtype object
+        """
+        check_is_fitted(self, "n_samples_seen_")
+        return _input_names(self, input_features)
 
     def inverse_transform(self, X: ArrayLike) -> np.ndarray:
         """x = x̃ σ + μ, the inverse of :meth:`transform`.

@@ -53,6 +53,7 @@ class _LinearPredictorMixin:
 
     def _decision(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "coef_")
+        self._check_feature_names(X, reset=False)  # type: ignore[attr-defined]  # a BaseEstimator mixin
         X = check_array(X, "X")
         check_n_features(self, X)
         W = np.atleast_2d(self.coef_).astype(X.dtype, copy=False)
@@ -109,6 +110,7 @@ class _LinearClassifierMixin:
             For two classes, positive scores favour ``classes_[1]``.
         """
         check_is_fitted(self, "coef_")
+        self._check_feature_names(X, reset=False)  # type: ignore[attr-defined]  # a BaseEstimator mixin
         X = check_array(X, "X", dtype=np.float64)
         check_n_features(self, X)
         z, _ = get_backend(self.backend).linear_forward(X, np.ascontiguousarray(self.coef_.T), self.intercept_)

@@ -220,6 +220,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
             The fitted estimator.
         """
         self._validate_params()
+        self._check_feature_names(X, reset=True)
         backend = get_backend(self.backend)
         X, y = check_X_y(X, y, numeric_y=False)
         classes, y_enc = check_classification_targets(y)

@@ -125,6 +125,7 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        self._check_feature_names(X, reset=True)
         rng = check_random_state(self.random_state)
         backend = get_backend(self.backend)
         X, y = check_X_y(X, y, numeric_y=False)

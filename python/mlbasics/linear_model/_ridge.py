@@ -77,6 +77,7 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
+        self._check_feature_names(X, reset=True)
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
         Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
@@ -178,6 +179,7 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         alphas = self._check_alphas()
         self._validate_params()
+        self._check_feature_names(X, reset=True)
         cv = self.cv
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
