@@ -232,20 +232,23 @@ def _sgd_hyper(d):
 
 OPTIM = {
     "sgd": (lambda d: _sgd_hyper(d), ("momentum_buf",)),
-    "adam": (lambda d: dict(step=d.draw(st.sampled_from([1, 7])), lr=0.1, weight_decay=d.draw(st.sampled_from([0.0, 0.01])),
+    "adam": (lambda d: dict(step=d.draw(st.sampled_from([1, 7])), lr=0.1,
+                            weight_decay=d.draw(st.sampled_from([0.0, 0.01])),
                             decoupled_weight_decay=d.draw(st.booleans()), beta1=d.draw(st.sampled_from([0.9, 0.0]))),
              ("exp_avg", "exp_avg_sq")),
     "rmsprop": (lambda d: dict(lr=0.01, weight_decay=d.draw(st.sampled_from([0.0, 0.01])),
                                momentum=d.draw(st.sampled_from([0.0, 0.5])), centered=d.draw(st.booleans())),
                 ("square_avg", "momentum_buffer", "grad_avg")),
-    "adagrad": (lambda d: dict(step=d.draw(st.sampled_from([1, 3])), lr=0.1, lr_decay=d.draw(st.sampled_from([0.0, 0.1])),
+    "adagrad": (lambda d: dict(step=d.draw(st.sampled_from([1, 3])), lr=0.1,
+                               lr_decay=d.draw(st.sampled_from([0.0, 0.1])),
                                weight_decay=d.draw(st.sampled_from([0.0, 0.01]))), ("sum",)),
-    "adadelta": (lambda d: dict(lr=1.0, weight_decay=d.draw(st.sampled_from([0.0, 0.01]))), ("square_avg", "acc_delta")),
+    "adadelta": (lambda d: dict(lr=1.0, weight_decay=d.draw(st.sampled_from([0.0, 0.01]))),
+                 ("square_avg", "acc_delta")),
     "rprop": (lambda d: dict(step_sizes=d.draw(st.sampled_from([(1e-6, 50.0), (0.05, 0.2)]))), ("prev", "step_size")),
 }
 
 
-def _state(name, slot, rng, n, dtype, hyper, grad_avg=None):
+def _state(name, slot, rng, n, dtype, grad_avg=None):
     if slot in ("exp_avg_sq", "sum", "acc_delta") or (slot == "square_avg" and name == "adadelta"):
         return np.abs(normal(rng, n, dtype))
     if slot == "square_avg":  # rmsprop: keep v − ḡ² ≥ 0.1 when centered (no cancellation near 0)
@@ -278,7 +281,7 @@ def test_optimizer_step(other, ref, dtype, name, data):
             + (["grad_avg"] if hyper["centered"] else [])
     grad_avg = normal(rng, n, dtype) if name == "rmsprop" else None
     for slot in used:
-        arrs[slot] = grad_avg.copy() if slot == "grad_avg" else _state(name, slot, rng, n, dtype, hyper, grad_avg)
+        arrs[slot] = grad_avg.copy() if slot == "grad_avg" else _state(name, slot, rng, n, dtype, grad_avg)
     poison(data, arrs)
     mine = {k: v.copy() for k, v in arrs.items()}
     _step(other, name, mine, slots, hyper)
@@ -457,6 +460,6 @@ def test_mlp_epoch_stops_before_the_nan_batch(backend, dtype):
     params = (0.3 * rng.standard_normal(P)).astype(dtype)
     loss_sum, steps, p, _ = _mlp_call(backend, X, y, params, sizes, "relu", "softmax_cross_entropy", 0.0, 4, "sgd")
     assert steps == 1 and np.isnan(loss_sum)
-    ref_sum, _, p_one, _ = _mlp_call(backend, X[:4], y[:4], params, sizes, "relu", "softmax_cross_entropy", 0.0, 4,
+    _, _, p_one, _ = _mlp_call(backend, X[:4], y[:4], params, sizes, "relu", "softmax_cross_entropy", 0.0, 4,
                                      "sgd")
     np.testing.assert_array_equal(p, p_one)  # the NaN batch took no step
