@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "activations.hpp"
 #include "gemm_kernels.hpp"
 
 namespace mlbasics {
@@ -42,7 +43,7 @@ void epilogue_rows(const ForwardCtx<T>& C, index_t i0, index_t i1, index_t j0, i
       if (A == Activation::identity) {
         hi[j] = v;
       } else if (A == Activation::relu) {
-        hi[j] = v < T(0) ? T(0) : v;  // NaN propagates
+        hi[j] = relu(v);  // NaN propagates
       } else if (A == Activation::sigmoid) {
         hi[j] = sigmoid_stable(v);
       } else {
@@ -91,7 +92,7 @@ void linear_backward(index_t n, index_t n_in, index_t n_out,
     T* s = scratch.data();
     switch (act) {
       case Activation::relu:
-        for (index_t e = 0; e < total; ++e) s[e] = z[e] > T(0) ? grad_h[e] : T(0);
+        for (index_t e = 0; e < total; ++e) s[e] = detail::relu_grad(grad_h[e], z[e]);
         break;
       case Activation::sigmoid:
         for (index_t e = 0; e < total; ++e) s[e] = grad_h[e] * (h[e] * (T(1) - h[e]));

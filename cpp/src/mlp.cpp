@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "activations.hpp"
 #include "gemm_kernels.hpp"
 #include "mlbasics/losses.hpp"
 #include "mlbasics/optim.hpp"
@@ -40,7 +41,7 @@ void derivative_rows(const DerivativeCtx<T>& C, index_t i0, index_t i1, index_t 
     T* gi = C.g + i * C.ld;
     if (A == Activation::relu) {
       const T* zi = C.z + i * C.ld;
-      for (index_t j = j0; j < j1; ++j) gi[j] = zi[j] > T(0) ? gi[j] : T(0);
+      for (index_t j = j0; j < j1; ++j) gi[j] = relu_grad(gi[j], zi[j]);
     } else if (A == Activation::sigmoid) {
       const T* hi = C.h + i * C.ld;
       for (index_t j = j0; j < j1; ++j) gi[j] = gi[j] * (hi[j] * (T(1) - hi[j]));

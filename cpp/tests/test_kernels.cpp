@@ -1018,6 +1018,58 @@ int expect_cpu_path(const char* expected) {
   return ok ? 0 : 1;
 }
 
+// ----------------------------------------------------------------------------- non-finite values
+// The NumPy reference's IEEE semantics (see tests/test_nonfinite.py for the full property tests).
+
+template <class T>
+void test_nonfinite() {
+  using mlbasics::Activation;
+  const T nan = std::numeric_limits<T>::quiet_NaN(), inf = std::numeric_limits<T>::infinity();
+  // relu(NaN) = NaN, relu(-inf) = 0; sigmoid(±inf) = 1/0, tanh(±inf) = ±1 exactly.
+  {
+    const T x[4] = {nan, -inf, inf, T(-1)};
+    const T w[16] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1};
+    const T b[4] = {0, 0, 0, 0};
+    T z[4], h[4];
+    // one row per value: x @ I would spread 0·NaN = NaN over every column
+    for (int i = 0; i < 4; ++i) {
+      mlbasics::linear_forward<T>(1, 1, 1, x + i, w, b, z, h, Activation::relu);
+      CHECK_MSG(i == 0 ? std::isnan(h[0]) : h[0] == (i == 2 ? inf : T(0)), "relu(%g) = %g", double(x[i]), double(h[0]));
+      mlbasics::linear_forward<T>(1, 1, 1, x + i, w, b, z, h, Activation::sigmoid);
+      CHECK(i == 0 ? std::isnan(h[0]) : h[0] == (i == 1 ? T(0) : (i == 2 ? T(1) : h[0])));
+      mlbasics::linear_forward<T>(1, 1, 1, x + i, w, b, z, h, Activation::tanh);
+      CHECK(i == 0 ? std::isnan(h[0]) : h[0] == (i == 1 ? T(-1) : (i == 2 ? T(1) : h[0])));
+    }
+  }
+  // relu backward multiplies grad_h by relu'(z) (NaN for NaN z): NaN·0 and inf·0 are NaN.
+  {
+    const T z[5] = {T(-1), T(0), T(1), nan, T(-2)};
+    const T gh[5] = {nan, inf, nan, T(1), T(1)};
+    const T x[1] = {T(1)};
+    const T w[5] = {1, 1, 1, 1, 1};
+    T gw[5], gb[5];
+    mlbasics::linear_backward<T>(1, 1, 5, x, w, z, nullptr, gh, nullptr, gw, gb, Activation::relu);
+    for (int j = 0; j < 4; ++j) CHECK_MSG(std::isnan(gb[j]) && std::isnan(gw[j]), "relu backward column %d", j);
+    CHECK(gb[4] == T(0) && gw[4] == T(0));
+  }
+  // GEMM: 0·NaN = NaN in every size class (direct loops, packed tiles with edges, KC passes).
+  const index_t sizes[3][3] = {{2, 3, 2}, {7, 5, 17}, {13, 300, 9}};
+  for (const auto& s : sizes) {
+    const index_t m = s[0], k = s[1], n = s[2];
+    std::vector<T> a(static_cast<std::size_t>(m * k), T(1)), bm(static_cast<std::size_t>(k * n), T(0));
+    std::vector<T> c(static_cast<std::size_t>(m * n), nan);  // never read
+    a[static_cast<std::size_t>(m * k - 1)] = nan;
+    mlbasics::gemm<T>(m, n, k, a.data(), k, 1, bm.data(), n, 1, c.data(), n, false);
+    int bad = 0;
+    for (index_t i = 0; i < m; ++i)
+      for (index_t j = 0; j < n; ++j) {
+        const T v = c[static_cast<std::size_t>(i * n + j)];
+        if (i == m - 1 ? !std::isnan(v) : v != T(0)) ++bad;
+      }
+    CHECK_MSG(bad == 0, "gemm<%s> %td x %td x %td: %d wrong NaN/0 entries", tname<T>(), m, k, n, bad);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--expect-invalid-cpu-env") == 0) return expect_invalid_cpu_env();
   if (argc > 2 && std::strcmp(argv[1], "--expect-cpu-path") == 0) return expect_cpu_path(argv[2]);
@@ -1042,6 +1094,8 @@ int main(int argc, char** argv) {
   section("optim<double>", test_optim<double>);
   section("mlp<float>", test_mlp<float>);
   section("mlp<double>", test_mlp<double>);
+  section("non-finite values<float>", test_nonfinite<float>);
+  section("non-finite values<double>", test_nonfinite<double>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;

@@ -10,6 +10,11 @@ calls the backend's raw implementation, which may assume:
 * labels are int64 and in range; activations are integer codes (see ``ACTIVATIONS``).
 
 Kernels follow IEEE arithmetic and do not scan their data for NaN or inf (estimators do).
+Non-finite values have one semantics: every backend gives NaN, +inf and −inf in exactly the
+places where the NumPy reference does (IEEE propagation as NumPy computes it: no term is skipped
+because a factor is 0, no NaN is dropped by a max/min/clip or a select), and finite outputs agree
+within the dtype's tolerance. Each kernel's docstring says what that gives ("Non-finite values");
+``tests/test_nonfinite.py`` checks it on every backend.
 float32 in gives float32 out; losses are returned as a scalar of the inputs' dtype.
 
 One module per kernel family — ``gemm``, ``layers``, ``losses``, ``optim``, ``mlp`` — the same

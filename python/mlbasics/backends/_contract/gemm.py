@@ -40,6 +40,12 @@ class GemmContract:
         out : ndarray of shape (rows of op(a), columns of op(b))
             The product, in ``out`` when it was given.
 
+        Non-finite values: IEEE propagation, as ``np.matmul``. An element of the product is NaN
+        when its dot product meets a NaN, an inf times a 0, or both +inf and −inf terms, and ±inf
+        when its only infinite terms have that sign. No term is skipped because a factor is 0
+        (0·NaN is NaN; micro-tile padding never hides a NaN), and ``out``'s old content (NaN
+        included) is never read.
+
         Examples
         --------
         >>> import numpy as np
@@ -103,6 +109,9 @@ class GemmContract:
         -------
         out : ndarray of shape (p, p)
             The symmetric matrix xᵀx, of x's dtype.
+
+        Non-finite values: as :meth:`matmul` for ``x.T @ x``; the result stays exactly symmetric,
+        its NaN/inf pattern included.
 
         Examples
         --------

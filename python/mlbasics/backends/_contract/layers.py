@@ -57,6 +57,11 @@ class LayersContract:
         -------
         z, h : (n, n_out) arrays. For ``"identity"``, ``h`` is ``z`` (the same array).
 
+        Non-finite values: ``z`` as :meth:`~GemmContract.matmul` plus ``b``; then, element by
+        element, relu(NaN) = NaN (``np.maximum``, not ``np.fmax``), relu(+inf) = +inf,
+        relu(−inf) = 0; sigmoid(+inf) = 1 and sigmoid(−inf) = 0 exactly, tanh(±inf) = ±1; any
+        activation of NaN is NaN.
+
         Examples
         --------
         >>> import numpy as np
@@ -117,6 +122,14 @@ class LayersContract:
         Returns
         -------
         grad_x : (n, n_in) or None;  grad_w : (n_in, n_out);  grad_b : (n_out,)
+
+        Non-finite values: relu'(z) is 1 for z > 0 (+inf included), 0 for z ≤ 0 (−inf included)
+        and NaN for a NaN z (``np.heaviside(z, 0)``), and the derivative is multiplied into
+        ``grad_h``, never selected: a NaN or ±inf ``grad_h`` where z ≤ 0 gives NaN (NaN·0,
+        inf·0), a NaN z gives NaN. sigmoid'/tanh' are the products h(1 − h) and 1 − h² as
+        written (h = NaN gives NaN). ``grad_x``, ``grad_w`` then follow :meth:`matmul`'s rules
+        and ``grad_b`` is a column sum (NaN if any term is, ±inf if the infinite terms share a
+        sign, NaN if they do not).
 
         Examples
         --------

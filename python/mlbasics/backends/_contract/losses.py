@@ -36,6 +36,12 @@ class LossesContract:
         -------
         loss : scalar of logits' dtype;  grad_logits : (n, C) array
 
+        Non-finite values: each row is shifted by its maximum (as ``logits.max(axis=1)``), so a
+        row containing a NaN, or a +inf (inf − inf), or only −inf gives a NaN gradient row and a
+        NaN loss term. Other −inf logits have probability 0 (finite gradient); a −inf logit at
+        the label makes that row's loss term +inf. The mean is NaN if any term is NaN, else +inf
+        if any term is +inf.
+
         Examples
         --------
         >>> import numpy as np
@@ -83,6 +89,11 @@ class LossesContract:
         -------
         loss : scalar of logits' dtype;  grad_logits : (n,) array
 
+        Non-finite values: sigmoid(+inf) = 1 and sigmoid(−inf) = 0 exactly, so the gradient is
+        finite for ±inf logits and NaN for NaN ones. The loss term is evaluated as written:
+        +inf gives NaN (inf − inf, or inf·0 for y = 0), −inf gives +inf for y > 0 and NaN for
+        y = 0 (−inf·0), NaN gives NaN; the mean propagates them. Targets must be finite (checked).
+
         Examples
         --------
         >>> import numpy as np
@@ -118,6 +129,10 @@ class LossesContract:
         Returns
         -------
         loss : scalar of pred's dtype;  grad_pred : array of pred's shape
+
+        Non-finite values: ``d = pred − target`` element by element (NaN for NaN, inf − inf),
+        ``grad = 2d/N`` keeps d's NaN/±inf; the loss is NaN if any d is NaN, else +inf if any d
+        is infinite.
 
         Examples
         --------

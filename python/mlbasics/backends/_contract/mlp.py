@@ -145,6 +145,12 @@ class MLPContract:
 
         If a batch's loss is non-finite the epoch stops before that batch's update.
 
+        Non-finite values: the stop is the same on every backend -- at the first batch whose loss
+        (with its L2 term) is NaN or ±inf, with ``n_steps`` the batches before it and
+        ``loss_sum`` that loss. A NaN/inf in ``X`` that does not reach the loss (e.g. relu(−inf)
+        = 0 in a hidden layer) still reaches the gradients (inf·0 = NaN) and, through that batch's
+        step, the parameters, following each kernel's documented rules; the next batch then stops.
+
         Parameters
         ----------
         X : (n, layer_sizes[0]) float32/float64 array

@@ -4,6 +4,10 @@ Each step kernel's hyper-parameters, defaults, checks and state come from one ta
 :mod:`mlbasics.backends._optim_table`; the methods below only name their arguments (so that
 ``help()`` shows them) and document the update rule.
 
+Non-finite values: each step is elementwise; a NaN or ±inf in one element of ``param``, ``grad``
+or a state array affects that element only, exactly as the NumPy reference's formulas give it
+(each method says how).
+
 See :mod:`mlbasics.backends._contract` for what every contract method guarantees the raw
 implementations.
 """
@@ -93,6 +97,12 @@ class OptimContract:
         ``momentum_buf`` may be None when momentum is 0; with ``first_step=True`` its old content
         is never read. Returns None.
 
+        Non-finite values: the update is computed element by element as written above, in the
+        arrays' dtype, so NaN/±inf in ``param``, ``grad`` or the state propagate by IEEE rules at
+        that element only (inf − inf and 0·inf are NaN, x/inf is 0); the term λθ is added only when
+        ``weight_decay`` ≠ 0, so an infinite θ with no weight decay stays infinite; with
+        ``first_step`` the buffer's old content (NaN included) is never read.
+
         Parameters
         ----------
         param : float array, C-contiguous and writable, updated in place
@@ -153,6 +163,12 @@ class OptimContract:
                 \\hat v = v/(1 − β_2^t)
 
         ``step`` is t, the 1-based number of this update. Returns None.
+
+        Non-finite values: the update is computed element by element as written above, in the
+        arrays' dtype, so NaN/±inf in ``param``, ``grad`` or the state propagate by IEEE rules at
+        that element only (inf − inf and 0·inf are NaN, x/inf is 0); the term λθ is added only when
+        ``weight_decay`` ≠ 0, so an infinite θ with no weight decay stays infinite (the decoupled
+        factor 1 − ηλ always multiplies θ).
 
         Parameters
         ----------
@@ -215,6 +231,12 @@ class OptimContract:
         ``momentum_buffer`` is needed only when momentum > 0, ``grad_avg`` only when centered.
         Returns None.
 
+        Non-finite values: the update is computed element by element as written above, in the
+        arrays' dtype, so NaN/±inf in ``param``, ``grad`` or the state propagate by IEEE rules at
+        that element only (inf − inf and 0·inf are NaN, x/inf is 0); the term λθ is added only when
+        ``weight_decay`` ≠ 0, so an infinite θ with no weight decay stays infinite; centered, a
+        negative v − ḡ² gives sqrt = NaN.
+
         Parameters
         ----------
         param : float array, C-contiguous and writable, updated in place
@@ -250,6 +272,11 @@ class OptimContract:
 
         ``sum`` is the accumulator s (torch's state key), ``step`` the 1-based t. Returns None.
 
+        Non-finite values: the update is computed element by element as written above, in the
+        arrays' dtype, so NaN/±inf in ``param``, ``grad`` or the state propagate by IEEE rules at
+        that element only (inf − inf and 0·inf are NaN, x/inf is 0); the term λθ is added only when
+        ``weight_decay`` ≠ 0, so an infinite θ with no weight decay stays infinite.
+
         Parameters
         ----------
         param : float array, C-contiguous and writable, updated in place
@@ -283,6 +310,12 @@ class OptimContract:
 
         Returns None.
 
+        Non-finite values: the update is computed element by element as written above, in the
+        arrays' dtype, so NaN/±inf in ``param``, ``grad`` or the state propagate by IEEE rules at
+        that element only (inf − inf and 0·inf are NaN, x/inf is 0); the term λθ is added only when
+        ``weight_decay`` ≠ 0, so an infinite θ with no weight decay stays infinite; an infinite v
+        with finite u gives Δ = 0 (a true division by sqrt(inf)).
+
         Parameters
         ----------
         param : float array, C-contiguous and writable, updated in place
@@ -313,6 +346,11 @@ class OptimContract:
         by η− where s < 0, then clipped to ``step_sizes``; where s < 0 the gradient is taken as 0;
         θ ← θ − sign(g) · step_size; g_prev ← g. ``step_size`` starts filled with the learning
         rate, ``prev`` with zeros (torch's state keys). Returns None.
+
+        Non-finite values (as ``np.sign``, ``np.where`` and ``np.clip`` give them): a NaN
+        g · g_prev leaves the step size's factor at 1; the clip keeps a NaN step size NaN and
+        takes ±inf to the bounds; sign(NaN) is NaN, and θ − sign(g)·step is NaN for a NaN step
+        size even where g (or the zeroed g) is 0 (0·NaN); g_prev ← g keeps g's NaN/±inf.
 
         Parameters
         ----------

@@ -23,7 +23,7 @@ def _bias_act_rows(z, b, act, h, r0, r1):  # pragma: no cover
             v = zr[j] + b[j]
             zr[j] = v
             if act == 1:
-                hr[j] = v if v > zero else zero
+                hr[j] = zero if v < zero else v  # relu(NaN) = NaN, as np.maximum (a select, no branch)
             elif act == 2:
                 if v >= zero:
                     hr[j] = one / (one + np.exp(-v))
@@ -55,7 +55,10 @@ def _act_grad_rows(z, h, grad_h, act, grad_z, gb, r0, r1):  # pragma: no cover
         if act == 1:
             zr = z[i]
             for j in range(n_out):
-                out[j] = gr[j] * (one if zr[j] > zero else zero)
+                # relu'(z) = 1[z > 0], NaN where z is NaN (np.heaviside), times grad_h: so a NaN
+                # grad_h stays NaN where z <= 0 (NaN * 0) and a NaN z gives NaN. Two selects.
+                zj = zr[j]
+                out[j] = gr[j] * (one if zj > zero else (zero if zj <= zero else zj))
         elif act == 2:
             hr = h[i]
             for j in range(n_out):

@@ -42,20 +42,21 @@ def _optimizer_step(kind, p, g, s0, s1, s2, hp, t, first):  # pragma: no cover
     dt = p.dtype.type
     n = p.shape[0]
     if kind == 0:
-        _sgd(p, g, s0, dt(hp[0]), dt(hp[1]), dt(1.0 - hp[2]), dt(hp[3]), hp[1] != 0.0, hp[4] != 0.0, first, 0, n)
+        _sgd(p, g, s0, dt(hp[0]), dt(hp[1]), dt(1.0 - hp[2]), dt(hp[3]), hp[3] != 0.0, hp[1] != 0.0, hp[4] != 0.0,
+             first, 0, n)
     elif kind == 1:
         lr, beta1, beta2, eps, wd = hp[0], hp[1], hp[2], hp[3], hp[4]
         bc1 = 1.0 - beta1 ** t
         bc2 = 1.0 - beta2 ** t
         _adam(p, g, s0, s1, dt(lr / bc1), dt(np.sqrt(bc2)), dt(beta1), dt(beta2), dt(1.0 - beta1), dt(1.0 - beta2),
-              dt(eps), dt(wd), dt(1.0 - lr * wd), hp[5] != 0.0, 0, n)
+              dt(eps), dt(wd), wd != 0.0, dt(1.0 - lr * wd), hp[5] != 0.0, 0, n)
     elif kind == 2:
-        _rmsprop(p, g, s0, s1, s2, dt(hp[0]), dt(hp[1]), dt(1.0 - hp[1]), dt(hp[2]), dt(hp[3]), dt(hp[4]),
-                 hp[4] > 0.0, hp[5] != 0.0, 0, n)
+        _rmsprop(p, g, s0, s1, s2, dt(hp[0]), dt(hp[1]), dt(1.0 - hp[1]), dt(hp[2]), dt(hp[3]), hp[3] != 0.0,
+                 dt(hp[4]), hp[4] > 0.0, hp[5] != 0.0, 0, n)
     elif kind == 3:
-        _adagrad(p, g, s0, dt(hp[0] / (1.0 + (t - 1) * hp[1])), dt(hp[2]), dt(hp[3]), 0, n)
+        _adagrad(p, g, s0, dt(hp[0] / (1.0 + (t - 1) * hp[1])), dt(hp[2]), hp[2] != 0.0, dt(hp[3]), 0, n)
     elif kind == 4:
-        _adadelta(p, g, s0, s1, dt(hp[0]), dt(hp[1]), dt(1.0 - hp[1]), dt(hp[2]), dt(hp[3]), 0, n)
+        _adadelta(p, g, s0, s1, dt(hp[0]), dt(hp[1]), dt(1.0 - hp[1]), dt(hp[2]), dt(hp[3]), hp[3] != 0.0, 0, n)
     else:
         _rprop(p, g, s0, s1, dt(hp[0]), dt(hp[1]), dt(hp[2]), dt(hp[3]), 0, n)
 

@@ -20,6 +20,10 @@ float32, 1 thread: sgd 10 -> 3.8 ms, adam 24 -> 5 ms, level with the C++ kernels
   checks for zero (to raise ZeroDivisionError), which also blocks vectorization.
 
 The flags (momentum, nesterov, ...) are loop-invariant: LLVM unswitches them.
+
+Non-finite values follow the NumPy reference exactly: the weight-decay term ``wd * p`` is added
+only when weight_decay != 0 (``use_wd``), as in NumPy and torch -- adding ``0 * p`` would turn an
+infinite parameter's update into NaN (0 * inf) where the reference keeps inf.
 Check with ``_adam.inspect_asm()`` (under a fresh NUMBA_CACHE_DIR): packed
 vfmadd...ps, vsqrtps, vdivps.
 """
@@ -34,8 +38,11 @@ from .gemm import _n_chunks
 
 # No 'reassoc': the update is elementwise, and keeping the order keeps results
 # reproducible; 'contract' lets LLVM fuse multiply-adds.  No 'nnan'/'ninf': NaN and
-# inf propagate as in NumPy.
-_FM = {"contract", "nsz", "arcp"}
+# inf propagate as in NumPy.  No 'arcp' either: with it LLVM turns x / sqrt(y) into
+# x * rsqrt(y) for float32 (vrsqrtps plus a Newton step), and the Newton step gives
+# 0 * inf = NaN for y = inf, where x / sqrt(inf) is 0 (AdaDelta with an infinite square_avg);
+# every division here is an IEEE division, as in NumPy.
+_FM = {"contract", "nsz"}
 # error_model="numpy": a division by zero gives inf/nan as in NumPy (the reference) instead of
 # raising ZeroDivisionError -- and without that per-element check the loops vectorize.
 _JIT: dict[str, Any] = dict(cache=True, fastmath=_FM, error_model="numpy")
@@ -54,10 +61,12 @@ def _run(serial, parallel, n, args):
 
 # --------------------------------------------------------------------------- SGD
 @njit(**_JIT)
-def _sgd(p, g, buf, lr, momentum, dampening_c, wd, use_momentum, nesterov, first, lo, hi):  # pragma: no cover
+def _sgd(p, g, buf, lr, momentum, dampening_c, wd, use_wd, use_momentum, nesterov, first, lo, hi):  # pragma: no cover
     p, g, buf = p[lo:hi], g[lo:hi], buf[lo:hi]  # buf may be the 0-length placeholder
     for i in range(p.shape[0]):
-        d = g[i] + wd * p[i]
+        d = g[i]
+        if use_wd:
+            d = d + wd * p[i]
         if use_momentum:
             if first:
                 b = d
@@ -72,10 +81,11 @@ def _sgd(p, g, buf, lr, momentum, dampening_c, wd, use_momentum, nesterov, first
 
 
 @njit(**_JIT_PAR)
-def _sgd_par(p, g, buf, lr, momentum, dampening_c, wd, use_momentum, nesterov, first, nc):  # pragma: no cover
+def _sgd_par(p, g, buf, lr, momentum, dampening_c, wd, use_wd, use_momentum, nesterov, first, nc):  # pragma: no cover
     n = p.shape[0]
     for c in prange(nc):
-        _sgd(p, g, buf, lr, momentum, dampening_c, wd, use_momentum, nesterov, first, c * n // nc, (c + 1) * n // nc)
+        _sgd(p, g, buf, lr, momentum, dampening_c, wd, use_wd, use_momentum, nesterov, first,
+             c * n // nc, (c + 1) * n // nc)
 
 
 def sgd_step(param, grad, momentum_buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
@@ -85,12 +95,12 @@ def sgd_step(param, grad, momentum_buf, lr, momentum, dampening, weight_decay, n
     buf = momentum_buf if use_m else _EMPTY[param.dtype]
     _run(_sgd, _sgd_par, param.shape[0],
          (param, grad, buf, t(lr), t(momentum), t(1.0 - dampening), t(weight_decay),
-          bool(use_m), bool(nesterov), bool(first_step)))
+          weight_decay != 0, bool(use_m), bool(nesterov), bool(first_step)))
 
 
 # --------------------------------------------------------------------------- Adam / AdamW
 @njit(**_JIT)
-def _adam(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, wd, decay_c, decoupled,
+def _adam(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, wd, use_wd, decay_c, decoupled,
           lo, hi):  # pragma: no cover
     p, g, m, v = p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
     for i in range(p.shape[0]):
@@ -99,7 +109,9 @@ def _adam(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, 
             d = g[i]
         else:
             pi = p[i]
-            d = g[i] + wd * pi
+            d = g[i]
+            if use_wd:
+                d = d + wd * pi
         mi = beta1 * m[i] + beta1_c * d
         vi = beta2 * v[i] + beta2_c * d * d
         m[i] = mi
@@ -108,11 +120,11 @@ def _adam(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, 
 
 
 @njit(**_JIT_PAR)
-def _adam_par(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, wd, decay_c, decoupled,
+def _adam_par(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, wd, use_wd, decay_c, decoupled,
               nc):  # pragma: no cover
     n = p.shape[0]
     for c in prange(nc):
-        _adam(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, wd, decay_c, decoupled,
+        _adam(p, g, m, v, step_size, bc2_sqrt, beta1, beta2, beta1_c, beta2_c, eps, wd, use_wd, decay_c, decoupled,
               c * n // nc, (c + 1) * n // nc)
 
 
@@ -123,17 +135,19 @@ def adam_step(param, grad, exp_avg, exp_avg_sq, step, lr, beta1, beta2, eps, wei
     bc2 = 1.0 - beta2 ** step
     _run(_adam, _adam_par, param.shape[0],
          (param, grad, exp_avg, exp_avg_sq, t(lr / bc1), t(math.sqrt(bc2)), t(beta1), t(beta2),
-          t(1.0 - beta1), t(1.0 - beta2), t(eps), t(weight_decay), t(1.0 - lr * weight_decay),
+          t(1.0 - beta1), t(1.0 - beta2), t(eps), t(weight_decay), weight_decay != 0, t(1.0 - lr * weight_decay),
           bool(decoupled_weight_decay)))
 
 
 # --------------------------------------------------------------------------- RMSprop
 @njit(**_JIT)
-def _rmsprop(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, momentum, use_momentum, centered,
+def _rmsprop(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, use_wd, momentum, use_momentum, centered,
              lo, hi):  # pragma: no cover
     p, g, sq, buf, ga = p[lo:hi], g[lo:hi], sq[lo:hi], buf[lo:hi], ga[lo:hi]
     for i in range(p.shape[0]):
-        d = g[i] + wd * p[i]
+        d = g[i]
+        if use_wd:
+            d = d + wd * p[i]
         vi = alpha * sq[i] + alpha_c * d * d
         sq[i] = vi
         if centered:
@@ -150,11 +164,11 @@ def _rmsprop(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, momentum, use_momen
 
 
 @njit(**_JIT_PAR)
-def _rmsprop_par(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, momentum, use_momentum, centered,
+def _rmsprop_par(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, use_wd, momentum, use_momentum, centered,
                  nc):  # pragma: no cover
     n = p.shape[0]
     for c in prange(nc):
-        _rmsprop(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, momentum, use_momentum, centered,
+        _rmsprop(p, g, sq, buf, ga, lr, alpha, alpha_c, eps, wd, use_wd, momentum, use_momentum, centered,
                  c * n // nc, (c + 1) * n // nc)
 
 
@@ -166,40 +180,45 @@ def rmsprop_step(param, grad, square_avg, momentum_buffer, grad_avg, lr, alpha, 
     use_m = momentum > 0
     _run(_rmsprop, _rmsprop_par, param.shape[0],
          (param, grad, square_avg, momentum_buffer if use_m else e, grad_avg if centered else e,
-          t(lr), t(alpha), t(1.0 - alpha), t(eps), t(weight_decay), t(momentum), bool(use_m), bool(centered)))
+          t(lr), t(alpha), t(1.0 - alpha), t(eps), t(weight_decay), weight_decay != 0, t(momentum), bool(use_m),
+          bool(centered)))
 
 
 # --------------------------------------------------------------------------- Adagrad
 @njit(**_JIT)
-def _adagrad(p, g, s, clr, wd, eps, lo, hi):  # pragma: no cover
+def _adagrad(p, g, s, clr, wd, use_wd, eps, lo, hi):  # pragma: no cover
     p, g, s = p[lo:hi], g[lo:hi], s[lo:hi]
     for i in range(p.shape[0]):
-        d = g[i] + wd * p[i]
+        d = g[i]
+        if use_wd:
+            d = d + wd * p[i]
         si = s[i] + d * d
         s[i] = si
         p[i] = p[i] - clr * d / (np.sqrt(si) + eps)
 
 
 @njit(**_JIT_PAR)
-def _adagrad_par(p, g, s, clr, wd, eps, nc):  # pragma: no cover
+def _adagrad_par(p, g, s, clr, wd, use_wd, eps, nc):  # pragma: no cover
     n = p.shape[0]
     for c in prange(nc):
-        _adagrad(p, g, s, clr, wd, eps, c * n // nc, (c + 1) * n // nc)
+        _adagrad(p, g, s, clr, wd, use_wd, eps, c * n // nc, (c + 1) * n // nc)
 
 
 def adagrad_step(param, grad, sum, step, lr, lr_decay, weight_decay, eps):  # noqa: A002 (contract name)
     """torch.optim.Adagrad: clr = lr / (1 + (step-1) lr_decay); sum += g^2; p -= clr g / (sqrt(sum) + eps)."""
     t = param.dtype.type
     clr = lr / (1.0 + (step - 1) * lr_decay)
-    _run(_adagrad, _adagrad_par, param.shape[0], (param, grad, sum, t(clr), t(weight_decay), t(eps)))
+    _run(_adagrad, _adagrad_par, param.shape[0], (param, grad, sum, t(clr), t(weight_decay), weight_decay != 0, t(eps)))
 
 
 # --------------------------------------------------------------------------- Adadelta
 @njit(**_JIT)
-def _adadelta(p, g, sq, acc, lr, rho, rho_c, eps, wd, lo, hi):  # pragma: no cover
+def _adadelta(p, g, sq, acc, lr, rho, rho_c, eps, wd, use_wd, lo, hi):  # pragma: no cover
     p, g, sq, acc = p[lo:hi], g[lo:hi], sq[lo:hi], acc[lo:hi]
     for i in range(p.shape[0]):
-        d = g[i] + wd * p[i]
+        d = g[i]
+        if use_wd:
+            d = d + wd * p[i]
         vi = rho * sq[i] + rho_c * d * d
         sq[i] = vi
         delta = np.sqrt(acc[i] + eps) / np.sqrt(vi + eps) * d
@@ -208,17 +227,18 @@ def _adadelta(p, g, sq, acc, lr, rho, rho_c, eps, wd, lo, hi):  # pragma: no cov
 
 
 @njit(**_JIT_PAR)
-def _adadelta_par(p, g, sq, acc, lr, rho, rho_c, eps, wd, nc):  # pragma: no cover
+def _adadelta_par(p, g, sq, acc, lr, rho, rho_c, eps, wd, use_wd, nc):  # pragma: no cover
     n = p.shape[0]
     for c in prange(nc):
-        _adadelta(p, g, sq, acc, lr, rho, rho_c, eps, wd, c * n // nc, (c + 1) * n // nc)
+        _adadelta(p, g, sq, acc, lr, rho, rho_c, eps, wd, use_wd, c * n // nc, (c + 1) * n // nc)
 
 
 def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay):
     """torch.optim.Adadelta: v = rho v + (1-rho) g^2; d = sqrt(u+eps)/sqrt(v+eps) g; u = rho u + (1-rho) d^2."""
     t = param.dtype.type
     _run(_adadelta, _adadelta_par, param.shape[0],
-         (param, grad, square_avg, acc_delta, t(lr), t(rho), t(1.0 - rho), t(eps), t(weight_decay)))
+         (param, grad, square_avg, acc_delta, t(lr), t(rho), t(1.0 - rho), t(eps), t(weight_decay),
+          weight_decay != 0))
 
 
 # --------------------------------------------------------------------------- Rprop
@@ -226,23 +246,21 @@ def adadelta_step(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay
 def _rprop(p, g, prev, ss, etaminus, etaplus, smin, smax, lo, hi):  # pragma: no cover
     p, g, prev, ss = p[lo:hi], g[lo:hi], prev[lo:hi], ss[lo:hi]
     zero = p.dtype.type(0)
+    one = p.dtype.type(1)
     for i in range(p.shape[0]):
         gi = g[i]
         s = gi * prev[i]
-        st = ss[i]
-        if s > zero:
-            st = st * etaplus
-        elif s < zero:
-            st = st * etaminus
-            gi = zero
-        st = min(max(st, smin), smax)
+        # Selects only (no per-element branches), with NumPy's non-finite semantics: a NaN product
+        # keeps the step size (factor 1); np.clip propagates a NaN step size; sign(NaN) is NaN, and
+        # sign(0) * NaN step is NaN too (np.sign(g) * step_size), so the NaN reaches the parameter.
+        factor = etaplus if s > zero else (etaminus if s < zero else one)
+        st = ss[i] * factor
+        st = smin if st < smin else st
+        st = smax if st > smax else st
         ss[i] = st
-        if gi > zero:
-            p[i] = p[i] - st
-        elif gi < zero:
-            p[i] = p[i] + st
-        elif gi != gi:  # sign(NaN) is NaN (np.sign, torch.sign): the NaN reaches the parameter
-            p[i] = gi
+        gi = zero if s < zero else gi
+        sg = one if gi > zero else (-one if gi < zero else gi * zero)  # ±0 -> ±0, NaN -> NaN
+        p[i] = p[i] - sg * st
         prev[i] = gi
 
 

@@ -10,7 +10,7 @@ def sigmoid(z):
 
 def _activate(z, act):
     if act == 1:
-        return np.maximum(z, 0)
+        return np.maximum(z, 0)  # np.maximum (not np.fmax): relu(NaN) is NaN
     if act == 2:
         return sigmoid(z)
     return np.tanh(z)
@@ -21,7 +21,9 @@ def _derivative(z, h, act):
     if act == 0:
         return 1
     if act == 1:
-        return (z > 0).astype(z.dtype)
+        # 1[z > 0], and NaN where z is NaN (np.heaviside propagates it): a NaN pre-activation
+        # reaches the gradients instead of being masked to 0 (IEEE propagation, every backend).
+        return np.heaviside(z, z.dtype.type(0))
     if act == 2:
         return h * (1 - h)
     return 1 - h * h
