@@ -38,3 +38,13 @@ def reference(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def restore_threads():
+    """Put mlbasics.set_num_threads back to what it was before the test."""
+    n = mlbasics.get_num_threads()
+    try:
+        yield
+    finally:
+        mlbasics.set_num_threads(n)

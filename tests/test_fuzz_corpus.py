@@ -6,8 +6,6 @@ import pathlib
 
 import pytest
 
-import mlbasics
-
 FUZZ = pathlib.Path(__file__).parent / "fuzz"
 INPUTS = sorted(p for d in ("corpus", "regressions") for p in (FUZZ / d).glob("*") if p.is_file()
                 and p.name != "README.md")
@@ -24,14 +22,6 @@ def _harness():
 def harness():
     return _harness()
 
-
-@pytest.fixture
-def restore_threads():
-    n = mlbasics.get_num_threads()
-    try:
-        yield
-    finally:
-        mlbasics.set_num_threads(n)
 
 
 def test_the_corpus_is_not_empty():

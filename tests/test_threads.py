@@ -28,14 +28,6 @@ from _helpers import assert_close
 N_THREADS = 4
 
 
-@pytest.fixture
-def restore_threads():
-    n = mlbasics.get_num_threads()
-    try:
-        yield
-    finally:
-        mlbasics.set_num_threads(n)
-
 
 def _inputs(seed, dtype):
     rng = np.random.default_rng(seed)
