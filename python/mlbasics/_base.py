@@ -336,25 +336,22 @@ def fit_context(fit: _F) -> _F:
 
     If KeyboardInterrupt propagates out of the fit, the estimator's attributes are restored to
     what they were before the call — unfitted, or its previous fit — and the interrupt goes on to
-    the caller. (The MLPs instead stop training at the next minibatch slice and keep the model, as
-    scikit-learn's do; see :class:`DeferredInterrupt`.) Fits assign new arrays to their learned
-    attributes, so restoring the attribute dictionary restores the previous model; the MLPs update
-    their weight buffer in place and copy it first.
+    the caller. Fits assign new arrays to their learned attributes, so restoring the attribute
+    dictionary restores the previous model. The MLPs, which update their weights in place, hold
+    Ctrl-C in a :class:`DeferredInterrupt` from the first update to the end of the fit: they stop at
+    the next slice of minibatches and keep the model, as scikit-learn's do, and KeyboardInterrupt
+    can only reach this decorator before their first update.
     """
     import functools
 
     @functools.wraps(fit)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
         before = dict(self.__dict__)
-        buffer = self.__dict__.get("_params_flat")
-        saved = buffer.copy() if isinstance(buffer, np.ndarray) else None
         try:
             return fit(self, *args, **kwargs)
         except KeyboardInterrupt:
             self.__dict__.clear()
             self.__dict__.update(before)
-            if saved is not None:
-                buffer[...] = saved
             raise
 
     return wrapper  # type: ignore[return-value]  # same signature as fit

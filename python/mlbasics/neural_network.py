@@ -296,22 +296,25 @@ class _BaseMLP(BaseEstimator):
             self._optimizer = self._make_optimizer(kernels)
 
         snapshot = (self._params_flat.copy(), self._optimizer.state_dict()) if not first else None
-        try:
-            # overflow on the way to divergence is reported below as one clear error
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                self._fit_stochastic(kernels, X, Y, y, incremental)
-        except _Diverged as exc:
-            if snapshot is None:
-                self._forget()
-            else:
-                self._params_flat[...] = snapshot[0]
-                self._optimizer.load_state_dict(snapshot[1])
-            raise ValueError(
-                f"learning_rate_init: training diverged ({exc}); with learning_rate_init={self.learning_rate_init!r}"
-                f" and solver={self.solver!r} the updates grow without bound. Lower learning_rate_init, or "
-                "standardize X (e.g. with StandardScaler)."
-                + (" The model was left unfitted." if snapshot is None else " The model was restored to its state "
-                   "before this call.")) from None
+        # From here on the weights change in place: Ctrl-C only sets a flag, which training checks
+        # between slices of minibatches (so fit_context's restore never meets half-updated weights).
+        with DeferredInterrupt() as interrupt:
+            try:
+                # overflow on the way to divergence is reported below as one clear error
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    self._fit_stochastic(kernels, X, Y, y, incremental, interrupt)
+            except _Diverged as exc:
+                if snapshot is None:
+                    self._forget()
+                else:
+                    self._params_flat[...] = snapshot[0]
+                    self._optimizer.load_state_dict(snapshot[1])
+                raise ValueError(
+                    f"learning_rate_init: training diverged ({exc}); with learning_rate_init="
+                    f"{self.learning_rate_init!r} and solver={self.solver!r} the updates grow without bound. Lower "
+                    "learning_rate_init, or standardize X (e.g. with StandardScaler)."
+                    + (" The model was left unfitted." if snapshot is None else " The model was restored to its "
+                       "state before this call.")) from None
         return self
 
     def _forget(self):
@@ -336,7 +339,7 @@ class _BaseMLP(BaseEstimator):
             perm = perm[np.argsort(rank, kind="stable")]
         return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
-    def _fit_stochastic(self, kernels, X, Y, y_raw, incremental):
+    def _fit_stochastic(self, kernels, X, Y, y_raw, incremental, interrupt):
         opt = self._optimizer
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
@@ -357,8 +360,7 @@ class _BaseMLP(BaseEstimator):
         self.n_iter_ = 0
         self.stopped_by_callback_ = False
         reached_max_iter = interrupted = False
-        with Progress(1 if incremental else self.max_iter, type(self).__name__, self.verbose) as progress, \
-                DeferredInterrupt() as interrupt:
+        with Progress(1 if incremental else self.max_iter, type(self).__name__, self.verbose) as progress:
             for _ in range(self.max_iter):
                 if self.shuffle:
                     idx = self._rng.permutation(n)
