@@ -32,8 +32,9 @@ else:
     est = {"LogisticRegression": LogisticRegression(penalty=None, solver="gd", max_iter=10**6, tol=0.0,
                                                     backend=backend),
            "Perceptron": Perceptron(max_iter=10**6, tol=None, backend=backend)}[name]
-print("training", flush=True)
 warnings.simplefilter("ignore")
+est.fit(X[:128], y[:128])  # compile the kernels first (a cold Numba cache), so the signal meets training
+print("training", flush=True)
 try:
     est.fit(X, y)
 except KeyboardInterrupt:

@@ -30,8 +30,13 @@ backend, solver = sys.argv[1], sys.argv[2]
 rng = np.random.default_rng(0)
 X = rng.standard_normal((20000, 200)).astype(np.float32)
 y = (X[:, :10].sum(axis=1) > 0).astype(int)
-clf = MLPClassifier(hidden_layer_sizes=(512,), batch_size=64, max_iter=10_000, solver=solver, backend=backend,
-                    random_state=0, tol=0.0, n_iter_no_change=10_000, learning_rate_init=1e-4)
+make = lambda max_iter: MLPClassifier(hidden_layer_sizes=(512,), batch_size=64, max_iter=max_iter, solver=solver,
+                                     backend=backend, random_state=0, tol=0.0, n_iter_no_change=10_000,
+                                     learning_rate_init=1e-4)
+with warnings.catch_warnings():  # compile the kernels first (a cold Numba cache), so the signal meets training
+    warnings.simplefilter("ignore")
+    make(1).fit(X[:128], y[:128])
+clf = make(10_000)
 print("training", flush=True)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
