@@ -13,11 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-# The validation vocabulary lives in ._validation (a leaf module every layer may import); it is
-# re-exported here for the estimator modules.
-from ._validation import (Interval, Options, check_array, check_classification_targets,  # noqa: F401
-                          check_is_fitted, check_n_features, check_random_state, check_scalar, check_target,
-                          check_X_y, validate_params)
+# The validation vocabulary lives in ._validation (a leaf module every layer imports from directly).
+from ._validation import validate_params
 
 _E = TypeVar("_E", bound="BaseEstimator")
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional, TypeVar, Union, cast
 import numpy as np
 import numpy.typing as npt
 
-from ._base import check_random_state, check_scalar
+from ._validation import check_random_state, check_scalar
 
 #: What ``random_state`` accepts: None (fresh entropy), an int seed or a numpy Generator.
 RandomState = Union[None, int, np.random.Generator]

@@ -11,7 +11,7 @@ from typing import Literal, Union, overload
 import numpy as np
 import numpy.typing as npt
 
-from .._base import check_random_state, check_scalar
+from .._validation import check_random_state, check_scalar
 
 #: What ``random_state`` accepts: None (fresh entropy), an int seed or a numpy Generator.
 RandomState = Union[None, int, np.random.Generator]
