@@ -459,10 +459,9 @@ def _as_numeric_array(X: Any, name: str) -> np.ndarray:
     """
     dtypes = getattr(X, "dtypes", None)
     if dtypes is not None and hasattr(X, "to_numpy"):  # a DataFrame (pandas, or alike)
-        kinds = [getattr(d, "kind", "O") for d in (dtypes if hasattr(dtypes, "__iter__") else [dtypes])]
-        extension = [d for d in (dtypes if hasattr(dtypes, "__iter__") else [dtypes])
-                     if not isinstance(d, np.dtype)]
-        if extension and all(k in "biuf" for k in kinds):
+        columns = list(dtypes) if hasattr(dtypes, "__iter__") else [dtypes]  # a DataFrame's, or a Series'
+        nullable = any(not isinstance(d, np.dtype) for d in columns)
+        if nullable and all(getattr(d, "kind", "O") in "biuf" for d in columns):
             return np.asarray(X.to_numpy(dtype=np.float64, na_value=np.nan))
     try:
         arr = np.asarray(X)
