@@ -17,7 +17,7 @@ within the dtype's tolerance. Each kernel's docstring says what that gives ("Non
 ``tests/test_nonfinite.py`` checks it on every backend.
 float32 in gives float32 out; losses are returned as a scalar of the inputs' dtype.
 
-One module per kernel family — ``gemm``, ``layers``, ``losses``, ``optim``, ``mlp`` — the same
+One module per kernel family — ``gemm``, ``layers``, ``losses``, ``optim``, ``mlp``, ``distances`` — the same
 family names as ``cpp/src/<family>.cpp``, ``src/register_<family>.cpp``,
 ``backends/{numpy,numba}/<family>.py``, ``tests/test_<family>*.py`` and
 ``benchmarks/bench_<family>.py``. Each family module defines a mixin with its kernels' methods and
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .distances import KERNELS as _DISTANCES, DistancesContract
 from .gemm import KERNELS as _GEMM, GemmContract
 from .layers import ACTIVATIONS, KERNELS as _LAYERS, LayersContract
 from .losses import KERNELS as _LOSSES, LossesContract
@@ -36,10 +37,10 @@ from .optim import KERNELS as _OPTIM, OptimContract
 __all__ = ["Backend", "KERNELS", "ACTIVATIONS", "MLP_LOSSES"]
 
 #: Every kernel of the contract, family by family.
-KERNELS = _GEMM + _LAYERS + _LOSSES + _OPTIM + _MLP
+KERNELS = _GEMM + _LAYERS + _LOSSES + _OPTIM + _MLP + _DISTANCES
 
 
-class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPContract):
+class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPContract, DistancesContract):
     """A kernel backend (``"cpp"``, ``"numba"`` or ``"numpy"``) behind the common contract.
 
     Fast paths: on tiny arrays the checks cost more than the kernel, so the hottest methods

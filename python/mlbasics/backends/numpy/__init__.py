@@ -2,6 +2,7 @@
 
 It is the reference the other backends are tested against and the baseline of every benchmark.
 """
+from .distances import kmeans_step, nearest_neighbors, pairwise_sq_distances
 from .gemm import gram, matmul
 from .layers import linear_backward, linear_forward
 from .losses import binary_cross_entropy_with_logits, mse, softmax_cross_entropy
@@ -12,4 +13,5 @@ __all__ = [
     "matmul", "gram", "linear_forward", "linear_backward", "softmax_cross_entropy",
     "binary_cross_entropy_with_logits", "mse", "sgd_step", "adam_step", "rmsprop_step",
     "adagrad_step", "adadelta_step", "rprop_step", "mlp_epoch",
+    "pairwise_sq_distances", "kmeans_step", "nearest_neighbors",
 ]
