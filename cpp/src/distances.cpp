@@ -1,0 +1,220 @@
+// distances.cpp — squared distances, the k-means assignment step and k nearest neighbours, each a
+// GEMM of a block of rows against all centres / candidates, consumed while the block is in cache.
+#include "mlbasics/distances.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "cpu_internal.hpp"
+#include "distances_kernels.hpp"
+#include "mlbasics/parallel.hpp"
+
+namespace mlbasics {
+namespace {
+
+template <class T>
+void sq_norms(index_t n, index_t p, const T* x, T* out) {
+  for (index_t i = 0; i < n; ++i) {
+    const T* xi = x + i * p;
+    T s = 0;
+    for (index_t q = 0; q < p; ++q) s += xi[q] * xi[q];
+    out[i] = s;
+  }
+}
+
+// Σ_q (a_q − b_q)², accumulated in double.
+template <class T>
+T direct_sq_distance(index_t p, const T* a, const T* b) {
+  double s = 0.0;
+  for (index_t q = 0; q < p; ++q) {
+    const double d = static_cast<double>(a[q]) - static_cast<double>(b[q]);
+    s += d * d;
+  }
+  return static_cast<T>(s);
+}
+
+// c (rows, cols) = a (rows, p) · bᵀ for b (cols, p): both row-major, one GEMM with b transposed by
+// its strides. Inside a parallel_for this runs on the calling thread (the pool does not nest).
+template <class T>
+void cross(index_t rows, index_t cols, index_t p, const T* a, const T* b, T* c) {
+  gemm<T>(rows, cols, p, a, p, 1, b, 1, p, c, cols, false);
+}
+
+// (value, index) order of the neighbour search: numbers ascending, then NaN; ties by index.
+template <class T>
+struct Candidate {
+  T v;
+  std::int64_t i;
+};
+
+template <class T>
+bool before(const Candidate<T>& a, const Candidate<T>& b) {
+  const bool an = a.v != a.v, bn = b.v != b.v;
+  if (an != bn) return bn;  // a number before a NaN
+  if (!an && a.v != b.v) return a.v < b.v;
+  return a.i < b.i;
+}
+
+detail::KernelPathSwitch g_path;
+
+template <class T>
+detail::AssignRows<T> assign_rows();
+template <>
+detail::AssignRows<float> assign_rows<float>() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (g_path.avx2()) return detail::assign_rows_avx2_f32;
+#endif
+  return detail::assign_rows_generic_f32;
+}
+template <>
+detail::AssignRows<double> assign_rows<double>() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (g_path.avx2()) return detail::assign_rows_avx2_f64;
+#endif
+  return detail::assign_rows_generic_f64;
+}
+
+constexpr index_t kChunkRows = 2048;  // rows of x per partial sum (fixed: thread-independent sums)
+
+}  // namespace
+
+template <class T>
+void pairwise_sq_distances(index_t n, index_t m, index_t p, const T* x, const T* y, bool same, T* out) {
+  if (n == 0 || m == 0) return;
+  std::vector<T> xx(static_cast<std::size_t>(n)), yy(static_cast<std::size_t>(m));
+  sq_norms(n, p, x, xx.data());
+  if (same) yy = xx; else sq_norms(m, p, y, yy.data());
+  gemm<T>(n, m, p, x, p, 1, y, 1, p, out, m, false);
+  parallel_for(n, 64, [&](std::ptrdiff_t i0, std::ptrdiff_t i1) {
+    for (index_t i = i0; i < i1; ++i) {
+      T* o = out + i * m;
+      const T xi = xx[static_cast<std::size_t>(i)];
+      for (index_t j = 0; j < m; ++j) {
+        const T d = (xi - T(2) * o[j]) + yy[static_cast<std::size_t>(j)];
+        o[j] = d < T(0) ? T(0) : d;  // NaN < 0 is false: NaN kept
+      }
+    }
+  });
+  if (same) {  // mirror the upper triangle into the lower one, 32×32 tiles at a time
+    constexpr index_t B = 32;
+    parallel_for((n + B - 1) / B, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+      for (index_t bi = b0; bi < b1; ++bi) {
+        const index_t i0 = bi * B, i1 = std::min(n, i0 + B);
+        for (index_t j0 = 0; j0 <= i0; j0 += B) {
+          const index_t j1 = std::min(n, j0 + B);
+          for (index_t i = i0; i < i1; ++i)
+            for (index_t j = j0; j < std::min(j1, i); ++j) out[i * n + j] = out[j * n + i];
+        }
+        for (index_t i = i0; i < i1; ++i) out[i * n + i] = T(0);
+      }
+    });
+  }
+}
+
+template <class T>
+void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, const T* sample_weight,
+                 std::int64_t* labels, T* sq_dist, T* sums, T* weights) {
+  std::vector<T> cc(static_cast<std::size_t>(k));
+  sq_norms(k, p, centers, cc.data());
+  // Rows per GEMM block: its k products stay in L2 (about 128 KiB) until the argmin reads them.
+  const index_t block = std::max<index_t>(8, std::min<index_t>(256, (index_t(1) << 17) / (k * index_t(sizeof(T)))));
+  const index_t n_chunks = (n + kChunkRows - 1) / kChunkRows;
+  // Chunks run in waves of a few per thread; each chunk sums into its own slot, and the slots are
+  // merged in chunk order after every wave, so the order of additions never depends on threads.
+  const index_t wave = std::max<index_t>(1, 2 * static_cast<index_t>(get_num_threads()));
+  const std::size_t slot = static_cast<std::size_t>(k * p + k);
+  std::vector<double> partial(static_cast<std::size_t>(std::min(wave, n_chunks)) * slot);
+  std::vector<double> total(slot, 0.0);
+  const detail::AssignRows<T> assign = assign_rows<T>();
+  for (index_t c0 = 0; c0 < n_chunks; c0 += wave) {
+    const index_t c1 = std::min(n_chunks, c0 + wave);
+    parallel_for(c1 - c0, 1, [&](std::ptrdiff_t a, std::ptrdiff_t b) {
+      std::vector<T> buf(static_cast<std::size_t>(block * k));
+      for (index_t c = c0 + a; c < c0 + b; ++c) {
+        double* ps = partial.data() + static_cast<std::size_t>(c - c0) * slot;
+        double* pw = ps + k * p;
+        std::fill(ps, ps + slot, 0.0);
+        const index_t r_end = std::min(n, (c + 1) * kChunkRows);
+        for (index_t r0 = c * kChunkRows; r0 < r_end; r0 += block) {
+          const index_t rows = std::min(block, r_end - r0);
+          cross(rows, k, p, x + r0 * p, centers, buf.data());
+          assign(rows, k, p, buf.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
+                 labels + r0, sq_dist + r0, ps, pw);
+        }
+      }
+    });
+    for (index_t c = c0; c < c1; ++c) {
+      const double* ps = partial.data() + static_cast<std::size_t>(c - c0) * slot;
+      for (std::size_t e = 0; e < slot; ++e) total[e] += ps[e];
+    }
+  }
+  for (index_t e = 0; e < k * p; ++e) sums[e] = static_cast<T>(total[static_cast<std::size_t>(e)]);
+  for (index_t j = 0; j < k; ++j) weights[j] = static_cast<T>(total[static_cast<std::size_t>(k * p + j)]);
+}
+
+template <class T>
+void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, bool same, index_t kn,
+                       T* sq_dist, std::int64_t* indices) {
+  if (n == 0) return;
+  std::vector<T> yy(static_cast<std::size_t>(m));
+  sq_norms(m, p, y, yy.data());
+  constexpr index_t kRows = 64;     // query rows per block
+  constexpr index_t kCols = 2048;   // candidate rows per GEMM
+  parallel_for((n + kRows - 1) / kRows, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
+    const index_t cols_max = std::min(m, kCols);
+    std::vector<T> buf(static_cast<std::size_t>(kRows * cols_max));
+    std::vector<Candidate<T>> heaps(static_cast<std::size_t>(kRows * kn));
+    std::vector<index_t> sizes(kRows);
+    const auto worse = [](const Candidate<T>& a, const Candidate<T>& b) { return before(a, b); };
+    for (index_t blk = b0; blk < b1; ++blk) {
+      const index_t i0 = blk * kRows, rows = std::min(kRows, n - i0);
+      std::fill(sizes.begin(), sizes.end(), 0);
+      for (index_t j0 = 0; j0 < m; j0 += kCols) {
+        const index_t cols = std::min(kCols, m - j0);
+        cross(rows, cols, p, x + i0 * p, y + j0 * p, buf.data());
+        for (index_t r = 0; r < rows; ++r) {
+          // a max-heap (by `before`) of the row's kn best so far: its top is the worst kept
+          Candidate<T>* h = heaps.data() + r * kn;
+          index_t& size = sizes[static_cast<std::size_t>(r)];
+          const T* v = buf.data() + r * cols;
+          for (index_t c = 0; c < cols; ++c) {
+            const index_t j = j0 + c;
+            if (same && j == i0 + r) continue;
+            const Candidate<T> cand{yy[static_cast<std::size_t>(j)] - T(2) * v[c], j};
+            if (size < kn) {
+              h[size++] = cand;
+              std::push_heap(h, h + size, worse);
+            } else if (before(cand, h[0])) {
+              std::pop_heap(h, h + kn, worse);
+              h[kn - 1] = cand;
+              std::push_heap(h, h + kn, worse);
+            }
+          }
+        }
+      }
+      for (index_t r = 0; r < rows; ++r) {
+        Candidate<T>* h = heaps.data() + r * kn;
+        const index_t i = i0 + r;
+        for (index_t t = 0; t < kn; ++t) h[t].v = direct_sq_distance(p, x + i * p, y + h[t].i * p);
+        std::sort(h, h + kn, before<T>);
+        for (index_t t = 0; t < kn; ++t) {
+          sq_dist[i * kn + t] = h[t].v;
+          indices[i * kn + t] = h[t].i;
+        }
+      }
+    }
+  });
+}
+
+#define MLB_INSTANTIATE(T)                                                                           \
+  template void pairwise_sq_distances<T>(index_t, index_t, index_t, const T*, const T*, bool, T*);     \
+  template void kmeans_step<T>(index_t, index_t, index_t, const T*, const T*, const T*, std::int64_t*, \
+                               T*, T*, T*);                                                          \
+  template void nearest_neighbors<T>(index_t, index_t, index_t, const T*, const T*, bool, index_t, T*, \
+                                     std::int64_t*);
+MLB_INSTANTIATE(float)
+MLB_INSTANTIATE(double)
+#undef MLB_INSTANTIATE
+
+}  // namespace mlbasics
