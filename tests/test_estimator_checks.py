@@ -77,6 +77,7 @@ import pytest
 import scipy.sparse
 
 from mlbasics import metrics
+from mlbasics.cluster import KMeans, MiniBatchKMeans
 from mlbasics.decomposition import PCA
 from mlbasics.exceptions import NotFittedError
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge, RidgeCV
@@ -104,6 +105,10 @@ ESTIMATORS = {
     "PCA": (lambda **kw: PCA(**{"n_components": 2, **kw}), "transformer", True, "components_"),
     "StandardScaler": (StandardScaler, "transformer", False, "mean_"),
     "PolynomialFeatures": (PolynomialFeatures, "transformer", False, "powers_"),
+    "KMeans": (lambda **kw: KMeans(**{"n_clusters": 3, "random_state": 0, **kw}), "transformer", True,
+               "cluster_centers_"),
+    "MiniBatchKMeans": (lambda **kw: MiniBatchKMeans(**{"n_clusters": 3, "batch_size": 10, "random_state": 0, **kw}),
+                        "transformer", True, "cluster_centers_"),
 }
 SUPERVISED = [n for n, e in ESTIMATORS.items() if e[1] != "transformer"]
 CLASSIFIERS = [n for n, e in ESTIMATORS.items() if e[1] == "classifier"]
@@ -157,7 +162,8 @@ def learned(est, name):
     if name.startswith("MLP"):
         return [*est.coefs_, *est.intercepts_]
     out = []
-    for attr in ("coef_", "intercept_", "components_", "explained_variance_", "mean_", "scale_", "powers_"):
+    for attr in ("coef_", "intercept_", "components_", "explained_variance_", "mean_", "scale_", "powers_",
+                 "cluster_centers_"):
         if getattr(est, attr, None) is not None:
             out.append(np.asarray(getattr(est, attr)))
     return out
@@ -255,6 +261,8 @@ NEEDS_TWO = {  # estimator (params) → (argument named, phrase) when fitted on 
     "Perceptron": ({}, "y", "1 class"),
     "MLPClassifier": ({}, "y", "1 class"),
     "MLPRegressor": ({"early_stopping": True}, "validation_fraction", "1 of 1 samples"),
+    "KMeans": ({}, "n_clusters", "n_samples=1"),
+    "MiniBatchKMeans": ({}, "n_clusters", "n_samples=1"),
 }
 
 

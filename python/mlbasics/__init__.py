@@ -15,7 +15,7 @@ _register_threadpoolctl()  # threadpoolctl (when installed) controls our pool li
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("datasets", "decomposition", "exceptions", "linear_model", "metrics", "model_selection",
+_SUBMODULES = ("cluster", "datasets", "decomposition", "exceptions", "linear_model", "metrics", "model_selection",
                "neural_network", "optim", "plotting", "preprocessing")
 
 __all__ = ["kernels", "available_backends", "get_backend", "set_num_threads", "get_num_threads",

@@ -202,6 +202,31 @@ class ClassifierMixin:
         return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
 
 
+class ClusterMixin:
+    """``fit_predict`` for clustering estimators (the labels of the training data)."""
+
+    _estimator_type = "clusterer"
+    if TYPE_CHECKING:
+        fit: Callable[..., Any]
+        labels_: np.ndarray
+
+    def fit_predict(self, X: ArrayLike, y: Any = None, **fit_params: Any) -> np.ndarray:
+        """``fit(X, **fit_params)``, then the cluster label of each training sample (``labels_``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+        **fit_params
+            Passed on to ``fit`` (e.g. ``sample_weight``).
+
+        Returns
+        -------
+        labels : int64 ndarray of shape (n_samples,)
+        """
+        return self.fit(X, **fit_params).labels_
+
+
 class RegressorMixin:
     """``score`` (R²) for regressors."""
 

@@ -35,7 +35,8 @@ from .exceptions import DataConversionWarning, NotFittedError, sklearn_compatibl
 __all__ = [
     "Constraint", "Interval", "Options", "InstanceOf", "HasMethods", "Pair", "make_constraint", "check_param", "validate_params",
     "check_scalar", "check_random_state", "check_array", "check_target", "check_X_y",
-    "check_classification_targets", "check_is_fitted", "check_n_features", "RandomStateLike",
+    "check_classification_targets", "check_is_fitted", "check_n_features", "check_sample_weight",
+    "RandomStateLike",
 ]
 
 
@@ -689,6 +690,50 @@ def check_classification_targets(y: Any, name: str = "y") -> tuple[np.ndarray, n
         raise ValueError(f"{name}: a classifier needs at least 2 classes, got {classes.shape[0]} class{shown}"
                          f" in {y.shape[0]} sample(s)")
     return classes, encoded.reshape(-1)
+
+
+def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any = np.float64, *,
+                        name: str = "sample_weight") -> np.ndarray:
+    """Validate per-sample weights: ones when None, else a finite, non-negative 1-D array of length
+    ``n_samples`` with a positive sum, as a C-contiguous array of ``dtype``.
+
+    Parameters
+    ----------
+    sample_weight : None, scalar or array-like of shape (n_samples,)
+        A scalar gives every sample that weight.
+    n_samples : int
+    dtype : dtype, default=float64
+    name : str, default="sample_weight"
+
+    Returns
+    -------
+    weights : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> check_sample_weight(None, 3)
+    array([1., 1., 1.])
+    >>> check_sample_weight([1, -1], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample_weight: expected non-negative weights, got a minimum of -1.0
+    """
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, (bool, np.bool_)):
+        sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
+    w = check_array(sample_weight, name, ensure_2d=False, min_samples=0)
+    if w.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got {w.ndim}-D with shape {w.shape}")
+    if w.shape[0] != n_samples:
+        raise ValueError(f"{name}: expected {n_samples} weights (one per sample), got {w.shape[0]}")
+    w = np.ascontiguousarray(w, dtype=dtype)
+    if n_samples and w.min() < 0:
+        raise ValueError(f"{name}: expected non-negative weights, got a minimum of {float(w.min())}")
+    if n_samples and not w.sum() > 0:
+        raise ValueError(f"{name}: all weights are zero (they sum to 0); at least one sample needs a positive "
+                         "weight")
+    return w
 
 
 def check_is_fitted(estimator: Any, attribute: str) -> None:
