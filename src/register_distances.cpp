@@ -44,21 +44,25 @@ void kmeans_step(const py::object& x_, const py::object& c_, const py::object& w
     check_len("sample_weight", w.rows, n);
   }
   const View<std::int64_t> labels = view<std::int64_t>(labels_, "labels", 1, true, true);
-  const View<T> sq_dist = view<T>(sq_dist_, "sq_dist", 1, true, true);
+  // sq_dist may be None: the distances are then not computed
+  const View<T> sq_dist = sq_dist_.is_none() ? View<T>{} : view<T>(sq_dist_, "sq_dist", 1, true, true);
   const View<T> sums = view<T>(sums_, "sums", 2, true, true);
   const View<T> weights = view<T>(weights_, "weights", 1, true, true);
   check_len("labels", labels.rows, n);
-  check_len("sq_dist", sq_dist.rows, n);
+  if (sq_dist.data) check_len("sq_dist", sq_dist.rows, n);
   check_shape("sums", sums.rows, sums.cols, k, p);
   check_len("weights", weights.rows, k);
   for (const auto& [out_name, out] : {std::pair<const char*, View<T>>{"sq_dist", sq_dist}, {"sums", sums}, {"weights", weights}}) {
+    if (!out.data) continue;
     check_no_overlap(out, out_name, x, "x");
     check_no_overlap(out, out_name, c, "centers");
     if (w.data) check_no_overlap(out, out_name, w, "sample_weight");
     check_no_overlap(labels, "labels", out, out_name);
   }
-  check_no_overlap(sq_dist, "sq_dist", sums, "sums");
-  check_no_overlap(sq_dist, "sq_dist", weights, "weights");
+  if (sq_dist.data) {
+    check_no_overlap(sq_dist, "sq_dist", sums, "sums");
+    check_no_overlap(sq_dist, "sq_dist", weights, "weights");
+  }
   check_no_overlap(sums, "sums", weights, "weights");
   check_no_overlap(labels, "labels", x, "x");
   check_no_overlap(labels, "labels", c, "centers");

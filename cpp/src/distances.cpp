@@ -140,7 +140,7 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
           const index_t rows = std::min(block, r_end - r0);
           cross(rows, k, p, x + r0 * p, centers, buf.data());
           assign(rows, k, p, buf.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
-                 labels + r0, sq_dist + r0, ps, pw);
+                 labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
         }
       }
     });

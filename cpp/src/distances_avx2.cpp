@@ -111,7 +111,7 @@ void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const 
     const std::ptrdiff_t j = argmin(k, cc, prod + i * k);
     const T* xi = x + i * p;
     labels[i] = j;
-    sq_dist[i] = static_cast<T>(sq_distance(p, xi, centers + j * p));
+    if (sq_dist) sq_dist[i] = static_cast<T>(sq_distance(p, xi, centers + j * p));
     const double wi = w ? static_cast<double>(w[i]) : 1.0;
     add_row(p, xi, wi, sums + j * p);
     weights[j] += wi;

@@ -13,13 +13,15 @@ void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const 
     const std::ptrdiff_t j = argmin_scalar(k, cc, prod + i * k);
     const T* xi = x + i * p;
     const T* cj = centers + j * p;
-    double s = 0.0;
-    for (std::ptrdiff_t q = 0; q < p; ++q) {
-      const double d = static_cast<double>(xi[q]) - static_cast<double>(cj[q]);
-      s += d * d;
-    }
     labels[i] = j;
-    sq_dist[i] = static_cast<T>(s);
+    if (sq_dist) {
+      double s = 0.0;
+      for (std::ptrdiff_t q = 0; q < p; ++q) {
+        const double d = static_cast<double>(xi[q]) - static_cast<double>(cj[q]);
+        s += d * d;
+      }
+      sq_dist[i] = static_cast<T>(s);
+    }
     const double wi = w ? static_cast<double>(w[i]) : 1.0;
     add_row(p, xi, wi, sums + j * p);
     weights[j] += wi;

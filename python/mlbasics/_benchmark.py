@@ -268,12 +268,73 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
     return rows
 
 
+def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+    """The distances kernels and k-means: ``kmeans_step`` against our own GEMM on the same shapes
+    (its GFLOP/s are 2·n·k·p per call), Lloyd iterations and mini-batch steps against
+    scikit-learn's, from the same initial centres."""
+    import warnings
+
+    from .cluster import KMeans, MiniBatchKMeans
+
+    rng = np.random.default_rng(0)
+    rows: list[dict[str, Any]] = []
+    n, p = (100_000 if quick else 1_000_000), 32
+    reps = 2 if quick else 5
+    sk_cluster = _optional_attr("sklearn", "cluster")
+    for dtype in (np.float32, np.float64):
+        dname = np.dtype(dtype).name
+        X = rng.standard_normal((n, p)).astype(dtype)
+        for k in (8, 256):
+            centres = X[rng.choice(n, k, replace=False)].copy()
+            flops = 2.0 * n * k * p
+            out = np.empty((n, k), dtype)
+            for name in backends:
+                be = get_backend(name)
+                t = median_time(lambda: be.kmeans_step(X, centres), reps)
+                rows.append(_row(f"kmeans_step {n:,}×{p}, k={k}", name, dname, t, threads, gflops=flops / t / 1e9))
+                if name == "cpp":  # the GEMM alone on the same shapes: the kernel's ceiling
+                    t = median_time(lambda: be.matmul(X, centres, False, True, out), reps)
+                    rows.append(_row(f"kmeans_step {n:,}×{p}, k={k}", "cpp matmul x·cᵀ alone", dname, t, threads,
+                                     gflops=flops / t / 1e9))
+            # Lloyd iterations from the same centres; a time per iteration (fits stop at different
+            # iterations only through convergence, which random normal data does not reach soon)
+            iters = 5 if quick else 10
+            group = f"KMeans Lloyd iteration {n:,}×{p}, k={k}"
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for name in backends:
+                    km = KMeans(k, init=centres, max_iter=iters, tol=0.0, backend=name)
+                    t = median_time(lambda: km.fit(X), 1 if not quick else 1)
+                    rows.append(_row(group, name, dname, t / km.n_iter_, threads, inertia=km.inertia_))
+                if sk_cluster is not None:
+                    sk = sk_cluster.KMeans(k, init=centres, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
+                    t = median_time(lambda: sk.fit(X), 1)
+                    rows.append(_row(group, "scikit-learn", dname, t / sk.n_iter_, threads, inertia=sk.inertia_))
+        # mini-batch: the same number of steps on each side (no early stop), time per step
+        k, batch, epochs = 8, 1024, 1
+        centres = X[:k].copy()
+        group = f"MiniBatchKMeans step {n:,}×{p}, k={k}, batch {batch}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name in backends:
+                mb = MiniBatchKMeans(k, init=centres, batch_size=batch, max_iter=epochs, max_no_improvement=None,
+                                     compute_labels=False, random_state=0, backend=name)
+                t = median_time(lambda: mb.fit(X), 1)
+                rows.append(_row(group, name, dname, t / mb.n_steps_, threads))
+            if sk_cluster is not None:
+                smb = sk_cluster.MiniBatchKMeans(k, init=centres, n_init=1, batch_size=batch, max_iter=epochs,
+                                                 max_no_improvement=None, compute_labels=False, random_state=0)
+                t = median_time(lambda: smb.fit(X), 1)
+                rows.append(_row(group, "scikit-learn", dname, t / smb.n_steps_, threads))
+    return rows
+
+
 # ----------------------------------------------------------------------------- the report
 def run(quick: bool = False, backends: list[str] | None = None, thread_counts: Sequence[int] = (1, 2),
-        parts: Sequence[str] = ("matmul", "optim", "mlp", "fit")) -> list[dict[str, Any]]:
+        parts: Sequence[str] = ("matmul", "optim", "mlp", "fit", "cluster")) -> list[dict[str, Any]]:
     """All rows of ``parts``, at each thread count, with the speed-ups over numpy added."""
     backends = backends or available_backends()
-    makers: dict[str, Callable[[Sequence[str], int, bool], list[dict[str, Any]]]] = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows}
+    makers: dict[str, Callable[[Sequence[str], int, bool], list[dict[str, Any]]]] = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows, "cluster": cluster_rows}
     rows: list[dict[str, Any]] = []
     for t in thread_counts:
         with thread_limit(t):

@@ -13,7 +13,7 @@ void pairwise_sq_distances(index_t n, index_t m, index_t p, const T* x, const T*
 
 // One Lloyd assignment pass over x (n, p) against centers (k, p), n, k >= 1:
 // labels[i] = argmin_j (‖c_j‖² − 2 x_i·c_j) (first minimum; a NaN value wins, as np.argmin),
-// sq_dist[i] = ‖x_i − c_labels[i]‖² computed directly, sums (k, p) = Σ w_i x_i and weights (k) =
+// sq_dist[i] = ‖x_i − c_labels[i]‖² computed directly (skipped when sq_dist is nullptr), sums (k, p) = Σ w_i x_i and weights (k) =
 // Σ w_i over the rows of each label (w = 1 when sample_weight is nullptr). Sums are accumulated in
 // double over fixed chunks of rows merged in chunk order: the result does not depend on threads.
 template <class T>

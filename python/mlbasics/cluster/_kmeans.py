@@ -51,6 +51,15 @@ def _inertia(X: np.ndarray, w: np.ndarray, centers: np.ndarray, labels: np.ndarr
     return total
 
 
+def _inertia_terms(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """‖xᵢ − c_labels[i]‖² for every row, computed directly, by blocks of rows."""
+    out = np.empty(X.shape[0], dtype=X.dtype)
+    for i0 in range(0, X.shape[0], _CHUNK):
+        d = X[i0:i0 + _CHUNK] - centers[labels[i0:i0 + _CHUNK]]
+        out[i0:i0 + _CHUNK] = np.einsum("ij,ij->i", d, d)
+    return out
+
+
 def _kmeans_plusplus(X: np.ndarray, k: int, w: np.ndarray, rng: np.random.Generator, backend: Any,
                      n_local_trials: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ (Arthur & Vassilvitskii 2007, with local trials).
@@ -139,13 +148,14 @@ def _lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, max_iter: int, tol
     wx = None if np.all(w == 1) else w
     labels = np.zeros(X.shape[0], dtype=np.int64)
     for it in range(max_iter):
-        labels, sq_dist, sums, weights = backend.kmeans_step(X, centers, wx)
-        empty = np.flatnonzero(weights == 0)
-        if empty.size:
-            _relocate_empty(X, w, sq_dist, labels, sums, weights, empty)
-        new = _average(sums, weights)
+        # the distances are only needed to print the inertia (or, rarely, to re-seed a centre)
+        labels, sq_dist, sums, weights = backend.kmeans_step(X, centers, wx, return_sq_dist=bool(verbose))
         if verbose:
             print(f"Iteration {it}, inertia {float(sq_dist.astype(np.float64) @ w):.6g}")
+        empty = np.flatnonzero(weights == 0)
+        if empty.size:
+            _relocate_empty(X, w, _inertia_terms(X, centers, labels), labels, sums, weights, empty)
+        new = _average(sums, weights)
         shift = float(np.sum((new.astype(np.float64) - centers) ** 2))
         centers = new
         if labels_old is not None and np.array_equal(labels, labels_old):
@@ -272,7 +282,8 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "cluster_centers_")
         X, _ = self._check_data(X, None, reset=False)
-        return self._labels_inertia(X, None)[0]
+        centers = self.cluster_centers_.astype(X.dtype, copy=False)
+        return get_backend(self.backend).kmeans_step(X, centers, return_sq_dist=False)[0]
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """The Euclidean distance of each sample to every centre (a k-dimensional representation).

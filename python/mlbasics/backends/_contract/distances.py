@@ -83,8 +83,8 @@ class DistancesContract:
         self._raw.pairwise_sq_distances(xa, ya, same, out)
         return out
 
-    def kmeans_step(self, x: ArrayLike, centers: ArrayLike, sample_weight: ArrayLike | None = None
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def kmeans_step(self, x: ArrayLike, centers: ArrayLike, sample_weight: ArrayLike | None = None,
+                    return_sq_dist: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
         """One Lloyd assignment pass: nearest centre of every row, and the per-centre sums.
 
         ``labels[i] = argminⱼ (‖cⱼ‖² − 2 xᵢ·cⱼ)`` (the ‖xᵢ‖² term does not change the argmin);
@@ -101,11 +101,14 @@ class DistancesContract:
         centers : ndarray of shape (k, p) of x's dtype, k ≥ 1
         sample_weight : ndarray of shape (n,) of x's dtype, optional
             Non-negative weights (not checked: the estimators check them).
+        return_sq_dist : bool, default=True
+            False skips the direct distances (a Lloyd iteration needs only labels and sums) and
+            returns None in their place.
 
         Returns
         -------
         labels : int64 ndarray of shape (n,)
-        sq_dist : ndarray of shape (n,), x's dtype
+        sq_dist : ndarray of shape (n,), x's dtype, or None
         sums : ndarray of shape (k, p), x's dtype
         weights : ndarray of shape (k,), x's dtype
 
@@ -140,7 +143,7 @@ class DistancesContract:
             if w.shape[0] != n:
                 raise ValueError(f"sample_weight: expected {n} weights (one per row of x), got {w.shape[0]}")
         labels = np.empty(n, dtype=np.int64)
-        sq_dist = np.empty(n, dtype=xa.dtype)
+        sq_dist = np.empty(n, dtype=xa.dtype) if v.flag(return_sq_dist, "return_sq_dist") else None
         sums = np.empty((k, p), dtype=xa.dtype)
         weights = np.empty(k, dtype=xa.dtype)
         self._raw.kmeans_step(xa, ca, w, labels, sq_dist, sums, weights)

@@ -32,9 +32,10 @@ def kmeans_step(x, centers, sample_weight, labels, sq_dist, sums, weights):
         xb = x[i0:i0 + _CHUNK]
         rank = cc[None, :] - 2 * (xb @ centers.T)  # ‖x‖² left out: it does not move the argmin
         lab = np.argmin(rank, axis=1)  # first minimum; a NaN wins, as the contract says
-        diff = xb - centers[lab]
         labels[i0:i0 + _CHUNK] = lab
-        sq_dist[i0:i0 + _CHUNK] = np.einsum("ij,ij->i", diff, diff)
+        if sq_dist is not None:
+            diff = xb - centers[lab]
+            sq_dist[i0:i0 + _CHUNK] = np.einsum("ij,ij->i", diff, diff)
         w = np.ones(len(xb)) if sample_weight is None else sample_weight[i0:i0 + _CHUNK].astype(np.float64)
         np.add.at(sums64, lab, xb * w[:, None])
         np.add.at(weights64, lab, w)
