@@ -51,6 +51,14 @@ def _inertia(X: np.ndarray, w: np.ndarray, centers: np.ndarray, labels: np.ndarr
     return total
 
 
+def _weighted_inertia(backend: Any, X: np.ndarray, centers: np.ndarray, w: np.ndarray | None
+                      ) -> tuple[np.ndarray, float]:
+    """(labels, Σᵢ wᵢ ‖xᵢ − c_labels[i]‖²) from one kmeans_step pass (w = 1 when None)."""
+    labels, sq_dist, _, _ = backend.kmeans_step(X, centers)
+    assert sq_dist is not None
+    return labels, float(sq_dist.astype(np.float64) @ (np.ones(X.shape[0]) if w is None else w.astype(np.float64)))
+
+
 def _inertia_terms(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """‖xᵢ − c_labels[i]‖² for every row, computed directly, by blocks of rows."""
     out = np.empty(X.shape[0], dtype=X.dtype)
@@ -171,8 +179,7 @@ def _lloyd(X: np.ndarray, w: np.ndarray, centers: np.ndarray, max_iter: int, tol
     if strict:
         inertia = _inertia(X, w, centers, labels)
     else:
-        labels, sq_dist, _, _ = backend.kmeans_step(X, centers, wx)
-        inertia = float(sq_dist.astype(np.float64) @ w)
+        labels, inertia = _weighted_inertia(backend, X, centers, wx)
     return labels, inertia, centers, it + 1
 
 
@@ -265,9 +272,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
 
     def _labels_inertia(self, X: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, float]:
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
-        labels, sq_dist, _, _ = get_backend(self.backend).kmeans_step(X, centers)
-        weights = np.ones(X.shape[0]) if w is None else w.astype(np.float64)
-        return labels, float(sq_dist.astype(np.float64) @ weights)
+        return _weighted_inertia(get_backend(self.backend), X, centers, w)
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """The index of the nearest centre of each sample.
@@ -647,8 +652,7 @@ class MiniBatchKMeans(_BaseKMeans):
         centers = None
         for run in range(n_init):
             candidate = self._seed(X, w, init, rng, backend, init_size=init_size)
-            _, sq, _, _ = backend.kmeans_step(X_valid, candidate)
-            inertia = float(sq.astype(np.float64) @ w_valid)
+            inertia = _weighted_inertia(backend, X_valid, candidate, w_valid)[1]
             if self.verbose:
                 print(f"Init {run + 1}/{n_init}: inertia {inertia:.6g}")
             if centers is None or inertia < best_inertia:
