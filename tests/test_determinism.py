@@ -35,7 +35,8 @@ import numpy as np
 import pytest
 
 import mlbasics
-from mlbasics.datasets import make_classification, make_regression, make_xor
+from mlbasics.datasets import (make_blobs, make_circles, make_classification, make_moons, make_regression,
+                               make_swiss_roll, make_xor)
 from mlbasics.decomposition import PCA
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge, RidgeCV
 from mlbasics.model_selection import KFold, StratifiedKFold, train_test_split
@@ -204,6 +205,10 @@ GENERATORS = [
     ("make_xor", lambda s: make_xor(50, noise=0.1, random_state=s)),
     ("make_regression", lambda s: make_regression(40, 6, n_informative=3, noise=0.5, coef=True, random_state=s)),
     ("make_classification", lambda s: make_classification(40, 6, n_informative=2, n_classes=3, random_state=s)),
+    ("make_blobs", lambda s: make_blobs(40, n_features=3, centers=4, return_centers=True, random_state=s)),
+    ("make_moons", lambda s: make_moons(40, noise=0.1, random_state=s)),
+    ("make_circles", lambda s: make_circles(40, noise=0.1, random_state=s)),
+    ("make_swiss_roll", lambda s: make_swiss_roll(40, noise=0.1, hole=True, random_state=s)),
 ]
 
 

@@ -499,6 +499,14 @@ METRICS = [
     (metrics.mean_squared_error, ([], []), ValueError, "y_true"),
     (metrics.r2_score, (_S3, np.array([0.0, np.inf, 1.0])), ValueError, "y_pred"),
     (metrics.r2_score, (_S3, _S3[:, None, None]), ValueError, "y_pred"),
+    (metrics.adjusted_rand_score, (_NAN, _P3), ValueError, "labels_true"),
+    (metrics.adjusted_rand_score, (_T3, _P3[:2]), ValueError, "labels_pred"),
+    (metrics.adjusted_rand_score, (_T3, np.ones((3, 2))), ValueError, "labels_pred"),
+    (metrics.silhouette_score, (np.ones((3, 2)), _T3[:2]), ValueError, "labels"),
+    (metrics.silhouette_score, (np.array([[0.0], [np.nan], [1.0]]), _T3), ValueError, "X"),
+    (metrics.silhouette_score, (np.ones((3, 2)), np.zeros(3)), ValueError, "labels"),
+    (metrics.silhouette_samples, (np.ones(3), _T3), ValueError, "X"),
+    (metrics.silhouette_samples, (np.ones((3, 2)), _NAN), ValueError, "labels"),
 ]
 
 

@@ -206,3 +206,256 @@ def test_estimator_score_uses_these_metrics():
     assert Const().score(np.zeros((4, 1)), ["a", "a", "b", "a"]) == 0.75
     X = np.array([[1.0], [2.0], [3.0]])
     assert Ident().score(X, [1.0, 2.0, 4.0]) == pytest.approx(skm.r2_score([1.0, 2.0, 4.0], [1.0, 2.0, 3.0]))
+
+
+# ---------------------------------------------------------------- clustering
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import sklearn.metrics.cluster as skc  # noqa: E402
+
+_PROPERTY = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+                     suppress_health_check=[HealthCheck.too_slow])
+
+
+def _labelings(n, kind):
+    """Adversarial and random labelings of n samples (k distinct labels or fewer)."""
+    rng = np.random.default_rng(n)
+    return {
+        "one-cluster": np.zeros(n, dtype=int),
+        "singletons": np.arange(n),
+        "two": np.arange(n) % 2,
+        "one-apart": (np.arange(n) == 0).astype(int),
+        "random3": rng.integers(0, 3, n),
+        "random-many": rng.integers(0, max(1, n // 2), n),
+        "reversed-singletons": np.arange(n)[::-1],
+    }[kind]
+
+
+_KINDS = ("one-cluster", "singletons", "two", "one-apart", "random3", "random-many", "reversed-singletons")
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 57])
+@pytest.mark.parametrize("kind_true", _KINDS)
+@pytest.mark.parametrize("kind_pred", _KINDS)
+def test_adjusted_rand_score_matches_sklearn_on_adversarial_labelings(n, kind_true, kind_pred):
+    yt, yp = _labelings(n, kind_true), _labelings(n, kind_pred)
+    ours = metrics.adjusted_rand_score(yt, yp)
+    assert type(ours) is float
+    assert ours == pytest.approx(skm.adjusted_rand_score(yt, yp), abs=1e-12)
+    assert metrics.adjusted_rand_score(yp, yt) == pytest.approx(ours, abs=1e-15)  # symmetric
+
+
+def test_adjusted_rand_score_special_cases():
+    for n in (1, 2, 5):
+        assert metrics.adjusted_rand_score([0] * n, [7] * n) == 1.0  # both one cluster
+        assert metrics.adjusted_rand_score(range(n), range(n, 2 * n)) == 1.0  # both all singletons
+    assert metrics.adjusted_rand_score([0] * 4, [0, 1, 2, 3]) == 0.0  # one cluster vs singletons
+    assert metrics.adjusted_rand_score([0, 0, 1, 1], [0, 1, 0, 1]) == -0.5
+    # renaming the clusters, and labels of another kind, change nothing
+    assert metrics.adjusted_rand_score([0, 0, 1, 2], ["x", "x", "b", "a"]) == 1.0
+    assert metrics.adjusted_rand_score(np.array([0.5, 0.5, 2.0]), [True, True, False]) == 1.0
+
+
+@_PROPERTY
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(-3, 3)), min_size=1, max_size=80))
+def test_adjusted_rand_score_matches_sklearn_on_random_labelings(pairs):
+    yt = np.array([p[0] for p in pairs])
+    yp = np.array([p[1] for p in pairs])
+    assert metrics.adjusted_rand_score(yt, yp) == pytest.approx(skm.adjusted_rand_score(yt, yp), abs=1e-12)
+    names = np.array(["a", "b", "c", "d", "e", "f", "g"])[yt]  # strings against ints
+    assert metrics.adjusted_rand_score(names, yp) == pytest.approx(skm.adjusted_rand_score(yt, yp), abs=1e-12)
+
+
+def test_adjusted_rand_score_large_n_is_exact():
+    rng = np.random.default_rng(0)
+    n = 300_000
+    yt, yp = rng.integers(0, 5, n), rng.integers(0, 2000, n)
+    assert metrics.adjusted_rand_score(yt, yp) == pytest.approx(skm.adjusted_rand_score(yt, yp), abs=1e-12)
+    yp = np.where(rng.random(n) < 0.9, yt, rng.integers(0, 5, n))  # mostly right
+    assert metrics.adjusted_rand_score(yt, yp) == pytest.approx(skm.adjusted_rand_score(yt, yp), abs=1e-12)
+    # the pair counts never overflow: past int64 the squares are summed as Python integers
+    big = np.array([2 ** 32, 2 ** 32, 1], dtype=np.int64)
+    assert metrics._sum_of_squares(big, 2 ** 33 + 1) == 2 * 2 ** 64 + 1
+    assert metrics._sum_of_squares(np.array([3, 4]), 7) == 25
+
+
+def _silhouette_pair(X, labels, **kw):
+    return metrics.silhouette_samples(X, labels, **kw), skc.silhouette_samples(X, labels, **kw)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n, d, k", [(3, 1, 2), (10, 2, 3), (60, 5, 4), (200, 3, 150), (150, 8, 2)])
+def test_silhouette_matches_sklearn(seed, n, d, k):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) + rng.integers(-3, 3, size=(n, 1))
+    labels = np.concatenate([np.arange(k), rng.integers(0, k, n - k)])  # k labels, some singletons
+    rng.shuffle(labels)
+    ours, ref = _silhouette_pair(X, labels)
+    assert ours.dtype == np.float64 and ours.shape == (n,)
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    assert metrics.silhouette_score(X, labels) == pytest.approx(skm.silhouette_score(X, labels), abs=1e-12)
+    D = skm.pairwise_distances(X, metric="manhattan")
+    ours, ref = _silhouette_pair(D, labels, metric="precomputed")
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    names = np.array([f"cluster {c}" for c in labels])
+    np.testing.assert_allclose(metrics.silhouette_samples(X, names), skc.silhouette_samples(X, labels),
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, n", [(kind, n) for kind in _KINDS for n in (3, 4, 25)
+                                     if 2 <= np.unique(_labelings(n, kind)).shape[0] <= n - 1])
+def test_silhouette_matches_sklearn_on_adversarial_labelings(kind, n):
+    labels = _labelings(n, kind)
+    rng = np.random.default_rng(n)
+    # integer coordinates: every squared distance is exact in both implementations, ties included
+    X = rng.integers(-2, 3, size=(n, 2)).astype(float)
+    ours, ref = _silhouette_pair(X, labels)
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+
+
+def _exact_distances(X):
+    """Euclidean distances from the differences: no cancellation, unlike ‖x‖² + ‖y‖² − 2 x·y."""
+    diff = X[:, None, :] - X[None, :, :]
+    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+
+
+@_PROPERTY
+@given(st.integers(3, 40), st.integers(1, 4), st.integers(0, 2 ** 32 - 1), st.booleans())
+def test_silhouette_matches_sklearn_on_random_input(n, d, seed, duplicates):
+    """Against scikit-learn's silhouette of the exact distances: its own Euclidean distances come
+    from ‖x‖² + ‖y‖² − 2 x·y, which loses digits for close pairs (seen: 1.6e-11 off for a pair
+    6e-6 apart, where ours was within 8e-16 of the exact value)."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(2, n))
+    labels = rng.integers(0, k, n)
+    labels[:3] = [0, 1, 1]  # 2 to n − 1 distinct labels
+    X = rng.integers(-3, 4, size=(n, d)).astype(float) if duplicates else rng.normal(size=(n, d))
+    ours = metrics.silhouette_samples(X, labels)
+    ref = skc.silhouette_samples(_exact_distances(X), labels, metric="precomputed")
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    assert np.all(np.abs(ours) <= 1.0)
+
+
+def test_silhouette_closed_forms_and_exact_zeros():
+    # sample 0: a = 1, b = mean(5, 7) = 6 → 5/6; sample 2: a = 2, b = mean(5, 4) = 4.5 → 2.5/4.5
+    s = metrics.silhouette_samples([[0.0], [1.0], [5.0], [7.0]], [0, 0, 1, 1])
+    np.testing.assert_allclose(s, [5 / 6, 4 / 5, 2.5 / 4.5, 1 - 2 / 6.5], rtol=1e-15)
+    # a sample alone in its cluster scores 0
+    s = metrics.silhouette_samples([[0.0], [1.0], [10.0]], [0, 0, 1])
+    assert s[2] == 0.0
+    # duplicated, non-representable points: a = 0 exactly, so s = 1 exactly (the distances of a
+    # point to itself and to its copies are 0, not the rounding noise of ‖x‖² + ‖y‖² − 2 x·y)
+    X = np.array([[0.1, 0.7, 1e3 / 3]] * 3 + [[3.3, 1.9, -2 / 7]] * 4)
+    assert metrics.silhouette_score(X, [0, 0, 0, 1, 1, 1, 1]) == 1.0
+    # all points equal: a = b = 0 gives 0, as scikit-learn
+    np.testing.assert_array_equal(metrics.silhouette_samples(np.ones((4, 2)), [0, 0, 1, 1]), 0.0)
+
+
+def test_silhouette_is_translation_invariant_to_the_last_digits():
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(80, 3)), rng.integers(0, 3, 80)
+    base = metrics.silhouette_samples(X, labels)
+    # far from the origin ‖x‖² + ‖y‖² − 2 x·y loses 12 digits; X is centred first
+    np.testing.assert_allclose(metrics.silhouette_samples(X + 1e6, labels), base, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(metrics.silhouette_samples(X[::-1] * 4.0, labels[::-1]), base[::-1], atol=1e-14)
+
+
+def test_silhouette_does_not_depend_on_the_block_size(monkeypatch):
+    rng = np.random.default_rng(1)
+    X, labels = rng.normal(size=(97, 4)), rng.integers(0, 5, 97)
+    X[10] = X[11]  # a duplicate pair, recomputed exactly in whichever block it falls
+    D = skm.pairwise_distances(X)
+    full = metrics.silhouette_samples(X, labels)
+    full_pre = metrics.silhouette_samples(D, labels, metric="precomputed")
+    for entries in (1, 97 * 7, 97 * 96):  # one row per block, 7 rows, a last block of one row
+        monkeypatch.setattr(metrics, "_BLOCK_ENTRIES", entries)
+        np.testing.assert_allclose(metrics.silhouette_samples(X, labels), full, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(metrics.silhouette_samples(D, labels, metric="precomputed"), full_pre,
+                                   rtol=0, atol=1e-15)
+
+
+def test_silhouette_input_kinds():
+    rng = np.random.default_rng(2)
+    X, labels = rng.normal(size=(30, 3)), rng.integers(0, 3, 30)
+    ref = metrics.silhouette_samples(X, labels)
+    X32 = X.astype(np.float32)
+    np.testing.assert_allclose(metrics.silhouette_samples(X32, labels),
+                               metrics.silhouette_samples(X32.astype(np.float64), labels), rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(metrics.silhouette_samples(X.tolist(), labels.tolist()), ref)
+    np.testing.assert_array_equal(metrics.silhouette_samples(np.asfortranarray(X), labels), ref)
+    D = skm.pairwise_distances(X).astype(np.float32)  # its diagonal within float32's tolerance
+    assert metrics.silhouette_score(D, labels, metric="precomputed") == pytest.approx(
+        skm.silhouette_score(D, labels, metric="precomputed"), abs=1e-6)
+
+
+def test_silhouette_score_sample_size():
+    rng = np.random.default_rng(3)
+    X, labels = rng.normal(size=(120, 2)), rng.integers(0, 4, 120)
+    full = metrics.silhouette_score(X, labels)
+    for size in (120, 500):  # all the samples, in some order
+        assert metrics.silhouette_score(X, labels, sample_size=size, random_state=0) == pytest.approx(full, abs=1e-14)
+    a = metrics.silhouette_score(X, labels, sample_size=40, random_state=5)
+    assert a == metrics.silhouette_score(X, labels, sample_size=40, random_state=5)
+    assert a != metrics.silhouette_score(X, labels, sample_size=40, random_state=6)
+    assert a == metrics.silhouette_score(X, labels, sample_size=40, random_state=np.random.default_rng(5))
+    keep = np.random.default_rng(5).permutation(120)[:40]  # the subset: drawn without replacement
+    assert a == pytest.approx(skm.silhouette_score(X[keep], labels[keep]), abs=1e-12)
+    D = skm.pairwise_distances(X)
+    assert metrics.silhouette_score(D, labels, metric="precomputed", sample_size=40, random_state=5) == \
+        pytest.approx(a, abs=1e-12)
+    assert metrics.silhouette_score(X, labels, random_state=123) == full  # ignored without sample_size
+
+
+def test_clustering_metrics_accept_the_generators():
+    from mlbasics.datasets import make_blobs
+
+    X, y = make_blobs(300, centers=[[0, 0], [8, 0], [0, 8]], random_state=0)
+    assert metrics.silhouette_score(X, y) > 0.7
+    assert metrics.adjusted_rand_score(y, y) == 1.0
+
+
+_X4 = np.array([[0.0], [1.0], [5.0], [7.0]])
+_D4 = skm.pairwise_distances(_X4)
+
+
+@pytest.mark.parametrize("func, args, kwargs, exc, text", [
+    (metrics.adjusted_rand_score, ([0, 1, 1], [0, 1]), {}, ValueError, "labels_pred:"),
+    (metrics.adjusted_rand_score, ([], []), {}, ValueError, "labels_true:"),
+    (metrics.adjusted_rand_score, ([0.0, np.nan], [0, 1]), {}, ValueError, "labels_true:"),
+    (metrics.adjusted_rand_score, ([0, 1], [None, 1]), {}, ValueError, "labels_pred:"),
+    (metrics.adjusted_rand_score, (np.zeros((2, 2)), [0, 1]), {}, ValueError, "labels_true:"),
+    (metrics.adjusted_rand_score, ([0, 1], np.array(["a", 1], dtype=object)), {}, TypeError, "labels_pred:"),
+    (metrics.silhouette_samples, (_X4, [0, 0, 0, 0]), {}, ValueError, "labels:"),
+    (metrics.silhouette_samples, (_X4, [0, 1, 2, 3]), {}, ValueError, "labels:"),
+    (metrics.silhouette_score, (_X4[:2], [0, 1]), {}, ValueError, "labels:"),
+    (metrics.silhouette_score, (_X4, [0, 1, 1]), {}, ValueError, "labels:"),
+    (metrics.silhouette_score, (_X4, [0, 1, np.nan, 1]), {}, ValueError, "labels:"),
+    (metrics.silhouette_score, (_X4[:, 0], [0, 1, 1, 0]), {}, ValueError, "X:"),
+    (metrics.silhouette_score, (np.array([[0.0], [np.inf], [1.0], [2.0]]), [0, 1, 1, 0]), {}, ValueError, "X:"),
+    (metrics.silhouette_score, (np.array([["a"], ["b"], ["c"], ["d"]]), [0, 1, 1, 0]), {}, TypeError, "X:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"metric": "manhattan"}, ValueError, "metric:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"metric": None}, TypeError, "metric:"),
+    (metrics.silhouette_samples, (_X4, [0, 0, 1, 1]), {"metric": "cosine"}, ValueError, "metric:"),
+    (metrics.silhouette_score, (_D4[:, :3], [0, 0, 1, 1]), {"metric": "precomputed"}, ValueError, "X:"),
+    (metrics.silhouette_score, (-_D4, [0, 0, 1, 1]), {"metric": "precomputed"}, ValueError, "X:"),
+    (metrics.silhouette_samples, (_D4 + 1.0, [0, 0, 1, 1]), {"metric": "precomputed"}, ValueError, "X:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"sample_size": 0}, ValueError, "sample_size:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"sample_size": 2.0}, TypeError, "sample_size:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"sample_size": 1, "random_state": 0}, ValueError, "labels:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"sample_size": 3, "random_state": -1}, ValueError,
+     "random_state:"),
+    (metrics.silhouette_score, (_X4, [0, 0, 1, 1]), {"random_state": "seed"}, TypeError, "random_state:"),
+])
+def test_clustering_metrics_bad_input(func, args, kwargs, exc, text):
+    with pytest.raises(exc) as info:
+        func(*args, **kwargs)
+    assert str(info.value).startswith(text), str(info.value)
+
+
+def test_silhouette_label_count_message():
+    with pytest.raises(ValueError, match=r"labels: the silhouette needs 2 to n_samples - 1 = 3 distinct labels, "
+                                         r"got 1 label\(s\) in 4 sample\(s\)"):
+        metrics.silhouette_score(_X4, ["a"] * 4)
+    with pytest.raises(ValueError, match="sample_size=2"):
+        metrics.silhouette_score(_X4, [0, 0, 1, 1], sample_size=2, random_state=0)

@@ -1,8 +1,9 @@
-"""Evaluation measures: classification counts, ROC analysis and regression errors.
+"""Evaluation measures: classification counts, ROC analysis, regression errors and clusterings.
 
 The course lists the confusion matrix, the ROC curve, precision and recall as the evaluation
-measures of a classifier; regression is judged by the (mean) squared error and R². Signatures
-and results follow scikit-learn's, so the two can be swapped in a script.
+measures of a classifier; regression is judged by the (mean) squared error and R²; a clustering
+by its agreement with known classes (adjusted Rand index) or, without them, by its silhouette.
+Signatures and results follow scikit-learn's, so the two can be swapped in a script.
 
 Notation: ``y`` are true labels (or values), ``ŷ`` predictions, ``wᵢ`` optional sample weights
 (1 when not given). For one class c taken as "positive":
@@ -19,7 +20,8 @@ from typing import Literal, Optional, Union
 import numpy as np
 import numpy.typing as npt
 
-from ._validation import check_target
+from ._validation import (Interval, RandomStateLike, check_array, check_param, check_random_state,
+                          check_target)
 
 #: Averaging modes of :func:`precision_score`, :func:`recall_score` and :func:`f1_score`.
 Average = Optional[Literal["binary", "macro", "micro", "weighted"]]
@@ -29,6 +31,7 @@ MultiOutput = Union[Literal["raw_values", "uniform_average", "variance_weighted"
 __all__ = [
     "accuracy_score", "confusion_matrix", "precision_score", "recall_score", "f1_score",
     "roc_curve", "roc_auc_score", "mean_squared_error", "r2_score", "UndefinedMetricWarning",
+    "adjusted_rand_score", "silhouette_score", "silhouette_samples",
 ]
 
 
@@ -783,3 +786,297 @@ default="uniform_average"
             return float(scores.mean())
         return float(np.average(scores, weights=ss_tot))
     return float(np.average(scores, weights=multioutput))
+
+
+# ---------------------------------------------------------------- clustering
+def _cluster_codes(labels: np.ndarray, name: str) -> tuple[npt.NDArray[np.intp], int]:
+    """Each label's index among the sorted distinct labels, and their number."""
+    try:
+        classes, codes = np.unique(labels, return_inverse=True)
+    except TypeError:
+        kinds = sorted({type(v).__name__ for v in labels.ravel()})
+        raise TypeError(f"{name}: labels of mixed types {kinds} cannot be sorted; expected labels that are all "
+                        "strings or all numbers") from None
+    return codes.reshape(-1), int(classes.shape[0])
+
+
+def _sum_of_squares(counts: npt.NDArray[np.int64], total: int) -> int:
+    """Σ c² of non-negative counts summing to ``total``, exact (Σ c² ≤ total², past int64 in Python ints)."""
+    if total < 3_000_000_000:  # total² < 2**63
+        return int(np.dot(counts, counts))
+    return sum(int(c) * int(c) for c in counts.tolist())
+
+
+def adjusted_rand_score(labels_true: npt.ArrayLike, labels_pred: npt.ArrayLike) -> float:
+    """Rand index adjusted for chance: the agreement of two clusterings of the same samples.
+
+    Of the pairs of samples, count those put together by both labelings (TP), apart by both
+    (TN), together only by ``labels_pred`` (FP) or only by ``labels_true`` (FN). The Rand index
+    (TP + TN) / (TP + TN + FP + FN) is the fraction of pairs the two agree on; adjusted for its
+    expectation under random labelings with the same cluster sizes, it becomes
+
+    .. math:: \\text{ARI} = \\frac{2\\,(TP \\cdot TN - FN \\cdot FP)}
+        {(TP + FN)(FN + TN) + (TP + FP)(FP + TN)},
+
+    equal to Hubert and Arabie's form from the contingency table n_ij (samples in true class i
+    and predicted cluster j), with row sums a_i and column sums b_j:
+    TP = Σ n_ij² − n, FP = Σ b_j² − Σ n_ij², FN = Σ a_i² − Σ n_ij², TN = n² − Σ a_i² − Σ b_j² + Σ n_ij²
+    (ordered pairs; the factor 2 cancels). The counts are exact integers whatever n.
+
+    1 means the same partition (the label names do not matter); 0 is the expected value of a
+    random labeling; it can be negative. When FP = FN = 0 — the labelings agree on every pair,
+    e.g. both put all samples in one cluster, or both put each sample in its own — the score is 1.
+
+    Parameters
+    ----------
+    labels_true, labels_pred : array-like of shape (n_samples,)
+        Cluster labels of any kind (integers, strings, ...); the two may be of different kinds.
+        The score is symmetric in them.
+
+    Returns
+    -------
+    float
+        The adjusted Rand index, at most 1.
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, there are no samples, or a label is NaN, infinite or missing.
+
+    Examples
+    --------
+    >>> from mlbasics.metrics import adjusted_rand_score
+    >>> adjusted_rand_score([0, 0, 1, 1], [1, 1, 0, 0])  # the same partition, renamed
+    1.0
+    >>> adjusted_rand_score(["a", "a", "b", "b"], [0, 0, 1, 2])
+    0.5714285714285714
+    >>> adjusted_rand_score([0, 0, 1, 1], [0, 1, 0, 1])  # worse than chance
+    -0.5
+    """
+    t = check_target(labels_true, "labels_true", numeric=False)
+    p = check_target(labels_pred, "labels_pred", numeric=False)
+    if t.shape[0] != p.shape[0]:
+        raise ValueError(f"labels_pred: expected {t.shape[0]} labels (the length of labels_true), got {p.shape[0]}")
+    if t.shape[0] == 0:
+        raise ValueError("labels_true: expected at least one sample, got 0")
+    ti, _ = _cluster_codes(t, "labels_true")
+    pi, k_pred = _cluster_codes(p, "labels_pred")
+    n = int(t.shape[0])
+    # the non-empty cells of the contingency table (never the k_true × k_pred array itself)
+    _, n_ij = np.unique(ti.astype(np.int64) * k_pred + pi, return_counts=True)
+    s_ij = _sum_of_squares(n_ij.astype(np.int64), n)
+    s_a = _sum_of_squares(np.bincount(ti).astype(np.int64), n)
+    s_b = _sum_of_squares(np.bincount(pi).astype(np.int64), n)
+    tp, fp, fn = s_ij - n, s_b - s_ij, s_a - s_ij
+    tn = n * n - s_a - s_b + s_ij
+    if fp == 0 and fn == 0:
+        return 1.0
+    # Python integers: exact products, and int / int is correctly rounded
+    return (2 * (tp * tn - fn * fp)) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+
+
+#: Distances are computed this many matrix entries at a time (a block of rows × all samples).
+_BLOCK_ENTRIES = 2 ** 21
+#: Squared distances below this fraction of ‖xᵢ‖² + ‖xⱼ‖² (X centred) are recomputed from the
+#: differences: there ‖x‖² + ‖y‖² − 2 x·y has lost more than ~3 of its 16 digits to cancellation.
+_CANCELLATION = 1e-3
+
+
+def _euclidean_block(Xc: np.ndarray, sq: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Distances from rows ``start:stop`` of the centred ``Xc`` to all its rows, diagonal exactly 0."""
+    D = Xc[start:stop] @ Xc.T
+    D *= -2.0
+    D += sq[start:stop, None]
+    D += sq[None, :]
+    rows, cols = np.nonzero(D < _CANCELLATION * (sq[start:stop, None] + sq[None, :]))
+    step = max(1, 2 ** 20 // max(1, Xc.shape[1]))
+    for c in range(0, rows.shape[0], step):  # near pairs, duplicates and the diagonal: from the differences
+        r, q = rows[c:c + step], cols[c:c + step]
+        diff = Xc[start + r] - Xc[q]
+        D[r, q] = np.einsum("ij,ij->i", diff, diff)
+    np.maximum(D, 0.0, out=D)
+    np.sqrt(D, out=D)
+    idx = np.arange(stop - start)
+    D[idx, start + idx] = 0.0
+    return D
+
+
+_SILHOUETTE_METRICS = ("euclidean", "precomputed")
+
+
+def _check_silhouette_input(X: npt.ArrayLike, labels: npt.ArrayLike,
+                            metric: str) -> tuple[npt.NDArray[np.float64], np.ndarray]:
+    if not isinstance(metric, str):
+        raise TypeError(f"metric: expected 'euclidean' or 'precomputed', got {metric!r}")
+    if metric not in _SILHOUETTE_METRICS:
+        raise ValueError(f"metric: expected 'euclidean' or 'precomputed', got {metric!r} "
+                         "(other metrics: pass their distance matrix with metric='precomputed')")
+    arr = check_array(X, "X")
+    y = check_target(labels, "labels", n_samples=arr.shape[0], numeric=False)
+    if metric == "precomputed":
+        if arr.shape[0] != arr.shape[1]:
+            raise ValueError(f"X: expected a square matrix of distances (n_samples, n_samples) with "
+                             f"metric='precomputed', got shape {arr.shape}")
+        if np.any(arr < 0):
+            raise ValueError(f"X: expected non-negative distances with metric='precomputed', got a minimum "
+                             f"of {arr.min()!r}")
+        diag = np.abs(np.diagonal(arr))
+        if np.any(diag > 100 * np.finfo(arr.dtype).eps):
+            raise ValueError(f"X: expected zeros on the diagonal of a precomputed distance matrix (the distance "
+                             f"of a sample to itself), got a value of {diag.max()!r}; use np.fill_diagonal(X, 0)")
+    return arr.astype(np.float64, copy=False), y
+
+
+def _silhouette(X: npt.NDArray[np.float64], y: np.ndarray, metric: str,
+                sampled: str = "") -> npt.NDArray[np.float64]:
+    """s(i) of every sample of checked input (see :func:`silhouette_samples`)."""
+    codes, k = _cluster_codes(y, "labels")
+    n = X.shape[0]
+    if not 2 <= k <= n - 1:
+        raise ValueError(f"labels: the silhouette needs 2 to n_samples - 1 = {n - 1} distinct labels, got {k} "
+                         f"label(s) in {n} sample(s){sampled}")
+    # Samples sorted by cluster (stably: each cluster's sums run in the original order), so each
+    # cluster is a contiguous run of columns and one reduceat sums a block's distances per cluster.
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    counts = np.bincount(codes, minlength=k)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    if metric == "euclidean":
+        Xc = X[order]  # a C-ordered copy, so the result does not depend on X's memory layout
+        Xc -= Xc.mean(axis=0)  # centred: less cancellation in ‖x‖² + ‖y‖² − 2 x·y
+        sq = np.einsum("ij,ij->i", Xc, Xc)
+    a = np.empty(n)
+    b = np.empty(n)
+    block = max(1, _BLOCK_ENTRIES // n)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        if metric == "euclidean":
+            D = _euclidean_block(Xc, sq, start, stop)
+        else:
+            D = X[np.ix_(order[start:stop], order)]
+            idx = np.arange(stop - start)
+            D[idx, start + idx] = 0.0
+        sums = np.add.reduceat(D, starts, axis=1)  # (rows, k): Σ of distances to each cluster
+        rows = np.arange(stop - start)
+        own = sorted_codes[start:stop]
+        a[start:stop] = sums[rows, own]
+        sums[rows, own] = np.inf
+        sums /= counts
+        b[start:stop] = sums.min(axis=1)
+    own_size = counts[sorted_codes]
+    singleton = own_size == 1
+    a /= np.where(singleton, 1, own_size - 1)
+    top = np.maximum(a, b)
+    s = np.zeros(n)
+    np.divide(b - a, top, out=s, where=(top > 0) & ~singleton)  # s = 0 for singletons and for a = b = 0
+    out = np.empty(n)
+    out[order] = s
+    return out
+
+
+def silhouette_samples(X: npt.ArrayLike, labels: npt.ArrayLike, *,
+                       metric: Literal["euclidean", "precomputed"] = "euclidean") -> npt.NDArray[np.float64]:
+    """Silhouette coefficient of every sample: how much closer it is to its own cluster than to the next.
+
+    For sample i of cluster C_i, with d the distance:
+
+    .. math:: a(i) = \\frac{1}{|C_i| - 1} \\sum_{j \\in C_i, j \\ne i} d(i, j), \\qquad
+        b(i) = \\min_{C \\ne C_i} \\frac{1}{|C|} \\sum_{j \\in C} d(i, j), \\qquad
+        s(i) = \\frac{b(i) - a(i)}{\\max(a(i), b(i))}
+
+    s(i) lies in [−1, 1]: near 1 the sample sits well inside its cluster, near 0 on the border
+    between two, negative nearer to another cluster than to its own. By convention s(i) = 0 when
+    i is alone in its cluster (and when a(i) = b(i) = 0). Distances are computed a block of rows
+    at a time: memory O(block × n_samples), never n_samples².
+
+    Parameters
+    ----------
+    X : array-like (n_samples, n_features), or (n_samples, n_samples) if ``metric="precomputed"``
+        The samples, or their distance matrix (non-negative, zero on the diagonal).
+    labels : array-like of shape (n_samples,)
+        Cluster labels of any kind; 2 to n_samples − 1 distinct ones.
+    metric : {"euclidean", "precomputed"}, default="euclidean"
+        Euclidean distances between the rows of X, or X is the distance matrix. (For another
+        metric, compute its matrix and pass "precomputed".)
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+        s(i) for every sample.
+
+    Raises
+    ------
+    ValueError
+        If the number of distinct labels is not in 2 … n_samples − 1, X is not finite, or a
+        precomputed matrix is not square, has negative entries or a non-zero diagonal.
+
+    See Also
+    --------
+    silhouette_score : the mean of these values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.metrics import silhouette_samples
+    >>> X = [[0.0], [1.0], [5.0], [7.0]]
+    >>> np.round(silhouette_samples(X, [0, 0, 1, 1]), 4)  # sample 1: a = 1, b = (4 + 6) / 2 = 5
+    array([0.8333, 0.8   , 0.5556, 0.6923])
+    """
+    arr, y = _check_silhouette_input(X, labels, metric)
+    return _silhouette(arr, y, metric)
+
+
+def silhouette_score(X: npt.ArrayLike, labels: npt.ArrayLike, *,
+                     metric: Literal["euclidean", "precomputed"] = "euclidean", sample_size: Optional[int] = None,
+                     random_state: RandomStateLike = None) -> float:
+    """Mean silhouette coefficient of the samples: a clustering's quality without true labels.
+
+    The mean of s(i) over the samples (see :func:`silhouette_samples` for s), between −1 and 1;
+    higher means denser, better separated clusters. It is often used to choose the number of
+    clusters.
+
+    Parameters
+    ----------
+    X : array-like (n_samples, n_features), or (n_samples, n_samples) if ``metric="precomputed"``
+        The samples, or their distance matrix (non-negative, zero on the diagonal).
+    labels : array-like of shape (n_samples,)
+        Cluster labels of any kind; 2 to n_samples − 1 distinct ones (in the sample, if drawn).
+    metric : {"euclidean", "precomputed"}, default="euclidean"
+        Euclidean distances between the rows of X, or X is the distance matrix.
+    sample_size : int ≥ 1 or None, default=None
+        Score a random subset of this many samples (drawn without replacement; all of them if
+        ``sample_size ≥ n_samples``) instead of all: the cost falls from n² to sample_size²
+        distances.
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
+        Seed of the subset; used only with ``sample_size``.
+
+    Returns
+    -------
+    float
+        The mean silhouette coefficient.
+
+    Raises
+    ------
+    ValueError
+        As :func:`silhouette_samples`, and when ``sample_size`` is not a positive int.
+
+    Examples
+    --------
+    >>> from mlbasics.datasets import make_blobs
+    >>> from mlbasics.metrics import silhouette_score
+    >>> X, y = make_blobs(n_samples=300, centers=[[0, 0], [10, 0], [0, 10]], random_state=0)
+    >>> round(silhouette_score(X, y), 2)  # well separated
+    0.82
+    >>> round(silhouette_score(X, y, sample_size=100, random_state=0), 1)
+    0.8
+    """
+    arr, y = _check_silhouette_input(X, labels, metric)
+    check_param("sample_size", sample_size, [Interval(numbers.Integral, 1, None), None])
+    check_param("random_state", random_state, ["random_state"])
+    sampled = ""
+    if sample_size is not None:
+        keep = check_random_state(random_state).permutation(arr.shape[0])[:int(sample_size)]
+        arr = arr[np.ix_(keep, keep)] if metric == "precomputed" else arr[keep]
+        y = y[keep]
+        sampled = f" (a random sample of sample_size={sample_size} rows)"
+    return float(np.mean(_silhouette(arr, y, metric, sampled)))

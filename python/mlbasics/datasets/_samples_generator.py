@@ -11,12 +11,14 @@ from typing import Literal, Union, overload
 import numpy as np
 import numpy.typing as npt
 
-from .._validation import check_random_state, check_scalar
+from .._validation import (InstanceOf, Interval, Pair, RandomStateLike, check_array, check_param,
+                           check_random_state, check_scalar, validate_params)
 
 #: What ``random_state`` accepts: None (fresh entropy), an int seed or a numpy Generator.
 RandomState = Union[None, int, np.random.Generator]
 
-__all__ = ["make_xor", "make_regression", "make_classification"]
+__all__ = ["make_xor", "make_regression", "make_classification", "make_blobs", "make_moons", "make_circles",
+           "make_swiss_roll"]
 
 _XOR_CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 _XOR_LABELS = np.array([0, 1, 1, 0], dtype=np.int64)
@@ -229,3 +231,357 @@ def make_classification(n_samples: int = 100, n_features: int = 20, *, n_informa
     X = rng.standard_normal((n_samples, n_features))
     X[:, :n_informative] += centroids[y]
     return X, y
+
+
+# ---------------------------------------------------------------- clustering and manifold toys
+_INF = float("inf")
+_COUNT = Interval(numbers.Integral, 1, None)            # a number of samples: n ≥ 1
+_PART = Interval(numbers.Integral, 0, None)             # one part of a split count: n ≥ 0
+_SCALE = Interval(numbers.Real, 0, _INF, closed="left")  # a finite standard deviation ≥ 0
+
+_BLOBS_PARAMS: dict[str, list] = {
+    "n_samples": [_COUNT, InstanceOf((list, tuple, np.ndarray), "a list/array of counts per centre")],
+    "n_features": [_COUNT],
+    "centers": [_COUNT, InstanceOf((list, tuple, np.ndarray), "an array of centres (n_centers, n_features)"),
+                None],
+    "cluster_std": [_SCALE, InstanceOf((list, tuple, np.ndarray), "a list/array of one std per centre")],
+    "center_box": [Pair(Interval(numbers.Real, -_INF, _INF, closed="neither"),
+                        Interval(numbers.Real, -_INF, _INF, closed="neither"))],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "return_centers": ["boolean"],
+}
+_TWO_PARTS_PARAMS: dict[str, list] = {
+    "n_samples": [_COUNT, Pair(_PART, _PART)],
+    "shuffle": ["boolean"],
+    "noise": [_SCALE, None],
+    "random_state": ["random_state"],
+    "factor": [Interval(numbers.Real, 0, 1, closed="left")],
+}
+_SWISS_ROLL_PARAMS: dict[str, list] = {
+    "n_samples": [_COUNT],
+    "noise": [_SCALE],
+    "random_state": ["random_state"],
+    "hole": ["boolean"],
+}
+
+
+def _as_array(value: object, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # a ragged list
+        raise ValueError(f"{name}: could not be converted to an array ({exc})") from None
+    return arr
+
+
+def _items(value: object, arr: np.ndarray) -> list:
+    """The elements of a checked 1-D sequence as given (a list's own items: [3, 1.5] stays 3, 1.5)."""
+    if isinstance(value, np.ndarray):
+        return arr.tolist()
+    return list(value)  # type: ignore[call-overload]  # a list or tuple, by the table
+
+
+def _per_part_counts(value: object, name: str, n_parts: int | None) -> list[int]:
+    """A sequence of counts ≥ 0 (of length ``n_parts`` if given) with a positive sum, as ints."""
+    arr = _as_array(value, name)
+    if arr.ndim != 1 or (n_parts is not None and arr.shape[0] != n_parts):
+        want = f"{n_parts} counts" if n_parts is not None else "a 1-D list of counts"
+        raise ValueError(f"{name}: expected {want}, got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least one count, got an empty list")
+    counts = [check_param(f"{name}[{i}]", v, [_PART]) for i, v in enumerate(_items(value, arr))]
+    if sum(counts) == 0:
+        raise ValueError(f"{name}: expected at least one sample in total, got {list(counts)}")
+    return [int(c) for c in counts]
+
+
+def _split_in_two(n_samples: object) -> tuple[int, int]:
+    """``n_samples`` of make_moons/make_circles → (outer, inner): an int splits as ⌊n/2⌋, ⌈n/2⌉."""
+    if isinstance(n_samples, numbers.Integral):
+        n_out = int(n_samples) // 2
+        return n_out, int(n_samples) - n_out
+    n_out, n_in = _per_part_counts(n_samples, "n_samples", 2)
+    return n_out, n_in
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, shuffle: bool,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if not shuffle:
+        return X, y
+    order = rng.permutation(X.shape[0])
+    return X[order], y[order]
+
+
+@overload
+def make_blobs(n_samples: int | npt.ArrayLike = ..., n_features: int = ..., *,
+               centers: int | npt.ArrayLike | None = ..., cluster_std: float | npt.ArrayLike = ...,
+               center_box: tuple[float, float] = ..., shuffle: bool = ..., random_state: RandomStateLike = ...,
+               return_centers: Literal[False] = ...,
+               ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
+@overload
+def make_blobs(n_samples: int | npt.ArrayLike = ..., n_features: int = ..., *,
+               centers: int | npt.ArrayLike | None = ..., cluster_std: float | npt.ArrayLike = ...,
+               center_box: tuple[float, float] = ..., shuffle: bool = ..., random_state: RandomStateLike = ...,
+               return_centers: Literal[True],
+               ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], npt.NDArray[np.float64]]: ...
+@overload
+def make_blobs(n_samples: int | npt.ArrayLike = ..., n_features: int = ..., *,
+               centers: int | npt.ArrayLike | None = ..., cluster_std: float | npt.ArrayLike = ...,
+               center_box: tuple[float, float] = ..., shuffle: bool = ..., random_state: RandomStateLike = ...,
+               return_centers: bool = ...) -> tuple[np.ndarray, ...]: ...
+def make_blobs(n_samples: int | npt.ArrayLike = 100, n_features: int = 2, *,
+               centers: int | npt.ArrayLike | None = None, cluster_std: float | npt.ArrayLike = 1.0,
+               center_box: tuple[float, float] = (-10.0, 10.0), shuffle: bool = True,
+               random_state: RandomStateLike = None, return_centers: bool = False) -> tuple[np.ndarray, ...]:
+    """Isotropic Gaussian blobs, one per centre: the standard test bed of clustering.
+
+    Blob k has a centre μ_k and a standard deviation σ_k; each of its points is
+    ``x = μ_k + σ_k z`` with z ~ N(0, I) of dimension ``n_features``, and its label is k. Centres
+    not given are drawn uniformly in the box ``center_box`` along every feature. Counts: an int
+    ``n_samples`` is split as evenly as possible (the first ``n_samples mod K`` blobs get one
+    point more); a list gives the count of every blob.
+
+    Parameters
+    ----------
+    n_samples : int ≥ 1 or array-like of ints ≥ 0, default=100
+        The total number of points, or the number of points of each blob (then ``centers`` must
+        be None, or an array with one row per entry).
+    n_features : int ≥ 1, default=2
+        Dimension of the points when the centres are drawn; ignored when ``centers`` is an array.
+    centers : int ≥ 1, array-like (n_centers, n_features) or None, default=None
+        The number of centres to draw (None: 3, or ``len(n_samples)`` for a list), or the
+        centres themselves (finite).
+    cluster_std : float ≥ 0 or array-like of floats ≥ 0, default=1.0
+        The standard deviation σ of all blobs, or one per blob.
+    center_box : pair of finite floats (low, high), low ≤ high, default=(-10.0, 10.0)
+        The box drawn centres are uniform in.
+    shuffle : bool, default=True
+        Shuffle the rows; else blob 0's points come first, then blob 1's, and so on.
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
+        Seed of the centres, the points and the shuffle.
+    return_centers : bool, default=False
+        Also return the centres.
+
+    Returns
+    -------
+    X : ndarray (n_samples, n_features), float64
+        The points.
+    y : ndarray (n_samples,), int64
+        The blob of each point, 0 … K−1.
+    centers : ndarray (K, n_features), float64
+        The centres μ_k; only when ``return_centers=True``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.datasets import make_blobs
+    >>> X, y = make_blobs(n_samples=10, centers=[[0.0, 0.0], [5.0, 5.0]], cluster_std=0.1,
+    ...                   shuffle=False, random_state=0)
+    >>> X.shape, y.tolist()
+    ((10, 2), [0, 0, 0, 0, 0, 1, 1, 1, 1, 1])
+    >>> np.round(X[y == 1].mean(axis=0))
+    array([5., 5.])
+    >>> X, y, centers = make_blobs(n_samples=[3, 1], n_features=4, return_centers=True, random_state=0)
+    >>> X.shape, np.bincount(y).tolist(), centers.shape
+    ((4, 4), [3, 1], (2, 4))
+    """
+    validate_params(locals(), _BLOBS_PARAMS)
+    low, high = float(center_box[0]), float(center_box[1])
+    if low > high:
+        raise ValueError(f"center_box: expected (low, high) with low <= high, got {tuple(center_box)!r}")
+    per_blob = not isinstance(n_samples, numbers.Integral)
+    counts = _per_part_counts(n_samples, "n_samples", None) if per_blob else []
+    if isinstance(centers, numbers.Integral):
+        if per_blob:
+            raise ValueError(f"centers: with n_samples given per blob, expected None or an array of "
+                             f"{len(counts)} centres, got {centers!r}")
+        n_centers, given = int(centers), None
+    elif centers is None:
+        n_centers, given = (len(counts) if per_blob else 3), None
+    else:
+        given = check_array(centers, "centers", dtype=np.float64)
+        n_centers = given.shape[0]
+        if per_blob and n_centers != len(counts):
+            raise ValueError(f"centers: expected one centre per entry of n_samples ({len(counts)}), "
+                             f"got {n_centers}")
+    if isinstance(cluster_std, numbers.Real):
+        stds = np.full(n_centers, float(cluster_std))
+    else:
+        stds = _as_array(cluster_std, "cluster_std")
+        if stds.ndim != 1 or stds.shape[0] != n_centers:
+            raise ValueError(f"cluster_std: expected one value per centre ({n_centers}), got shape {stds.shape}")
+        for i, s in enumerate(_items(cluster_std, stds)):
+            check_param(f"cluster_std[{i}]", s, [_SCALE])
+        stds = stds.astype(np.float64)
+    if not per_blob:
+        n_total = int(n_samples)  # type: ignore[arg-type]  # an Integral here
+        counts = [n_total // n_centers + (1 if k < n_total % n_centers else 0) for k in range(n_centers)]
+    rng = check_random_state(random_state)
+
+    mu = rng.uniform(low, high, size=(n_centers, int(n_features))) if given is None else given
+    X = np.concatenate([mu[k] + stds[k] * rng.standard_normal((counts[k], mu.shape[1]))
+                        for k in range(n_centers)])
+    y = np.repeat(np.arange(n_centers, dtype=np.int64), counts)
+    X, y = _shuffled(X, y, bool(shuffle), rng)
+    return (X, y, mu.copy()) if return_centers else (X, y)
+
+
+def make_moons(n_samples: int | tuple[int, int] = 100, *, shuffle: bool = True, noise: float | None = None,
+               random_state: RandomStateLike = None) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Two interleaving half circles: a two-class problem no straight line separates.
+
+    The outer moon (label 0) is the upper unit half circle ``(cos θ, sin θ)``, the inner moon
+    (label 1) the lower half circle ``(1 − cos θ, ½ − sin θ)`` of radius 1 around (1, ½), with θ
+    evenly spaced in [0, π] (both ends included). Gaussian noise of standard deviation ``noise``
+    is added to every coordinate.
+
+    Parameters
+    ----------
+    n_samples : int ≥ 1 or pair of ints ≥ 0, default=100
+        The total number of points (⌊n/2⌋ on the outer moon, the rest on the inner one), or the
+        pair (outer, inner).
+    shuffle : bool, default=True
+        Shuffle the rows; else the outer moon's points come first, in increasing θ.
+    noise : float ≥ 0 or None, default=None
+        Standard deviation of the noise (None: none).
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
+        Seed of the shuffle and the noise.
+
+    Returns
+    -------
+    X : ndarray (n_samples, 2), float64
+        The points.
+    y : ndarray (n_samples,), int64
+        0 on the outer moon, 1 on the inner one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.datasets import make_moons
+    >>> X, y = make_moons(n_samples=(3, 3), shuffle=False)
+    >>> np.round(X, 3).tolist()
+    [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, 0.5], [1.0, -0.5], [2.0, 0.5]]
+    >>> y.tolist()
+    [0, 0, 0, 1, 1, 1]
+    """
+    validate_params(locals(), _TWO_PARTS_PARAMS)
+    n_out, n_in = _split_in_two(n_samples)
+    rng = check_random_state(random_state)
+    t_out, t_in = np.linspace(0.0, np.pi, n_out), np.linspace(0.0, np.pi, n_in)
+    X = np.concatenate([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                        np.column_stack([1.0 - np.cos(t_in), 0.5 - np.sin(t_in)])])
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n_in])
+    X, y = _shuffled(X, y, bool(shuffle), rng)
+    if noise is not None:
+        X += float(noise) * rng.standard_normal(X.shape)
+    return X, y
+
+
+def make_circles(n_samples: int | tuple[int, int] = 100, *, shuffle: bool = True, noise: float | None = None,
+                 random_state: RandomStateLike = None, factor: float = 0.8,
+                 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Two concentric circles: label 0 on the unit circle, label 1 on the circle of radius ``factor``.
+
+    Each circle's points sit at the angles θ = 2πk/m, k = 0 … m−1 (m its number of points),
+    at ``(cos θ, sin θ)`` and ``factor · (cos θ, sin θ)``. Gaussian noise of standard deviation
+    ``noise`` is added to every coordinate. A linear classifier fails; one on the radius succeeds.
+
+    Parameters
+    ----------
+    n_samples : int ≥ 1 or pair of ints ≥ 0, default=100
+        The total number of points (⌊n/2⌋ on the outer circle, the rest on the inner one), or
+        the pair (outer, inner).
+    shuffle : bool, default=True
+        Shuffle the rows; else the outer circle's points come first, in increasing θ.
+    noise : float ≥ 0 or None, default=None
+        Standard deviation of the noise (None: none).
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
+        Seed of the shuffle and the noise.
+    factor : float in [0, 1), default=0.8
+        Radius of the inner circle relative to the outer one.
+
+    Returns
+    -------
+    X : ndarray (n_samples, 2), float64
+        The points.
+    y : ndarray (n_samples,), int64
+        0 on the outer circle, 1 on the inner one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.datasets import make_circles
+    >>> X, y = make_circles(n_samples=8, factor=0.5, random_state=0)
+    >>> np.round(np.hypot(X[:, 0], X[:, 1]), 6)[np.argsort(y, kind="stable")].tolist()
+    [1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5]
+    """
+    validate_params(locals(), _TWO_PARTS_PARAMS)
+    n_out, n_in = _split_in_two(n_samples)
+    rng = check_random_state(random_state)
+    t_out = np.linspace(0.0, 2.0 * np.pi, n_out, endpoint=False)
+    t_in = np.linspace(0.0, 2.0 * np.pi, n_in, endpoint=False)
+    X = np.concatenate([np.column_stack([np.cos(t_out), np.sin(t_out)]),
+                        float(factor) * np.column_stack([np.cos(t_in), np.sin(t_in)])])
+    y = np.repeat(np.array([0, 1], dtype=np.int64), [n_out, n_in])
+    X, y = _shuffled(X, y, bool(shuffle), rng)
+    if noise is not None:
+        X += float(noise) * rng.standard_normal(X.shape)
+    return X, y
+
+
+def make_swiss_roll(n_samples: int = 100, *, noise: float = 0.0, random_state: RandomStateLike = None,
+                    hole: bool = False) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """A rectangle rolled up in 3-D: the classic test of manifold learning (Isomap, LLE).
+
+    A point has a position t along the roll and a height h across it, and sits at
+    ``(t cos t, h, t sin t)``, plus Gaussian noise of standard deviation ``noise`` on every
+    coordinate. (t, h) is uniform on [3π/2, 9π/2] × [0, 21]: the roll turns 1.5 times around the
+    h axis, its radius growing with t. With ``hole=True`` the rectangle is cut into 3 × 3 equal
+    cells and the middle one ((t, h) in [5π/2, 7π/2] × [7, 14]) is left empty; (t, h) is uniform
+    on the other eight.
+
+    Parameters
+    ----------
+    n_samples : int ≥ 1, default=100
+        Number of points.
+    noise : float ≥ 0, default=0.0
+        Standard deviation of the noise.
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator, default=None
+        Seed of the positions and the noise.
+    hole : bool, default=False
+        Leave the middle cell of the rectangle empty.
+
+    Returns
+    -------
+    X : ndarray (n_samples, 3), float64
+        The points.
+    t : ndarray (n_samples,), float64
+        The position of each point along the roll (its coordinate on the unrolled manifold; the
+        usual colour of a plot).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mlbasics.datasets import make_swiss_roll
+    >>> X, t = make_swiss_roll(n_samples=200, random_state=0)
+    >>> X.shape, bool(np.all((1.5 * np.pi <= t) & (t <= 4.5 * np.pi)))
+    ((200, 3), True)
+    >>> bool(np.allclose(X[:, 0], t * np.cos(t)) and np.allclose(X[:, 2], t * np.sin(t)))
+    True
+    """
+    validate_params(locals(), _SWISS_ROLL_PARAMS)
+    rng = check_random_state(random_state)
+    n = int(n_samples)
+    if hole:
+        cell = rng.integers(0, 8, size=n)
+        cell += cell >= 4  # cells 0 … 8 of the 3 × 3 grid, t-major; 4 is the middle one
+        u = rng.random((2, n))
+        t = np.pi * (1.5 + cell // 3 + u[0])
+        h = 7.0 * (cell % 3 + u[1])
+    else:
+        t = np.pi * (1.5 + 3.0 * rng.random(n))
+        h = 21.0 * rng.random(n)
+    X = np.column_stack([t * np.cos(t), h, t * np.sin(t)])
+    if noise:
+        X += float(noise) * rng.standard_normal(X.shape)
+    return X, t
