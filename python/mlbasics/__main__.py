@@ -82,9 +82,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nplot written to {written}")
         return 0
 
+    from mlbasics._benchmark import thread_limit
     from mlbasics._demo import format_table, run_demo, speedups
 
-    demo_rows = run_demo(backends, quick=args.quick)
+    # Every side at the same thread count: our pool and Numba, and NumPy's BLAS (threadpoolctl),
+    # which otherwise starts one thread per core and fights ours for the cores.
+    with thread_limit(mlbasics.get_num_threads()):
+        demo_rows = run_demo(backends, quick=args.quick)
     if args.json:
         print(json.dumps({"info": info, "rows": [asdict(r) for r in demo_rows], "speedups": speedups(demo_rows)},
                          indent=2))

@@ -28,6 +28,7 @@ class Row:
 
 def _tasks(quick: bool) -> list[tuple[str, str, str, Callable[[str], Any], np.ndarray, np.ndarray, bool]]:
     """(model name, data set name, metric, estimator factory, X, y, needs scaling)."""
+    from .cluster import KMeans
     from .datasets import load_breast_cancer, load_diabetes, load_digits
     from .decomposition import PCA
     from .linear_model import LinearRegression, LogisticRegression, RidgeCV
@@ -44,6 +45,10 @@ def _tasks(quick: bool) -> list[tuple[str, str, str, Callable[[str], Any], np.nd
         ("LogisticRegression", "digits", "accuracy", lambda b: LogisticRegression(max_iter=1000, backend=b),
          *digits, True),
         ("PCA(10)", "digits", "explained var.", lambda b: PCA(n_components=10, backend=b), *digits, False),
+        # labels are not used by the fit; the score compares the clusters of the held-out digits
+        # with their classes (adjusted Rand index: 0 for chance, 1 for the same partition)
+        ("KMeans(10)", "digits", "adjusted Rand", lambda b: KMeans(10, n_init=4, random_state=0, backend=b),
+         *digits, False),
         ("MLPClassifier(64,)", "digits", "accuracy",
          lambda b: MLPClassifier(hidden_layer_sizes=(64,), max_iter=mlp_epochs, learning_rate_init=1e-2,
                                  random_state=0, backend=b), *digits, True),
@@ -73,6 +78,10 @@ def run_demo(backends: list[str], quick: bool = False) -> list[Row]:
                 seconds = time.perf_counter() - t0
             if metric == "explained var.":
                 score = float(np.sum(est.explained_variance_ratio_))
+            elif metric == "adjusted Rand":
+                from .metrics import adjusted_rand_score
+
+                score = float(adjusted_rand_score(y_test, est.predict(X_test)))
             else:
                 score = float(est.score(X_test, y_test))
             rows.append(Row(model, dataset, backend, seconds, score, metric))

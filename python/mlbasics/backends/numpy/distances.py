@@ -37,8 +37,9 @@ def kmeans_step(x, centers, sample_weight, labels, sq_dist, sums, weights):
             diff = xb - centers[lab]
             sq_dist[i0:i0 + _CHUNK] = np.einsum("ij,ij->i", diff, diff)
         w = np.ones(len(xb)) if sample_weight is None else sample_weight[i0:i0 + _CHUNK].astype(np.float64)
-        np.add.at(sums64, lab, xb * w[:, None])
-        np.add.at(weights64, lab, w)
+        member = lab[:, None] == np.arange(k)  # (chunk, k) one-hot of the labels
+        sums64 += member.T @ (xb * w[:, None])  # Σ over each centre's members of wᵢ xᵢ (in float64)
+        weights64 += member.T @ w
     sums[...] = sums64
     weights[...] = weights64
 
