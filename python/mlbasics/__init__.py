@@ -13,7 +13,7 @@ from .backends import available_backends, get_backend, get_num_threads, set_num_
 
 _register_threadpoolctl()  # threadpoolctl (when installed) controls our pool like the BLAS pools
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _SUBMODULES = ("cluster", "datasets", "decomposition", "exceptions", "linear_model", "metrics", "model_selection",
                "neural_network", "optim", "plotting", "preprocessing")
