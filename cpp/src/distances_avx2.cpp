@@ -37,12 +37,17 @@ std::ptrdiff_t argmin(std::ptrdiff_t k, const float* cc, const float* prod) {
   bool has_nan = _mm256_movemask_ps(nan) != 0;
   std::ptrdiff_t b = bi[0];
   float v = bv[0];
-  for (int l = 1; l < 8; ++l)
-    if (bv[l] < v || (bv[l] == v && bi[l] < b)) { v = bv[l]; b = bi[l]; }
+  for (int l = 1; l < 8; ++l) {  // selects, not branches (the winning lane is unpredictable)
+    const bool better = (bv[l] < v) | ((bv[l] == v) & (bi[l] < b));
+    v = better ? bv[l] : v;
+    b = better ? bi[l] : b;
+  }
   for (; j < k; ++j) {
     const float d = cc[j] - 2.0f * prod[j];
     has_nan |= d != d;
-    if (d < v) { v = d; b = j; }
+    const bool lt = d < v;
+    v = lt ? d : v;
+    b = lt ? j : b;
   }
   return has_nan ? argmin_scalar(k, cc, prod) : b;
 }
@@ -71,12 +76,17 @@ std::ptrdiff_t argmin(std::ptrdiff_t k, const double* cc, const double* prod) {
   bool has_nan = _mm256_movemask_pd(nan) != 0;
   std::ptrdiff_t b = static_cast<std::ptrdiff_t>(bi[0]);
   double v = bv[0];
-  for (int l = 1; l < 4; ++l)
-    if (bv[l] < v || (bv[l] == v && bi[l] < b)) { v = bv[l]; b = static_cast<std::ptrdiff_t>(bi[l]); }
+  for (int l = 1; l < 4; ++l) {
+    const bool better = (bv[l] < v) | ((bv[l] == v) & (bi[l] < b));
+    v = better ? bv[l] : v;
+    b = better ? static_cast<std::ptrdiff_t>(bi[l]) : b;
+  }
   for (; j < k; ++j) {
     const double d = cc[j] - 2.0 * prod[j];
     has_nan |= d != d;
-    if (d < v) { v = d; b = j; }
+    const bool lt = d < v;
+    v = lt ? d : v;
+    b = lt ? j : b;
   }
   return has_nan ? argmin_scalar(k, cc, prod) : b;
 }
