@@ -3,7 +3,8 @@
 The hot kernels exist three times — C++ (``mlbasics._core``), Numba and NumPy — behind one
 contract (:mod:`mlbasics.kernels`); see :func:`available_backends` and :func:`get_backend`.
 The estimators live in submodules (``mlbasics.linear_model``, ``mlbasics.decomposition``, …),
-imported on first access.
+imported on first access. :func:`save` and :func:`load` write and read estimators in a
+documented format (a ZIP of JSON and ``.npy`` arrays) whose loading never runs code.
 """
 import importlib
 
@@ -19,7 +20,7 @@ _SUBMODULES = ("cluster", "datasets", "decomposition", "exceptions", "linear_mod
                "neural_network", "optim", "plotting", "preprocessing")
 
 __all__ = ["kernels", "available_backends", "get_backend", "set_num_threads", "get_num_threads",
-           "show_config", "__version__", *_SUBMODULES]
+           "show_config", "save", "load", "__version__", *_SUBMODULES]
 
 
 def show_config() -> None:
@@ -32,4 +33,6 @@ def show_config() -> None:
 def __getattr__(name):
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in ("save", "load"):  # mlbasics._persistence, imported on first use
+        return getattr(importlib.import_module(f"{__name__}._persistence"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
