@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 import mlbasics
 from mlbasics import _persistence, optim
 from mlbasics._base import BaseEstimator
+from mlbasics.cluster import KMeans, MiniBatchKMeans
 from mlbasics.decomposition import PCA
 from mlbasics.exceptions import NotFittedError
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge, RidgeCV
@@ -57,6 +58,12 @@ CASES = {
     "PCA": (lambda b: PCA(n_components=2, svd_solver="randomized", random_state=np.random.RandomState(1),
                           backend=b), None),
     "PCA-whiten": (lambda b: PCA(n_components=0.9, svd_solver="full", whiten=True, backend=b), None),
+    "KMeans": (lambda b: KMeans(3, n_init=2, random_state=0, backend=b), None),
+    "KMeans-float32-init": (lambda b: KMeans(2, init=X[:2].astype(np.float32), backend=b), None),
+    "MiniBatchKMeans": (lambda b: MiniBatchKMeans(3, batch_size=8, random_state=np.random.default_rng(2),
+                                                  backend=b), None),
+    "MiniBatchKMeans-no-labels": (lambda b: MiniBatchKMeans(2, batch_size=16, compute_labels=False, random_state=0,
+                                                            backend=b), None),
     "MLPClassifier-adam": (lambda b: MLPClassifier((6, 5), max_iter=4, batch_size=16, random_state=0,
                                                    backend=b), Y_BIN),
     "MLPClassifier-sgd": (lambda b: MLPClassifier((5,), solver="sgd", learning_rate="invscaling", max_iter=3,
@@ -159,10 +166,11 @@ def _outputs(est):
 def _continue(est, y):
     """Training that starts from the fitted state."""
     if hasattr(est, "partial_fit"):
-        if not est.early_stopping:
+        if not getattr(est, "early_stopping", False):
             est.partial_fit(X, y)
-            est.partial_fit(X[::-1], y[::-1])
-        est.set_params(warm_start=True, max_iter=2).fit(X, y)
+            est.partial_fit(X[::-1], None if y is None else y[::-1])
+        if hasattr(est, "warm_start"):
+            est.set_params(warm_start=True, max_iter=2).fit(X, y)
     else:
         est.fit(X, y)
     return est

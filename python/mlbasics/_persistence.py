@@ -334,6 +334,27 @@ def _check_pca(est: Any, attrs: dict[str, Any]) -> None:
     _choice(attrs["_fit_svd_solver"], "_fit_svd_solver", ("full", "covariance_eigh", "randomized"))
 
 
+# ---------------------------------------------------------------------- clustering
+def _check_kmeans(est: Any, attrs: dict[str, Any]) -> None:
+    d = _int(attrs["n_features_in_"], "n_features_in_", 1)
+    k = int(est.n_clusters)
+    dtype = _array(attrs["cluster_centers_"], "cluster_centers_", (k, d)).dtype
+    if "labels_" in attrs:
+        labels = _array(attrs["labels_"], "labels_", (None,), kinds="i")
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
+            raise _Invalid(f"labels_: expected cluster indices in [0, {k}), got values in "
+                           f"[{labels.min()}, {labels.max()}]")
+    if "inertia_" in attrs:
+        _real(attrs["inertia_"], "inertia_")
+    if "n_iter_" in attrs:
+        _int(attrs["n_iter_"], "n_iter_", 1)
+    if "_counts" in attrs:  # MiniBatchKMeans: each centre's accumulated weight
+        _array(attrs["_counts"], "_counts", (k,), dtype=dtype)
+        _int(attrs["n_steps_"], "n_steps_", 0)
+        _int(attrs["_n_since_last_reassign"], "_n_since_last_reassign", 0)
+        _real(attrs["_tol"], "_tol")
+
+
 # ---------------------------------------------------------------------- neural networks
 def _check_mlp_params(est: Any) -> None:
     hls = est.hidden_layer_sizes
@@ -473,6 +494,12 @@ _ESTIMATORS: dict[str, _Spec] = {
     "mlbasics.decomposition.PCA": _Spec(fitted=("components_", "explained_variance_", "explained_variance_ratio_",
                                                 "singular_values_", "mean_", "noise_variance_", "n_components_",
                                                 "n_samples_", "n_features_in_", "_fit_svd_solver"), check=_check_pca),
+    "mlbasics.cluster.KMeans": _Spec(fitted=("cluster_centers_", "labels_", "inertia_", "n_iter_", "n_features_in_"),
+                                     check=_check_kmeans),
+    # partial_fit continues from the counts, the reassignment clock and the random stream
+    "mlbasics.cluster.MiniBatchKMeans": _Spec(fitted=("cluster_centers_", "n_steps_", "n_features_in_", "_counts",
+                                                      "_n_since_last_reassign", "_tol", "_rng"),
+                                              optional=("labels_", "inertia_", "n_iter_"), check=_check_kmeans),
     "mlbasics.neural_network.MLPClassifier": _mlp_spec(_MLP + ("classes_",)),
     "mlbasics.neural_network.MLPRegressor": _mlp_spec(_MLP),
 }
