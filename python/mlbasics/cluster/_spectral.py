@@ -105,24 +105,22 @@ def _normalized_laplacian(A: np.ndarray | scipy.sparse.csr_matrix
     """``(L, √d)``: ``L = I − D^{-1/2} A D^{-1/2}`` with A's diagonal ignored (a sample's affinity to
     itself is no edge), and ``√d`` the square roots of the degrees (1 for an isolated sample, whose
     row of L is then the unit vector, as its diagonal is set to 1 like every other)."""
-    if scipy.sparse.issparse(A):
-        coo = A.tocoo()
-        off = coo.row != coo.col
-        row, col, val = coo.row[off], coo.col[off], coo.data[off]
-        degree = np.bincount(row, weights=val, minlength=A.shape[0])
-    else:
-        degree = A.sum(axis=1) - np.diagonal(A)
-    sqrt_d = np.sqrt(degree)
-    sqrt_d[degree == 0] = 1.0
     n = A.shape[0]
-    if scipy.sparse.issparse(A):
-        L = scipy.sparse.csr_matrix((-val / (sqrt_d[row] * sqrt_d[col]), (row, col)), shape=(n, n))
-        L = (L + scipy.sparse.identity(n, format="csr")).tocsr()
-    else:
+    if isinstance(A, np.ndarray):
+        degree = A.sum(axis=1) - np.diagonal(A)
+        sqrt_d = np.where(degree > 0, np.sqrt(degree), 1.0)
         inv = 1.0 / sqrt_d
         L = A * -inv[:, None]
         L *= inv[None, :]
         np.fill_diagonal(L, 1.0)
+    else:
+        coo = A.tocoo()
+        off = coo.row != coo.col
+        row, col, val = coo.row[off], coo.col[off], coo.data[off]
+        degree = np.bincount(row, weights=val, minlength=n)
+        sqrt_d = np.where(degree > 0, np.sqrt(degree), 1.0)
+        L = scipy.sparse.csr_matrix((-val / (sqrt_d[row] * sqrt_d[col]), (row, col)), shape=(n, n))
+        L = (L + scipy.sparse.identity(n, format="csr")).tocsr()
     return L, sqrt_d
 
 
@@ -136,11 +134,10 @@ def _spectral_embedding(A: np.ndarray | scipy.sparse.csr_matrix, k: int, solver:
         # Shift-invert around a small negative σ: the eigenvalues of L nearest σ (its smallest, as
         # L is positive semi-definite) become the largest of (L − σI)⁻¹, which ARPACK finds fast;
         # σ < 0 keeps L − σI non-singular although L has an exact zero eigenvalue.
-        L = L.tocsr() if scipy.sparse.issparse(L) else L
         v0 = rng.uniform(-1.0, 1.0, n)
         vals, vecs = scipy.sparse.linalg.eigsh(L, k, sigma=-1e-5, which="LM", tol=0.0, v0=v0)
     else:
-        Ld = L.toarray() if scipy.sparse.issparse(L) else L
+        Ld = L if isinstance(L, np.ndarray) else L.toarray()
         vals, vecs = scipy.linalg.eigh(Ld, subset_by_index=[0, k - 1], overwrite_a=True, check_finite=False)
     order = np.argsort(vals, kind="stable")
     emb = vecs[:, order].T / sqrt_d
