@@ -225,15 +225,15 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
 
     Examples
     --------
-    Two concentric rings, which k-means cannot tell apart, separate in the neighbour graph:
+    Two concentric rings, which k-means cannot tell apart: with an RBF width well below the gap
+    between them, each ring is one cluster.
 
     >>> import numpy as np
     >>> from mlbasics.cluster import SpectralClustering
     >>> t = np.linspace(0, 2 * np.pi, 60, endpoint=False)
     >>> X = np.vstack([np.c_[np.cos(t), np.sin(t)], 3 * np.c_[np.cos(t), np.sin(t)]])
-    >>> sc = SpectralClustering(2, affinity="nearest_neighbors", n_neighbors=5, random_state=0,
-    ...                         backend="numpy").fit(X)
-    >>> len(set(sc.labels_[:60])), len(set(sc.labels_[60:])), sc.labels_[0] != sc.labels_[60]
+    >>> sc = SpectralClustering(2, gamma=5.0, random_state=0, backend="numpy").fit(X)
+    >>> len(set(sc.labels_[:60])), len(set(sc.labels_[60:])), bool(sc.labels_[0] != sc.labels_[60])
     (1, 1, True)
     >>> sc.affinity_matrix_.shape
     (120, 120)
