@@ -1,11 +1,13 @@
 """Every estimator × every kind of bad input: the error type, and a message that names the argument.
 
 One table-driven file over LinearRegression, Ridge, RidgeCV, LogisticRegression, Perceptron,
-MLPClassifier, MLPRegressor, PCA, StandardScaler and PolynomialFeatures — each on every backend
-where it takes ``backend=`` — plus the metrics. A message "names the argument" when it contains
-``<argument>:`` (the library's convention: ``"X: contains NaN or infinity ..."``).
+MLPClassifier, MLPRegressor, PCA, StandardScaler, PolynomialFeatures, KMeans, MiniBatchKMeans,
+SpectralClustering and Isomap — each on every backend where it takes ``backend=`` — plus the
+metrics. A message "names the argument" when it contains ``<argument>:`` (the library's
+convention: ``"X: contains NaN or infinity ..."``). SpectralClustering is of kind "clusterer": it
+has no predict or transform, so its output is ``fit_predict`` and the predict-time checks skip it.
 
-Bad inputs tried and what each gets (at fit unless said otherwise; "all" = all ten estimators,
+Bad inputs tried and what each gets (at fit unless said otherwise; "all" = all the estimators,
 each on every backend it takes):
 
 - NaN / inf / -inf in X, at fit and at predict/transform (all): ValueError
@@ -77,10 +79,11 @@ import pytest
 import scipy.sparse
 
 from mlbasics import metrics
-from mlbasics.cluster import KMeans, MiniBatchKMeans
+from mlbasics.cluster import KMeans, MiniBatchKMeans, SpectralClustering
 from mlbasics.decomposition import PCA
 from mlbasics.exceptions import NotFittedError
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge, RidgeCV
+from mlbasics.manifold import Isomap
 from mlbasics.neural_network import MLPClassifier, MLPRegressor
 from mlbasics.preprocessing import PolynomialFeatures, StandardScaler
 
@@ -109,8 +112,13 @@ ESTIMATORS = {
                "cluster_centers_"),
     "MiniBatchKMeans": (lambda **kw: MiniBatchKMeans(**{"n_clusters": 3, "batch_size": 10, "random_state": 0, **kw}),
                         "transformer", True, "cluster_centers_"),
+    # a "clusterer" has neither predict nor transform: its output is the labels of a fit (fit_predict).
+    # gamma: a narrow RBF would cut the uint8-wrapped X_INT below (distances up to 4 × 255²) into components
+    "SpectralClustering": (lambda **kw: SpectralClustering(**{"n_clusters": 3, "gamma": 1e-3, "random_state": 0,
+                                                               **kw}), "clusterer", True, "labels_"),
+    "Isomap": (Isomap, "transformer", True, "embedding_"),
 }
-SUPERVISED = [n for n, e in ESTIMATORS.items() if e[1] != "transformer"]
+SUPERVISED = [n for n, e in ESTIMATORS.items() if e[1] in ("regressor", "classifier")]
 CLASSIFIERS = [n for n, e in ESTIMATORS.items() if e[1] == "classifier"]
 REGRESSORS = [n for n, e in ESTIMATORS.items() if e[1] == "regressor"]
 
@@ -144,16 +152,19 @@ LABELS = np.array(["ant", "cat", "dog"])               # sorted, so code c ↔ L
 
 
 def target(name, n=30):
-    return {"regressor": Y_REG, "classifier": Y_CLS, "transformer": None}[kind(name)][:n]
+    y = {"regressor": Y_REG, "classifier": Y_CLS, "transformer": None, "clusterer": None}[kind(name)]
+    return None if y is None else y[:n]
 
 
 def fit(est, name, Xf, y="default"):
-    if kind(name) == "transformer":
+    if kind(name) in ("transformer", "clusterer"):
         return est.fit(Xf)
     return est.fit(Xf, target(name, len(Xf)) if isinstance(y, str) else y)
 
 
 def output(est, name, Xp):
+    if kind(name) == "clusterer":  # no predict: the labels of the same estimator fitted on Xp
+        return type(est)(**est.get_params()).fit_predict(Xp)
     return est.transform(Xp) if kind(name) == "transformer" else est.predict(Xp)
 
 
@@ -163,7 +174,7 @@ def learned(est, name):
         return [*est.coefs_, *est.intercepts_]
     out = []
     for attr in ("coef_", "intercept_", "components_", "explained_variance_", "mean_", "scale_", "powers_",
-                 "cluster_centers_"):
+                 "cluster_centers_", "labels_", "affinity_matrix_", "embedding_", "dist_matrix_"):
         if getattr(est, attr, None) is not None:
             out.append(np.asarray(getattr(est, attr)))
     return out
@@ -206,7 +217,7 @@ X_CASES = [
 def test_bad_X_at_fit(name, backend, xid, Xb, exc, phrase):
     est = make(name, backend)
     n = Xb.shape[0] if hasattr(Xb, "shape") else len(Xb)
-    y = None if kind(name) == "transformer" else target(name, n)
+    y = target(name, n)
     with pytest.raises(exc) as info:
         est.fit(Xb) if y is None else est.fit(Xb, y)
     assert_error(info, "X", phrase)
@@ -263,6 +274,8 @@ NEEDS_TWO = {  # estimator (params) → (argument named, phrase) when fitted on 
     "MLPRegressor": ({"early_stopping": True}, "validation_fraction", "1 of 1 samples"),
     "KMeans": ({}, "n_clusters", "n_samples=1"),
     "MiniBatchKMeans": ({}, "n_clusters", "n_samples=1"),
+    "SpectralClustering": ({}, "X", "n_samples=1"),
+    "Isomap": ({}, "X", "n_samples=1"),
 }
 
 
@@ -331,6 +344,19 @@ HYPER = {
     "PolynomialFeatures": [({"degree": -1}, ValueError, "degree"), ({"degree": 1.5}, TypeError, "degree"),
                            ({"degree": 0, "include_bias": False}, ValueError, "degree"),
                            ({"interaction_only": "no"}, TypeError, "interaction_only")],
+    "SpectralClustering": [({"n_clusters": 0}, ValueError, "n_clusters"),
+                           ({"n_clusters": 31}, ValueError, "n_clusters"),             # > n_samples
+                           ({"affinity": "cosine"}, ValueError, "affinity"), ({"gamma": 0.0}, ValueError, "gamma"),
+                           ({"gamma": -1.0}, ValueError, "gamma"), ({"gamma": np.inf}, ValueError, "gamma"),
+                           ({"affinity": "nearest_neighbors", "n_neighbors": 0}, ValueError, "n_neighbors"),
+                           ({"affinity": "nearest_neighbors", "n_neighbors": 30}, ValueError, "n_neighbors"),
+                           ({"n_init": 0}, ValueError, "n_init"), ({"eigen_solver": "amg"}, ValueError, "eigen_solver"),
+                           ({"assign_labels": "discretize"}, ValueError, "assign_labels")],
+    "Isomap": [({"n_neighbors": 0}, ValueError, "n_neighbors"), ({"n_neighbors": 30}, ValueError, "n_neighbors"),
+               ({"n_neighbors": 2.0}, TypeError, "n_neighbors"), ({"n_components": 0}, ValueError, "n_components"),
+               ({"n_components": 31}, ValueError, "n_components"),          # > n_samples
+               ({"eigen_solver": "lobpcg"}, ValueError, "eigen_solver"), ({"path_method": "J"}, ValueError,
+                                                                           "path_method")],
 }
 
 
@@ -360,7 +386,7 @@ def test_not_fitted(name, backend):
     est = make(name, backend)
     assert not hasattr(est, ESTIMATORS[name][3])
     assert not hasattr(est, "coef_") and not hasattr(est, "n_features_in_")
-    methods = ["predict"] if kind(name) != "transformer" else ["transform"]
+    methods = {"transformer": ["transform"], "clusterer": []}.get(kind(name), ["predict"])
     methods += [m for m in ("predict_proba", "decision_function", "inverse_transform") if hasattr(est, m)]
     for method in methods:
         with pytest.raises(NotFittedError) as info:
@@ -369,7 +395,7 @@ def test_not_fitted(name, backend):
         assert name in str(info.value) and "fit" in str(info.value)
 
 
-@pytest.mark.parametrize("name,backend", ALL)
+@pytest.mark.parametrize("name,backend", _cases([n for n in ESTIMATORS if kind(n) != "clusterer"]))
 def test_bad_X_at_predict(name, backend):
     est = fit(make(name, backend), name, X)
     predict = (lambda A: est.transform(A)) if kind(name) == "transformer" else est.predict

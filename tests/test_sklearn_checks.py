@@ -11,9 +11,10 @@ import warnings  # noqa: E402
 
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from mlbasics.cluster import KMeans, MiniBatchKMeans  # noqa: E402
+from mlbasics.cluster import KMeans, MiniBatchKMeans, SpectralClustering  # noqa: E402
 from mlbasics.decomposition import PCA  # noqa: E402
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge, RidgeCV  # noqa: E402
+from mlbasics.manifold import Isomap  # noqa: E402
 from mlbasics.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from mlbasics.preprocessing import PolynomialFeatures, StandardScaler  # noqa: E402
 
@@ -22,7 +23,8 @@ ESTIMATORS = [LinearRegression(), Ridge(), RidgeCV(), LogisticRegression(), Perc
               MLPClassifier(max_iter=50, random_state=0, dtype=np.float64),
               MLPRegressor(max_iter=50, random_state=0, dtype=np.float64),
               PCA(n_components=2), StandardScaler(), PolynomialFeatures(),
-              KMeans(n_clusters=3, random_state=0), MiniBatchKMeans(n_clusters=3, random_state=0)]
+              KMeans(n_clusters=3, random_state=0), MiniBatchKMeans(n_clusters=3, random_state=0),
+              SpectralClustering(n_clusters=3, random_state=0), Isomap()]
 
 
 def expected_failures(estimator):

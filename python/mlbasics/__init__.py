@@ -16,8 +16,8 @@ _register_threadpoolctl()  # threadpoolctl (when installed) controls our pool li
 
 __version__ = "0.2.0"
 
-_SUBMODULES = ("cluster", "datasets", "decomposition", "exceptions", "linear_model", "metrics", "model_selection",
-               "neural_network", "optim", "plotting", "preprocessing")
+_SUBMODULES = ("cluster", "datasets", "decomposition", "exceptions", "linear_model", "manifold", "metrics",
+               "model_selection", "neural_network", "optim", "plotting", "preprocessing")
 
 __all__ = ["kernels", "available_backends", "get_backend", "set_num_threads", "get_num_threads",
            "show_config", "save", "load", "__version__", *_SUBMODULES]

@@ -156,8 +156,9 @@ class BaseEstimator:
     def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6 asks estimators for their tags
         from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags, TransformerTags
 
+        unsupervised = isinstance(self, TransformerMixin) or getattr(self, "_estimator_type", None) == "clusterer"
         tags = Tags(estimator_type=getattr(self, "_estimator_type", None),
-                    target_tags=TargetTags(required=not isinstance(self, TransformerMixin),
+                    target_tags=TargetTags(required=not unsupervised,
                                            multi_output=isinstance(self, RegressorMixin)))
         if isinstance(self, TransformerMixin):
             tags.transformer_tags = TransformerTags()

@@ -3,5 +3,6 @@
 Clustering breaks a set of data into coherent groups whose labels are invented rather than given.
 """
 from ._kmeans import KMeans, MiniBatchKMeans, kmeans_plusplus
+from ._spectral import SpectralClustering
 
-__all__ = ["KMeans", "MiniBatchKMeans", "kmeans_plusplus"]
+__all__ = ["KMeans", "MiniBatchKMeans", "SpectralClustering", "kmeans_plusplus"]
