@@ -58,6 +58,23 @@ def check_sgd_momentum(out):
     assert _number(r"Nesterov = ([-+.\de]+)", out) < plain / 100
 
 
+def check_clustering(out):
+    assert _number(r"blobs: inertia = ([\d.]+)", out) > 0
+    for name in ("two moons", "two circles"):
+        assert _number(rf"{name}, k-means: adjusted Rand = ([-\d.]+)", out) <= 0.5
+        assert _number(rf"{name}, spectral clustering: adjusted Rand = ([-\d.]+)", out) >= 0.95
+
+
+def check_image_segmentation(out):
+    assert _number(r"normalized cut: adjusted Rand = ([-\d.]+)", out) >= 0.95
+    assert _number(r"k-means on brightness: adjusted Rand = ([-\d.]+)", out) < 0.6
+
+
+def check_isomap_swiss_roll(out):
+    assert _number(r"Isomap: \|rank correlation of component 1 with t\| = ([\d.]+)", out) > 0.95
+    assert _number(r"PCA: \|rank correlation of component 1 with t\| = ([\d.]+)", out) < 0.6
+
+
 CASES = {
     "least_squares_line": (["least_squares_line.png"], check_least_squares_line),
     "polynomial_cross_validation": (["polynomial_fits.png", "ridge_cv.png"], check_polynomial_cross_validation),
@@ -66,6 +83,9 @@ CASES = {
     "digits_mlp": (["digits_confusion.png", "digits_loss.png"], check_digits_mlp),
     "pca": (["pca_2d.png", "pca_digits.png"], check_pca),
     "sgd_momentum": (["sgd_momentum.png"], check_sgd_momentum),
+    "clustering": (["kmeans_blobs.png", "kmeans_vs_spectral.png"], check_clustering),
+    "image_segmentation": (["ncuts_segmentation.png"], check_image_segmentation),
+    "isomap_swiss_roll": (["swiss_roll_isomap_vs_pca.png"], check_isomap_swiss_roll),
 }
 
 

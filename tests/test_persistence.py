@@ -19,6 +19,7 @@ import warnings
 import zipfile
 
 import numpy as np
+import scipy.sparse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,7 +27,8 @@ from hypothesis import strategies as st
 import mlbasics
 from mlbasics import _persistence, optim
 from mlbasics._base import BaseEstimator
-from mlbasics.cluster import KMeans, MiniBatchKMeans
+from mlbasics.cluster import KMeans, MiniBatchKMeans, SpectralClustering
+from mlbasics.manifold import Isomap
 from mlbasics.decomposition import PCA
 from mlbasics.exceptions import NotFittedError
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Perceptron, Ridge, RidgeCV
@@ -64,6 +66,10 @@ CASES = {
                                                   backend=b), None),
     "MiniBatchKMeans-no-labels": (lambda b: MiniBatchKMeans(2, batch_size=16, compute_labels=False, random_state=0,
                                                             backend=b), None),
+    "SpectralClustering-knn": (lambda b: SpectralClustering(2, affinity="nearest_neighbors", n_neighbors=5,
+                                                            random_state=0, backend=b), None),
+    "SpectralClustering-rbf": (lambda b: SpectralClustering(3, gamma=0.5, random_state=1, backend=b), None),
+    "Isomap": (lambda b: Isomap(n_neighbors=6, n_components=2, backend=b), None),
     "MLPClassifier-adam": (lambda b: MLPClassifier((6, 5), max_iter=4, batch_size=16, random_state=0,
                                                    backend=b), Y_BIN),
     "MLPClassifier-sgd": (lambda b: MLPClassifier((5,), solver="sgd", learning_rate="invscaling", max_iter=3,
@@ -114,6 +120,9 @@ def _same(a, b, where="estimator"):
     if isinstance(a, np.ndarray):
         assert type(b) is np.ndarray and a.dtype == b.dtype and a.shape == b.shape, where
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), where
+    elif scipy.sparse.issparse(a):
+        assert scipy.sparse.issparse(b) and a.format == b.format and a.dtype == b.dtype and a.shape == b.shape, where
+        assert (a != b).nnz == 0, where
     elif isinstance(a, np.random.Generator):
         assert type(b) is np.random.Generator, where
         _same(a.bit_generator.state, b.bit_generator.state, where)
@@ -261,9 +270,10 @@ def test_unfitted_round_trip(case):
     y = CASES[case][1] if case in CASES else None
     loaded = _round_trip(est)
     _same_estimator(est, loaded)
-    method = "predict" if hasattr(est, "predict") else "transform"
-    with pytest.raises(NotFittedError):
-        getattr(loaded, method)(X)
+    method = next((m for m in ("predict", "transform") if hasattr(est, m)), None)
+    if method is not None:  # SpectralClustering has neither: it only labels its training data
+        with pytest.raises(NotFittedError):
+            getattr(loaded, method)(X)
     est.fit(X, y)
     loaded.fit(X, y)
     _same_estimator(est, loaded)

@@ -355,6 +355,69 @@ def _check_kmeans(est: Any, attrs: dict[str, Any]) -> None:
         _real(attrs["_tol"], "_tol")
 
 
+def _dump_spectral(est: Any, attrs: dict[str, Any]) -> None:
+    """A sparse affinity matrix (CSR) as its three arrays and shape."""
+    import scipy.sparse
+
+    A = attrs.get("affinity_matrix_")
+    if A is not None and scipy.sparse.issparse(A):
+        A = scipy.sparse.csr_matrix(A)
+        attrs["affinity_matrix_"] = {"csr_data": A.data, "csr_indices": A.indices.astype(np.int64),
+                                     "csr_indptr": A.indptr.astype(np.int64), "shape": tuple(int(s) for s in A.shape)}
+
+
+def _check_spectral(est: Any, attrs: dict[str, Any]) -> None:
+    labels = _array(attrs["labels_"], "labels_", (None,), kinds="i")
+    n = labels.shape[0]
+    k = int(est.n_clusters)
+    if n and (labels.min() < 0 or labels.max() >= k):
+        raise _Invalid(f"labels_: expected cluster indices in [0, {k}), got values in [{labels.min()}, {labels.max()}]")
+    _int(attrs["n_features_in_"], "n_features_in_", 1)
+    A = attrs["affinity_matrix_"]
+    if isinstance(A, dict):
+        if set(A) != {"csr_data", "csr_indices", "csr_indptr", "shape"} or tuple(A["shape"]) != (n, n):
+            raise _Invalid(f"affinity_matrix_: expected a CSR matrix of shape ({n}, {n})")
+        data = _array(A["csr_data"], "affinity_matrix_.csr_data", (None,))
+        indices = _array(A["csr_indices"], "affinity_matrix_.csr_indices", (data.shape[0],), kinds="i")
+        indptr = _array(A["csr_indptr"], "affinity_matrix_.csr_indptr", (n + 1,), kinds="i")
+        if (indptr[0] != 0 or indptr[-1] != data.shape[0] or np.any(np.diff(indptr) < 0)
+                or (indices.size and (indices.min() < 0 or indices.max() >= n))):
+            raise _Invalid("affinity_matrix_: inconsistent CSR structure")
+    elif not hasattr(A, "shape") or not _sparse_or_array(A, (n, n)):
+        raise _Invalid(f"affinity_matrix_: expected an array or a CSR matrix of shape ({n}, {n})")
+
+
+def _sparse_or_array(A: Any, shape: tuple[int, int]) -> bool:
+    import scipy.sparse
+
+    if scipy.sparse.issparse(A):
+        return tuple(A.shape) == shape
+    _array(A, "affinity_matrix_", shape)
+    return True
+
+
+def _restore_spectral(est: Any) -> None:
+    import scipy.sparse
+
+    A = est.__dict__.get("affinity_matrix_")
+    if isinstance(A, dict):
+        est.affinity_matrix_ = scipy.sparse.csr_matrix((A["csr_data"], A["csr_indices"], A["csr_indptr"]),
+                                                       shape=tuple(A["shape"]))
+
+
+def _check_isomap(est: Any, attrs: dict[str, Any]) -> None:
+    d = _int(attrs["n_features_in_"], "n_features_in_", 1)
+    X = _array(attrs["_fit_X"], "_fit_X", (None, d))
+    n, c = X.shape[0], int(est.n_components)
+    _array(attrs["dist_matrix_"], "dist_matrix_", (n, n))
+    _array(attrs["embedding_"], "embedding_", (n, c))
+    _array(attrs["_alphas"], "_alphas", (n, c))
+    _array(attrs["_lambdas"], "_lambdas", (c,))
+    _array(attrs["_kernel_col_means"], "_kernel_col_means", (n,))
+    _real(attrs["_kernel_mean"], "_kernel_mean")
+    _real(attrs["_kernel_sq_norm"], "_kernel_sq_norm")
+
+
 # ---------------------------------------------------------------------- neural networks
 def _check_mlp_params(est: Any) -> None:
     hls = est.hidden_layer_sizes
@@ -500,6 +563,12 @@ _ESTIMATORS: dict[str, _Spec] = {
     "mlbasics.cluster.MiniBatchKMeans": _Spec(fitted=("cluster_centers_", "n_steps_", "n_features_in_", "_counts",
                                                       "_n_since_last_reassign", "_tol", "_rng"),
                                               optional=("labels_", "inertia_", "n_iter_"), check=_check_kmeans),
+    "mlbasics.cluster.SpectralClustering": _Spec(fitted=("labels_", "affinity_matrix_", "n_features_in_"),
+                                                 check=_check_spectral, dump=_dump_spectral,
+                                                 restore=_restore_spectral),
+    "mlbasics.manifold.Isomap": _Spec(fitted=("dist_matrix_", "embedding_", "n_features_in_", "_fit_X", "_lambdas",
+                                              "_alphas", "_kernel_col_means", "_kernel_mean", "_kernel_sq_norm"),
+                                      check=_check_isomap),
     "mlbasics.neural_network.MLPClassifier": _mlp_spec(_MLP + ("classes_",)),
     "mlbasics.neural_network.MLPRegressor": _mlp_spec(_MLP),
 }
