@@ -10,23 +10,17 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import mlbasics  # noqa: E402
+from _helpers import cpp_distances_pending  # noqa: E402
 
 BACKENDS = ("cpp", "numba", "numpy")
 
 
-def skip_until_cpp_distances():
-    """TEMPORARY -- delete this helper and its one use below when the C++ ``distances`` kernels land.
-
-    The contract's ``KERNELS`` include the distances family; until ``mlbasics._core`` exports it, the
-    loader refuses the whole cpp backend, so its parametrizations are skipped (with this reason)
-    instead of failing. ``tests/test_backends.py`` still fails for cpp meanwhile, on purpose."""
-    from mlbasics import _core
-
-    return pytest.mark.skipif(not hasattr(_core, "kmeans_step"),
-                              reason="mlbasics._core has no kmeans_step yet (C++ distances kernels pending)")
+# TEMPORARY (see _helpers.cpp_distances_pending): the cpp parametrizations skip until the C++ distances land.
+_CPP_PENDING = pytest.mark.skipif(cpp_distances_pending(),
+                                  reason="mlbasics._core has no kmeans_step yet (C++ distances kernels pending)")
 
 
-@pytest.fixture(params=[pytest.param("cpp", marks=skip_until_cpp_distances()), "numba", "numpy"])
+@pytest.fixture(params=[pytest.param("cpp", marks=_CPP_PENDING), "numba", "numpy"])
 def backend(request):
     """Each backend by name. All three must load: a missing backend is a failure, not a skip."""
     return mlbasics.get_backend(request.param)
