@@ -158,6 +158,20 @@ def test_kmeans_matches_reference(backend, reference, dtype, rng, n, k, p):
         assert_close(got[3], exp[3], dtype)
 
 
+def test_kmeans_many_centres(backend, dtype, rng):
+    # More centres than one GEMM column block (Numba: 2048): the argmin carries over blocks.
+    x, centers = data(rng, (300, 3), dtype), data(rng, (2100, 3), dtype)
+    centers[2050] = centers[7]  # a tie across blocks: the lower index
+    got = backend.kmeans_step(x, centers)
+    assert_kmeans_consistent(x, centers, None, *got, dtype)
+    assert not np.any(got[0] == 2050)
+    centers[2070, 1] = np.nan  # a NaN centre in the second block takes every row
+    with np.errstate(invalid="ignore"):
+        labels, sq_dist, _, weights = backend.kmeans_step(x, centers)
+    np.testing.assert_array_equal(labels, np.full(300, 2070))
+    assert np.isnan(sq_dist).all() and weights[2070] == 300
+
+
 def test_kmeans_docstring_example(backend):
     x = np.array([[0.0], [1.0], [9.0], [10.0]])
     labels, sq_dist, sums, weights = backend.kmeans_step(x, np.array([[0.0], [10.0]]))
