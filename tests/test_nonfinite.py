@@ -350,6 +350,80 @@ def test_mlp_epoch_stops_at_the_first_non_finite_batch(other, ref, dtype, data):
         assert_same(got[3], exp[3], dtype, "grads", scale=1.0)
 
 
+# --------------------------------------------------------------------------- distances
+# Rows of 1–20 (and 255–260: Numba's 256-row chunk), depths crossing KC; labels and neighbour indices
+# must be the reference's exactly (a NaN wins the argmin, NaN ranks last among candidates, ±inf
+# ranks tie by index), and every distance and sum has its non-finite pattern.
+
+ROWS = st.one_of(TILE, st.integers(255, 260))
+
+
+def _near_tie(x, y, i, a, b, dtype):
+    """Whether rows a and b of y are equally near to row i of x up to rounding (both finite)."""
+    with np.errstate(all="ignore"):
+        da, db = (float(((x[i].astype(np.float64) - y[j]) ** 2).sum()) for j in (a, b))
+        scale = float((x[i].astype(np.float64) ** 2).sum() + (y[a].astype(np.float64) ** 2).sum()
+                      + (y[b].astype(np.float64) ** 2).sum())
+    return np.isfinite(da) and np.isfinite(db) and abs(da - db) <= 10 * tolerance(dtype) * (scale + 1)
+
+
+def assert_same_choices(got, exp, x, y, dtype, what):
+    """got (labels or neighbour indices) equals the reference's, except where a finite near-tie of
+    exact distances was resolved the other way by rounding (non-finite placements never differ)."""
+    got, exp = np.atleast_2d(got.T).T, np.atleast_2d(exp.T).T
+    for i, t in np.argwhere(got != exp):
+        assert _near_tie(x, y, i, got[i, t], exp[i, t], dtype), (
+            f"{what}[{i}, {t}]: got {got[i, t]}, reference {exp[i, t]} (not a near-tie)")
+
+
+@_settings()
+@given(data=st.data())
+def test_pairwise_sq_distances(other, ref, dtype, data):
+    n, m, p = data.draw(ROWS), data.draw(TILE), data.draw(DEPTH)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrs = poison(data, {"x": normal(rng, (n, p), dtype), "y": normal(rng, (m, p), dtype)})
+    assert_same(_call(other.pairwise_sq_distances, arrs["x"], arrs["y"]),
+                _call(ref.pairwise_sq_distances, arrs["x"], arrs["y"]), dtype, "D(x, y)", scale=4.0 * p)
+    assert_same(_call(other.pairwise_sq_distances, arrs["x"]),
+                _call(ref.pairwise_sq_distances, arrs["x"]), dtype, "D(x, x)", scale=4.0 * p)
+
+
+@_settings()
+@given(data=st.data())
+def test_kmeans_step(other, ref, dtype, data):
+    n, k, p = data.draw(ROWS), data.draw(TILE), data.draw(DEPTH)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrs = {"x": normal(rng, (n, p), dtype), "centers": normal(rng, (k, p), dtype)}
+    if data.draw(st.booleans(), label="weights"):
+        arrs["sample_weight"] = rng.uniform(0, 2, n).astype(dtype)
+    poison(data, arrs)
+    got = _call(other.kmeans_step, arrs["x"], arrs["centers"], arrs.get("sample_weight"))
+    exp = _call(ref.kmeans_step, arrs["x"], arrs["centers"], arrs.get("sample_weight"))
+    assert_same_choices(got[0], exp[0], arrs["x"], arrs["centers"], dtype, "labels")
+    assert_same(got[1], exp[1], dtype, "sq_dist", scale=4.0 * p)
+    if not np.array_equal(got[0], exp[0]):
+        return  # a near-tie went to the other centre: the sums differ by that row
+    assert_same(got[2], exp[2], dtype, "sums", scale=2.0 * n)
+    assert_same(got[3], exp[3], dtype, "weights", scale=2.0 * n)
+
+
+@_settings()
+@given(data=st.data())
+def test_nearest_neighbors(other, ref, dtype, data):
+    n, p = data.draw(ROWS), data.draw(DEPTH)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrs = {"x": normal(rng, (n, p), dtype)}
+    itself = n > 1 and data.draw(st.booleans(), label="itself")
+    if not itself:
+        arrs["y"] = normal(rng, (data.draw(TILE, label="m"), p), dtype)
+    poison(data, arrs)
+    k = data.draw(st.integers(1, n - 1 if itself else arrs["y"].shape[0]), label="n_neighbors")
+    got = _call(other.nearest_neighbors, arrs["x"], k, arrs.get("y"))
+    exp = _call(ref.nearest_neighbors, arrs["x"], k, arrs.get("y"))
+    assert_same_choices(got[1], exp[1], arrs["x"], arrs.get("y", arrs["x"]), dtype, "indices")
+    assert_same(got[0], exp[0], dtype, "sq_dist", scale=4.0 * p)
+
+
 # --------------------------------------------------------------------------- regression tests
 # Explicit values, on every backend (the reference included): each pins a difference found.
 
@@ -463,3 +537,29 @@ def test_mlp_epoch_stops_before_the_nan_batch(backend, dtype):
     _, _, p_one, _ = _mlp_call(backend, X[:4], y[:4], params, sizes, "relu", "softmax_cross_entropy", 0.0, 4,
                                      "sgd")
     np.testing.assert_array_equal(p, p_one)  # the NaN batch took no step
+
+
+def test_distances_document_their_non_finite_values(backend, dtype):
+    # The contract's "Non-finite values" paragraphs, value by value.
+    x = np.array([[0.0, 0.0], [NAN, 1.0], [3.0, INF], [1.0, 1.0]], dtype)
+    with np.errstate(all="ignore"):
+        d = backend.pairwise_sq_distances(x)
+        labels, sq_dist, sums, weights = backend.kmeans_step(x, np.array([[1.0, 1.0], [0.0, 0.0]], dtype))
+        nan_centre = backend.kmeans_step(x[[0, 3]], np.array([[0.0, 0.0], [NAN, 0.0], [1.0, 1.0]], dtype))
+        nd, ni = backend.nearest_neighbors(x, 2)
+    np.testing.assert_array_equal(np.diag(d), np.zeros(4, dtype))  # the diagonal is 0 regardless
+    assert np.isnan(d[1, [0, 2, 3]]).all() and np.isnan(d[[0, 2, 3], 1]).all()
+    assert np.isnan(d[2, [0, 3]]).all()  # ‖inf‖² − 2·inf·y + ‖y‖²: inf − inf
+    assert d[0, 3] == 2.0
+    # a NaN row goes to centre 0 with a NaN sq_dist; [3, inf] meets 0·inf = NaN at centre 1, which wins
+    np.testing.assert_array_equal(labels, [1, 0, 1, 0])
+    np.testing.assert_array_equal(sq_dist, np.array([0.0, NAN, INF, 0.0], dtype))
+    np.testing.assert_array_equal(sums, np.array([[NAN, 2.0], [3.0, INF]], dtype))
+    np.testing.assert_array_equal(weights, np.array([2.0, 2.0], dtype))
+    np.testing.assert_array_equal(nan_centre[0], [1, 1])  # a NaN centre takes the rows it meets
+    assert np.isnan(nan_centre[1]).all()
+    np.testing.assert_array_equal(ni[1], [0, 2])  # a NaN row: its first candidates by index
+    assert np.isnan(nd[1]).all()
+    # row 0 ranks rows 1 and 2 NaN (NaN·0, inf·0): row 3 first, then the NaN ranks by index
+    np.testing.assert_array_equal(ni[0], [3, 1])
+    np.testing.assert_array_equal(nd[0], np.array([2.0, NAN], dtype))

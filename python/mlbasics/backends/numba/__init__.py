@@ -89,7 +89,8 @@ def start_threads() -> None:
     _started = True
 
 
-from .gemm import gram, matmul  # noqa: E402
+from .distances import kmeans_step, nearest_neighbors, pairwise_sq_distances  # noqa: E402
+from .gemm import gram, matmul
 from .layers import linear_backward, linear_forward
 from .losses import binary_cross_entropy_with_logits, mse, softmax_cross_entropy
 from .mlp import mlp_epoch
@@ -101,4 +102,5 @@ __all__ = [
     "softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse",
     "sgd_step", "adam_step", "rmsprop_step", "adagrad_step", "adadelta_step", "rprop_step",
     "mlp_epoch",
+    "pairwise_sq_distances", "kmeans_step", "nearest_neighbors",
 ]
