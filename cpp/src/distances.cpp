@@ -8,6 +8,7 @@
 
 #include "cpu_internal.hpp"
 #include "distances_kernels.hpp"
+#include "gemm_kernels.hpp"
 #include "mlbasics/parallel.hpp"
 
 namespace mlbasics {
@@ -75,6 +76,27 @@ detail::AssignRows<double> assign_rows<double>() {
   return detail::assign_rows_generic_f64;
 }
 
+// Columns to compute so that every one goes through the same micro-kernel. The GEMM runs an edge
+// tile of at most NR/2 columns with a half-width kernel whose two FMA chains (even and odd k)
+// round differently from the full kernel, so two equal centres (or candidates) in a full and a
+// half tile would get products a few ulp apart, and a tie could go to the higher index. Padding
+// with zero columns up to a multiple of NR avoids the mix; a matrix of at most NR/2 columns is
+// one half tile, consistent with itself.
+template <class T>
+index_t uniform_columns(index_t n) {
+  constexpr index_t NR = detail::Blocking<T>::NR;
+  const index_t rem = n % NR;
+  return (n > NR && rem != 0 && rem <= NR / 2) ? n + (NR - rem) : n;
+}
+
+// `rows` rows of p values from src, followed by `padded − rows` zero rows.
+template <class T>
+std::vector<T> zero_padded(index_t rows, index_t padded, index_t p, const T* src) {
+  std::vector<T> out(static_cast<std::size_t>(padded * p), T(0));
+  std::copy(src, src + rows * p, out.begin());
+  return out;
+}
+
 constexpr index_t kChunkRows = 2048;  // rows of x per partial sum (fixed: thread-independent sums)
 
 }  // namespace
@@ -117,8 +139,15 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
                  std::int64_t* labels, T* sq_dist, T* sums, T* weights) {
   std::vector<T> cc(static_cast<std::size_t>(k));
   sq_norms(k, p, centers, cc.data());
+  const T* centers_for_gemm = centers;
+  const index_t kp = uniform_columns<T>(k);  // products per row (k, or k padded with zero centres)
+  std::vector<T> padded;
+  if (kp != k) {
+    padded = zero_padded(k, kp, p, centers);
+    centers_for_gemm = padded.data();
+  }
   // Rows per GEMM block: its k products stay in L2 (about 128 KiB) until the argmin reads them.
-  const index_t block = std::max<index_t>(8, std::min<index_t>(256, (index_t(1) << 17) / (k * index_t(sizeof(T)))));
+  const index_t block = std::max<index_t>(8, std::min<index_t>(256, (index_t(1) << 17) / (kp * index_t(sizeof(T)))));
   const index_t n_chunks = (n + kChunkRows - 1) / kChunkRows;
   // Chunks run in waves of a few per thread; each chunk sums into its own slot, and the slots are
   // merged in chunk order after every wave, so the order of additions never depends on threads.
@@ -130,7 +159,7 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
   for (index_t c0 = 0; c0 < n_chunks; c0 += wave) {
     const index_t c1 = std::min(n_chunks, c0 + wave);
     parallel_for(c1 - c0, 1, [&](std::ptrdiff_t a, std::ptrdiff_t b) {
-      std::vector<T> buf(static_cast<std::size_t>(block * k));
+      std::vector<T> buf(static_cast<std::size_t>(block * kp));
       for (index_t c = c0 + a; c < c0 + b; ++c) {
         double* ps = partial.data() + static_cast<std::size_t>(c - c0) * slot;
         double* pw = ps + k * p;
@@ -138,8 +167,8 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
         const index_t r_end = std::min(n, (c + 1) * kChunkRows);
         for (index_t r0 = c * kChunkRows; r0 < r_end; r0 += block) {
           const index_t rows = std::min(block, r_end - r0);
-          cross(rows, k, p, x + r0 * p, centers, buf.data());
-          assign(rows, k, p, buf.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
+          cross(rows, kp, p, x + r0 * p, centers_for_gemm, buf.data());
+          assign(rows, k, kp, p, buf.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
                  labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
         }
       }
@@ -162,8 +191,9 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
   constexpr index_t kRows = 64;     // query rows per block
   constexpr index_t kCols = 2048;   // candidate rows per GEMM
   parallel_for((n + kRows - 1) / kRows, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
-    const index_t cols_max = std::min(m, kCols);
+    const index_t cols_max = uniform_columns<T>(std::min(m, kCols));
     std::vector<T> buf(static_cast<std::size_t>(kRows * cols_max));
+    std::vector<T> ypad;  // the last block of candidates, zero-padded when it needs it
     std::vector<Candidate<T>> heaps(static_cast<std::size_t>(kRows * kn));
     std::vector<index_t> sizes(kRows);
     const auto worse = [](const Candidate<T>& a, const Candidate<T>& b) { return before(a, b); };
@@ -171,13 +201,18 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
       const index_t i0 = blk * kRows, rows = std::min(kRows, n - i0);
       std::fill(sizes.begin(), sizes.end(), 0);
       for (index_t j0 = 0; j0 < m; j0 += kCols) {
-        const index_t cols = std::min(kCols, m - j0);
-        cross(rows, cols, p, x + i0 * p, y + j0 * p, buf.data());
+        const index_t cols = std::min(kCols, m - j0), ld = uniform_columns<T>(cols);
+        const T* yb = y + j0 * p;
+        if (ld != cols) {
+          if (ypad.empty()) ypad = zero_padded(cols, ld, p, yb);
+          yb = ypad.data();
+        }
+        cross(rows, ld, p, x + i0 * p, yb, buf.data());
         for (index_t r = 0; r < rows; ++r) {
           // a max-heap (by `before`) of the row's kn best so far: its top is the worst kept
           Candidate<T>* h = heaps.data() + r * kn;
           index_t& size = sizes[static_cast<std::size_t>(r)];
-          const T* v = buf.data() + r * cols;
+          const T* v = buf.data() + r * ld;
           for (index_t c = 0; c < cols; ++c) {
             const index_t j = j0 + c;
             if (same && j == i0 + r) continue;

@@ -114,11 +114,11 @@ double sq_distance(std::ptrdiff_t p, const T* a, const T* b) {
 }
 
 template <class T>
-void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const T* prod, const T* cc,
+void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, const T* prod, const T* cc,
                  const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist, double* sums,
                  double* weights) {
   for (std::ptrdiff_t i = 0; i < rows; ++i) {
-    const std::ptrdiff_t j = argmin(k, cc, prod + i * k);
+    const std::ptrdiff_t j = argmin(k, cc, prod + i * ldp);
     const T* xi = x + i * p;
     labels[i] = j;
     if (sq_dist) sq_dist[i] = static_cast<T>(sq_distance(p, xi, centers + j * p));

@@ -6,11 +6,11 @@ namespace detail {
 namespace {
 
 template <class T>
-void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const T* prod, const T* cc,
+void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, const T* prod, const T* cc,
                  const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist, double* sums,
                  double* weights) {
   for (std::ptrdiff_t i = 0; i < rows; ++i) {
-    const std::ptrdiff_t j = argmin_scalar(k, cc, prod + i * k);
+    const std::ptrdiff_t j = argmin_scalar(k, cc, prod + i * ldp);
     const T* xi = x + i * p;
     const T* cj = centers + j * p;
     labels[i] = j;

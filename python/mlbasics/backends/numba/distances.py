@@ -221,7 +221,8 @@ def _kmeans_chunk(x, xf, centers, bpack, cc, w, has_w, r0, r1, labels, sq_dist, 
             r = s0 + i
             lab = best_j[i]
             labels[r] = lab
-            sq_dist[r] = _row_sq_dist(x, r, centers, lab)
+            if sq_dist.shape[0]:  # an empty sq_dist: distances not asked for (return_sq_dist=False)
+                sq_dist[r] = _row_sq_dist(x, r, centers, lab)
             wi = np.float64(w[r]) if has_w else 1.0
             xr = x[r]
             ps = psum[lab]
@@ -271,6 +272,8 @@ def kmeans_step(x, centers, sample_weight, labels, sq_dist, sums, weights):
     has_w = sample_weight is not None
     # one compiled signature per dtype: "no weights" is an empty array and a flag
     w = _readonly(sample_weight if has_w else np.empty(0, dtype=x.dtype))
+    if sq_dist is None:  # same compiled signature: an empty array means "no distances"
+        sq_dist = np.empty(0, dtype=x.dtype)
     n_chunks = -(-n // _CHUNK)
     threads = _threads() if n_chunks > 1 else 1
     per_wave = _chunks_per_wave(n_chunks, _CHUNK * k * max(p, 1), threads)
