@@ -537,8 +537,8 @@ class MiniBatchKMeans(_BaseKMeans):
     >>> rng = np.random.default_rng(0)
     >>> X = np.vstack([rng.normal(0, 0.1, (100, 2)), rng.normal(5, 0.1, (100, 2))])
     >>> km = MiniBatchKMeans(n_clusters=2, batch_size=20, random_state=0, backend="numpy").fit(X)
-    >>> np.sort(km.cluster_centers_[:, 0]).round().tolist()
-    [0.0, 5.0]
+    >>> np.sort(km.cluster_centers_[:, 0]).round().tolist() == [0.0, 5.0]
+    True
     """
 
     _counts: np.ndarray  # Nⱼ: the weight each centre has received so far

@@ -37,9 +37,11 @@ def kmeans_step(x, centers, sample_weight, labels, sq_dist, sums, weights):
             diff = xb - centers[lab]
             sq_dist[i0:i0 + _CHUNK] = np.einsum("ij,ij->i", diff, diff)
         w = np.ones(len(xb)) if sample_weight is None else sample_weight[i0:i0 + _CHUNK].astype(np.float64)
-        member = lab[:, None] == np.arange(k)  # (chunk, k) one-hot of the labels
-        sums64 += member.T @ (xb * w[:, None])  # Σ over each centre's members of wᵢ xᵢ (in float64)
-        weights64 += member.T @ w
+        # Σ over each centre's members of wᵢ xᵢ, one feature at a time (a NaN stays in its centre)
+        xw = xb * w[:, None]
+        for q in range(xb.shape[1]):
+            sums64[:, q] += np.bincount(lab, weights=xw[:, q], minlength=k)
+        weights64 += np.bincount(lab, weights=w, minlength=k)
     sums[...] = sums64
     weights[...] = weights64
 
