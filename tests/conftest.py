@@ -10,17 +10,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import mlbasics  # noqa: E402
-from _helpers import cpp_distances_pending  # noqa: E402
 
 BACKENDS = ("cpp", "numba", "numpy")
 
 
-# TEMPORARY (see _helpers.cpp_distances_pending): the cpp parametrizations skip until the C++ distances land.
-_CPP_PENDING = pytest.mark.skipif(cpp_distances_pending(),
-                                  reason="mlbasics._core has no kmeans_step yet (C++ distances kernels pending)")
-
-
-@pytest.fixture(params=[pytest.param("cpp", marks=_CPP_PENDING), "numba", "numpy"])
+@pytest.fixture(params=["cpp", "numba", "numpy"])
 def backend(request):
     """Each backend by name. All three must load: a missing backend is a failure, not a skip."""
     return mlbasics.get_backend(request.param)
