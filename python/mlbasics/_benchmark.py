@@ -326,6 +326,44 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
                                                  max_no_improvement=None, compute_labels=False, random_state=0)
                 t = median_time(lambda: smb.fit(X), 1)
                 rows.append(_row(group, "scikit-learn", dname, t / smb.n_steps_, threads))
+    rows.extend(_graph_rows(backends, threads, quick))
+    return rows
+
+
+def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+    """SpectralClustering (both affinities) and Isomap on 2,000 points (500 with --quick)."""
+    import warnings
+
+    from .cluster import SpectralClustering
+    from .datasets import make_moons, make_swiss_roll
+    from .manifold import Isomap
+
+    n = 500 if quick else 2_000
+    reps = 2 if quick else 5
+    X_moons, _ = make_moons(n, noise=0.05, random_state=0)
+    X_roll, _ = make_swiss_roll(n, random_state=0)
+    sk_cluster, sk_manifold = _optional_attr("sklearn", "cluster"), _optional_attr("sklearn", "manifold")
+    def ours_spectral(affinity: str) -> Callable[[str], Any]:
+        return lambda b: SpectralClustering(2, affinity=affinity, gamma=30.0, random_state=0, backend=b)
+
+    def peer_spectral(affinity: str) -> Any:
+        if sk_cluster is None:
+            return None
+        return lambda: sk_cluster.SpectralClustering(2, affinity=affinity, gamma=30.0, random_state=0)
+
+    tasks: list[tuple[str, np.ndarray, Callable[[str], Any], Any]] = [
+        (f"SpectralClustering {a} {n:,} moons", X_moons, ours_spectral(a), peer_spectral(a))
+        for a in ("nearest_neighbors", "rbf")]
+    tasks.append((f"Isomap 10-NN {n:,} swiss roll", X_roll, lambda b: Isomap(n_neighbors=10, backend=b),
+                  sk_manifold and (lambda: sk_manifold.Isomap(n_neighbors=10))))
+    rows = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for group, X, make, peer in tasks:
+            for name in backends:
+                rows.append(_row(group, name, "float64", median_time(lambda: make(name).fit(X), reps), threads))
+            if peer:
+                rows.append(_row(group, "scikit-learn", "float64", median_time(lambda: peer().fit(X), reps), threads))
     return rows
 
 
