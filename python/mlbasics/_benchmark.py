@@ -343,7 +343,7 @@ def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
     X_moons, _ = make_moons(n, noise=0.05, random_state=0)
     X_roll, _ = make_swiss_roll(n, random_state=0)
     sk_cluster, sk_manifold = _optional_attr("sklearn", "cluster"), _optional_attr("sklearn", "manifold")
-    def ours_spectral(affinity: str) -> Callable[[str], Any]:
+    def ours_spectral(affinity: Any) -> Callable[[str], Any]:
         return lambda b: SpectralClustering(2, affinity=affinity, gamma=30.0, random_state=0, backend=b)
 
     def peer_spectral(affinity: str) -> Any:
