@@ -1,10 +1,18 @@
 """The command line: ``python -m mlbasics`` (demo), ``info`` and ``bench``."""
 import json
+import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
+
+import mlbasics
+
+NOTICE = "compiling Numba kernels (first run only, cached afterwards)…"
 
 
 def run(*args, timeout=600):
@@ -12,6 +20,97 @@ def run(*args, timeout=600):
                          timeout=timeout)
     assert out.returncode == 0, out.stderr
     return out.stdout
+
+
+class Streamed:
+    """A command run with its stdout and stderr read line by line as they come, each line with the
+    seconds since the start; stops at the end, or early (killing the process) once ``until(event)``
+    is true for an event (seconds, "out" or "err", line)."""
+
+    def __init__(self, args, env=None, until=None, timeout=600):
+        self.start = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, "-m", "mlbasics", *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env, bufsize=1)
+        self.events = []          # (seconds, "out" | "err", line without its newline)
+        self.running_at = {}      # index of an event -> whether the process was still running then
+        q = queue.Queue()
+        readers = [threading.Thread(target=self._read, args=(s, name, q), daemon=True)
+                   for s, name in ((self.proc.stdout, "out"), (self.proc.stderr, "err"))]
+        for r in readers:
+            r.start()
+        open_streams = 2
+        while open_streams:
+            try:
+                item = q.get(timeout=max(0.0, timeout - (time.perf_counter() - self.start)))
+            except queue.Empty:
+                self.proc.kill()
+                raise AssertionError(f"mlbasics {' '.join(args)}: no end after {timeout} s") from None
+            if item is None:
+                open_streams -= 1
+                continue
+            self.running_at[len(self.events)] = self.proc.poll() is None
+            self.events.append(item)
+            if until is not None and until(item):
+                self.proc.kill()
+                break
+        self.returncode = self.proc.wait()
+        for r in readers:  # after a kill the pipes end too
+            r.join(timeout=10)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        self.stopped_early = until is not None and bool(self.events) and until(self.events[-1])
+
+    @staticmethod
+    def _read(stream, name, q):
+        start = time.perf_counter()
+        for line in stream:
+            q.put((time.perf_counter() - start, name, line.rstrip("\n")))
+        q.put(None)
+
+    def lines(self, name):
+        return [line for _, n, line in self.events if n == name]
+
+    def first(self, predicate):
+        """The index and event of the first event whose line satisfies ``predicate``."""
+        for i, event in enumerate(self.events):
+            if predicate(event[2]):
+                return i, event
+        raise AssertionError(f"no line matched; got:\n" + "\n".join(e[2] for e in self.events))
+
+
+def cold_numba_env(tmp_path):
+    """The environment of a first run: an empty Numba cache."""
+    return dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+
+
+def test_demo_talks_at_once_and_streams_its_rows(tmp_path):
+    """The first line within seconds even on a cold Numba cache, rows as they are measured, and
+    the compile notice on stderr as soon as Numba compiles (the run is stopped there)."""
+    numba = "numba" in mlbasics.available_backends()
+    run_ = Streamed(["--quick", "--threads", "1"], env=cold_numba_env(tmp_path),
+                    until=(lambda e: NOTICE in e[2]) if numba else None)
+    seconds, stream, line = run_.events[0]
+    assert stream == "out" and line.startswith(f"mlbasics {mlbasics.__version__} on Python")
+    assert seconds < 10, f"first line after {seconds:.1f} s"
+    assert "| model | data set | backend | fit time (median) | spread (min–max) | fits | test score |" \
+        in run_.lines("out")
+    i, (t_row, _, row) = run_.first(lambda s: s.startswith("| LinearRegression | diabetes | numpy |"))
+    assert run_.running_at[i], "the first row came only when the process had ended: not streamed"
+    if numba:
+        assert run_.stopped_early  # the notice came (and the test stopped the compilation there)
+        _, (t_notice, stream, notice) = run_.first(lambda s: NOTICE in s)
+        assert stream == "err" and "LinearRegression on diabetes" in notice and t_notice > t_row
+    else:
+        assert run_.returncode == 0
+
+
+def test_demo_without_numba_compiles_nothing(tmp_path):
+    """A run that uses no Numba kernel compiles none, even on a cold cache."""
+    run_ = Streamed(["--quick", "--threads", "1", "--backend", "cpp"], env=cold_numba_env(tmp_path))
+    assert run_.returncode == 0, "\n".join(run_.lines("err"))
+    assert not any(NOTICE in line or "compiled" in line for line in run_.lines("err"))
+    assert not (tmp_path / "numba-cache").exists() or not any((tmp_path / "numba-cache").rglob("*.nbi"))
+    assert any(line.startswith("Speed-up over numpy") for line in run_.lines("out"))
 
 
 def test_info_json():
@@ -30,14 +129,20 @@ def test_info_text_matches_show_config(capsys):
 
 def test_bench_quick_kernels_table_and_plot(tmp_path):
     png = tmp_path / "bench.png"
-    out = run("bench", "--quick", "--backend", "cpp", "--threads", "1", "--parts", "matmul,optim",
-              "--plot", str(png))
+    streamed = Streamed(["bench", "--quick", "--backend", "cpp", "--threads", "1", "--parts", "matmul,optim",
+                         "--plot", str(png)])
+    assert streamed.returncode == 0, "\n".join(streamed.lines("err"))
+    assert streamed.events[0][2].startswith("mlbasics ") and streamed.events[0][0] < 10
+    i, _ = streamed.first(lambda s: s.startswith("| matmul 64×64 @ 64×64 | numpy |"))
+    assert streamed.running_at[i], "bench rows are printed as they are measured"
+    out = "\n".join(streamed.lines("out"))
     assert "threads: 1" in out
     for impl in ("cpp", "numpy"):
         assert f"| matmul 256×256 @ 256×256 | {impl} | float32 | 1 |" in out
         assert f"| adam_step 1,000,000 float32 | {impl} | float32 | 1 |" in out
     assert "| numba |" not in out  # --backend keeps only that backend and the numpy baseline
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert f"plot written to {png}" in out
 
 
 def test_bench_quick_training_and_fits_json():
@@ -55,8 +160,15 @@ def test_bench_quick_training_and_fits_json():
 
 
 def test_demo_quick_json_scores():
-    result = json.loads(run("--quick", "--json", "--threads", "1"))
+    out = subprocess.run([sys.executable, "-m", "mlbasics", "--quick", "--json", "--threads", "1"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)  # stdout is the JSON document alone; what people read went to stderr
+    assert out.stderr.startswith(f"mlbasics {mlbasics.__version__} on Python")
+    assert "| MLPClassifier(64,) | digits | numpy |" in out.stderr and "Speed-up over numpy" in out.stderr
     rows = result["rows"]
+    for r in rows:  # the median of at least 3 timed fits, with their spread
+        assert r["repeats"] >= 3 and 0 < r["fit_seconds_min"] <= r["fit_seconds"] <= r["fit_seconds_max"]
     assert {r["backend"] for r in rows} == {"cpp", "numba", "numpy"}
     scores = {(r["model"], r["dataset"], r["backend"]): r["score"] for r in rows}
     for backend in ("cpp", "numba", "numpy"):

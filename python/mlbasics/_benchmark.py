@@ -9,6 +9,7 @@ PyTorch and scikit-learn appear when they are installed; neither is a dependency
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Callable, Optional
@@ -36,16 +37,22 @@ def median_time(fn: Callable[[], object], repeat: int, min_time: float = 0.0) ->
 
 @contextlib.contextmanager
 def thread_limit(n: int) -> Iterator[None]:
-    """Run with ``n`` threads everywhere: our pools, the BLAS pools, PyTorch's."""
+    """Run with ``n`` threads everywhere: our pools, the BLAS pools of NumPy and SciPy, PyTorch's.
+
+    threadpoolctl limits the BLAS libraries loaded when the block starts, so SciPy's (it ships its
+    own OpenBLAS, loaded with ``scipy.linalg``) is loaded first. PyTorch is limited only when it
+    is already imported: importing it takes seconds, and only the bench's peers use it.
+    """
     old = get_num_threads()
     set_num_threads(n)
-    torch = _optional("torch")
+    torch = sys.modules.get("torch")
     old_torch = torch.get_num_threads() if torch else None
     if torch:
         torch.set_num_threads(n)
     try:
+        import scipy.linalg  # noqa: F401  # loads SciPy's BLAS, so that the limit reaches it too
         from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the bench extra
+    except ImportError:  # pragma: no cover - threadpoolctl and scipy are dependencies
         limits: Any = contextlib.nullcontext()
     else:
         limits = threadpool_limits(limits=n, user_api="blas")
@@ -70,7 +77,7 @@ def _row(group: str, impl: str, dtype: str, seconds: float, threads: int, **extr
 
 
 # ----------------------------------------------------------------------------- kernels
-def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """GEMM at square and MLP-layer shapes, float32 and float64, per backend (and PyTorch)."""
     rng = np.random.default_rng(0)
     torch = _optional("torch")
@@ -82,7 +89,6 @@ def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
               ("dY·Wᵀ 64×256 @ 256×784", 64, 256, 784, False, True),
               ("64×256 @ 256×10", 64, 256, 10, False, False)]
     shapes = [(f"{n}×{n} @ {n}×{n}", n, n, n, False, False) for n in squares] + layers
-    rows = []
     for dtype in (np.float32, np.float64):
         dname = np.dtype(dtype).name
         for label, m, k, n, ta, tb in shapes:
@@ -94,33 +100,31 @@ def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
             for name in backends:
                 kernel = get_backend(name).matmul
                 t = median_time(lambda: kernel(a, b, ta, tb, out), reps, min_time=0.02 if quick else 0.2)
-                rows.append(_row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n))
+                yield _row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n)
             if torch is not None:
                 ta_, tb_ = torch.from_numpy(a), torch.from_numpy(b)
                 ta_, tb_ = (ta_.T if ta else ta_), (tb_.T if tb else tb_)
                 to = torch.empty((m, n), dtype=ta_.dtype)
                 t = median_time(lambda: torch.matmul(ta_, tb_, out=to), reps, min_time=0.02 if quick else 0.2)
-                rows.append(_row(f"matmul {label}", "torch", dname, t, threads, gflops=flops / t / 1e9, n=n))
-    return rows
+                yield _row(f"matmul {label}", "torch", dname, t, threads, gflops=flops / t / 1e9, n=n)
 
 
-def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """One SGD-with-momentum step and one Adam step on a large float32 vector, per backend."""
     size = 1_000_000 if quick else 10_000_000
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(size).astype(np.float32)
     g = rng.standard_normal(size).astype(np.float32)
     reps = 3 if quick else 10
-    rows = []
     sgd: dict[str, Any] = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
     for name in backends:
         be = get_backend(name)
         p, buf = p0.copy(), np.zeros_like(p0)
         t = median_time(lambda: be.sgd_step(p, g, buf, **sgd), reps)
-        rows.append(_row(f"sgd_step momentum+wd {size:,} float32", name, "float32", t, threads))
+        yield _row(f"sgd_step momentum+wd {size:,} float32", name, "float32", t, threads)
         p, m1, m2 = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
         t = median_time(lambda: be.adam_step(p, g, m1, m2, step=1, lr=1e-3), reps)
-        rows.append(_row(f"adam_step {size:,} float32", name, "float32", t, threads))
+        yield _row(f"adam_step {size:,} float32", name, "float32", t, threads)
     torch = _optional("torch")
     if torch is not None:
         for label, make in ((f"sgd_step momentum+wd {size:,} float32",
@@ -130,8 +134,7 @@ def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> list[d
             param.grad = torch.from_numpy(g)
             opt = make([param])
             t = median_time(opt.step, reps)
-            rows.append(_row(label, "torch fused", "float32", t, threads))
-    return rows
+            yield _row(label, "torch fused", "float32", t, threads)
 
 
 # ----------------------------------------------------------------------------- training
@@ -142,7 +145,7 @@ def _mlp_data(n: int, n_in: int, n_classes: int, dtype: Any) -> tuple[np.ndarray
     return X, y
 
 
-def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """One epoch of SGD (lr 0.01, momentum 0.9), float32, through MLPClassifier and peers."""
     import warnings
 
@@ -153,7 +156,6 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
     configs = [("784-256-10", 784, (256,), 64), ("64-64-10", 64, (64,), 32)]
     torch = _optional("torch")
     sklearn_mlp = _optional_attr("sklearn.neural_network", "MLPClassifier")
-    rows = []
     for label, n_in, hidden, batch in configs:
         X, y = _mlp_data(n, n_in, 10, np.float32)
         group = f"MLP {label} batch {batch}, 1 epoch of {n:,}"
@@ -169,11 +171,11 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
 
         for name in backends:
             t = median_time(lambda: ours(name), 1 if quick else 3)
-            rows.append(_row(group, name, "float32", t, threads, per_step_us=t / steps * 1e6))
+            yield _row(group, name, "float32", t, threads, per_step_us=t / steps * 1e6)
         if torch is not None:
             t = median_time(lambda: _torch_epoch(torch, X, y, hidden, batch), 1 if quick else 3)
-            rows.append(_row(group, "torch (nn.Sequential + optim.SGD)", "float32", t, threads,
-                             per_step_us=t / steps * 1e6))
+            yield _row(group, "torch (nn.Sequential + optim.SGD)", "float32", t, threads,
+                       per_step_us=t / steps * 1e6)
         if sklearn_mlp is not None:
             def sk() -> None:
                 clf = sklearn_mlp(hidden_layer_sizes=hidden, solver="sgd", learning_rate_init=0.01, momentum=0.9,
@@ -182,8 +184,7 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
                     warnings.simplefilter("ignore")
                     clf.fit(X, y)
             t = median_time(sk, 1)
-            rows.append(_row(group, "scikit-learn", "float32", t, threads, per_step_us=t / steps * 1e6))
-    return rows
+            yield _row(group, "scikit-learn", "float32", t, threads, per_step_us=t / steps * 1e6)
 
 
 def _torch_epoch(torch: Any, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...], batch: int) -> None:
@@ -216,7 +217,7 @@ def _optional_attr(module: str, attr: str) -> Any:
     return getattr(mod, attr, None)
 
 
-def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """The model-fit targets, float64, against scikit-learn's fastest settings."""
     import warnings
 
@@ -224,7 +225,6 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
     from .linear_model import LinearRegression, LogisticRegression
 
     rng = np.random.default_rng(0)
-    rows: list[dict[str, Any]] = []
     n_lin = 100_000 if quick else 1_000_000
     X = rng.standard_normal((n_lin, 100))
     yv = X @ rng.standard_normal(100) + rng.standard_normal(n_lin)
@@ -249,7 +249,7 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
             warnings.simplefilter("ignore")
             for name in backends:
                 t = median_time(lambda: make(name).fit(*args), reps)
-                rows.append(_row(label, name, "float64", t, threads))
+                yield _row(label, name, "float64", t, threads)
             peer = _optional_attr(mod, cls)
             if peer is not None:
                 solvers = [{}] if cls != "PCA" else [{"svd_solver": s} for s in ("full", "covariance_eigh",
@@ -264,11 +264,10 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
                         best = (t, extra)
                 if best is not None:
                     note = f" ({best[1]['svd_solver']})" if best[1] else ""
-                    rows.append(_row(label, f"scikit-learn{note}", "float64", best[0], threads))
-    return rows
+                    yield _row(label, f"scikit-learn{note}", "float64", best[0], threads)
 
 
-def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """The distances kernels and k-means: ``kmeans_step`` against our own GEMM on the same shapes
     (its GFLOP/s are 2·n·k·p per call), Lloyd iterations and mini-batch steps against
     scikit-learn's, from the same initial centres."""
@@ -277,7 +276,6 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
     from .cluster import KMeans, MiniBatchKMeans
 
     rng = np.random.default_rng(0)
-    rows: list[dict[str, Any]] = []
     n, p = (100_000 if quick else 1_000_000), 32
     reps = 2 if quick else 5
     sk_cluster = _optional_attr("sklearn", "cluster")
@@ -291,11 +289,11 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
             for name in backends:
                 be = get_backend(name)
                 t = median_time(lambda: be.kmeans_step(X, centres), reps)
-                rows.append(_row(f"kmeans_step {n:,}×{p}, k={k}", name, dname, t, threads, gflops=flops / t / 1e9))
+                yield _row(f"kmeans_step {n:,}×{p}, k={k}", name, dname, t, threads, gflops=flops / t / 1e9)
                 if name == "cpp":  # the GEMM alone on the same shapes: the kernel's ceiling
                     t = median_time(lambda: be.matmul(X, centres, False, True, out), reps)
-                    rows.append(_row(f"kmeans_step {n:,}×{p}, k={k}", "cpp matmul x·cᵀ alone", dname, t, threads,
-                                     gflops=flops / t / 1e9))
+                    yield _row(f"kmeans_step {n:,}×{p}, k={k}", "cpp matmul x·cᵀ alone", dname, t, threads,
+                               gflops=flops / t / 1e9)
             # Lloyd iterations from the same centres; a time per iteration (fits stop at different
             # iterations only through convergence, which random normal data does not reach soon)
             iters = 5 if quick else 10
@@ -305,11 +303,11 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
                 for name in backends:
                     km = KMeans(k, init=centres, max_iter=iters, tol=0.0, backend=name)
                     t = median_time(lambda: km.fit(X), 1 if not quick else 1)
-                    rows.append(_row(group, name, dname, t / km.n_iter_, threads, inertia=km.inertia_))
+                    yield _row(group, name, dname, t / km.n_iter_, threads, inertia=km.inertia_)
                 if sk_cluster is not None:
                     sk = sk_cluster.KMeans(k, init=centres, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
                     t = median_time(lambda: sk.fit(X), 1)
-                    rows.append(_row(group, "scikit-learn", dname, t / sk.n_iter_, threads, inertia=sk.inertia_))
+                    yield _row(group, "scikit-learn", dname, t / sk.n_iter_, threads, inertia=sk.inertia_)
         # mini-batch: the same number of steps on each side (no early stop), time per step
         k, batch, epochs = 8, 1024, 1
         centres = X[:k].copy()
@@ -320,17 +318,16 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
                 mb = MiniBatchKMeans(k, init=centres, batch_size=batch, max_iter=epochs, max_no_improvement=None,
                                      compute_labels=False, random_state=0, backend=name)
                 t = median_time(lambda: mb.fit(X), 1)
-                rows.append(_row(group, name, dname, t / mb.n_steps_, threads))
+                yield _row(group, name, dname, t / mb.n_steps_, threads)
             if sk_cluster is not None:
                 smb = sk_cluster.MiniBatchKMeans(k, init=centres, n_init=1, batch_size=batch, max_iter=epochs,
                                                  max_no_improvement=None, compute_labels=False, random_state=0)
                 t = median_time(lambda: smb.fit(X), 1)
-                rows.append(_row(group, "scikit-learn", dname, t / smb.n_steps_, threads))
-    rows.extend(_graph_rows(backends, threads, quick))
-    return rows
+                yield _row(group, "scikit-learn", dname, t / smb.n_steps_, threads)
+    yield from _graph_rows(backends, threads, quick)
 
 
-def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """SpectralClustering (both affinities) and Isomap on 2,000 points (500 with --quick)."""
     import warnings
 
@@ -356,28 +353,54 @@ def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
         for a in ("nearest_neighbors", "rbf")]
     tasks.append((f"Isomap 10-NN {n:,} swiss roll", X_roll, lambda b: Isomap(n_neighbors=10, backend=b),
                   sk_manifold and (lambda: sk_manifold.Isomap(n_neighbors=10))))
-    rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for group, X, make, peer in tasks:
             for name in backends:
-                rows.append(_row(group, name, "float64", median_time(lambda: make(name).fit(X), reps), threads))
+                yield _row(group, name, "float64", median_time(lambda: make(name).fit(X), reps), threads)
             if peer:
-                rows.append(_row(group, "scikit-learn", "float64", median_time(lambda: peer().fit(X), reps), threads))
-    return rows
+                yield _row(group, "scikit-learn", "float64", median_time(lambda: peer().fit(X), reps), threads)
 
 
 # ----------------------------------------------------------------------------- the report
-def run(quick: bool = False, backends: list[str] | None = None, thread_counts: Sequence[int] = (1, 2),
-        parts: Sequence[str] = ("matmul", "optim", "mlp", "fit", "cluster")) -> list[dict[str, Any]]:
-    """All rows of ``parts``, at each thread count, with the speed-ups over numpy added."""
-    backends = backends or available_backends()
-    makers: dict[str, Callable[[Sequence[str], int, bool], list[dict[str, Any]]]] = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows, "cluster": cluster_rows}
+PARTS: dict[str, Callable[[Sequence[str], int, bool], Iterator[dict[str, Any]]]] = {
+    "matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows, "cluster": cluster_rows}
+_TORCH_PARTS = {"matmul", "optim", "mlp"}  # the parts with PyTorch peers
+
+
+def ordered_backends(backends: Sequence[str]) -> list[str]:
+    """``backends`` with numpy first: each group's baseline is measured before the rows it is compared with."""
+    return [b for b in backends if b == "numpy"] + [b for b in backends if b != "numpy"]
+
+
+def run(quick: bool = False, backends: Sequence[str] | None = None, thread_counts: Sequence[int] = (1, 2),
+        parts: Sequence[str] = tuple(PARTS), on_row: Callable[[dict[str, Any]], None] | None = None,
+        on_part: Callable[[str, int], None] | None = None) -> list[dict[str, Any]]:
+    """All rows of ``parts``, at each thread count, with the speed-ups over numpy added.
+
+    Each row carries its ``part`` and is handed to ``on_row`` as soon as it is measured (its
+    ``vs_numpy`` already set: numpy runs first in every group); ``on_part(part, threads)`` is called
+    before each part starts.
+    """
+    backends = ordered_backends(backends or available_backends())
+    if _TORCH_PARTS & set(parts):
+        _optional("torch")  # imported before thread_limit, so that its threads are limited too
     rows: list[dict[str, Any]] = []
+    base: dict[tuple[str, str, int], float] = {}
     for t in thread_counts:
         with thread_limit(t):
             for part in parts:
-                rows.extend(makers[part](backends, t, quick))
+                if on_part is not None:
+                    on_part(part, t)
+                for r in PARTS[part](backends, t, quick):
+                    r["part"] = part
+                    key = (r["group"], r["dtype"], r["threads"])
+                    if r["impl"] == "numpy":
+                        base[key] = r["seconds"]
+                    r["vs_numpy"] = base[key] / r["seconds"] if key in base else None
+                    rows.append(r)
+                    if on_row is not None:
+                        on_row(r)
     return add_ratios(rows)
 
 
@@ -394,20 +417,31 @@ def _fmt_time(t: float) -> str:
     return f"{t * 1e6:.1f} µs" if t < 1e-3 else (f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s")
 
 
+TABLE_HEADER = ("| work | implementation | dtype | threads | time | GFLOP/s | % of peak | speed-up vs numpy |\n"
+                "|---|---|---|---:|---:|---:|---:|---:|")
+
+
+def format_row(r: dict[str, Any], peak_gflops: dict[str, float] | None = None) -> str:
+    """One row of the table (see :data:`TABLE_HEADER`)."""
+    peak_gflops = peak_gflops or DEFAULT_PEAK_GFLOPS
+    gf = r.get("gflops")
+    peak = peak_gflops.get(r["dtype"], 0) * r["threads"]
+    frac = f"{100 * gf / peak:.0f}%" if gf and peak else "–"
+    ratio = f"{r['vs_numpy']:.2f}×" if r.get("vs_numpy") else "–"
+    extra = f" ({r['per_step_us']:.0f} µs/step)" if r.get("per_step_us") else ""
+    return (f"| {r['group']} | {r['impl']} | {r['dtype']} | {r['threads']} | {_fmt_time(r['seconds'])}"
+            f"{extra} | {f'{gf:.1f}' if gf else '–'} | {frac} | {ratio} |")
+
+
 def format_rows(rows: list[dict[str, Any]], peak_gflops: dict[str, float] | None = None) -> str:
     """The rows as a Markdown table: time, GFLOP/s, fraction of peak and speed-up over numpy."""
-    peak_gflops = peak_gflops or DEFAULT_PEAK_GFLOPS
-    lines = ["| work | implementation | dtype | threads | time | GFLOP/s | % of peak | speed-up vs numpy |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        gf = r.get("gflops")
-        peak = peak_gflops.get(r["dtype"], 0) * r["threads"]
-        frac = f"{100 * gf / peak:.0f}%" if gf and peak else "–"
-        ratio = f"{r['vs_numpy']:.2f}×" if r.get("vs_numpy") else "–"
-        extra = f" ({r['per_step_us']:.0f} µs/step)" if r.get("per_step_us") else ""
-        lines.append(f"| {r['group']} | {r['impl']} | {r['dtype']} | {r['threads']} | {_fmt_time(r['seconds'])}"
-                     f"{extra} | {f'{gf:.1f}' if gf else '–'} | {frac} | {ratio} |")
-    return "\n".join(lines)
+    return "\n".join([TABLE_HEADER, *(format_row(r, peak_gflops) for r in rows)])
+
+
+# ----------------------------------------------------------------------------- the plot
+def plottable(rows: list[dict[str, Any]]) -> bool:
+    """Whether :func:`plot` has anything to draw: square matmul or MLP rows."""
+    return any(r["group"].startswith(("matmul ", "MLP ")) for r in rows)
 
 
 def plot(rows: list[dict[str, Any]], path: str) -> str:

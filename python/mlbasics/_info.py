@@ -48,6 +48,12 @@ def config() -> dict[str, Any]:
     return info
 
 
+def header_line() -> str:
+    """The first line of ``mlbasics info`` (versions and CPU architecture), without loading any backend."""
+    return (f"mlbasics {__version__} on Python {platform.python_version()} ({platform.machine()}), "
+            f"NumPy {np.__version__}")
+
+
 def config_lines(info: dict[str, Any] | None = None) -> list[str]:
     """The lines of ``mlbasics info``: one fact per line, from :func:`config` when ``info`` is None."""
     info = config() if info is None else info
