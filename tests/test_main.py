@@ -1,4 +1,5 @@
 """The command line: ``python -m mlbasics`` (demo), ``info`` and ``bench``."""
+import datetime
 import json
 import os
 import queue
@@ -177,6 +178,73 @@ def test_demo_quick_json_scores():
         assert scores[("MLPClassifier(64,)", "digits", backend)] > 0.9
         assert 0.4 < scores[("LinearRegression", "diabetes", backend)] < 0.6
     assert set(result["speedups"]) == {"cpp", "numba"}
+
+
+def _bench_rows():
+    """One made-up row of every part, at 1 and 2 threads, with every kind of peer."""
+    rows = []
+    for t in (1, 2):
+        for n in (64, 256):
+            for impl, gf in (("numpy", 80.0), ("cpp", 90.0), ("numba", 40.0), ("torch", 85.0)):
+                rows.append(dict(group=f"matmul {n}×{n} @ {n}×{n}", impl=impl, dtype="float32", seconds=1e-4,
+                                 threads=t, gflops=gf * t, n=n, part="matmul"))
+        for part, group, impls in (
+                ("optim", "adam_step 1,000,000 float32", ("numpy", "cpp", "numba", "torch fused")),
+                ("mlp", "MLP 64-64-10 batch 32, 1 epoch of 6,000", ("numpy", "cpp", "numba",
+                                                                    "torch (nn.Sequential + optim.SGD)",
+                                                                    "scikit-learn")),
+                ("fit", "PCA(10) 20,000×256", ("numpy", "cpp", "numba", "scikit-learn (covariance_eigh)")),
+                ("cluster", "kmeans_step 100,000×32, k=8", ("numpy", "cpp", "cpp matmul x·cᵀ alone", "numba"))):
+            for k, impl in enumerate(impls):
+                rows.append(dict(group=group, impl=impl, dtype="float32", seconds=0.01 * (k + 1), threads=t,
+                                 part=part))
+    return rows
+
+
+def test_bench_figure_one_panel_per_part_and_one_colour_per_implementation():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    from mlbasics import _benchmark
+
+    rows = _bench_rows()
+    fig = _benchmark.figure(rows, date=datetime.date(2026, 12, 1))
+    try:
+        titles = [ax.get_title(loc="left") for ax in fig.axes]
+        assert len(fig.axes) == 5
+        for title, word in zip(titles, ("Kernels", "Optimizer steps", "MLP training", "Model fits", "Clustering")):
+            assert title.startswith(word)
+        suptitle = fig.get_suptitle() if hasattr(fig, "get_suptitle") else fig._suptitle.get_text()
+        assert _benchmark.cpu_model() in suptitle and "1 and 2 threads" in suptitle and "2026-12-01" in suptitle
+        if "cpp" in mlbasics.available_backends():
+            assert f"SIMD path {mlbasics._core.cpu_path()}" in suptitle
+        colours = {}  # legend label -> colours it is drawn with, over all panels
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_legend() is not None
+            for line in ax.get_lines():
+                colours.setdefault(line.get_label().split(",")[0], set()).add(to_hex(line.get_color()))
+            for bars in ax.containers:
+                colours.setdefault(bars.get_label(), set()).update(to_hex(p.get_facecolor()) for p in bars.patches)
+        assert all(len(c) == 1 for c in colours.values()), colours
+        assert {"numpy", "cpp", "numba", "torch", "scikit-learn", "cpp matmul x·cᵀ alone"} <= set(colours)
+        assert len({c.pop() for c in colours.values()}) == len(colours)  # and a different one each
+    finally:
+        plt.close(fig)
+
+
+def test_bench_skips_the_plot_when_no_part_has_one(tmp_path, monkeypatch, capsys):
+    from mlbasics import __main__ as cli
+    from mlbasics import _benchmark
+
+    png = tmp_path / "bench.png"
+    assert _benchmark.plot([], str(png)) is None and not png.exists()
+    rows = [dict(group="something new", impl="cpp", dtype="float32", seconds=0.0, threads=1, part="new")]
+    monkeypatch.setattr(_benchmark, "run", lambda **kw: rows)
+    assert cli.main(["bench", "--quick", "--threads", "1", "--parts", "optim", "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "(no plot: nothing among --parts optim has a panel" in out and not png.exists()
 
 
 def test_bad_arguments_are_rejected():

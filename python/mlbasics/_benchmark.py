@@ -9,6 +9,7 @@ PyTorch and scikit-learn appear when they are installed; neither is a dependency
 from __future__ import annotations
 
 import contextlib
+import datetime
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -439,41 +440,192 @@ def format_rows(rows: list[dict[str, Any]], peak_gflops: dict[str, float] | None
 
 
 # ----------------------------------------------------------------------------- the plot
+# One colour per implementation family in every panel (numpy, the baseline, in grey).
+_COLOURS = {"numpy": "#6e6e6e", "cpp": "#1f77b4", "numba": "#ff7f0e", "torch": "#d62728",
+            "scikit-learn": "#2ca02c", "cpp matmul x·cᵀ alone": "#9467bd"}
+_EXTRA_COLOURS = ["#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+_PANEL_TITLES = {"matmul": "Kernels: matmul, square n×n @ n×n, float32 (higher is better)",
+                 "optim": "Optimizer steps (lower is better)",
+                 "mlp": "MLP training, one epoch of SGD, float32 (lower is better)",
+                 "fit": "Model fits, float64 (lower is better)",
+                 "cluster": "Clustering and manifolds: kmeans_step, k-means, spectral clustering, Isomap "
+                            "(lower is better)"}
+
+
+def _family(impl: str) -> str:
+    """The colour key of an implementation: 'torch fused' and 'torch (nn.Sequential…)' are torch,
+    'scikit-learn (covariance_eigh)' is scikit-learn."""
+    if impl in _COLOURS:
+        return impl
+    head = impl.split(" (")[0]
+    return "torch" if head.startswith("torch") else head
+
+
+def _part_of(r: dict[str, Any]) -> str:
+    """A row's part (rows from an older JSON file have no 'part' key: told by their group)."""
+    if "part" in r:
+        return str(r["part"])
+    g = r["group"]
+    if g.startswith("matmul "):
+        return "matmul"
+    if g.startswith(("sgd_step", "adam_step")):
+        return "optim"
+    if g.startswith("MLP "):
+        return "mlp"
+    if g.startswith(("kmeans_step", "KMeans", "MiniBatchKMeans", "SpectralClustering", "Isomap")):
+        return "cluster"
+    return "fit"
+
+
+def _square_matmul_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if _part_of(r) == "matmul" and r.get("gflops") and r.get("n")
+            and r["group"] == f"matmul {r['n']}×{r['n']} @ {r['n']}×{r['n']}" and r["dtype"] == "float32"]
+
+
+def panels(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The plot's panels, in the order of :data:`PARTS`: (part, its drawable rows), empty ones left out.
+
+    Kernels: the square float32 products; clustering: float32 rows, and float64 ones for the work
+    that only runs in float64 (spectral clustering, Isomap); the table has every row."""
+    out = []
+    for part in PARTS:
+        drawable = (_square_matmul_rows(rows) if part == "matmul"
+                    else [r for r in rows if _part_of(r) == part and r.get("seconds", 0) > 0])
+        if part == "cluster":  # float32 only where the work also ran in float32 (float64 is in the table)
+            both = {r["group"] for r in drawable if r["dtype"] == "float32"}
+            drawable = [r for r in drawable if r["dtype"] == "float32" or r["group"] not in both]
+        if drawable:
+            out.append((part, drawable))
+    return out
+
+
 def plottable(rows: list[dict[str, Any]]) -> bool:
-    """Whether :func:`plot` has anything to draw: square matmul or MLP rows."""
-    return any(r["group"].startswith(("matmul ", "MLP ")) for r in rows)
+    """Whether :func:`plot` has anything to draw for ``rows``."""
+    return bool(panels(rows))
 
 
-def plot(rows: list[dict[str, Any]], path: str) -> str:
-    """Two panels: matmul GFLOP/s against n (square, float32) per implementation and thread count;
-    MLP epoch time per implementation. Returns the path written."""
+def cpu_model() -> str:
+    """The CPU's model name ('AMD EPYC 7B13', 'Apple M2', …), or the architecture when unknown."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        import subprocess
+
+        try:
+            out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                                 timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out:
+            return out
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def plot_title(rows: list[dict[str, Any]], date: datetime.date | None = None) -> str:
+    """The figure's title: machine (CPU model), ISA of the C++ core, thread count(s), date."""
+    try:
+        from . import _core
+
+        isa = f"C++ SIMD path {_core.cpu_path()}"
+    except ImportError:
+        isa = "no C++ core"
+    threads = sorted({int(r["threads"]) for r in rows})
+    t = " and ".join(map(str, threads)) + (" thread" if threads == [1] else " threads")
+    date = date or datetime.date.today()
+    from . import __version__
+
+    return f"mlbasics {__version__} bench on {cpu_model()}\n{isa} · {t} · {date.isoformat()}"
+
+
+def figure(rows: list[dict[str, Any]], date: datetime.date | None = None) -> Any:
+    """The bench figure: one panel per part present in ``rows`` (see :func:`panels`), one colour per
+    implementation across panels, the machine, ISA, thread counts and date in its title.
+
+    Kernels: GFLOP/s against n (square float32 products; solid 1 thread, dashed 2 threads). The
+    other parts: horizontal bars on a log time axis, one group of bars per (work, dtype,
+    threads), one bar per implementation family (a variant such as scikit-learn's PCA solver is
+    named on its bar), each bar labelled with its time. Raises ValueError when there is nothing
+    to draw.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
-    squares = [r for r in rows if r.get("gflops") and r["group"].startswith("matmul ")
-               and r["group"].split()[1] == f"{r['n']}×{r['n']}" and r["dtype"] == "float32"]
-    for impl in sorted({r["impl"] for r in squares}):
-        for t in sorted({r["threads"] for r in squares}):
-            pts = sorted((r["n"], r["gflops"]) for r in squares if r["impl"] == impl and r["threads"] == t)
-            if pts:
-                ax1.plot(*zip(*pts), marker="o", label=f"{impl}, {t} thread{'s' if t > 1 else ''}")
-    ax1.set_xscale("log", base=2)
-    ax1.set_xlabel("n (n×n @ n×n, float32)")
-    ax1.set_ylabel("GFLOP/s")
-    ax1.set_title("matmul")
-    ax1.legend(fontsize=7)
-    mlp = [r for r in rows if r["group"].startswith("MLP ")]
-    labels = [f"{r['group'].split(',')[0]}\n{r['impl'].split(' (')[0]}, {r['threads']}t" for r in mlp]
-    ax2.barh(range(len(mlp)), [r["seconds"] for r in mlp], color=[f"C{i % 10}" for i in range(len(mlp))])
-    ax2.set_yticks(range(len(mlp)), labels, fontsize=6)
-    ax2.set_xscale("log")
-    ax2.set_xlabel("seconds per epoch (float32, SGD momentum 0.9; log scale)")
-    ax2.set_title("MLP training, one epoch")
-    ax2.invert_yaxis()
-    fig.tight_layout()
+    drawn = panels(rows)
+    if not drawn:
+        raise ValueError("rows: nothing to plot (no row of a part with a panel)")
+    families = list(dict.fromkeys(_family(r["impl"]) for r in rows))
+    extra = iter(_EXTRA_COLOURS * 4)
+    colour = {fam: _COLOURS.get(fam) or next(extra) for fam in families}
+
+    def height(part: str, prs: list[dict[str, Any]]) -> float:
+        return 3.6 if part == "matmul" else 0.9 + 0.16 * len(prs) + 0.12 * len({r["group"] for r in prs})
+
+    heights = [height(p, prs) for p, prs in drawn]
+    fig, axes = plt.subplots(len(drawn), 1, figsize=(11, sum(heights) + 1.0), squeeze=False,
+                             gridspec_kw={"height_ratios": heights}, constrained_layout=True)
+    for ax, (part, prs) in zip(axes[:, 0], drawn):
+        ax.set_title(_PANEL_TITLES[part], fontsize=11, loc="left")
+        ax.tick_params(labelsize=9)
+        if part == "matmul":
+            styles = {1: "-", 2: "--"}
+            for impl in dict.fromkeys(r["impl"] for r in prs):
+                for t in sorted({r["threads"] for r in prs}):
+                    pts = sorted((r["n"], r["gflops"]) for r in prs if r["impl"] == impl and r["threads"] == t)
+                    if pts:
+                        ax.plot(*zip(*pts), marker="o", color=colour[_family(impl)], linestyle=styles.get(t, ":"),
+                                label=f"{impl}, {t} thread{'s' if t > 1 else ''}")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("n (n×n @ n×n, float32; log scale)", fontsize=10)
+            ax.set_ylabel("GFLOP/s", fontsize=10)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=9, loc="best", ncol=2)
+            continue
+        # grouped horizontal bars: a category per (work, dtype, threads), a slot per family
+        cats = list(dict.fromkeys((r["group"], r["dtype"], r["threads"]) for r in prs))
+        fams = list(dict.fromkeys(_family(r["impl"]) for r in prs))
+        width = 0.8 / len(fams)
+        shortest = min(r["seconds"] for r in prs)
+        for j, fam in enumerate(fams):
+            ys, xs, notes = [], [], []
+            for i, cat in enumerate(cats):
+                for r in prs:
+                    if (r["group"], r["dtype"], r["threads"]) == cat and _family(r["impl"]) == fam:
+                        ys.append(i - 0.4 + (j + 0.5) * width)
+                        xs.append(r["seconds"])
+                        variant = r["impl"][len(fam):].strip(" ()") if r["impl"] != fam else ""
+                        notes.append(_fmt_time(r["seconds"]) + (f" ({variant})" if variant else ""))
+            bars = ax.barh(ys, xs, height=width, color=colour[fam], label=fam)
+            ax.bar_label(bars, notes, padding=2, fontsize=7)
+        labels = [f"{g}{'' if d in g else f', {d}'}, {t} thread{'s' if t > 1 else ''}" for g, d, t in cats]
+        ax.set_yticks(range(len(cats)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        left = shortest / 3
+        ax.set_xlim(left, max(r["seconds"] for r in prs) * 12)  # room for the labels on the right
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_xlabel("time per call, epoch, fit or iteration (seconds, log scale)", fontsize=10)
+        ax.legend(fontsize=9, loc="lower right")
+    fig.suptitle(plot_title(rows, date), fontsize=12)
+    return fig
+
+
+def plot(rows: list[dict[str, Any]], path: str, date: datetime.date | None = None) -> str | None:
+    """Draw :func:`figure` into the PNG ``path``; returns the path written, or None (nothing
+    written) when no row has a panel."""
+    if not plottable(rows):
+        return None
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows, date)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
