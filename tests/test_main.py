@@ -114,6 +114,19 @@ def test_demo_without_numba_compiles_nothing(tmp_path):
     assert any(line.startswith("Speed-up over numpy") for line in run_.lines("out"))
 
 
+def test_busy_machine_note(monkeypatch):
+    from mlbasics import _info
+    from mlbasics.backends import _usable_cpus
+
+    cpus = _usable_cpus()
+    monkeypatch.setattr(os, "getloadavg", lambda: (cpus + 1.0, 0.0, 0.0), raising=False)
+    note = _info.busy_note(2)
+    assert note.startswith(f"note: this machine is busy (load average {cpus + 1.0:.1f} on {cpus} CPU")
+    assert note.endswith("(--threads 1 is steadier)") and not _info.busy_note(1).endswith("steadier)")
+    monkeypatch.setattr(os, "getloadavg", lambda: (cpus - 0.5, 0.0, 0.0), raising=False)
+    assert _info.busy_note(2) is None
+
+
 def test_info_json():
     info = json.loads(run("info", "--json"))
     assert info["backends"] == ["cpp", "numba", "numpy"]

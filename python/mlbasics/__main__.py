@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
     if args.command == "bench" and (not parts or set(parts) - set(PARTS)):
         parser.error(f"--parts: expected names among {', '.join(PARTS)}, got {args.parts!r}")
-    from mlbasics._info import config, config_lines, header_line
+    from mlbasics._info import busy_note, config, config_lines, header_line
 
     # what people read: stdout, or stderr when stdout carries the JSON document
     human = sys.stderr if args.json else sys.stdout
@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
 
     for line in config_lines(info)[1:]:
         _say(line, human)
+    note = busy_note(max(args.threads or 0, mlbasics.get_num_threads()))
+    if note:
+        _say(note, human)
     _say("", human)
     from mlbasics._compile_notice import CompileNotice
 
