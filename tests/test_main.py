@@ -114,6 +114,35 @@ def test_demo_without_numba_compiles_nothing(tmp_path):
     assert any(line.startswith("Speed-up over numpy") for line in run_.lines("out"))
 
 
+def test_notice_speaks_during_long_work_and_compilations():
+    import io
+
+    from mlbasics._compile_notice import MESSAGE, CompileNotice
+
+    numba = pytest.importorskip("numba")  # imported before: the notice listens only when it is
+    out = io.StringIO()
+    with CompileNotice(out, interval=0.2) as notice:
+        notice.start_task("slow work")
+        time.sleep(0.6)
+        notice.done()
+        notice.start_task("compiling work")
+
+        @numba.njit(cache=False)
+        def plus_one(x):
+            return x + 1
+
+        assert plus_one(1) == 2
+        notice.done()
+        quiet = out.getvalue()
+        notice.start_task("fast work")
+        notice.done()
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("  … slow work: ") for line in lines), lines
+    assert f"{MESSAGE} compiling work" in lines
+    assert any(line.startswith("  compiled 0 Numba kernels in ") for line in lines)  # not an mlbasics kernel
+    assert out.getvalue() == quiet  # fast work without compiling: nothing
+
+
 def test_busy_machine_note(monkeypatch):
     from mlbasics import _info
     from mlbasics.backends import _usable_cpus

@@ -12,7 +12,7 @@ Options: --backend NAME (only that backend, plus numpy as the baseline), --threa
 
 The demo and bench print their first line at once, then each row as soon as it is measured;
 while Numba compiles kernels (a first run: its cache is empty) a notice with progress goes to
-stderr. With --json, stdout carries only the JSON document and everything else goes to stderr.
+stderr, and so does a progress line whenever a row takes more than 2 s. With --json, stdout carries only the JSON document and everything else goes to stderr.
 """
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             _say(format_row(row), human)
 
         demo_rows = run_demo(backends, quick=args.quick, on_row=row_done,
-                             on_task=lambda task, backend: notice.start_task(task))
+                             on_task=lambda task, backend: notice.start_task(f"{task}, {backend}"))
     headline = format_speedups(demo_rows)
     if headline:
         _say("", human)
