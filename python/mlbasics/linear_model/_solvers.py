@@ -32,8 +32,14 @@ def _cholesky(G):
 
 
 def _solve_lstsq(Xc, Yc):
-    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd)."""
-    W, *_ = scipy.linalg.lstsq(Xc, Yc, lapack_driver="gelsd", check_finite=False)
+    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd).
+
+    Singular values below max(N, D)·eps·σ₁ count as zero (NumPy's lstsq default). Centering makes
+    Xc rank-deficient by one whenever N ≤ D, and rounding leaves that singular value a few eps·σ₁
+    above zero: LAPACK's own cutoff (eps·σ₁) would keep it and return noise along its direction.
+    """
+    cond = max(Xc.shape) * np.finfo(np.float64).eps
+    W, *_ = scipy.linalg.lstsq(Xc, Yc, cond=cond, lapack_driver="gelsd", check_finite=False)
     return W
 
 
