@@ -61,11 +61,11 @@ class LossesContract:
         >>> np.round(grad, 3)
         array([[-0.333,  0.167,  0.167],
                [ 0.167,  0.167, -0.333]])
-        >>> loss, grad = softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 2]), np.array([1.0, 0.0]),
+        >>> loss, grad = softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 2]), np.array([3.0, 1.0]),
         ...                                    backend="numpy")
-        >>> np.round(grad, 3)  # the second row weighs nothing
-        array([[-0.667,  0.333,  0.333],
-               [ 0.   ,  0.   ,  0.   ]])
+        >>> np.round(grad, 3)  # the rows weigh 3/4 and 1/4
+        array([[-0.5  ,  0.25 ,  0.25 ],
+               [ 0.083,  0.083, -0.167]])
         """
         # Fast path: C-contiguous logits (n ≥ 1, C ≥ 1) and int64 labels in range. Seen as uint64,
         # a negative label is ≥ 2⁶³, so one max checks both ends of [0, C).

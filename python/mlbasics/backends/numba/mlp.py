@@ -184,7 +184,7 @@ def _epoch(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act, loss, 
     steps = 0
     for start in range(0, m, bs):
         nb = min(bs, m - start)
-        denom = np.float64(nb)  # |B|, or the batch's total weight when weighted
+        denom = float(nb)  # |B|, or the batch's total weight when weighted
         if weighted:
             sw = 0.0
             for r in range(nb):
