@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._base import BaseEstimator, TransformerMixin, fit_context
-from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
+from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_sample_weight, check_scalar
 
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
 
@@ -188,6 +188,10 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     μⱼ = (1/N) Σᵢ xᵢⱼ and σⱼ² = (1/N) Σᵢ (xᵢⱼ − μⱼ)² (the biased variance, as scikit-learn).
     A constant feature (σⱼ = 0) keeps σⱼ := 1, so it is only centered.
 
+    With ``sample_weight`` s the statistics are weighted as scikit-learn's:
+    μⱼ = Σᵢ sᵢxᵢⱼ / Σ s and σⱼ² = Σᵢ sᵢ(xᵢⱼ − μⱼ)² / Σ s; a feature constant over the samples of
+    positive weight counts as constant (a sample of weight 0 counts as absent).
+
     Parameters
     ----------
     with_mean : bool, default=True
@@ -204,7 +208,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     scale_ : ndarray of shape (n_features,) or None
         σ with zeros replaced by 1, None when ``with_std=False``.
     n_features_in_ : int
-    n_samples_seen_ : int
+    n_samples_seen_ : int or float
+        N, or Σ s (a float) when fitted with ``sample_weight`` (as scikit-learn).
 
     Examples
     --------
@@ -234,13 +239,15 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self.with_std = with_std
 
     @fit_context
-    def fit(self, X: ArrayLike, y: Any = None) -> StandardScaler:
+    def fit(self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> StandardScaler:
         """Compute μ and σ of each column of X (statistics in float64); returns self.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum; None weighs every sample 1.
 
         Returns
         -------
@@ -251,16 +258,21 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         X = check_array(X, "X")
         X64 = X.astype(np.float64, copy=False)
+        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
         self.n_features_in_ = X.shape[1]
-        self.n_samples_seen_ = X.shape[0]
+        self.n_samples_seen_ = X.shape[0] if sw is None else float(sw.sum())
         if not (self.with_mean or self.with_std):
             self.mean_ = self.var_ = self.scale_ = None
             return self
-        mean = X64.mean(axis=0)
+        mean = X64.mean(axis=0) if sw is None else np.average(X64, axis=0, weights=sw)
         self.mean_ = mean
         if self.with_std:
-            constant = np.ptp(X64, axis=0) == 0
-            var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
+            if sw is None:
+                constant = np.ptp(X64, axis=0) == 0
+                var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
+            else:
+                constant = np.ptp(X64[sw > 0], axis=0) == 0
+                var = np.average((X64 - mean) ** 2, axis=0, weights=sw)
             var[constant] = 0.0
             scale = np.sqrt(var)
             scale[constant | (scale == 0)] = 1.0

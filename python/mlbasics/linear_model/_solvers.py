@@ -32,23 +32,31 @@ def _cholesky(G):
 
 
 def _solve_lstsq(Xc, Yc):
-    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd)."""
-    W, *_ = scipy.linalg.lstsq(Xc, Yc, lapack_driver="gelsd", check_finite=False)
+    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd).
+
+    Singular values below max(N, D)·eps·σ₁ count as zero (NumPy's lstsq default). Centering makes
+    Xc rank-deficient by one whenever N ≤ D, and rounding leaves that singular value a few eps·σ₁
+    above zero: LAPACK's own cutoff (eps·σ₁) would keep it and return noise along its direction.
+    """
+    cond = max(Xc.shape) * np.finfo(np.float64).eps
+    W, *_ = scipy.linalg.lstsq(Xc, Yc, cond=cond, lapack_driver="gelsd", check_finite=False)
     return W
 
 
-def _solve_normal(backend, Xc, Yc, alpha=0.0):
-    """Solve (XᵀX + αI) W = XᵀY by Cholesky; Gram matrix and XᵀY from the backend.
+def _solve_normal(backend, Xc, Yc, alpha=0.0, sample_weight=None):
+    """Solve (XᵀX + αI) W = XᵀY by Cholesky; Gram matrix and XᵀY from the backend. With sample
+    weights w, the weighted normal equations (XᵀWX + αI) W = XᵀWY (W = diag(w)): the backend's
+    weighted Gram matrix, and Xᵀ(w ⊙ Y).
 
     Returns (W, cond) or (None, inf) when the matrix is not positive definite.
     """
-    G = backend.gram(Xc)
+    G = backend.gram(Xc) if sample_weight is None else backend.gram(Xc, sample_weight)
     if alpha:
         G[np.diag_indices_from(G)] += alpha
     factor, cond = _cholesky(G)
     if factor is None:
         return None, cond
-    B = backend.matmul(Xc, Yc, trans_a=True)
+    B = backend.matmul(Xc, Yc if sample_weight is None else Yc * sample_weight[:, None], trans_a=True)
     return scipy.linalg.cho_solve(factor, B, check_finite=False), cond
 
 
