@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _chunked
 from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
 
@@ -249,18 +250,21 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
-        X = check_array(X, "X")
-        X64 = X.astype(np.float64, copy=False)
-        self.n_features_in_ = X.shape[1]
-        self.n_samples_seen_ = X.shape[0]
+        # one pass over row blocks of X (views of an ndarray; memmaps, array-likes and dask arrays
+        # alike): per-block means and centred sums of squares merged pairwise, no copy of X
+        src = _chunked.as_rows(X, "X")
+        stats = _chunked.moments([src], None, diag=True)
+        stats.check(("X", False))
+        self.n_features_in_ = src.shape[1]
+        self.n_samples_seen_ = src.shape[0]
         if not (self.with_mean or self.with_std):
             self.mean_ = self.var_ = self.scale_ = None
             return self
-        mean = X64.mean(axis=0)
+        mean = stats.mean
         self.mean_ = mean
         if self.with_std:
-            constant = np.ptp(X64, axis=0) == 0
-            var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
+            constant = _chunked.constant_columns(src, stats)
+            var = stats.M / stats.n  # centred in every block, merged exactly: no cancellation
             var[constant] = 0.0
             scale = np.sqrt(var)
             scale[constant | (scale == 0)] = 1.0

@@ -6,11 +6,13 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import _chunked
 from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import Options
 from ..backends import get_backend
 from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
 from ._solvers import _solve_lstsq, _solve_normal
+from ._streamed import fit_least_squares
 
 #: Above this estimate of cond(XᵀX) the "auto" solver leaves the normal equations for an SVD.
 _COND_LIMIT = 1e10
@@ -91,6 +93,8 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if _chunked.streamable(X):  # dense X: block statistics, no copy of X (linear_model/_streamed.py)
+            return fit_least_squares(self, X, y)
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
         Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)

@@ -9,11 +9,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 import scipy.linalg
 
+from .. import _chunked
 from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import HasMethods, Interval
 from ..backends import get_backend
 from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
 from ._solvers import _cholesky, _solve_lstsq, _solve_normal
+from ._streamed import fit_ridge, fit_ridge_cv
 
 
 class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
@@ -78,6 +80,8 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if _chunked.streamable(X):  # dense X: block statistics, no copy of X (linear_model/_streamed.py)
+            return fit_ridge(self, X, y)
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
         Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
@@ -180,6 +184,8 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         alphas = self._check_alphas()
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if _chunked.streamable(X):  # dense X: per-fold block statistics in one pass (linear_model/_streamed.py)
+            return fit_ridge_cv(self, X, y, alphas)
         cv = self.cv
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
