@@ -75,6 +75,13 @@ def check_isomap_swiss_roll(out):
     assert _number(r"PCA: \|rank correlation of component 1 with t\| = ([\d.]+)", out) < 0.6
 
 
+def check_out_of_core(out):
+    assert _number(r"LinearRegression coef_ ([-+.\de]+)", out) < 1e-8          # streamed = in-memory fit
+    assert _number(r"PCA explained_variance_ ([-+.\de]+)", out) < 1e-8
+    assert _number(r"recovers w: relative error ([-+.\de]+)", out) < 1e-2
+    assert _number(r"peak RSS (\d+) MB for X", out) > 0
+
+
 CASES = {
     "least_squares_line": (["least_squares_line.png"], check_least_squares_line),
     "polynomial_cross_validation": (["polynomial_fits.png", "ridge_cv.png"], check_polynomial_cross_validation),
@@ -86,6 +93,7 @@ CASES = {
     "clustering": (["kmeans_blobs.png", "kmeans_vs_spectral.png"], check_clustering),
     "image_segmentation": (["ncuts_segmentation.png"], check_image_segmentation),
     "isomap_swiss_roll": (["swiss_roll_isomap_vs_pca.png"], check_isomap_swiss_roll),
+    "out_of_core": ([], check_out_of_core),  # no picture: times, peak RSS and agreement
 }
 
 

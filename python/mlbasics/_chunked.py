@@ -229,6 +229,15 @@ def as_target(y: Any, like: Any, name: str = "y") -> Any:
     return Rows(check_target(y, name, n_samples=n_samples, allow_2d=True), name)
 
 
+def dask_map(method: Any, X: Any, n_features: int, width: int | None, dtype: Any = None) -> Any:
+    """``method`` (a fitted estimator's predict/transform) over the row chunks of a dask X: a lazy
+    dask array of shape (n,) (``width`` None) or (n, width), of ``dtype`` (default: X's float
+    dtype, float32 staying float32)."""
+    from . import _dask
+
+    return _dask.map_rows(method, X, n_features, width=width, dtype=_dask.out_float(X) if dtype is None else dtype)
+
+
 def is_dask_source(src: Any) -> bool:
     return not isinstance(src, Rows)
 
@@ -382,12 +391,23 @@ def kfold_bounds(n: int, k: int) -> list[int]:
     return [0] + np.cumsum(sizes).astype(int).tolist()
 
 
-def moments(sources: Sequence[Any], backend: Any, *, diag: bool = False, folds: Any = None) -> Any:
+def fold_count(folds: Any) -> int:
+    """The number of folds of a ``folds`` argument (fold starts, or a label per row)."""
+    if isinstance(folds, (list, tuple)):
+        return len(folds) - 1
+    labels = np.asarray(folds)
+    return int(labels.max()) + 1 if labels.size else 0
+
+
+def moments(sources: Sequence[Any], backend: Any, *, diag: bool = False, folds: Any = None, offset: int = 0,
+            n_folds: int | None = None) -> Any:
     """One pass over the rows of the sources side by side ([X | Y]).
 
     Returns the merged :class:`Moments`, or one per fold when ``folds`` is given: a list of fold
-    starts (contiguous folds, see :func:`kfold_bounds`) or a label vector (one int per row).
-    Dask sources are reduced on the active scheduler (:mod:`mlbasics._dask`).
+    starts (contiguous folds, see :func:`kfold_bounds`), or a label vector (one int per row of
+    the sources). ``offset`` is the row of X where the sources start (a dask chunk's): fold
+    starts are in X's rows, error positions are reported in X's rows. Dask sources are reduced
+    on the active scheduler (:mod:`mlbasics._dask`).
     """
     if any(not isinstance(s, Rows) for s in sources):
         from . import _dask
@@ -398,26 +418,25 @@ def moments(sources: Sequence[Any], backend: Any, *, diag: bool = False, folds: 
     names = [s.name for s in sources]
     rows = rows_per_block(q)
     buf = np.empty((min(rows, max(n, 1)), q))
-    labels = None
-    if folds is not None and not isinstance(folds, (list, tuple)):
-        labels = np.asarray(folds)
-        n_folds = int(labels.max()) + 1 if labels.size else 0
-        bounds = None
-    else:
-        bounds = folds
-        n_folds = 1 if folds is None else len(folds) - 1
-    acc = [Moments.empty(q, diag) for _ in range(n_folds)]
+    labels = bounds = None
+    if folds is not None:
+        n_folds = fold_count(folds) if n_folds is None else n_folds
+        if isinstance(folds, (list, tuple)):
+            bounds = [min(max(int(b) - offset, 0), n) for b in folds]
+        else:
+            labels = np.asarray(folds)
+    acc = [Moments.empty(q, diag) for _ in range(1 if folds is None else int(n_folds or 0))]
     for s, e, k in _segments(n, rows, bounds):
         blocks = [src.read(s, e) for src in sources]
         if labels is None:
-            acc[k] = merge(acc[k], block_moments(blocks, names, backend, offset=s, diag=diag, buf=buf))
+            acc[k] = merge(acc[k], block_moments(blocks, names, backend, offset=offset + s, diag=diag, buf=buf))
         else:
             lab = labels[s:e]
             for f in np.unique(lab):
                 rows_f = np.flatnonzero(lab == f)
-                part = block_moments([b[rows_f] for b in blocks], names, backend, offset=s, diag=diag, buf=buf)
+                part = block_moments([b[rows_f] for b in blocks], names, backend, offset=0, diag=diag, buf=buf)
                 for bad in part.bad.values():  # positions of the gathered rows back to X's rows
-                    bad.first = (s + int(rows_f[bad.first[0] - s]),) + tuple(bad.first[1:])
+                    bad.first = (offset + s + int(rows_f[bad.first[0]]),) + tuple(bad.first[1:])
                 acc[int(f)] = merge(acc[int(f)], part)
         for src in sources:
             src.done(s, e)
@@ -464,6 +483,9 @@ def qr_stats(sources: Sequence[Any], backend: Any) -> QRStats:
         from . import _dask
 
         return _dask.qr_stats(sources)
+    if sources[0].n == 0:
+        q = sum(s.width for s in sources)
+        return QRStats(0, np.zeros(q), np.zeros((0, q)))
     n = sources[0].n
     q = sum(s.width for s in sources)
     names = [s.name for s in sources]

@@ -320,8 +320,11 @@ class PCA(TransformerMixin, BaseEstimator):
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components_), of X's float dtype
+            (a lazy dask array, computed per row chunk, when X is a dask array)
         """
         check_is_fitted(self, "components_")
+        if _chunked.is_dask_array(X):
+            return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_components_)
         self._check_feature_names(X, reset=False)
         X_in, X = X, check_array(X, "X")
         check_n_features(self, X)
@@ -357,9 +360,11 @@ class PCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_hat : ndarray of shape (n_samples, n_features), of Z's float dtype
+        X_hat : ndarray of shape (n_samples, n_features), of Z's float dtype (lazy for a dask Z)
         """
         check_is_fitted(self, "components_")
+        if _chunked.is_dask_array(X):
+            return _chunked.dask_map(self.inverse_transform, X, self.n_components_, self.n_features_in_)
         Z = check_array(X, "X")
         if Z.shape[1] != self.n_components_:
             raise ValueError(f"X: has {Z.shape[1]} columns, but {type(self).__name__} has "

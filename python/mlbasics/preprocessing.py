@@ -290,7 +290,11 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_scaled : ndarray of shape (n_samples, n_features_in_)
+            (a lazy dask array, computed per row chunk, when X is a dask array)
         """
+        if _chunked.is_dask_array(X):
+            check_is_fitted(self, "n_samples_seen_")
+            return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_features_in_)
         X_in, X = X, self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_mean:
@@ -324,8 +328,11 @@ class StandardScaler(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_orig : ndarray of shape (n_samples, n_features_in_)
+        X_orig : ndarray of shape (n_samples, n_features_in_) (lazy for a dask X)
         """
+        if _chunked.is_dask_array(X):
+            check_is_fitted(self, "n_samples_seen_")
+            return _chunked.dask_map(self.inverse_transform, X, self.n_features_in_, self.n_features_in_)
         X = self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_std:

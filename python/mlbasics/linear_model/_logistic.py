@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, log_softmax, softmax
 
+from .. import _chunked
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._validation import Interval, Options, check_classification_targets, check_X_y
@@ -16,6 +17,7 @@ from ..backends import get_backend
 from ..exceptions import ConvergenceWarning, sklearn_compatible
 from ._base import BACKEND, CALLBACK, FIT_INTERCEPT, MAX_ITER, TOL, VERBOSE, _LinearClassifierMixin
 from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
+from ._streamed import fit_logistic_dask
 
 
 class _LogisticLoss:
@@ -222,6 +224,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         self._validate_params()
         self._check_feature_names(X, reset=True)
         backend = get_backend(self.backend)
+        if _chunked.is_dask_array(X):  # one pass over the persisted chunks per evaluation (linear_model/_streamed.py)
+            return fit_logistic_dask(self, backend, X, y)
         X, y = check_X_y(X, y, numeric_y=False)
         classes, y_enc = check_classification_targets(y)
         X64 = np.ascontiguousarray(X, dtype=np.float64)
@@ -278,6 +282,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``; rows sum to 1.
         """
+        if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
+            return _chunked.dask_map(self.predict_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
         z = self.decision_function(X)
         if z.ndim == 1:
             p = expit(z)
@@ -295,6 +301,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
+            return _chunked.dask_map(self.predict_log_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([log_expit(-z), log_expit(z)])
@@ -312,6 +320,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         y_pred : ndarray of shape (n_samples,)
             Labels taken from ``classes_``.
         """
+        if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
+            return _chunked.dask_map(self.predict, X, self.coef_.shape[1], None, self.classes_.dtype)
         z = self.decision_function(X)
         idx = (z > 0).astype(np.int64) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]

@@ -213,3 +213,41 @@ def fit_ridge_cv(est: Any, X: Any, y: Any, alphas: np.ndarray) -> Any:
     _store_linear(est, W, x_mean, y_mean, ys.vector, xs.out_dtype)
     est.n_features_in_ = p
     return est
+
+
+def fit_logistic_dask(est: Any, backend: Any, X: Any, y: Any) -> Any:
+    """LogisticRegression.fit on a dask X: the solvers of the in-memory fit, each evaluation of the
+    objective (and of the Hessian, for "newton") one pass over X's persisted chunks
+    (:class:`mlbasics._dask.DaskLogisticLoss`); binary and multinomial alike."""
+    import warnings
+
+    from .. import _dask
+    from .._progress import Progress
+    from ..exceptions import ConvergenceWarning, sklearn_compatible
+    from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
+
+    obj, classes, n_features = _dask.logistic_objective(backend, X, y, est.fit_intercept, est.C, est.penalty)
+    theta0 = np.zeros(obj.size)
+    max_iter, tol = int(est.max_iter), float(est.tol)
+    est.stopped_by_callback_ = False
+    with Progress(max_iter, type(est).__name__, est.verbose, unit="iter") as progress:
+        def monitor(iteration: int, theta: np.ndarray, objective: float) -> bool:
+            progress.update(objective)
+            if est.callback is None:
+                return False
+            est._store(obj, theta, classes, iteration, n_features)
+            est.stopped_by_callback_ = bool(est.callback(iteration, objective, est))
+            return est.stopped_by_callback_
+
+        solver_monitor = monitor if (est.verbose or est.callback is not None) else None
+        if est.solver == "lbfgs":
+            theta, n_iter, converged = _solve_lbfgs(obj.loss_grad, theta0, max_iter, tol, solver_monitor)
+        elif est.solver == "newton":
+            theta, n_iter, converged = _solve_newton(obj.loss_grad, obj.hessian, theta0, max_iter, tol, solver_monitor)
+        else:
+            theta, n_iter, converged = _solve_gd(obj.loss_grad, theta0, max_iter, tol, solver_monitor)
+    if not converged and not est.stopped_by_callback_:
+        warnings.warn(f"LogisticRegression (solver={est.solver!r}) did not converge to tol={tol} "
+                      f"within max_iter={max_iter} iterations; increase max_iter or scale the data",
+                      sklearn_compatible(ConvergenceWarning), stacklevel=3)
+    return est._store(obj, theta, classes, n_iter, n_features)
