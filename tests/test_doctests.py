@@ -10,7 +10,7 @@ import mlbasics
 
 # Modules whose import needs an optional extra that the test environment may lack are skipped
 # when it is missing; every other import failure is an error.
-_OPTIONAL = {"mlbasics.plotting": "matplotlib"}
+_OPTIONAL = {"mlbasics.plotting": "matplotlib", "mlbasics._dask": "dask.array"}
 
 
 def _modules():

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 import scipy.linalg
 
+from . import _chunked
 from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._validation import Interval, Options, check_array, check_is_fitted, check_n_features, check_random_state
 from .backends import BACKEND_CONSTRAINT, get_backend
@@ -46,22 +47,22 @@ def _solve_full(xc: np.ndarray):
     return s, vt
 
 
-def _solve_covariance_eigh(xc: np.ndarray, backend):
-    """Eigen-decomposition of the covariance ``X̃ᵀX̃ / (n − 1)``; the Gram matrix comes from the backend.
+def _solve_covariance_eigh(comoment: np.ndarray, n: int):
+    """Eigen-decomposition of the covariance ``X̃ᵀX̃ / (n − 1)``, from the co-moment X̃ᵀX̃.
 
-    Returns (eigenvalues descending, clipped at 0, eigenvectors as rows), truncated to min(n, p)
-    axes: beyond that rank the eigenvalues are zero up to rounding.
+    The co-moment is reduced over row blocks of X by :func:`mlbasics._chunked.moments` (each block
+    centred into a buffer, its Gram matrix from the backend, the blocks merged pairwise). Returns
+    (eigenvalues descending, clipped at 0, eigenvectors as rows), truncated to min(n, p) axes:
+    beyond that rank the eigenvalues are zero up to rounding.
     """
-    n = xc.shape[0]
-    cov = backend.gram(xc)
-    cov /= n - 1
+    cov = comoment / (n - 1)
     evals, evecs = scipy.linalg.eigh(cov, check_finite=False)
-    keep = min(xc.shape)
+    keep = min(n, comoment.shape[0])
     evals = np.maximum(evals[::-1][:keep], 0.0)
     return evals, np.ascontiguousarray(evecs[:, ::-1][:, :keep].T)
 
 
-def _solve_randomized(xc: np.ndarray, k: int, n_oversamples: int, n_iter: int, rng, backend):
+def _solve_randomized(src, mean: np.ndarray, k: int, n_oversamples: int, n_iter: int, rng, backend):
     """Randomized truncated SVD (Halko, Martinsson & Tropp 2011, algorithms 4.4 and 5.1).
 
     1. Draw a Gaussian test matrix Ω (p × l), l = k + n_oversamples (at most min(n, p)).
@@ -70,16 +71,19 @@ def _solve_randomized(xc: np.ndarray, k: int, n_oversamples: int, n_iter: int, r
        singular values are not lost to rounding.
     3. B = Qᵀ X̃ (l × p) is small: its SVD B = Û S Vᵀ gives X̃ ≈ (Q Û) S Vᵀ.
 
-    Every product with X̃ goes through the backend's ``matmul``. Returns (s[:k], Vᵀ[:k]).
+    Every product with X̃ = X − 1μᵀ is one pass over row blocks of X, each block centred into a
+    buffer and multiplied by the backend's ``matmul`` (:func:`mlbasics._chunked.product_pass`):
+    X is never copied, only the n × l matrices Q live in memory. Returns (s[:k], Vᵀ[:k]).
     """
-    p = xc.shape[1]
-    size = min(k + n_oversamples, min(xc.shape))
+    n, p = src.shape
+    size = min(k + n_oversamples, min(n, p))
     omega = rng.standard_normal((p, size))
-    q, _ = scipy.linalg.qr(backend.matmul(xc, omega), mode="economic", check_finite=False)
+    q, _ = scipy.linalg.qr(_chunked.product_pass(src, mean, omega, backend), mode="economic", check_finite=False)
     for _ in range(n_iter):
-        z, _ = scipy.linalg.qr(backend.matmul(xc, q, trans_a=True), mode="economic", check_finite=False)
-        q, _ = scipy.linalg.qr(backend.matmul(xc, z), mode="economic", check_finite=False)
-    b = backend.matmul(q, xc, trans_a=True)
+        z, _ = scipy.linalg.qr(_chunked.product_pass(src, mean, q, backend, transpose=True), mode="economic",
+                               check_finite=False)
+        q, _ = scipy.linalg.qr(_chunked.product_pass(src, mean, z, backend), mode="economic", check_finite=False)
+    b = _chunked.product_pass(src, mean, q, backend, transpose=True).T   # QᵀX̃
     _, s, vt = scipy.linalg.svd(b, full_matrices=False, check_finite=False)
     return s[:k], vt[:k]
 
@@ -239,23 +243,28 @@ class PCA(TransformerMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_feature_names(X, reset=True)
-        X = check_array(X, "X", min_samples=2)
-        n, p = X.shape
+        # X is read by row blocks (a view of an ndarray, a read of a memmap, array-like or dask
+        # array): "covariance_eigh" and "randomized" never copy it; "full" needs it whole
+        src = _chunked.as_rows(X, "X", min_samples=2)
+        n, p = src.shape
         k, solver = self._check_params(n, p)
         backend = get_backend(self.backend)
 
-        dtype = X.dtype
-        X64 = X.astype(np.float64, copy=False)
-        mean = X64.mean(axis=0)
-        xc = X64 - mean
+        dtype = src.out_dtype
         max_k = min(n, p)
 
         if solver == "covariance_eigh":
-            evals, vt = _solve_covariance_eigh(xc, backend)
+            stats = _chunked.moments([src], backend)
+            stats.check(("X", False))
+            mean = stats.mean
+            evals, vt = _solve_covariance_eigh(stats.M, n)
             svals = np.sqrt(evals * (n - 1))
             total_var = float(evals.sum())
         elif solver == "full":
-            svals, vt = _solve_full(xc)
+            X64 = check_array(_chunked.load(src), "X", min_samples=2).astype(np.float64, copy=False)
+            mean = X64.mean(axis=0)
+            svals, vt = _solve_full(X64 - mean)
+            del X64
             evals = svals ** 2 / (n - 1)
             total_var = float(evals.sum())
         else:
@@ -263,10 +272,13 @@ class PCA(TransformerMixin, BaseEstimator):
                 n_iter = 7 if k < 0.1 * max_k else 4
             else:
                 n_iter = int(self.iterated_power)
+            stats = _chunked.moments([src], backend, diag=True)
+            stats.check(("X", False))
+            mean = stats.mean
             rng = check_random_state(self.random_state)
-            svals, vt = _solve_randomized(xc, int(k), int(self.n_oversamples), n_iter, rng, backend)
+            svals, vt = _solve_randomized(src, mean, int(k), int(self.n_oversamples), n_iter, rng, backend)
             evals = svals ** 2 / (n - 1)
-            total_var = float(np.einsum("ij,ij->", xc, xc) / (n - 1))
+            total_var = float(stats.M.sum() / (n - 1))
 
         ratio = evals / total_var if total_var > 0 else np.zeros_like(evals)
         if isinstance(k, float):
@@ -308,8 +320,11 @@ class PCA(TransformerMixin, BaseEstimator):
         Returns
         -------
         Z : ndarray of shape (n_samples, n_components_), of X's float dtype
+            (a lazy dask array, computed per row chunk, when X is a dask array)
         """
         check_is_fitted(self, "components_")
+        if _chunked.is_dask_array(X):
+            return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_components_)
         self._check_feature_names(X, reset=False)
         X_in, X = X, check_array(X, "X")
         check_n_features(self, X)
@@ -345,9 +360,11 @@ class PCA(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_hat : ndarray of shape (n_samples, n_features), of Z's float dtype
+        X_hat : ndarray of shape (n_samples, n_features), of Z's float dtype (lazy for a dask Z)
         """
         check_is_fitted(self, "components_")
+        if _chunked.is_dask_array(X):
+            return _chunked.dask_map(self.inverse_transform, X, self.n_components_, self.n_features_in_)
         Z = check_array(X, "X")
         if Z.shape[1] != self.n_components_:
             raise ValueError(f"X: has {Z.shape[1]} columns, but {type(self).__name__} has "

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _chunked
 from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_sample_weight, check_scalar
 
@@ -256,23 +257,39 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
-        X = check_array(X, "X")
-        X64 = X.astype(np.float64, copy=False)
-        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
-        self.n_features_in_ = X.shape[1]
-        self.n_samples_seen_ = X.shape[0] if sw is None else float(sw.sum())
-        if not (self.with_mean or self.with_std):
-            self.mean_ = self.var_ = self.scale_ = None
-            return self
-        mean = X64.mean(axis=0) if sw is None else np.average(X64, axis=0, weights=sw)
-        self.mean_ = mean
-        if self.with_std:
-            if sw is None:
-                constant = np.ptp(X64, axis=0) == 0
-                var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
-            else:
+        if sample_weight is not None:  # weighted: in memory (streamed statistics are unweighted)
+            if _chunked.is_dask_array(X):
+                raise ValueError("sample_weight: not supported with a dask array X yet; compute X (X.compute()) "
+                                 "or fit without weights")
+            X = check_array(X, "X")
+            X64 = X.astype(np.float64, copy=False)
+            sw = check_sample_weight(sample_weight, X.shape[0])
+            self.n_features_in_ = X.shape[1]
+            self.n_samples_seen_ = float(sw.sum())
+            if not (self.with_mean or self.with_std):
+                self.mean_ = self.var_ = self.scale_ = None
+                return self
+            mean = np.average(X64, axis=0, weights=sw)
+            if self.with_std:
                 constant = np.ptp(X64[sw > 0], axis=0) == 0
                 var = np.average((X64 - mean) ** 2, axis=0, weights=sw)
+        else:
+            # one pass over row blocks of X (views of an ndarray; memmaps, array-likes and dask
+            # arrays alike): per-block means and centred sums of squares merged pairwise, no copy
+            src = _chunked.as_rows(X, "X")
+            stats = _chunked.moments([src], None, diag=True)
+            stats.check(("X", False))
+            self.n_features_in_ = src.shape[1]
+            self.n_samples_seen_ = src.shape[0]
+            if not (self.with_mean or self.with_std):
+                self.mean_ = self.var_ = self.scale_ = None
+                return self
+            mean = stats.mean
+            if self.with_std:
+                constant = _chunked.constant_columns(src, stats)
+                var = stats.M / stats.n  # centred in every block, merged exactly: no cancellation
+        self.mean_ = mean
+        if self.with_std:
             var[constant] = 0.0
             scale = np.sqrt(var)
             scale[constant | (scale == 0)] = 1.0
@@ -298,7 +315,11 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_scaled : ndarray of shape (n_samples, n_features_in_)
+            (a lazy dask array, computed per row chunk, when X is a dask array)
         """
+        if _chunked.is_dask_array(X):
+            check_is_fitted(self, "n_samples_seen_")
+            return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_features_in_)
         X_in, X = X, self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_mean:
@@ -332,8 +353,11 @@ class StandardScaler(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_orig : ndarray of shape (n_samples, n_features_in_)
+        X_orig : ndarray of shape (n_samples, n_features_in_) (lazy for a dask X)
         """
+        if _chunked.is_dask_array(X):
+            check_is_fitted(self, "n_samples_seen_")
+            return _chunked.dask_map(self.inverse_transform, X, self.n_features_in_, self.n_features_in_)
         X = self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_std:

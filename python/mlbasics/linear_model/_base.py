@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import _chunked
 from .._validation import (Interval, InstanceOf, Options, check_array, check_is_fitted, check_n_features,
                            check_sample_weight, check_X_y)
 from ..backends import BACKEND_CONSTRAINT, get_backend
@@ -135,7 +136,12 @@ class _LinearPredictorMixin:
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets), of X's float dtype
+            (a lazy dask array, computed per row chunk, when X is a dask array)
         """
+        if _chunked.is_dask_array(X):
+            check_is_fitted(self, "coef_")
+            return _chunked.dask_map(self.predict, X, self.n_features_in_,  # type: ignore[attr-defined]
+                                     None if np.ndim(self.coef_) == 1 else self.coef_.shape[0])
         z = self._decision(X)
         return z.ravel() if np.ndim(self.coef_) == 1 else z
 
@@ -171,9 +177,12 @@ class _LinearClassifierMixin:
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes), float64
-            For two classes, positive scores favour ``classes_[1]``.
+            For two classes, positive scores favour ``classes_[1]``. A lazy dask array for a dask X.
         """
         check_is_fitted(self, "coef_")
+        if _chunked.is_dask_array(X):
+            return _chunked.dask_map(self.decision_function, X, self.coef_.shape[1],
+                                     None if self.coef_.shape[0] == 1 else self.coef_.shape[0], np.float64)
         self._check_feature_names(X, reset=False)  # type: ignore[attr-defined]  # a BaseEstimator mixin
         X = check_array(X, "X", dtype=np.float64)
         check_n_features(self, X)

@@ -6,12 +6,14 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .. import _chunked
 from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import Options, check_sample_weight
 from ..backends import get_backend
 from ._base import (BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _sqrt_weighted,
                     _store_linear)
 from ._solvers import _solve_lstsq, _solve_normal
+from ._streamed import fit_least_squares
 
 #: Above this estimate of cond(XᵀX) the "auto" solver leaves the normal equations for an SVD.
 _COND_LIMIT = 1e10
@@ -100,6 +102,11 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if sample_weight is not None and _chunked.is_dask_array(X):
+            raise ValueError("sample_weight: not supported with a dask array X yet; compute X "
+                             "(X.compute()) or fit without weights")
+        if sample_weight is None and _chunked.streamable(X):  # block statistics, no copy of X (_streamed.py)
+            return fit_least_squares(self, X, y)
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)

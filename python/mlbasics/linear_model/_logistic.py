@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, log_softmax, softmax
 
+from .. import _chunked
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._validation import Interval, Options, check_classification_targets, check_weighted_classes, check_X_y
@@ -17,6 +18,7 @@ from ..exceptions import ConvergenceWarning, sklearn_compatible
 from ._base import (BACKEND, CALLBACK, CLASS_WEIGHT, FIT_INTERCEPT, MAX_ITER, TOL, VERBOSE, _fit_weights,
                     _LinearClassifierMixin)
 from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
+from ._streamed import fit_logistic_dask
 
 
 class _LogisticLoss:
@@ -272,6 +274,11 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         self._validate_params()
         self._check_feature_names(X, reset=True)
         backend = get_backend(self.backend)
+        if _chunked.is_dask_array(X):  # one pass over the persisted chunks per evaluation (linear_model/_streamed.py)
+            if sample_weight is not None or self.class_weight is not None:
+                raise ValueError("sample_weight: sample_weight and class_weight are not supported with a dask "
+                                 "array X yet; compute X (X.compute()) or fit without weights")
+            return fit_logistic_dask(self, backend, X, y)
         X, y = check_X_y(X, y, numeric_y=False)
         classes, y_enc = check_classification_targets(y)
         sw = _fit_weights(sample_weight, self.class_weight, classes, y_enc)
@@ -347,6 +354,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         proba : ndarray of shape (n_samples, n_classes)
             Columns in the order of ``classes_``; rows sum to 1.
         """
+        if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
+            return _chunked.dask_map(self.predict_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
         z = self.decision_function(X)
         if z.ndim == 1:
             p = expit(z)
@@ -364,6 +373,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
+            return _chunked.dask_map(self.predict_log_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([log_expit(-z), log_expit(z)])
@@ -381,6 +392,8 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         y_pred : ndarray of shape (n_samples,)
             Labels taken from ``classes_``.
         """
+        if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
+            return _chunked.dask_map(self.predict, X, self.coef_.shape[1], None, self.classes_.dtype)
         z = self.decision_function(X)
         idx = (z > 0).astype(np.int64) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]

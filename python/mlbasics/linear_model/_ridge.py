@@ -9,12 +9,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 import scipy.linalg
 
+from .. import _chunked
 from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import HasMethods, InstanceOf, Interval, check_sample_weight
 from ..backends import get_backend
 from ._base import (BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _sqrt_weighted,
                     _store_linear)
 from ._solvers import _cholesky, _solve_lstsq, _solve_normal
+from ._streamed import fit_ridge, fit_ridge_cv
 
 
 class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
@@ -86,6 +88,11 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if sample_weight is not None and _chunked.is_dask_array(X):
+            raise ValueError("sample_weight: not supported with a dask array X yet; compute X "
+                             "(X.compute()) or fit without weights")
+        if sample_weight is None and _chunked.streamable(X):  # block statistics, no copy of X (_streamed.py)
+            return fit_ridge(self, X, y)
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
@@ -201,6 +208,11 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         alphas = self._check_alphas()
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if sample_weight is not None and _chunked.is_dask_array(X):
+            raise ValueError("sample_weight: not supported with a dask array X yet; compute X "
+                             "(X.compute()) or fit without weights")
+        if sample_weight is None and _chunked.streamable(X):  # per-fold block statistics in one pass
+            return fit_ridge_cv(self, X, y, alphas)
         cv = self.cv
         backend = get_backend(self.backend)
         X, X64, Y, single = _regression_data(X, y)

@@ -1,0 +1,253 @@
+"""Fits on dask arrays (mlbasics/_dask.py) equal the in-memory fits, on the synchronous scheduler and on a
+real distributed.LocalCluster (2 worker processes, loopback only), for several chunkings and both float
+dtypes; predict/transform stay lazy; bad input is a clear error and leaves the estimator unfitted.
+
+Skipped when dask is not installed, except where ``MLBASICS_REQUIRE_DASK=1`` (set by ``.ci/run``).
+Every test is bounded in time by a SIGALRM (no pytest-timeout needed).
+"""
+import contextlib
+import os
+import signal
+import warnings
+
+import numpy as np
+import pytest
+
+if os.environ.get("MLBASICS_REQUIRE_DASK") == "1":
+    import dask  # noqa: F401 - an ImportError here fails the run
+    import distributed  # noqa: F401
+else:
+    pytest.importorskip("dask.array")
+    pytest.importorskip("distributed")
+
+import dask  # noqa: E402
+import dask.array as da  # noqa: E402
+
+from mlbasics.decomposition import PCA  # noqa: E402
+from mlbasics.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV  # noqa: E402
+from mlbasics.preprocessing import StandardScaler  # noqa: E402
+
+TIME_LIMIT = 90  # seconds per test
+
+
+@contextlib.contextmanager
+def _alarm(seconds, what):
+    if not hasattr(signal, "SIGALRM"):  # pragma: no cover - not on Windows
+        yield
+        return
+
+    def expired(signum, frame):
+        raise TimeoutError(f"{what} took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.fixture(autouse=True)
+def _bounded(request):
+    with _alarm(TIME_LIMIT, request.node.name):
+        yield
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real cluster: 2 worker processes with 1 thread each, loopback only, no dashboard; closed
+    whatever happens."""
+    from distributed import Client, LocalCluster
+
+    cluster = cl = None
+    with _alarm(120, "starting the LocalCluster"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # distributed's start-up notices (ports, resources) are not ours
+        try:
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+            cl = Client(cluster, set_as_default=False)
+        except BaseException:
+            if cluster is not None:
+                cluster.close()
+            raise
+    try:
+        yield cl
+    finally:
+        with _alarm(60, "closing the LocalCluster"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cl.close()
+            cluster.close()
+
+
+@pytest.fixture(params=["synchronous", "distributed"])
+def scheduler(request):
+    """Run the test body on Dask's synchronous scheduler or on the LocalCluster."""
+    if request.param == "synchronous":
+        with dask.config.set(scheduler="synchronous"):
+            yield request.param
+    else:
+        cl = request.getfixturevalue("client")
+        with dask.config.set(scheduler=cl.get):
+            yield request.param
+
+
+def _data(n=120, p=5, t=None, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = (rng.normal(size=(n, p)) * rng.uniform(0.5, 3, size=p) + rng.normal(size=p) * 10).astype(dtype)
+    w = rng.normal(size=(p,) if t is None else (p, t))
+    return X, X.astype(np.float64) @ w + 1.5 + 0.1 * rng.normal(size=n if t is None else (n, t))
+
+
+CHUNKINGS = {
+    "one": lambda n: n,
+    "uneven": lambda n: (7, 50, n - 57 - 13, 13),
+    "rows1": lambda n: 1,
+}
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)
+
+
+ESTIMATORS = {
+    "LinearRegression": lambda: LinearRegression(),
+    "LinearRegression-lstsq": lambda: LinearRegression(solver="lstsq"),
+    "Ridge": lambda: Ridge(alpha=2.0),
+    "RidgeCV": lambda: RidgeCV(alphas=(0.01, 1.0, 100.0), cv=4),
+    "PCA": lambda: PCA(3, svd_solver="covariance_eigh"),
+    "PCA-randomized": lambda: PCA(2, svd_solver="randomized", random_state=0),
+    "StandardScaler": lambda: StandardScaler(),
+}
+FITTED = ("coef_", "intercept_", "alpha_", "cv_scores_", "components_", "explained_variance_", "singular_values_",
+          "mean_", "var_", "scale_", "noise_variance_")
+
+
+@pytest.mark.parametrize("chunking", sorted(CHUNKINGS))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_fit_equals_in_memory(scheduler, chunking, dtype, name):
+    n = 24 if chunking == "rows1" else 120
+    X, y = _data(n=n, dtype=dtype)
+    Xd = da.from_array(X, chunks=(CHUNKINGS[chunking](n), 3))  # columns split too: joined per row block
+    yd = da.from_array(y, chunks=25)                            # other row chunks than X: rechunked
+    ref = ESTIMATORS[name]().fit(X, y)
+    est = ESTIMATORS[name]().fit(Xd, yd)
+    for attr in FITTED:
+        if hasattr(ref, attr):
+            got, want = getattr(est, attr), getattr(ref, attr)
+            assert not isinstance(got, da.Array), attr
+            assert np.asarray(got).dtype == np.asarray(want).dtype, attr
+            assert _rel(got, want) < 1e-8, (attr, _rel(got, want))
+    method = "predict" if hasattr(ref, "predict") else "transform"
+    lazy = getattr(est, method)(Xd)
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(lazy.compute(), getattr(ref, method)(X), rtol=1e-5 if dtype == np.float32 else 1e-9,
+                               atol=1e-5 if dtype == np.float32 else 1e-9)
+    assert lazy.dtype == getattr(ref, method)(X).dtype
+    assert isinstance(getattr(est, method)(X), np.ndarray)
+
+
+def test_multi_output_and_inverse_transform(scheduler):
+    X, Y = _data(n=90, t=3)
+    Xd, Yd = da.from_array(X, chunks=(31, 5)), da.from_array(Y, chunks=(45, 2))
+    est, ref = Ridge(alpha=0.5).fit(Xd, Yd), Ridge(alpha=0.5).fit(X, Y)
+    assert _rel(est.coef_, ref.coef_) < 1e-10 and est.predict(Xd).shape == (90, 3)
+    pca = PCA(2).fit(Xd)
+    back = pca.inverse_transform(pca.transform(Xd))
+    assert isinstance(back, da.Array)
+    np.testing.assert_allclose(back.compute(), PCA(2).fit(X).inverse_transform(PCA(2).fit(X).transform(X)),
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_logistic_lbfgs_one_pass_per_evaluation(scheduler, n_classes):
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(150, 4))
+    y = np.argmax(X[:, :n_classes] + 0.5 * rng.normal(size=(150, n_classes)), axis=1)
+    labels = np.array(["a", "b", "c"])[y]
+    Xd = da.from_array(X, chunks=(40, 4))
+    ref = LogisticRegression(tol=1e-10, max_iter=500).fit(X, labels)
+    est = LogisticRegression(tol=1e-10, max_iter=500).fit(Xd, da.from_array(labels, chunks=50))
+    assert list(est.classes_) == list(ref.classes_)
+    assert _rel(est.coef_, ref.coef_) < 1e-6 and _rel(est.intercept_, ref.intercept_) < 1e-6
+    proba = est.predict_proba(Xd)
+    assert isinstance(proba, da.Array) and proba.shape == (150, n_classes)
+    np.testing.assert_allclose(proba.compute(), ref.predict_proba(X), atol=1e-7)
+    assert (est.predict(Xd).compute() == ref.predict(X)).all()
+
+
+def test_logistic_newton(scheduler):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] + 0.3 * rng.normal(size=100) > 0).astype(int)
+    ref = LogisticRegression(solver="newton", tol=1e-10).fit(X, y)
+    est = LogisticRegression(solver="newton", tol=1e-10).fit(da.from_array(X, chunks=30), y)
+    assert _rel(est.coef_, ref.coef_) < 1e-8
+
+
+# ---------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge", "RidgeCV", "PCA", "StandardScaler"])
+def test_nan_in_one_chunk_names_x_and_leaves_unfitted(scheduler, name):
+    X, y = _data(n=60)
+    X[47, 2] = np.nan
+    est = ESTIMATORS[name]()
+    with pytest.raises(ValueError, match=r"^X: contains NaN or infinity \(1 non-finite value\(s\), NaN, first at "
+                                         r"index \(47, 2\)\)"):
+        est.fit(da.from_array(X, chunks=(20, 5)), y)
+    assert not hasattr(est, "n_features_in_")
+
+
+def test_nan_in_y_and_in_logistic_x(scheduler):
+    X, y = _data(n=60)
+    y[13] = np.inf
+    with pytest.raises(ValueError, match=r"^y: contains NaN or infinity .*first at index 13\)"):
+        LinearRegression().fit(da.from_array(X, chunks=20), da.from_array(y, chunks=20))
+    X[5, 0] = np.nan
+    est = LogisticRegression()
+    with pytest.raises(ValueError, match=r"^X: contains NaN"):
+        est.fit(da.from_array(X, chunks=20), (y > 0).astype(int))
+    assert not hasattr(est, "coef_")
+
+
+def test_unknown_chunk_sizes_say_how_to_fix():
+    X, y = _data(n=50)
+    Xd = da.from_array(X, chunks=10)
+    filtered = Xd[Xd[:, 0] > -np.inf]          # boolean indexing: sizes unknown (nan)
+    with pytest.raises(ValueError, match=r"X: .*unknown chunk sizes \(nan\).*X\.compute_chunk_sizes\(\)"):
+        LinearRegression().fit(filtered, y)
+    with dask.config.set(scheduler="synchronous"):
+        known = filtered.compute_chunk_sizes()
+        assert LinearRegression().fit(known, y).coef_.shape == (5,)
+
+
+def test_zero_rows_and_bad_shapes():
+    with pytest.raises(ValueError, match="X: expected at least 1 sample"):
+        LinearRegression().fit(da.zeros((0, 3), chunks=1), np.zeros(0))
+    with pytest.raises(ValueError, match="X: expected at least 2 sample"):
+        PCA().fit(da.zeros((1, 3), chunks=1))
+    with pytest.raises(ValueError, match="X: expected a 2-D array"):
+        StandardScaler().fit(da.zeros(5, chunks=2))
+    with pytest.raises(ValueError, match="y: expected 5 values"):
+        Ridge().fit(da.zeros((5, 2), chunks=2), da.zeros(4, chunks=2))
+    with pytest.raises(TypeError, match="X: expected numeric data"):
+        Ridge().fit(da.from_array(np.array([["a"]] * 3)), np.zeros(3))
+    est = LinearRegression().fit(*_data(n=20))
+    with pytest.raises(ValueError, match="X: has 3 features, expected 5"):
+        est.predict(da.zeros((4, 3), chunks=2))
+
+
+def test_ridgecv_leave_one_out_on_dask_asks_for_cv_k():
+    X, y = _data(n=30)
+    with pytest.raises(ValueError, match="cv=K"):
+        RidgeCV().fit(da.from_array(X, chunks=10), y)
+
+
+def test_dask_dataframe_is_a_clear_type_error():
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    frame = dd.from_pandas(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.0]}), npartitions=2)
+    with pytest.raises(TypeError, match=r"X: a dask .*to_dask_array\(lengths=True\)"):
+        LinearRegression().fit(frame, np.zeros(3))
