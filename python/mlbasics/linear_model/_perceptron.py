@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
+from .._sparse import SparseOperator, canonical_csr, issparse
 from .._validation import Interval, check_classification_targets, check_random_state, check_X_y
 from ..backends import get_backend
 from ..exceptions import ConvergenceWarning, sklearn_compatible
@@ -46,7 +47,7 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     random_state : None, int or numpy.random.Generator
     fit_intercept : bool, default=True
     backend : str, default="auto"
-        Backend for the per-epoch criterion and the decision function.
+        Backend for the per-epoch criterion and the decision function (``csr_matmul`` for sparse X).
     verbose : bool, default=False
         Show a progress bar over the ``max_iter`` epochs on stderr with each epoch's loss (below):
         tqdm when installed, else one line rewritten in place.
@@ -69,6 +70,14 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Number of epochs run.
     n_features_in_ : int
     stopped_by_callback_ : bool
+
+    Notes
+    -----
+    Sparse X (scipy.sparse CSR or CSC) is never densified: a sample's score and update touch only
+    its stored entries (the rows as canonical CSR — sorted, duplicates summed — a copy when X is
+    CSC or not canonical), and the per-epoch criterion uses the backend's ``csr_matmul``. The
+    updates are the dense fit's; only the order of the additions in a score differs, so the fits
+    are equal up to rounding (exactly equal on data whose arithmetic is exact, e.g. small integers).
 
     Examples
     --------
@@ -128,10 +137,18 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         rng = check_random_state(self.random_state)
         backend = get_backend(self.backend)
-        X, y = check_X_y(X, y, numeric_y=False)
+        sparse = issparse(X)
+        if sparse:  # rows with distinct columns, so that W[columns] += ... adds once per column
+            Xs, y = check_X_y(X, y, numeric_y=False, accept_sparse=True)
+            Xs = canonical_csr(Xs.astype(np.float64, copy=False))
+            op, data, indices, indptr = SparseOperator(Xs, backend), Xs.data, Xs.indices, Xs.indptr
+            Xd = np.empty((0, 0))
+            n, p = Xs.shape
+        else:
+            X, y = check_X_y(X, y, numeric_y=False)
+            Xd = np.ascontiguousarray(X, dtype=np.float64)
+            n, p = Xd.shape
         classes, y_enc = check_classification_targets(y)
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        n, p = X.shape
         k = 1 if classes.shape[0] == 2 else classes.shape[0]
         if k == 1:
             Y = np.where(y_enc == 1, 1.0, -1.0)[:, None]
@@ -151,17 +168,26 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                 order = rng.permutation(n) if self.shuffle else np.arange(n)
                 mistakes = np.zeros(k, dtype=np.int64)
                 for i in order:
-                    x, yi = X[i], Y[i]
-                    z = x @ W + b
+                    yi = Y[i]
+                    if sparse:  # the row's stored entries x at its columns
+                        cols = indices[indptr[i]:indptr[i + 1]]
+                        x = data[indptr[i]:indptr[i + 1]]
+                        z = x @ W[cols] + b
+                    else:
+                        x = Xd[i]
+                        z = x @ W + b
                     wrong = (np.where(z >= 0, 1.0, -1.0) != yi) & active
                     if wrong.any():
-                        W[:, wrong] += eta * np.outer(x, yi[wrong])
+                        if sparse:
+                            W[np.ix_(cols, np.flatnonzero(wrong))] += eta * np.outer(x, yi[wrong])
+                        else:
+                            W[:, wrong] += eta * np.outer(x, yi[wrong])
                         if self.fit_intercept:
                             b[wrong] += eta * yi[wrong]
                         mistakes += wrong
                 done = mistakes == 0
                 if self.tol is not None:
-                    z, _ = backend.linear_forward(X, W, b)
+                    z = op.dot(W) + b if sparse else backend.linear_forward(Xd, W, b)[0]
                     crit = np.mean(np.maximum(0.0, -Y * z), axis=0)
                     improved = crit < best - float(self.tol)
                     stale = np.where(improved, 0, stale + 1)
@@ -180,6 +206,9 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
             warnings.warn(f"Perceptron: max_iter={self.max_iter} epochs reached before convergence; "
                           "increase max_iter", sklearn_compatible(ConvergenceWarning), stacklevel=2)
         return self._store(classes, W, b, epoch, p)
+
+    def _accepts_sparse(self) -> bool:
+        return True
 
     def _store(self, classes, W, b, n_iter, n_features):
         self.classes_ = classes

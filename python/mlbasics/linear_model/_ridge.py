@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numbers
-
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,10 +10,13 @@ from numpy.typing import ArrayLike
 import scipy.linalg
 
 from .._base import BaseEstimator, RegressorMixin, fit_context
+from .._sparse import SparseOperator, issparse
 from .._validation import HasMethods, Interval
 from ..backends import get_backend
-from ._base import BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _store_linear
-from ._solvers import _cholesky, _solve_lstsq, _solve_normal
+from ..exceptions import ConvergenceWarning, sklearn_compatible
+from ._base import (BACKEND, FIT_INTERCEPT, _center, _fit_sparse_least_squares, _LinearPredictorMixin,
+                    _regression_data, _sparse_regression_data, _store_linear)
+from ._solvers import _cholesky, _solve_lsqr, _solve_lstsq, _solve_normal
 
 
 class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
@@ -39,6 +42,13 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     n_features_in_ : int
+
+    Notes
+    -----
+    Sparse X (scipy.sparse CSR or CSC, matrix or array) is never densified nor centred: it is
+    fitted by LSQR with damp = √α on the implicitly centred X, the products through the
+    backend's sparse kernels, as :class:`LinearRegression` describes (tolerance 1e-12, the
+    coefficients equal to the dense fit's to about 1e-12·cond relative).
 
     Examples
     --------
@@ -79,6 +89,9 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         self._check_feature_names(X, reset=True)
         backend = get_backend(self.backend)
+        if issparse(X):
+            _fit_sparse_least_squares(self, backend, X, y, float(self.alpha))
+            return self
         X, X64, Y, single = _regression_data(X, y)
         Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
         W, _ = _solve_normal(backend, Xc, Yc, float(self.alpha))
@@ -87,6 +100,9 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         _store_linear(self, W, x_mean, y_mean, single, X.dtype)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _accepts_sparse(self) -> bool:
+        return True
 
 
 class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
@@ -104,6 +120,11 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     * ``cv=K`` (or a splitter): K-fold (unshuffled :class:`~mlbasics.model_selection.KFold`);
       the score is −(mean over folds of the held-out MSE). Note that scikit-learn scores
       this case with R² instead.
+
+    Sparse X (scipy.sparse CSR or CSC) needs ``cv=K`` (or a splitter): every fold and the final
+    refit are solved by LSQR as :class:`Ridge` solves sparse X, without densifying or centring
+    X. Leave-one-out (``cv=None``) needs the SVD of the dense X, so sparse X with ``cv=None`` is
+    a ValueError saying to pass ``cv=K``.
 
     Parameters
     ----------
@@ -182,6 +203,8 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         cv = self.cv
         backend = get_backend(self.backend)
+        if issparse(X):
+            return self._fit_sparse(backend, X, y, alphas)
         X, X64, Y, single = _regression_data(X, y)
         if cv is None and X.shape[0] < 2:
             raise ValueError(f"X: leave-one-out cross-validation (cv=None) needs at least 2 samples, got "
@@ -201,6 +224,48 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         _store_linear(self, W, x_mean, y_mean, single, X.dtype)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _fit_sparse(self, backend, X, y, alphas):
+        """K-fold scores and the refit by LSQR (see :class:`Ridge`), X never densified."""
+        if self.cv is None:
+            raise ValueError("cv: leave-one-out (cv=None) uses the SVD of a dense X; sparse X is never densified, so "
+                             "it needs K-fold cross-validation: pass cv=5 (or another K, or a splitter)")
+        X, op, Y, single = _sparse_regression_data(backend, X, y)
+        X64 = X.astype(np.float64, copy=False).tocsr()  # row subsets for the folds
+        scores, converged = self._kfold_scores_sparse(backend, X64, Y, alphas)
+        best = int(np.argmax(scores))  # first of the best on ties
+        self.alpha_ = float(alphas[best])
+        self.best_score_ = float(scores[best])
+        self.cv_scores_ = scores
+        W, x_mean, y_mean, _, last = _solve_lsqr(op, Y, self.alpha_, self.fit_intercept)
+        if not (converged and last):
+            warnings.warn("RidgeCV: LSQR (sparse X) stopped at its iteration limit before reaching its tolerance; "
+                          "the scores or coefficients may be inaccurate (X is ill-conditioned)",
+                          sklearn_compatible(ConvergenceWarning), stacklevel=3)
+        _store_linear(self, W, x_mean, y_mean, single, X.dtype)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _kfold_scores_sparse(self, backend, X, Y, alphas):
+        """As :meth:`_kfold_scores` for a sparse CSR X: one LSQR solve per fold and α."""
+        from ..model_selection import KFold
+
+        splitter: Any = KFold(int(self.cv)) if isinstance(self.cv, numbers.Integral) else self.cv
+        fold_mse, converged = [], True
+        for train, test in splitter.split(X):
+            op_train = SparseOperator(X[train], backend, both_layouts=True)
+            op_test = SparseOperator(X[test], backend)
+            row = []
+            for alpha in alphas:
+                W, x_mean, y_mean, _, ok = _solve_lsqr(op_train, Y[train], float(alpha), self.fit_intercept)
+                converged &= ok
+                pred = op_test.dot(W) - x_mean @ W + y_mean
+                row.append(np.mean((Y[test] - pred) ** 2))
+            fold_mse.append(row)
+        return -np.mean(np.asarray(fold_mse), axis=0), converged
+
+    def _accepts_sparse(self) -> bool:
+        return self.cv is not None
 
     def _loo_scores(self, X, Y, alphas):
         """−mean((eᵢ / (1 − Hᵢᵢ))²) for every α, from one thin SVD of the centered X."""

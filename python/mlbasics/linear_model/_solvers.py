@@ -1,7 +1,8 @@
 """The solvers behind the linear models.
 
 Direct: the normal equations by Cholesky (Gram matrix and XᵀY from the backend) and the
-minimum-norm least-squares solution from an SVD. Iterative, for the logistic loss: SciPy's
+minimum-norm least-squares solution from an SVD. Iterative, for sparse X in least squares and
+ridge: LSQR on the implicitly centred X. Iterative, for the logistic loss: SciPy's
 L-BFGS-B, damped Newton with the exact Hessian, and the course's gradient descent with a
 backtracking (Armijo) step. Each iterative solver takes ``fun(θ) → (f, ∇f)`` and an optional
 ``monitor(n_iter, θ, f)`` that stops it by returning True.
@@ -133,3 +134,51 @@ def _solve_gd(fun, theta, max_iter, tol, monitor=None):
         if monitor is not None and monitor(n_iter, theta, f):
             break
     return theta, n_iter, bool(np.max(np.abs(g)) <= tol)
+
+
+#: LSQR's stopping tolerances for sparse X (atol = btol): the residual and the normal-equation
+#: residual ‖Xᵀr‖ relative to ‖X‖‖r‖ are driven down to this, about 1e-10 relative accuracy on
+#: the coefficients of a well-conditioned problem (error ≈ tol · cond(X)).
+_LSQR_TOL = 1e-12
+#: LSQR stops when its estimate of cond(X) exceeds this: only a numerically singular X (the dense
+#: "auto" solver's SVD limit, 1/eps).
+_LSQR_CONLIM = 1.0 / np.finfo(np.float64).eps
+
+
+def _solve_lsqr(op, Y, alpha=0.0, fit_intercept=True):
+    """min ‖Y − (X − 1x̄ᵀ)W‖²_F + α‖W‖²_F for a sparse X, one target at a time, by SciPy's LSQR
+    (damp = √α) on a LinearOperator whose products are the sparse kernels (``op``, a
+    :class:`~mlbasics._sparse.SparseOperator` of float64 X).
+
+    X is centred implicitly, as scikit-learn does for sparse X: (X − 1x̄ᵀ)v = Xv − 1(x̄ᵀv) and
+    (X − 1x̄ᵀ)ᵀu = Xᵀu − x̄(1ᵀu), so X itself is never changed nor densified. Starting from 0,
+    LSQR converges to the minimum-norm solution (the SVD solution for α = 0).
+
+    Returns (W (p, T), x̄, ȳ, n_iter (the most over the targets), converged).
+    """
+    import scipy.sparse.linalg
+
+    n, p = op.shape
+    x_mean = op.column_means() if fit_intercept else np.zeros(p)
+    y_mean = Y.mean(axis=0) if fit_intercept else np.zeros(Y.shape[1])
+    Yc = Y - y_mean
+
+    def matvec(v):
+        v = np.asarray(v, dtype=np.float64).reshape(p, 1)
+        return op.dot(v)[:, 0] - float(x_mean @ v[:, 0])
+
+    def rmatvec(u):
+        u = np.asarray(u, dtype=np.float64).reshape(n, 1)
+        return op.tdot(u)[:, 0] - x_mean * float(u.sum())
+
+    A = scipy.sparse.linalg.LinearOperator((n, p), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)
+    W = np.zeros((p, Y.shape[1]))
+    n_iter, converged = 0, True
+    iter_lim = max(1000, 4 * min(n, p))
+    for t in range(Y.shape[1]):
+        result = scipy.sparse.linalg.lsqr(A, Yc[:, t], damp=float(np.sqrt(alpha)), atol=_LSQR_TOL,
+                                          btol=_LSQR_TOL, conlim=_LSQR_CONLIM, iter_lim=iter_lim)
+        W[:, t] = result[0]
+        n_iter = max(n_iter, int(result[2]))
+        converged &= int(result[1]) != 7  # 7: the iteration limit
+    return W, x_mean, y_mean, n_iter, converged
