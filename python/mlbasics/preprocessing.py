@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._base import BaseEstimator, TransformerMixin, fit_context
+from ._sparse import issparse
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
 
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
@@ -191,7 +193,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     with_mean : bool, default=True
-        Subtract μ.
+        Subtract μ. Must be False for sparse X (centring would make it dense; ValueError).
     with_std : bool, default=True
         Divide by σ.
 
@@ -205,6 +207,16 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         σ with zeros replaced by 1, None when ``with_std=False``.
     n_features_in_ : int
     n_samples_seen_ : int
+
+    Notes
+    -----
+    Sparse X (scipy.sparse CSR or CSC, matrix or array) needs ``with_mean=False``, as in
+    scikit-learn, and stays sparse: μ and σ come from the stored entries per column (np.bincount;
+    σ² two-pass, Σ over stored entries of (x − μ)² plus μ² for each implicit zero), with duplicate
+    entries summed first (a copy when there are any), and ``transform`` /
+    ``inverse_transform`` return a sparse matrix of the same format and class whose stored values
+    are divided / multiplied by σ. Sparse output exists only as scipy.sparse: with
+    ``set_output(transform="pandas")`` (or polars) it is a ValueError.
 
     Examples
     --------
@@ -249,6 +261,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if issparse(X):
+            return self._fit_sparse(X)
         X = check_array(X, "X")
         X64 = X.astype(np.float64, copy=False)
         self.n_features_in_ = X.shape[1]
@@ -269,12 +283,55 @@ class StandardScaler(TransformerMixin, BaseEstimator):
             self.var_ = self.scale_ = None
         return self
 
+    def _fit_sparse(self, X: Any) -> StandardScaler:
+        X = check_array(X, "X", accept_sparse=True)
+        self._check_sparse_centering()
+        self.n_features_in_ = X.shape[1]
+        self.n_samples_seen_ = X.shape[0]
+        if not self.with_std:
+            self.mean_ = self.var_ = self.scale_ = None
+        else:
+            self.mean_, self.var_, self.scale_ = _sparse_column_stats(X, self.with_std)
+        return self
+
     def _prepare(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "n_samples_seen_")
         self._check_feature_names(X, reset=False)
         X = check_array(X, "X")
         check_n_features(self, X)
         return X
+
+    def _prepare_sparse(self, X: Any) -> Any:
+        check_is_fitted(self, "n_samples_seen_")
+        self._check_feature_names(X, reset=False)
+        X = check_array(X, "X", accept_sparse=True)
+        check_n_features(self, X)
+        self._check_sparse_centering()
+        return X
+
+    def _check_sparse_centering(self) -> None:
+        if self.with_mean:
+            raise ValueError("with_mean: cannot center sparse X (centring makes it dense); pass with_mean=False to "
+                             "scale sparse X, or convert it with X.toarray()")
+
+    def _scale_sparse(self, X: Any, inverse: bool) -> Any:
+        """X's stored values divided (multiplied, if ``inverse``) by σ of their column; same format and dtype."""
+        out = X.astype(np.float64, copy=True)
+        if self.with_std:
+            nnz = int(out.indptr[-1])
+            factor = self.scale_ if inverse else 1.0 / self.scale_
+            out.data[:nnz] *= factor[_entry_columns(out)]
+        out = out.astype(X.dtype, copy=False)
+        kind = getattr(self, "_output_transform", None)
+        if kind is None and "sklearn" in sys.modules:
+            kind = sys.modules["sklearn"].get_config().get("transform_output", "default")
+        if kind not in (None, "default"):
+            raise ValueError(f"set_output: {kind} output does not support sparse data (a sparse X is transformed "
+                             "into a sparse matrix); use set_output(transform='default') or densify X")
+        return out
+
+    def _accepts_sparse(self) -> bool:
+        return not self.with_mean
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """x̃ = (x − μ) / σ, in X's float dtype.
@@ -287,6 +344,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         -------
         X_scaled : ndarray of shape (n_samples, n_features_in_)
         """
+        if issparse(X):
+            return self._scale_sparse(self._prepare_sparse(X), inverse=False)
         X_in, X = X, self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_mean:
@@ -322,6 +381,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         -------
         X_orig : ndarray of shape (n_samples, n_features_in_)
         """
+        if issparse(X):
+            return self._scale_sparse(self._prepare_sparse(X), inverse=True)
         X = self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_std:
@@ -329,6 +390,41 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         if self.with_mean:
             out += self.mean_
         return out.astype(X.dtype, copy=False)
+
+
+def _entry_columns(X: Any) -> np.ndarray:
+    """The column of each stored entry of a CSR or CSC X (the first ``indptr[-1]`` entries)."""
+    nnz = int(X.indptr[-1])
+    if X.format == "csr":
+        return X.indices[:nnz]
+    return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+
+
+def _sparse_column_stats(X: Any, with_std: bool) -> tuple[np.ndarray, Any, Any]:
+    """μ, σ² and σ (constant columns: σ² = 0, σ = 1) of a sparse X's columns, implicit zeros
+    included, from its stored entries (duplicates summed first)."""
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    n, p = X.shape
+    cols = _entry_columns(X)
+    vals = X.data[:cols.shape[0]].astype(np.float64)
+    counts = np.bincount(cols, minlength=p)
+    mean = np.bincount(cols, weights=vals, minlength=p) / n
+    if not with_std:
+        return mean, None, None
+    dev = vals - mean[cols]
+    var = (np.bincount(cols, weights=dev * dev, minlength=p) + (n - counts) * mean * mean) / n
+    hi = np.full(p, -np.inf)
+    lo = np.full(p, np.inf)
+    np.maximum.at(hi, cols, vals)
+    np.minimum.at(lo, cols, vals)
+    # constant: no stored entry, or one stored value everywhere (all rows, or a stored value of 0)
+    constant = (counts == 0) | ((hi == lo) & ((counts == n) | (hi == 0)))
+    var[constant] = 0.0
+    scale = np.sqrt(var)
+    scale[constant | (scale == 0)] = 1.0
+    return mean, var, scale
 
 
 def one_hot(y: ArrayLike, n_classes: int | None = None) -> np.ndarray:
