@@ -482,3 +482,19 @@ def test_sparse_int_and_bool_data_become_float64():
     assert model.coef_.dtype == np.float64
     Xb = sp.csr_matrix(np.array([[True, False], [False, True], [True, True]]))
     assert Ridge().fit(Xb, [1.0, 2.0, 3.0]).coef_.dtype == np.float64
+
+
+def test_scikit_learn_tags_say_which_estimators_take_sparse_X():
+    """scikit-learn's sparse checks (tests/test_sklearn_checks.py) fit an estimator on sparse data when its
+    input_tags.sparse is True, and expect a "sparse" error otherwise: the tags must be right."""
+    pytest.importorskip("sklearn")
+    from mlbasics.cluster import KMeans
+    from mlbasics.decomposition import PCA
+    from mlbasics.preprocessing import PolynomialFeatures
+
+    takes = [LinearRegression(), Ridge(), RidgeCV(cv=3), LogisticRegression(), LogisticRegression(solver="gd"),
+             Perceptron(), MLPClassifier(), MLPRegressor(), StandardScaler(with_mean=False)]
+    refuses = [LinearRegression(solver="normal"), RidgeCV(), LogisticRegression(solver="newton"), StandardScaler(),
+               PCA(), PolynomialFeatures(), KMeans()]
+    assert all(e.__sklearn_tags__().input_tags.sparse for e in takes)
+    assert not any(e.__sklearn_tags__().input_tags.sparse for e in refuses)

@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--plot", default="mlbasics_bench.png", metavar="PATH",
                         help="bench: where to write the PNG plot ('' for none; needs matplotlib)")
-    parser.add_argument("--parts", default="matmul,optim,mlp,fit,cluster",
-                        help="bench: comma-separated parts among matmul, optim, mlp, fit, cluster")
+    parser.add_argument("--parts", default="matmul,optim,mlp,fit,cluster,sparse",
+                        help="bench: comma-separated parts among matmul, optim, mlp, fit, cluster, sparse")
     return parser
 
 
@@ -62,9 +62,9 @@ def main(argv: list[str] | None = None) -> int:
         from mlbasics import _benchmark
 
         parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
-        unknown = set(parts) - {"matmul", "optim", "mlp", "fit", "cluster"}
+        unknown = set(parts) - {"matmul", "optim", "mlp", "fit", "cluster", "sparse"}
         if unknown or not parts:
-            parser.error(f"--parts: expected names among matmul, optim, mlp, fit, cluster, got {args.parts!r}")
+            parser.error(f"--parts: expected names among matmul, optim, mlp, fit, cluster, sparse, got {args.parts!r}")
         threads = (args.threads,) if args.threads is not None else (1, 2)
         rows = _benchmark.run(quick=args.quick, backends=backends, thread_counts=threads, parts=parts)
         written = None

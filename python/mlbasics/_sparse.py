@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 
-__all__ = ["issparse", "SparseOperator", "canonical_csr", "dense_rows", "rows_per_block", "SPARSE_BLOCK_BYTES"]
+__all__ = ["issparse", "SparseOperator", "canonical_csr", "dense_rows", "rows_per_block", "random_csr",
+           "SPARSE_BLOCK_BYTES"]
 
 #: The most memory a densified block of rows may take (MLP minibatch slices, predictions).
 SPARSE_BLOCK_BYTES = 1 << 25
@@ -113,3 +114,18 @@ def dense_rows(X: Any, rows: Any) -> np.ndarray:
     """The rows ``rows`` (a slice or an index array) of a sparse X as a C-contiguous dense array."""
     X = X if X.format == "csr" else X.tocsr()
     return np.ascontiguousarray(X[rows].toarray())
+
+
+def random_csr(n: int, p: int, density: float, rng: np.random.Generator, dtype: Any = np.float64) -> Any:
+    """A random CSR matrix (n, p) for benchmarks: each row Binomial(p, density) uniformly drawn
+    columns (repeats merged, so a row may hold slightly fewer), standard normal values, sorted
+    int32 indices. Built in O(nnz) memory: ``scipy.sparse.random`` draws from all n·p positions,
+    which does not fit for 100,000 × 50,000."""
+    counts = rng.binomial(p, density, size=n)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = rng.integers(0, p, size=int(indptr[-1]), dtype=np.int64)
+    data = rng.standard_normal(indices.shape[0]).astype(dtype)
+    X = scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, p))
+    X.sum_duplicates()
+    return X

@@ -117,7 +117,9 @@ class _SparseLogisticLoss(_LogisticLoss):
     both layouts): XW and XᵀG are the row-parallel ``csr_matmul`` kernel on X and on Xᵀ."""
 
     def _forward(self, W, b):
-        return self.X.dot(W) + b
+        z = self.X.dot(W)
+        z += b
+        return z
 
     def _xt(self, G):
         return self.X.tdot(G)
