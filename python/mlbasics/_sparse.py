@@ -125,7 +125,7 @@ def random_csr(n: int, p: int, density: float, rng: np.random.Generator, dtype: 
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     indices = rng.integers(0, p, size=int(indptr[-1]), dtype=np.int64)
-    data = rng.standard_normal(indices.shape[0]).astype(dtype)
+    data = np.asarray(rng.standard_normal(size=(indices.shape[0],)), dtype=dtype)
     X = scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, p))
     X.sum_duplicates()
     return X
