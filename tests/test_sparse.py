@@ -498,3 +498,34 @@ def test_scikit_learn_tags_say_which_estimators_take_sparse_X():
                PCA(), PolynomialFeatures(), KMeans()]
     assert all(e.__sklearn_tags__().input_tags.sparse for e in takes)
     assert not any(e.__sklearn_tags__().input_tags.sparse for e in refuses)
+
+
+def test_hostile_csr_arrays_never_crash(backend):
+    """Random, mostly malformed CSR arrays into the contract and straight into _core: each call
+    returns or raises ValueError/TypeError (a crash would end the run). The fuzz harness
+    (tests/fuzz/) does not cover this family: adding targets would renumber its saved seeds."""
+    from mlbasics import _core
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n_rows, n_cols, k = (int(v) for v in rng.integers(0, 6, size=3))
+        nnz = int(rng.integers(0, 12))
+        idt = rng.choice([np.int32, np.int64, np.int16, np.float64])
+        ptr_dt = idt if rng.random() < 0.8 else rng.choice([np.int32, np.int64])
+        indices = rng.integers(-3, n_cols + 3, size=nnz).astype(idt)
+        indptr = np.sort(rng.integers(-2, nnz + 3, size=n_rows + 1)).astype(ptr_dt)
+        if rng.random() < 0.3:
+            indptr = rng.permutation(indptr)
+        if rng.random() < 0.5 and indptr.size:
+            indptr[0] = 0
+        data = rng.standard_normal(nnz + int(rng.integers(-1, 2)) if nnz else 0)
+        dense = rng.standard_normal((n_cols + int(rng.integers(-1, 2)) if n_cols else 0, k))
+        dense_t = rng.standard_normal((max(n_rows + int(rng.integers(-1, 2)), 0), k))
+        for call in (lambda: backend.csr_matmul(data, indices, indptr, n_cols, dense),
+                     lambda: backend.csr_matmul_t(data, indices, indptr, n_cols, dense_t),
+                     lambda: _core.csr_matmul(data, indices, indptr, dense, np.empty((max(indptr.size - 1, 0), k))),
+                     lambda: _core.csr_matmul_t(data, indices, indptr, dense_t, np.zeros((n_cols, k)))):
+            try:
+                call()
+            except (ValueError, TypeError):
+                pass
