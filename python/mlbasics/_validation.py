@@ -497,8 +497,13 @@ def check_compressed_structure(indices: np.ndarray, indptr: np.ndarray, n_minor:
                          f"entries of {ind_name} and data")
     if nnz:
         used = indices[:nnz]
-        lo, hi = int(used.min()), int(used.max())
-        if lo < 0 or hi >= n_minor:
+        # one pass: seen as unsigned, a negative index is larger than any valid one
+        if used.dtype.kind == "i" and used.dtype.itemsize in (4, 8):
+            bad = int(used.view(np.uint32 if used.dtype.itemsize == 4 else np.uint64).max()) >= n_minor
+        else:
+            bad = int(used.min()) < 0 or int(used.max()) >= n_minor
+        if bad:
+            lo, hi = int(used.min()), int(used.max())
             raise ValueError(f"{ind_name}: expected indices in [0, {minor}={n_minor}), got values in [{lo}, {hi}]")
     return nnz
 
