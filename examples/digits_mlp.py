@@ -37,12 +37,13 @@ def main(out):
 
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     plot_confusion_matrix(y_test, y_pred, ax=ax)
-    ax.set_title(f"Digits, MLP (64,) test set: accuracy {acc:.3f}")
+    ax.set_title(f"Digits, MLP (64,), test set: accuracy {acc:.3f}\n"
+                 "correct answers on the diagonal, confusions off it")
     save(fig, os.path.join(out, "digits_confusion.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    plot_loss_curve(mlp, ax=ax, log_scale=True)
-    ax.set_title(f"MLP training loss (Adam, {mlp.n_iter_} epochs)")
+    plot_loss_curve(mlp, ax=ax, log_scale=True, label="training cross-entropy")
+    ax.set_title(f"The training loss falls steadily until it levels off\n(Adam, {mlp.n_iter_} epochs)")
     save(fig, os.path.join(out, "digits_loss.png"))
     print(f"test accuracy = {acc:.4f} on {len(y_test)} digits (train {len(y_train)}), "
           f"final training loss = {mlp.loss_:.4f} after {mlp.n_iter_} epochs")

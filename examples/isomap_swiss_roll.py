@@ -35,7 +35,8 @@ def main(out):
 
     fig = plt.figure(figsize=(15, 4.8))
     ax = fig.add_subplot(1, 3, 1, projection="3d")
-    ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=6)
+    shown = ax.scatter(X[:, 0], X[:, 1], X[:, 2], c=t, cmap="viridis", s=6)
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.1, label="t (position along the sheet)")
     ax.view_init(elev=12, azim=-70)
     ax.set(xlabel="x₁", ylabel="x₂", zlabel="x₃", title="The swiss roll in 3-D\n(colour: position t along the sheet)")
     for i, (name, Z) in enumerate((("PCA", Z_pca), ("Isomap, 10 nearest neighbours", Z_iso)), start=2):

@@ -37,7 +37,9 @@ def main(out):
     ax.plot(grid, w_true[0] + w_true[1] * grid, "--", color="C0", label="true line")
     ax.plot(grid, model.predict(grid.reshape(-1, 1)), color="C3",
             label=f"least squares: y = {w[0]:.2f} + {w[1]:.2f}x")
-    ax.set(xlabel="x", ylabel="y", title="Least-squares line fit, w* = (ΦᵀΦ)⁻¹Φᵀy")
+    ax.set(xlabel="x", ylabel="y",
+           title="Least squares: the line with the smallest sum of squared residuals\n"
+                 "w* = (ΦᵀΦ)⁻¹Φᵀy lands close to the true line")
     ax.legend()
     fig.tight_layout()
     path = os.path.join(out, "least_squares_line.png")

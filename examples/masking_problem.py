@@ -51,7 +51,9 @@ def main(out):
         accuracies.append(acc)
         plot_decision_boundary(model, X, y, ax=ax)
         ax.set(title=f"{name}\ntraining accuracy {acc:.3f}", xlabel="x₁", ylabel="x₂")
-    fig.suptitle("Linear regression masks the middle class; logistic regression does not")
+        ax.get_legend().set_title("class (points and regions)")
+    fig.suptitle("Linear regression masks the middle class (1): it gets almost no region; "
+                 "logistic regression gives each class its own")
     fig.tight_layout()
     path = os.path.join(out, "masking_problem.png")
     save(fig, path)

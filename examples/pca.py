@@ -17,6 +17,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from mlbasics.datasets import load_digits  # noqa: E402
 from mlbasics.decomposition import PCA  # noqa: E402
@@ -29,13 +30,18 @@ def main(out):
     X = np.dot(rng.rand(2, 2), rng.randn(2, 500)).T
     pca = PCA().fit(X)
     fig, ax = plt.subplots(figsize=(6, 5))
-    ax.scatter(X[:, 0], X[:, 1], s=8, alpha=0.4)
+    ax.scatter(X[:, 0], X[:, 1], s=8, alpha=0.4, label=f"{len(X)} samples")
     for i, (v, lam, color) in enumerate(zip(pca.components_, pca.explained_variance_, ("C3", "C2"))):
         tip = pca.mean_ + 2 * np.sqrt(lam) * v          # the eigenvector vᵢ scaled by 2√λᵢ
         ax.annotate("", xy=tip, xytext=pca.mean_, arrowprops=dict(arrowstyle="->", color=color, linewidth=2.5))
         ax.text(*(tip + 0.15 * v), f"v{'₁₂'[i]}", color=color, fontsize=14, ha="center", va="center")
+    # the arrows are annotations, not plotted lines: their legend entries are proxies
+    handles = ax.get_legend_handles_labels()[0] + [
+        Line2D([], [], color=c, linewidth=2.5, label=f"v{'₁₂'[i]} × 2√λ{'₁₂'[i]}, λ{'₁₂'[i]} = {lam:.3f}")
+        for i, (c, lam) in enumerate(zip(("C3", "C2"), pca.explained_variance_))]
+    ax.legend(handles=handles, fontsize=9, loc="upper left")
     ax.set(aspect="equal", xlabel="x₁", ylabel="x₂",
-           title=f"PCA basis: λ = {pca.explained_variance_[0]:.3f}, {pca.explained_variance_[1]:.3f}")
+           title="PCA basis: the eigenvectors of the covariance\npoint along the directions of largest spread")
     save(fig, os.path.join(out, "pca_2d.png"))
     print(f"2-D cloud: explained variance = {np.round(pca.explained_variance_, 4).tolist()}, "
           f"ratio = {np.round(pca.explained_variance_ratio_, 4).tolist()}")
@@ -46,12 +52,13 @@ def main(out):
     k90 = int(np.searchsorted(np.cumsum(pca.explained_variance_ratio_), 0.9)) + 1
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 5))
     plot_explained_variance(pca, ax=ax0)
-    ax0.axvline(k90, color="gray", linestyle=":")
+    ax0.axvline(k90, color="gray", linestyle=":", label=f"90% reached at k = {k90}")
+    ax0.legend()
     ax0.set_title(f"Digits: {k90} of 64 components explain 90% of the variance")
     points = ax1.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", vmin=-0.5, vmax=9.5, s=8)
     fig.colorbar(points, ax=ax1, ticks=range(10), label="digit")
     ax1.set(xlabel="principal component 1", ylabel="principal component 2",
-            title="Digits projected onto the first two principal axes")
+            title="Digits on the first two principal axes:\nthe classes already form clusters")
     save(fig, os.path.join(out, "pca_digits.png"))
     print(f"digits: first two components explain {pca.explained_variance_ratio_[:2].sum():.4f}, "
           f"{k90} components explain 90%")

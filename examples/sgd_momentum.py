@@ -63,10 +63,13 @@ def main(out):
     for (name, path), color in zip(runs.items(), ("C0", "C1", "C2")):
         ax0.plot(path[:, 0], path[:, 1], "o-", color=color, markersize=3, linewidth=1, label=name)
         plot_loss_curve(loss(path[1:]), ax=ax1, label=name, log_scale=True)
-    ax0.plot(0, 0, "k*", markersize=12)
-    ax0.set(aspect="equal", xlabel="W₁", ylabel="W₂", title="L(W) = ½ WᵀAW, A = diag(1, 25)")
+    ax0.plot(0, 0, "k*", markersize=12, label="minimum W* = 0")
+    ax0.set(aspect="equal", xlabel="W₁", ylabel="W₂",
+            title="Momentum damps plain GD's zig-zag across the narrow valley\n"
+                  "of L(W) = ½ WᵀAW, A = diag(1, 25) (grey: levels of L)")
     ax0.legend(fontsize=8, loc="lower right")
-    ax1.set(xlabel="step t", ylabel="L(W_t)", title=f"Loss per step ({STEPS} steps)")
+    ax1.set(xlabel="step t", ylabel="L(W_t) (log scale)",
+            title=f"Loss per step: momentum and Nesterov end orders of magnitude lower ({STEPS} steps)")
     fig.tight_layout()
     path = os.path.join(out, "sgd_momentum.png")
     save(fig, path)

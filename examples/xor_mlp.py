@@ -45,11 +45,12 @@ def main(out):
     acc_mlp = accuracy_score(y, mlp.predict(X))
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 5))
-    for ax, model, name, acc in ((axes[0], logistic, "logistic regression (linear)", acc_logistic),
-                                 (axes[1], mlp, "MLP, 4 tanh hidden units", acc_mlp)):
-        plot_decision_boundary(model, X, y, ax=ax, margin=0.5)
-        ax.scatter(X[:, 0], X[:, 1], c=["C0" if v == 0 else "C1" for v in y], s=150, edgecolors="k", zorder=3)
-        ax.set(title=f"XOR, {name}: accuracy {acc:.2f}", xlabel="x₁", ylabel="x₂")
+    for ax, model, name, acc, what in (
+            (axes[0], logistic, "logistic regression (linear)", acc_logistic, "no line separates the classes"),
+            (axes[1], mlp, "MLP, 4 tanh hidden units", acc_mlp, "a curved boundary separates them")):
+        plot_decision_boundary(model, X, y, ax=ax, margin=0.5, point_size=150)
+        ax.get_legend().set_title("class y (points and regions)")
+        ax.set(title=f"XOR, {name}: accuracy {acc:.2f}\n{what}", xlabel="x₁", ylabel="x₂")
     fig.tight_layout()
     path = os.path.join(out, "xor_mlp.png")
     save(fig, path)

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 
 #include "mlbasics/cpu.hpp"
 #include "mlbasics/parallel.hpp"
@@ -44,6 +45,8 @@ PYBIND11_MODULE(_core_bindings, m) {
   m.attr("compiler") = "clang " __clang_version__;
 #elif defined(__GNUC__)
   m.attr("compiler") = "gcc " __VERSION__;
+#elif defined(_MSC_VER)
+  m.attr("compiler") = "MSVC " + std::to_string(_MSC_VER);
 #else
   m.attr("compiler") = "unknown";
 #endif
@@ -55,8 +58,10 @@ PYBIND11_MODULE(_core_bindings, m) {
 // governs it.
 #if defined(_WIN32)
 #define MLBASICS_C_EXPORT extern "C" __declspec(dllexport)
-#else
+#elif defined(__GNUC__) || defined(__clang__)
 #define MLBASICS_C_EXPORT extern "C" __attribute__((visibility("default")))
+#else
+#define MLBASICS_C_EXPORT extern "C"
 #endif
 MLBASICS_C_EXPORT int mlbasics_get_num_threads() { return mlbasics::get_num_threads(); }
 

@@ -37,16 +37,3 @@ def require_torch():
 
         return torch
     return pytest.importorskip("torch")
-
-
-def cpp_distances_pending():
-    """TEMPORARY -- delete this helper and its uses (``conftest.py``: the ``backend`` fixture's cpp
-    mark; ``test_properties.py``: ``backends`` and the fuzzed kernel list) once the C++ ``distances``
-    kernels land.
-
-    The contract's ``KERNELS`` include the distances family; until ``mlbasics._core`` exports it, the
-    loader refuses the whole cpp backend, so its parametrizations skip instead of failing.
-    ``tests/test_backends.py`` still fails for cpp meanwhile, on purpose."""
-    from mlbasics import _core
-
-    return not hasattr(_core, "kmeans_step")

@@ -10,17 +10,28 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import mlbasics  # noqa: E402
-from _helpers import cpp_distances_pending  # noqa: E402
 
 BACKENDS = ("cpp", "numba", "numpy")
 
 
-# TEMPORARY (see _helpers.cpp_distances_pending): the cpp parametrizations skip until the C++ distances land.
-_CPP_PENDING = pytest.mark.skipif(cpp_distances_pending(),
-                                  reason="mlbasics._core has no kmeans_step yet (C++ distances kernels pending)")
+def pytest_configure(config):
+    """MLBASICS_EXPECT_WHEEL=1 (.ci/run's wheel step): the suite must test an installed wheel,
+    never a source tree that happens to be importable: mlbasics and its compiled _core come from
+    site-packages."""
+    if os.environ.get("MLBASICS_EXPECT_WHEEL") == "1":
+        import sysconfig
+
+        from mlbasics import _core
+
+        sites = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
+        for module in (mlbasics, _core):
+            path = os.path.realpath(module.__file__)
+            if not any(path.startswith(site + os.sep) for site in sites):
+                raise pytest.UsageError(f"MLBASICS_EXPECT_WHEEL=1, but {module.__name__} is imported from {path}, "
+                                        f"not from {' or '.join(sorted(sites))}")
 
 
-@pytest.fixture(params=[pytest.param("cpp", marks=_CPP_PENDING), "numba", "numpy"])
+@pytest.fixture(params=["cpp", "numba", "numpy"])
 def backend(request):
     """Each backend by name. All three must load: a missing backend is a failure, not a skip."""
     return mlbasics.get_backend(request.param)

@@ -2,8 +2,11 @@
 
 Each script runs in a subprocess (the current interpreter and environment, MPLBACKEND=Agg,
 warnings as errors) with ``--out tmp_path``; it must exit 0, every ``wrote PATH`` line must
-name a real PNG of more than 5 kB, and its printed summary must show the course's point.
+name a real PNG of more than 5 kB, and its printed summary must show the course's point. Every
+figure must also be readable on its own (:func:`check_figure`, from the description each
+example's ``save`` writes when ``MLBASICS_FIGURE_REPORT`` is set, see examples/_example.py).
 """
+import json
 import os
 import re
 import subprocess
@@ -75,6 +78,36 @@ def check_isomap_swiss_roll(out):
     assert _number(r"PCA: \|rank correlation of component 1 with t\| = ([\d.]+)", out) < 0.6
 
 
+def check_figure(fig):
+    """A legend entry for every drawn series — its label, or legend handles in each of its
+    colours (one proxy per cluster or class); colour-mapped scatters have a colour bar instead —
+    a title and both axis labels on every plot, and every image explained by a labelled colour bar
+    or by legend entries in its colours (a segmentation's few segments)."""
+    problems = []
+    for i, ax in enumerate(fig["axes"]):
+        where = f"{fig['path']}, axes {i} ({ax['title'] or 'no title'!r})"
+        if not ax["title"].strip():
+            problems.append(f"{where}: no title")
+        if not ax["xlabel"].strip() or not ax["ylabel"].strip():
+            problems.append(f"{where}: an axis without a label (x {ax['xlabel']!r}, y {ax['ylabel']!r})")
+        for series in ax["series"]:
+            if series.get("colorbar"):
+                continue  # its colours are explained by its colour bar
+            labelled = not series["label"].startswith("_") and series["label"] in ax["legend"]
+            proxied = bool(series["colours"]) and set(series["colours"]) <= set(ax["legend_colours"])
+            if not (labelled or proxied):
+                problems.append(f"{where}: a {series['kind']} with no legend entry (label {series['label']!r}, "
+                                f"colours {series['colours']})")
+        for image in ax["images"]:
+            proxied = bool(image["colours"]) and set(image["colours"]) <= set(ax["legend_colours"])
+            if not (image["colorbar"] or proxied):
+                problems.append(f"{where}: an image with neither a colour bar nor legend entries for its colours")
+    for bar in fig["colorbars"]:
+        if not bar["label"].strip():
+            problems.append(f"{fig['path']}: a colour bar without a label")
+    assert not problems, "\n".join(problems)
+
+
 CASES = {
     "least_squares_line": (["least_squares_line.png"], check_least_squares_line),
     "polynomial_cross_validation": (["polynomial_fits.png", "ridge_cv.png"], check_polynomial_cross_validation),
@@ -96,7 +129,8 @@ def test_every_example_is_tested():
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_example(name, tmp_path):
     pngs, check = CASES[name]
-    env = dict(os.environ, MPLBACKEND="Agg")
+    report = tmp_path / "figures.jsonl"
+    env = dict(os.environ, MPLBACKEND="Agg", MLBASICS_FIGURE_REPORT=str(report))
     if env.get("PYTHONPATH"):  # a relative PYTHONPATH=python (dev checkout) must survive cwd=tmp_path
         env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env["PYTHONPATH"].split(os.pathsep) if p)
     proc = subprocess.run([sys.executable, "-W", "error", str(EXAMPLES / f"{name}.py"), "--out", str(tmp_path)],
@@ -109,4 +143,8 @@ def test_example(name, tmp_path):
         assert path.parent == tmp_path and path.is_file(), path
         data = path.read_bytes()
         assert data.startswith(PNG_SIGNATURE) and len(data) > 5000, f"{path}: {len(data)} bytes"
+    figures = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert sorted(f["path"] for f in figures) == sorted(pngs)
+    for fig in figures:
+        check_figure(fig)
     check(proc.stdout)

@@ -41,9 +41,14 @@ def test_decision_boundary_separates_the_classes():
     y = np.repeat(["left", "right"], 30)
     clf = LogisticRegression().fit(X, y)
     ax = plotting.plot_decision_boundary(clf, X, y, resolution=50)
-    assert len(ax.collections) >= 2  # filled regions and the scatter of points
-    offsets = ax.collections[-1].get_offsets()
-    assert np.allclose(offsets, X)
+    assert len(ax.collections) == 3  # filled regions, then one scatter per class
+    offsets = np.vstack([c.get_offsets() for c in ax.collections[1:]])
+    assert np.allclose(offsets, X)  # X lists the "left" points, then the "right" ones
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "class"
+    assert [t.get_text() for t in legend.get_texts()] == ["left", "right"]
+    # a class's points have the colour of its region (tab10, in the order of classes_)
+    assert np.allclose(ax.collections[2].get_facecolors()[0], matplotlib.colormaps["tab10"](1))
     with pytest.raises(ValueError, match="X"):
         plotting.plot_decision_boundary(clf, np.ones((3, 3)))
 
@@ -64,9 +69,12 @@ def test_confusion_matrix_image_is_the_matrix():
     y_true = np.array([0, 1, 2, 2, 1, 0, 2])
     y_pred = np.array([0, 2, 2, 2, 1, 0, 1])
     ax = plotting.plot_confusion_matrix(y_true, y_pred)
-    shown = ax.get_images()[0].get_array()
-    assert np.array_equal(np.asarray(shown), metrics.confusion_matrix(y_true, y_pred))
+    image = ax.get_images()[0]
+    assert np.array_equal(np.asarray(image.get_array()), metrics.confusion_matrix(y_true, y_pred))
     assert len(ax.texts) == 9
+    assert image.colorbar is not None and image.colorbar.ax.get_ylabel() == "number of samples"
+    ax = plotting.plot_confusion_matrix(y_true, y_pred, normalize="true")
+    assert ax.get_images()[0].colorbar.ax.get_ylabel() == "fraction of the true class (row)"
 
 
 def test_explained_variance_bars():

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hypothesis import event, given
 
 import mlbasics
-from _helpers import assert_close, cpp_distances_pending
+from _helpers import assert_close
 
 BACKEND_NAMES = ("numpy", "cpp", "numba")  # the reference first
 
@@ -33,8 +33,7 @@ def _settings(n):
 
 @pytest.fixture(scope="module")
 def backends():
-    # TEMPORARY: without the C++ distances kernels the cpp backend cannot load (see cpp_distances_pending).
-    return [mlbasics.get_backend(name) for name in BACKEND_NAMES if not (name == "cpp" and cpp_distances_pending())]
+    return [mlbasics.get_backend(name) for name in BACKEND_NAMES]
 
 
 # --------------------------------------------------------------------------- array specs
@@ -857,7 +856,7 @@ def _mutate(args, written, how, rng, registry):
 @given(kernel=st.sampled_from(KERNEL_NAMES := (
     "matmul", "gram", "linear_forward", "linear_backward", "softmax_cross_entropy",
     "binary_cross_entropy_with_logits", "mse", "sgd_step", "adam_step", "rmsprop_step", "adagrad_step",
-    "adadelta_step", "rprop_step") + (() if cpp_distances_pending() else DISTANCE_KERNELS)),
+    "adadelta_step", "rprop_step") + DISTANCE_KERNELS),
     n=st.sampled_from((0, 1, 2, 5, 13, 70)), p=st.sampled_from((0, 1, 3, 8, 40)), q=st.sampled_from((0, 1, 2, 9)),
     dtype=st.sampled_from(FLOATS), mutations=st.lists(st.sampled_from(MUTATIONS), max_size=2),
     seed=st.integers(0, 2**32 - 1))

@@ -213,18 +213,26 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
           Candidate<T>* h = heaps.data() + r * kn;
           index_t& size = sizes[static_cast<std::size_t>(r)];
           const T* v = buf.data() + r * ld;
-          for (index_t c = 0; c < cols; ++c) {
-            const index_t j = j0 + c;
-            if (same && j == i0 + r) continue;
-            const Candidate<T> cand{yy[static_cast<std::size_t>(j)] - T(2) * v[c], j};
-            if (size < kn) {
-              h[size++] = cand;
-              std::push_heap(h, h + size, worse);
-            } else if (before(cand, h[0])) {
-              std::pop_heap(h, h + kn, worse);
-              h[kn - 1] = cand;
-              std::push_heap(h, h + kn, worse);
-            }
+          const index_t self = same ? i0 + r - j0 : -1;  // this row's own column in the block
+          index_t c = 0;
+          for (; c < cols && size < kn; ++c) {  // fill the heap with the first kn candidates
+            if (c == self) continue;
+            h[size++] = Candidate<T>{yy[static_cast<std::size_t>(j0 + c)] - T(2) * v[c], j0 + c};
+            std::push_heap(h, h + size, worse);
+          }
+          // Then only a candidate below the worst kept one enters. Candidates come in increasing
+          // index order, so one equal to the worst loses the tie; the test is a plain compare
+          // (rarely true once the heap holds good neighbours), except while the worst is a NaN,
+          // which any number beats.
+          T top = h[0].v;
+          for (; c < cols; ++c) {
+            const T val = yy[static_cast<std::size_t>(j0 + c)] - T(2) * v[c];
+            if (!(val < top) && !(top != top && val == val)) continue;
+            if (c == self) continue;
+            std::pop_heap(h, h + kn, worse);
+            h[kn - 1] = Candidate<T>{val, j0 + c};
+            std::push_heap(h, h + kn, worse);
+            top = h[0].v;
           }
         }
       }

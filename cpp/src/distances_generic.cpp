@@ -6,7 +6,7 @@ namespace detail {
 namespace {
 
 template <class T>
-void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, const T* prod, const T* cc,
+void assign_rows(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, T* prod, const T* cc,
                  const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist, double* sums,
                  double* weights) {
   for (std::ptrdiff_t i = 0; i < rows; ++i) {

@@ -11,9 +11,10 @@ namespace detail {
 
 // For each of `rows` rows i (x_i = x + i·p): j = argmin over the k values cc[j] − 2·prod[i·ldp + j]
 // (the first minimum; a NaN wins, as np.argmin), labels[i] = j, sq_dist[i] = ‖x_i − c_j‖² summed
-// in double (unless sq_dist is nullptr), sums[j·p + q] += w_i·x_i[q] and weights[j] += w_i in double (w_i = 1 without w).
+// in double (unless sq_dist is nullptr), sums[j·p + q] += w_i·x_i[q] and weights[j] += w_i in
+// double (w_i = 1 without w). prod is scratch: the loop may overwrite it.
 template <class T>
-using AssignRows = void (*)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, const T* prod, const T* cc,
+using AssignRows = void (*)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, T* prod, const T* cc,
                             const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist,
                             double* sums, double* weights);
 

@@ -9,6 +9,8 @@ PyTorch and scikit-learn appear when they are installed; neither is a dependency
 from __future__ import annotations
 
 import contextlib
+import datetime
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any, Callable, Optional
@@ -36,16 +38,22 @@ def median_time(fn: Callable[[], object], repeat: int, min_time: float = 0.0) ->
 
 @contextlib.contextmanager
 def thread_limit(n: int) -> Iterator[None]:
-    """Run with ``n`` threads everywhere: our pools, the BLAS pools, PyTorch's."""
+    """Run with ``n`` threads everywhere: our pools, the BLAS pools of NumPy and SciPy, PyTorch's.
+
+    threadpoolctl limits the BLAS libraries loaded when the block starts, so SciPy's (it ships its
+    own OpenBLAS, loaded with ``scipy.linalg``) is loaded first. PyTorch is limited only when it
+    is already imported: importing it takes seconds, and only the bench's peers use it.
+    """
     old = get_num_threads()
     set_num_threads(n)
-    torch = _optional("torch")
+    torch = sys.modules.get("torch")
     old_torch = torch.get_num_threads() if torch else None
     if torch:
         torch.set_num_threads(n)
     try:
+        import scipy.linalg  # noqa: F401  # loads SciPy's BLAS, so that the limit reaches it too
         from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the bench extra
+    except ImportError:  # pragma: no cover - threadpoolctl and scipy are dependencies
         limits: Any = contextlib.nullcontext()
     else:
         limits = threadpool_limits(limits=n, user_api="blas")
@@ -70,7 +78,7 @@ def _row(group: str, impl: str, dtype: str, seconds: float, threads: int, **extr
 
 
 # ----------------------------------------------------------------------------- kernels
-def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """GEMM at square and MLP-layer shapes, float32 and float64, per backend (and PyTorch)."""
     rng = np.random.default_rng(0)
     torch = _optional("torch")
@@ -82,7 +90,6 @@ def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
               ("dY·Wᵀ 64×256 @ 256×784", 64, 256, 784, False, True),
               ("64×256 @ 256×10", 64, 256, 10, False, False)]
     shapes = [(f"{n}×{n} @ {n}×{n}", n, n, n, False, False) for n in squares] + layers
-    rows = []
     for dtype in (np.float32, np.float64):
         dname = np.dtype(dtype).name
         for label, m, k, n, ta, tb in shapes:
@@ -94,33 +101,31 @@ def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
             for name in backends:
                 kernel = get_backend(name).matmul
                 t = median_time(lambda: kernel(a, b, ta, tb, out), reps, min_time=0.02 if quick else 0.2)
-                rows.append(_row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n))
+                yield _row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n)
             if torch is not None:
                 ta_, tb_ = torch.from_numpy(a), torch.from_numpy(b)
                 ta_, tb_ = (ta_.T if ta else ta_), (tb_.T if tb else tb_)
                 to = torch.empty((m, n), dtype=ta_.dtype)
                 t = median_time(lambda: torch.matmul(ta_, tb_, out=to), reps, min_time=0.02 if quick else 0.2)
-                rows.append(_row(f"matmul {label}", "torch", dname, t, threads, gflops=flops / t / 1e9, n=n))
-    return rows
+                yield _row(f"matmul {label}", "torch", dname, t, threads, gflops=flops / t / 1e9, n=n)
 
 
-def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """One SGD-with-momentum step and one Adam step on a large float32 vector, per backend."""
     size = 1_000_000 if quick else 10_000_000
     rng = np.random.default_rng(0)
     p0 = rng.standard_normal(size).astype(np.float32)
     g = rng.standard_normal(size).astype(np.float32)
     reps = 3 if quick else 10
-    rows = []
     sgd: dict[str, Any] = dict(lr=0.01, momentum=0.9, weight_decay=1e-4)
     for name in backends:
         be = get_backend(name)
         p, buf = p0.copy(), np.zeros_like(p0)
         t = median_time(lambda: be.sgd_step(p, g, buf, **sgd), reps)
-        rows.append(_row(f"sgd_step momentum+wd {size:,} float32", name, "float32", t, threads))
+        yield _row(f"sgd_step momentum+wd {size:,} float32", name, "float32", t, threads)
         p, m1, m2 = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
         t = median_time(lambda: be.adam_step(p, g, m1, m2, step=1, lr=1e-3), reps)
-        rows.append(_row(f"adam_step {size:,} float32", name, "float32", t, threads))
+        yield _row(f"adam_step {size:,} float32", name, "float32", t, threads)
     torch = _optional("torch")
     if torch is not None:
         for label, make in ((f"sgd_step momentum+wd {size:,} float32",
@@ -130,8 +135,7 @@ def optimizer_rows(backends: Sequence[str], threads: int, quick: bool) -> list[d
             param.grad = torch.from_numpy(g)
             opt = make([param])
             t = median_time(opt.step, reps)
-            rows.append(_row(label, "torch fused", "float32", t, threads))
-    return rows
+            yield _row(label, "torch fused", "float32", t, threads)
 
 
 # ----------------------------------------------------------------------------- training
@@ -142,7 +146,7 @@ def _mlp_data(n: int, n_in: int, n_classes: int, dtype: Any) -> tuple[np.ndarray
     return X, y
 
 
-def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """One epoch of SGD (lr 0.01, momentum 0.9), float32, through MLPClassifier and peers."""
     import warnings
 
@@ -153,7 +157,6 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
     configs = [("784-256-10", 784, (256,), 64), ("64-64-10", 64, (64,), 32)]
     torch = _optional("torch")
     sklearn_mlp = _optional_attr("sklearn.neural_network", "MLPClassifier")
-    rows = []
     for label, n_in, hidden, batch in configs:
         X, y = _mlp_data(n, n_in, 10, np.float32)
         group = f"MLP {label} batch {batch}, 1 epoch of {n:,}"
@@ -169,11 +172,11 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
 
         for name in backends:
             t = median_time(lambda: ours(name), 1 if quick else 3)
-            rows.append(_row(group, name, "float32", t, threads, per_step_us=t / steps * 1e6))
+            yield _row(group, name, "float32", t, threads, per_step_us=t / steps * 1e6)
         if torch is not None:
             t = median_time(lambda: _torch_epoch(torch, X, y, hidden, batch), 1 if quick else 3)
-            rows.append(_row(group, "torch (nn.Sequential + optim.SGD)", "float32", t, threads,
-                             per_step_us=t / steps * 1e6))
+            yield _row(group, "torch (nn.Sequential + optim.SGD)", "float32", t, threads,
+                       per_step_us=t / steps * 1e6)
         if sklearn_mlp is not None:
             def sk() -> None:
                 clf = sklearn_mlp(hidden_layer_sizes=hidden, solver="sgd", learning_rate_init=0.01, momentum=0.9,
@@ -182,8 +185,7 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
                     warnings.simplefilter("ignore")
                     clf.fit(X, y)
             t = median_time(sk, 1)
-            rows.append(_row(group, "scikit-learn", "float32", t, threads, per_step_us=t / steps * 1e6))
-    return rows
+            yield _row(group, "scikit-learn", "float32", t, threads, per_step_us=t / steps * 1e6)
 
 
 def _torch_epoch(torch: Any, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...], batch: int) -> None:
@@ -216,7 +218,7 @@ def _optional_attr(module: str, attr: str) -> Any:
     return getattr(mod, attr, None)
 
 
-def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """The model-fit targets, float64, against scikit-learn's fastest settings."""
     import warnings
 
@@ -224,7 +226,6 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
     from .linear_model import LinearRegression, LogisticRegression
 
     rng = np.random.default_rng(0)
-    rows: list[dict[str, Any]] = []
     n_lin = 100_000 if quick else 1_000_000
     X = rng.standard_normal((n_lin, 100))
     yv = X @ rng.standard_normal(100) + rng.standard_normal(n_lin)
@@ -249,7 +250,7 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
             warnings.simplefilter("ignore")
             for name in backends:
                 t = median_time(lambda: make(name).fit(*args), reps)
-                rows.append(_row(label, name, "float64", t, threads))
+                yield _row(label, name, "float64", t, threads)
             peer = _optional_attr(mod, cls)
             if peer is not None:
                 solvers = [{}] if cls != "PCA" else [{"svd_solver": s} for s in ("full", "covariance_eigh",
@@ -264,11 +265,10 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[st
                         best = (t, extra)
                 if best is not None:
                     note = f" ({best[1]['svd_solver']})" if best[1] else ""
-                    rows.append(_row(label, f"scikit-learn{note}", "float64", best[0], threads))
-    return rows
+                    yield _row(label, f"scikit-learn{note}", "float64", best[0], threads)
 
 
-def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """The distances kernels and k-means: ``kmeans_step`` against our own GEMM on the same shapes
     (its GFLOP/s are 2·n·k·p per call), Lloyd iterations and mini-batch steps against
     scikit-learn's, from the same initial centres."""
@@ -277,7 +277,6 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
     from .cluster import KMeans, MiniBatchKMeans
 
     rng = np.random.default_rng(0)
-    rows: list[dict[str, Any]] = []
     n, p = (100_000 if quick else 1_000_000), 32
     reps = 2 if quick else 5
     sk_cluster = _optional_attr("sklearn", "cluster")
@@ -291,11 +290,11 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
             for name in backends:
                 be = get_backend(name)
                 t = median_time(lambda: be.kmeans_step(X, centres), reps)
-                rows.append(_row(f"kmeans_step {n:,}×{p}, k={k}", name, dname, t, threads, gflops=flops / t / 1e9))
+                yield _row(f"kmeans_step {n:,}×{p}, k={k}", name, dname, t, threads, gflops=flops / t / 1e9)
                 if name == "cpp":  # the GEMM alone on the same shapes: the kernel's ceiling
                     t = median_time(lambda: be.matmul(X, centres, False, True, out), reps)
-                    rows.append(_row(f"kmeans_step {n:,}×{p}, k={k}", "cpp matmul x·cᵀ alone", dname, t, threads,
-                                     gflops=flops / t / 1e9))
+                    yield _row(f"kmeans_step {n:,}×{p}, k={k}", "cpp matmul x·cᵀ alone", dname, t, threads,
+                               gflops=flops / t / 1e9)
             # Lloyd iterations from the same centres; a time per iteration (fits stop at different
             # iterations only through convergence, which random normal data does not reach soon)
             iters = 5 if quick else 10
@@ -305,11 +304,11 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
                 for name in backends:
                     km = KMeans(k, init=centres, max_iter=iters, tol=0.0, backend=name)
                     t = median_time(lambda: km.fit(X), 1 if not quick else 1)
-                    rows.append(_row(group, name, dname, t / km.n_iter_, threads, inertia=km.inertia_))
+                    yield _row(group, name, dname, t / km.n_iter_, threads, inertia=km.inertia_)
                 if sk_cluster is not None:
                     sk = sk_cluster.KMeans(k, init=centres, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
                     t = median_time(lambda: sk.fit(X), 1)
-                    rows.append(_row(group, "scikit-learn", dname, t / sk.n_iter_, threads, inertia=sk.inertia_))
+                    yield _row(group, "scikit-learn", dname, t / sk.n_iter_, threads, inertia=sk.inertia_)
         # mini-batch: the same number of steps on each side (no early stop), time per step
         k, batch, epochs = 8, 1024, 1
         centres = X[:k].copy()
@@ -320,16 +319,51 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dic
                 mb = MiniBatchKMeans(k, init=centres, batch_size=batch, max_iter=epochs, max_no_improvement=None,
                                      compute_labels=False, random_state=0, backend=name)
                 t = median_time(lambda: mb.fit(X), 1)
-                rows.append(_row(group, name, dname, t / mb.n_steps_, threads))
+                yield _row(group, name, dname, t / mb.n_steps_, threads)
             if sk_cluster is not None:
                 smb = sk_cluster.MiniBatchKMeans(k, init=centres, n_init=1, batch_size=batch, max_iter=epochs,
                                                  max_no_improvement=None, compute_labels=False, random_state=0)
                 t = median_time(lambda: smb.fit(X), 1)
-                rows.append(_row(group, "scikit-learn", dname, t / smb.n_steps_, threads))
-    return rows
+                yield _row(group, "scikit-learn", dname, t / smb.n_steps_, threads)
+    yield from _graph_rows(backends, threads, quick)
 
 
-def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict[str, Any]]:
+def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
+    """SpectralClustering (both affinities) and Isomap on 2,000 points (500 with --quick)."""
+    import warnings
+
+    from .cluster import SpectralClustering
+    from .datasets import make_moons, make_swiss_roll
+    from .manifold import Isomap
+
+    n = 500 if quick else 2_000
+    reps = 2 if quick else 5
+    X_moons, _ = make_moons(n, noise=0.05, random_state=0)
+    X_roll, _ = make_swiss_roll(n, random_state=0)
+    sk_cluster, sk_manifold = _optional_attr("sklearn", "cluster"), _optional_attr("sklearn", "manifold")
+    def ours_spectral(affinity: Any) -> Callable[[str], Any]:
+        return lambda b: SpectralClustering(2, affinity=affinity, gamma=30.0, random_state=0, backend=b)
+
+    def peer_spectral(affinity: str) -> Any:
+        if sk_cluster is None:
+            return None
+        return lambda: sk_cluster.SpectralClustering(2, affinity=affinity, gamma=30.0, random_state=0)
+
+    tasks: list[tuple[str, np.ndarray, Callable[[str], Any], Any]] = [
+        (f"SpectralClustering {a} {n:,} moons", X_moons, ours_spectral(a), peer_spectral(a))
+        for a in ("nearest_neighbors", "rbf")]
+    tasks.append((f"Isomap 10-NN {n:,} swiss roll", X_roll, lambda b: Isomap(n_neighbors=10, backend=b),
+                  sk_manifold and (lambda: sk_manifold.Isomap(n_neighbors=10))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for group, X, make, peer in tasks:
+            for name in backends:
+                yield _row(group, name, "float64", median_time(lambda: make(name).fit(X), reps), threads)
+            if peer:
+                yield _row(group, "scikit-learn", "float64", median_time(lambda: peer().fit(X), reps), threads)
+
+
+def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """Sparse input: the CSR kernels against scipy.sparse, and the issue's target — multinomial
     LogisticRegression (lbfgs) on a 100,000 × 50,000 CSR matrix of density 1e-3 with 10 classes
     against scikit-learn's lbfgs, both from the same objective and tol, with the largest difference
@@ -341,7 +375,6 @@ def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
     from .linear_model import LogisticRegression
 
     rng = np.random.default_rng(0)
-    rows: list[dict[str, Any]] = []
     n, p, k = (20_000, 10_000, 10) if quick else (100_000, 50_000, 10)
     X = random_csr(n, p, 1e-3, rng)
     B = rng.standard_normal((p, k))
@@ -354,9 +387,9 @@ def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
         for name in backends:
             kernel = getattr(get_backend(name), ours)
             t = median_time(lambda: kernel(X.data, X.indices, X.indptr, p, dense), reps)
-            rows.append(_row(label, name, "float64", t, threads, gflops=2.0 * X.nnz * k / t / 1e9))
+            yield _row(label, name, "float64", t, threads, gflops=2.0 * X.nnz * k / t / 1e9)
         t = median_time(peer, reps)
-        rows.append(_row(label, "scipy.sparse", "float64", t, threads, gflops=2.0 * X.nnz * k / t / 1e9))
+        yield _row(label, "scipy.sparse", "float64", t, threads, gflops=2.0 * X.nnz * k / t / 1e9)
     # classes from a planted linear model with Gumbel noise (a multinomial logit)
     y = np.argmax(X @ rng.standard_normal((p, 10)) + rng.gumbel(size=(n, 10)), axis=1)
     label = f"LogisticRegression lbfgs, 10 classes, {shape}"
@@ -377,32 +410,58 @@ def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> list[dict
                 t0 = time.perf_counter()
                 fits[name] = make().fit(X, y)
                 best[name] = min(best.get(name, np.inf), time.perf_counter() - t0)
+    sk = fits.get("scikit-learn")
+    scale = float(np.abs(sk.coef_).max()) if sk is not None else 1.0
     for name in backends:
-        rows.append(_row(label, name, "float64", best[name], threads, n_iter=int(fits[name].n_iter_[0])))
-    if peer is not None:
-        sk = fits["scikit-learn"]
-        scale = float(np.abs(sk.coef_).max())
-        diffs = {name: float(np.abs(fits[name].coef_ - sk.coef_).max()) / scale for name in backends}
-        for r in rows[-len(backends):]:
-            r["coef_rel_diff"] = diffs[r["impl"]]
+        extra = {} if sk is None else {"coef_rel_diff": float(np.abs(fits[name].coef_ - sk.coef_).max()) / scale}
+        yield _row(label, name, "float64", best[name], threads, n_iter=int(fits[name].n_iter_[0]), **extra)
+    if sk is not None:
         # the coefficients' agreement in the table itself: ‖Δcoef‖∞ / ‖coef‖∞ against each of ours
-        note = ", ".join(f"{name} {d:.0e}" for name, d in diffs.items())
-        rows.append(_row(label, f"scikit-learn lbfgs, {int(sk.n_iter_[0])} iter (‖Δcoef‖∞/‖coef‖∞: {note})",
-                         "float64", best["scikit-learn"], threads, n_iter=int(sk.n_iter_[0])))
-    return rows
+        note = ", ".join(f"{name} {float(np.abs(fits[name].coef_ - sk.coef_).max()) / scale:.0e}" for name in backends)
+        yield _row(label, f"scikit-learn (lbfgs, {int(sk.n_iter_[0])} iter; ‖Δcoef‖∞/‖coef‖∞: {note})", "float64",
+                   best["scikit-learn"], threads, n_iter=int(sk.n_iter_[0]))
 
 
 # ----------------------------------------------------------------------------- the report
-def run(quick: bool = False, backends: list[str] | None = None, thread_counts: Sequence[int] = (1, 2),
-        parts: Sequence[str] = ("matmul", "optim", "mlp", "fit", "cluster", "sparse")) -> list[dict[str, Any]]:
-    """All rows of ``parts``, at each thread count, with the speed-ups over numpy added."""
-    backends = backends or available_backends()
-    makers: dict[str, Callable[[Sequence[str], int, bool], list[dict[str, Any]]]] = {"matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows, "cluster": cluster_rows, "sparse": sparse_rows}
+PARTS: dict[str, Callable[[Sequence[str], int, bool], Iterator[dict[str, Any]]]] = {
+    "matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows, "cluster": cluster_rows,
+    "sparse": sparse_rows}
+_TORCH_PARTS = {"matmul", "optim", "mlp"}  # the parts with PyTorch peers
+
+
+def ordered_backends(backends: Sequence[str]) -> list[str]:
+    """``backends`` with numpy first: each group's baseline is measured before the rows it is compared with."""
+    return [b for b in backends if b == "numpy"] + [b for b in backends if b != "numpy"]
+
+
+def run(quick: bool = False, backends: Sequence[str] | None = None, thread_counts: Sequence[int] = (1, 2),
+        parts: Sequence[str] = tuple(PARTS), on_row: Callable[[dict[str, Any]], None] | None = None,
+        on_part: Callable[[str, int], None] | None = None) -> list[dict[str, Any]]:
+    """All rows of ``parts``, at each thread count, with the speed-ups over numpy added.
+
+    Each row carries its ``part`` and is handed to ``on_row`` as soon as it is measured (its
+    ``vs_numpy`` already set: numpy runs first in every group); ``on_part(part, threads)`` is called
+    before each part starts.
+    """
+    backends = ordered_backends(backends or available_backends())
+    if _TORCH_PARTS & set(parts):
+        _optional("torch")  # imported before thread_limit, so that its threads are limited too
     rows: list[dict[str, Any]] = []
+    base: dict[tuple[str, str, int], float] = {}
     for t in thread_counts:
         with thread_limit(t):
             for part in parts:
-                rows.extend(makers[part](backends, t, quick))
+                if on_part is not None:
+                    on_part(part, t)
+                for r in PARTS[part](backends, t, quick):
+                    r["part"] = part
+                    key = (r["group"], r["dtype"], r["threads"])
+                    if r["impl"] == "numpy":
+                        base[key] = r["seconds"]
+                    r["vs_numpy"] = base[key] / r["seconds"] if key in base else None
+                    rows.append(r)
+                    if on_row is not None:
+                        on_row(r)
     return add_ratios(rows)
 
 
@@ -419,52 +478,217 @@ def _fmt_time(t: float) -> str:
     return f"{t * 1e6:.1f} µs" if t < 1e-3 else (f"{t * 1e3:.2f} ms" if t < 1 else f"{t:.2f} s")
 
 
+TABLE_HEADER = ("| work | implementation | dtype | threads | time | GFLOP/s | % of peak | speed-up vs numpy |\n"
+                "|---|---|---|---:|---:|---:|---:|---:|")
+
+
+def format_row(r: dict[str, Any], peak_gflops: dict[str, float] | None = None) -> str:
+    """One row of the table (see :data:`TABLE_HEADER`)."""
+    peak_gflops = peak_gflops or DEFAULT_PEAK_GFLOPS
+    gf = r.get("gflops")
+    peak = peak_gflops.get(r["dtype"], 0) * r["threads"]
+    frac = f"{100 * gf / peak:.0f}%" if gf and peak else "–"
+    ratio = f"{r['vs_numpy']:.2f}×" if r.get("vs_numpy") else "–"
+    extra = f" ({r['per_step_us']:.0f} µs/step)" if r.get("per_step_us") else ""
+    return (f"| {r['group']} | {r['impl']} | {r['dtype']} | {r['threads']} | {_fmt_time(r['seconds'])}"
+            f"{extra} | {f'{gf:.1f}' if gf else '–'} | {frac} | {ratio} |")
+
+
 def format_rows(rows: list[dict[str, Any]], peak_gflops: dict[str, float] | None = None) -> str:
     """The rows as a Markdown table: time, GFLOP/s, fraction of peak and speed-up over numpy."""
-    peak_gflops = peak_gflops or DEFAULT_PEAK_GFLOPS
-    lines = ["| work | implementation | dtype | threads | time | GFLOP/s | % of peak | speed-up vs numpy |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        gf = r.get("gflops")
-        peak = peak_gflops.get(r["dtype"], 0) * r["threads"]
-        frac = f"{100 * gf / peak:.0f}%" if gf and peak else "–"
-        ratio = f"{r['vs_numpy']:.2f}×" if r.get("vs_numpy") else "–"
-        extra = f" ({r['per_step_us']:.0f} µs/step)" if r.get("per_step_us") else ""
-        lines.append(f"| {r['group']} | {r['impl']} | {r['dtype']} | {r['threads']} | {_fmt_time(r['seconds'])}"
-                     f"{extra} | {f'{gf:.1f}' if gf else '–'} | {frac} | {ratio} |")
-    return "\n".join(lines)
+    return "\n".join([TABLE_HEADER, *(format_row(r, peak_gflops) for r in rows)])
 
 
-def plot(rows: list[dict[str, Any]], path: str) -> str:
-    """Two panels: matmul GFLOP/s against n (square, float32) per implementation and thread count;
-    MLP epoch time per implementation. Returns the path written."""
+# ----------------------------------------------------------------------------- the plot
+# One colour per implementation family in every panel (numpy, the baseline, in grey).
+_COLOURS = {"numpy": "#6e6e6e", "cpp": "#1f77b4", "numba": "#ff7f0e", "torch": "#d62728",
+            "scikit-learn": "#2ca02c", "cpp matmul x·cᵀ alone": "#9467bd"}
+_EXTRA_COLOURS = ["#8c564b", "#e377c2", "#17becf", "#bcbd22"]
+_PANEL_TITLES = {"matmul": "Kernels: matmul, square n×n @ n×n, float32 (higher is better)",
+                 "optim": "Optimizer steps (lower is better)",
+                 "mlp": "MLP training, one epoch of SGD, float32 (lower is better)",
+                 "fit": "Model fits, float64 (lower is better)",
+                 "cluster": "Clustering and manifolds: kmeans_step, k-means, spectral clustering, Isomap "
+                            "(lower is better)",
+                 "sparse": "Sparse input: CSR × dense kernels, LogisticRegression on sparse X (lower is better)"}
+
+
+def _family(impl: str) -> str:
+    """The colour key of an implementation: 'torch fused' and 'torch (nn.Sequential…)' are torch,
+    'scikit-learn (covariance_eigh)' is scikit-learn."""
+    if impl in _COLOURS:
+        return impl
+    head = impl.split(" (")[0]
+    return "torch" if head.startswith("torch") else head
+
+
+def _part_of(r: dict[str, Any]) -> str:
+    """A row's part (rows from an older JSON file have no 'part' key: told by their group)."""
+    if "part" in r:
+        return str(r["part"])
+    g = r["group"]
+    if g.startswith("matmul "):
+        return "matmul"
+    if g.startswith(("sgd_step", "adam_step")):
+        return "optim"
+    if g.startswith("MLP "):
+        return "mlp"
+    if g.startswith(("kmeans_step", "KMeans", "MiniBatchKMeans", "SpectralClustering", "Isomap")):
+        return "cluster"
+    if g.startswith("csr_matmul") or " CSR " in g:
+        return "sparse"
+    return "fit"
+
+
+def _square_matmul_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if _part_of(r) == "matmul" and r.get("gflops") and r.get("n")
+            and r["group"] == f"matmul {r['n']}×{r['n']} @ {r['n']}×{r['n']}" and r["dtype"] == "float32"]
+
+
+def panels(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The plot's panels, in the order of :data:`PARTS`: (part, its drawable rows), empty ones left out.
+
+    Kernels: the square float32 products; clustering: float32 rows, and float64 ones for the work
+    that only runs in float64 (spectral clustering, Isomap); the table has every row."""
+    out = []
+    for part in PARTS:
+        drawable = (_square_matmul_rows(rows) if part == "matmul"
+                    else [r for r in rows if _part_of(r) == part and r.get("seconds", 0) > 0])
+        if part == "cluster":  # float32 only where the work also ran in float32 (float64 is in the table)
+            both = {r["group"] for r in drawable if r["dtype"] == "float32"}
+            drawable = [r for r in drawable if r["dtype"] == "float32" or r["group"] not in both]
+        if drawable:
+            out.append((part, drawable))
+    return out
+
+
+def plottable(rows: list[dict[str, Any]]) -> bool:
+    """Whether :func:`plot` has anything to draw for ``rows``."""
+    return bool(panels(rows))
+
+
+def cpu_model() -> str:
+    """The CPU's model name ('AMD EPYC 7B13', 'Apple M2', …), or the architecture when unknown."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith(("model name", "hardware", "cpu model")):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    if sys.platform == "darwin":
+        import subprocess
+
+        try:
+            out = subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                                 timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out:
+            return out
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def plot_title(rows: list[dict[str, Any]], date: datetime.date | None = None) -> str:
+    """The figure's title: machine (CPU model), ISA of the C++ core, thread count(s), date."""
+    try:
+        from . import _core
+
+        isa = f"C++ SIMD path {_core.cpu_path()}"
+    except ImportError:
+        isa = "no C++ core"
+    threads = sorted({int(r["threads"]) for r in rows})
+    t = " and ".join(map(str, threads)) + (" thread" if threads == [1] else " threads")
+    date = date or datetime.date.today()
+    from . import __version__
+
+    return f"mlbasics {__version__} bench on {cpu_model()}\n{isa} · {t} · {date.isoformat()}"
+
+
+def figure(rows: list[dict[str, Any]], date: datetime.date | None = None) -> Any:
+    """The bench figure: one panel per part present in ``rows`` (see :func:`panels`), one colour per
+    implementation across panels, the machine, ISA, thread counts and date in its title.
+
+    Kernels: GFLOP/s against n (square float32 products; solid 1 thread, dashed 2 threads). The
+    other parts: horizontal bars on a log time axis, one group of bars per (work, dtype,
+    threads), one bar per implementation family (a variant such as scikit-learn's PCA solver is
+    named on its bar), each bar labelled with its time. Raises ValueError when there is nothing
+    to draw.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5))
-    squares = [r for r in rows if r.get("gflops") and r["group"].startswith("matmul ")
-               and r["group"].split()[1] == f"{r['n']}×{r['n']}" and r["dtype"] == "float32"]
-    for impl in sorted({r["impl"] for r in squares}):
-        for t in sorted({r["threads"] for r in squares}):
-            pts = sorted((r["n"], r["gflops"]) for r in squares if r["impl"] == impl and r["threads"] == t)
-            if pts:
-                ax1.plot(*zip(*pts), marker="o", label=f"{impl}, {t} thread{'s' if t > 1 else ''}")
-    ax1.set_xscale("log", base=2)
-    ax1.set_xlabel("n (n×n @ n×n, float32)")
-    ax1.set_ylabel("GFLOP/s")
-    ax1.set_title("matmul")
-    ax1.legend(fontsize=7)
-    mlp = [r for r in rows if r["group"].startswith("MLP ")]
-    labels = [f"{r['group'].split(',')[0]}\n{r['impl'].split(' (')[0]}, {r['threads']}t" for r in mlp]
-    ax2.barh(range(len(mlp)), [r["seconds"] for r in mlp], color=[f"C{i % 10}" for i in range(len(mlp))])
-    ax2.set_yticks(range(len(mlp)), labels, fontsize=6)
-    ax2.set_xscale("log")
-    ax2.set_xlabel("seconds per epoch (float32, SGD momentum 0.9; log scale)")
-    ax2.set_title("MLP training, one epoch")
-    ax2.invert_yaxis()
-    fig.tight_layout()
+    drawn = panels(rows)
+    if not drawn:
+        raise ValueError("rows: nothing to plot (no row of a part with a panel)")
+    families = list(dict.fromkeys(_family(r["impl"]) for r in rows))
+    extra = iter(_EXTRA_COLOURS * 4)
+    colour = {fam: _COLOURS.get(fam) or next(extra) for fam in families}
+
+    def height(part: str, prs: list[dict[str, Any]]) -> float:
+        return 3.6 if part == "matmul" else 0.9 + 0.16 * len(prs) + 0.12 * len({r["group"] for r in prs})
+
+    heights = [height(p, prs) for p, prs in drawn]
+    fig, axes = plt.subplots(len(drawn), 1, figsize=(11, sum(heights) + 1.0), squeeze=False,
+                             gridspec_kw={"height_ratios": heights}, constrained_layout=True)
+    for ax, (part, prs) in zip(axes[:, 0], drawn):
+        ax.set_title(_PANEL_TITLES[part], fontsize=11, loc="left")
+        ax.tick_params(labelsize=9)
+        if part == "matmul":
+            styles = {1: "-", 2: "--"}
+            for impl in dict.fromkeys(r["impl"] for r in prs):
+                for t in sorted({r["threads"] for r in prs}):
+                    pts = sorted((r["n"], r["gflops"]) for r in prs if r["impl"] == impl and r["threads"] == t)
+                    if pts:
+                        ax.plot(*zip(*pts), marker="o", color=colour[_family(impl)], linestyle=styles.get(t, ":"),
+                                label=f"{impl}, {t} thread{'s' if t > 1 else ''}")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("n (n×n @ n×n, float32; log scale)", fontsize=10)
+            ax.set_ylabel("GFLOP/s", fontsize=10)
+            ax.grid(True, alpha=0.3)
+            ax.legend(fontsize=9, loc="best", ncol=2)
+            continue
+        # grouped horizontal bars: a category per (work, dtype, threads), a slot per family
+        cats = list(dict.fromkeys((r["group"], r["dtype"], r["threads"]) for r in prs))
+        fams = list(dict.fromkeys(_family(r["impl"]) for r in prs))
+        width = 0.8 / len(fams)
+        shortest = min(r["seconds"] for r in prs)
+        for j, fam in enumerate(fams):
+            ys, xs, notes = [], [], []
+            for i, cat in enumerate(cats):
+                for r in prs:
+                    if (r["group"], r["dtype"], r["threads"]) == cat and _family(r["impl"]) == fam:
+                        ys.append(i - 0.4 + (j + 0.5) * width)
+                        xs.append(r["seconds"])
+                        variant = r["impl"][len(fam):].strip(" ()") if r["impl"] != fam else ""
+                        notes.append(_fmt_time(r["seconds"]) + (f" ({variant})" if variant else ""))
+            bars = ax.barh(ys, xs, height=width, color=colour[fam], label=fam)
+            ax.bar_label(bars, notes, padding=2, fontsize=7)
+        labels = [f"{g}{'' if d in g else f', {d}'}, {t} thread{'s' if t > 1 else ''}" for g, d, t in cats]
+        ax.set_yticks(range(len(cats)), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        left = shortest / 3
+        ax.set_xlim(left, max(r["seconds"] for r in prs) * 12)  # room for the labels on the right
+        ax.grid(True, axis="x", alpha=0.3)
+        ax.set_xlabel("time per call, epoch, fit or iteration (seconds, log scale)", fontsize=10)
+        ax.legend(fontsize=9, loc="lower right")
+    fig.suptitle(plot_title(rows, date), fontsize=12)
+    return fig
+
+
+def plot(rows: list[dict[str, Any]], path: str, date: datetime.date | None = None) -> str | None:
+    """Draw :func:`figure` into the PNG ``path``; returns the path written, or None (nothing
+    written) when no row has a panel."""
+    if not plottable(rows):
+        return None
+    import matplotlib.pyplot as plt
+
+    fig = figure(rows, date)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path

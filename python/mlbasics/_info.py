@@ -48,6 +48,35 @@ def config() -> dict[str, Any]:
     return info
 
 
+def header_line() -> str:
+    """The first line of ``mlbasics info`` (versions and CPU architecture), without loading any backend."""
+    return (f"mlbasics {__version__} on Python {platform.python_version()} ({platform.machine()}), "
+            f"NumPy {np.__version__}")
+
+
+def busy_note(threads: int) -> str | None:
+    """A warning line when other work already keeps this machine's CPUs busy (1-minute load average
+    at least the number of CPUs this process may use), else None; None where there is no load
+    average (Windows).
+
+    On a busy machine timings swing from run to run, NumPy's multi-threaded BLAS most of all:
+    measured on a 2-core machine at load 3, the main job's speed-up over numpy ranged from 4× to
+    34× at 2 threads and from 2.2× to 2.5× at 1 thread over five runs each.
+    """
+    from .backends import _usable_cpus
+
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    cpus = _usable_cpus()
+    if load < cpus:
+        return None
+    hint = " (--threads 1 is steadier)" if threads > 1 else ""
+    return (f"note: this machine is busy (load average {load:.1f} on {cpus} CPU{'s' if cpus > 1 else ''}): "
+            f"timings will vary from run to run{hint}")
+
+
 def config_lines(info: dict[str, Any] | None = None) -> list[str]:
     """The lines of ``mlbasics info``: one fact per line, from :func:`config` when ``info`` is None."""
     info = config() if info is None else info

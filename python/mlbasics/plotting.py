@@ -88,11 +88,14 @@ def plot_loss_curve(estimator_or_losses: Any, ax: Optional[Axes] = None, *, labe
 
 def plot_decision_boundary(estimator: Any, X: npt.ArrayLike, y: Optional[npt.ArrayLike] = None,
                            ax: Optional[Axes] = None, *, resolution: int = 200, margin: float = 0.5,
-                           alpha: float = 0.3) -> Axes:
+                           alpha: float = 0.3, point_size: float = 25) -> Axes:
     """Regions a fitted 2-feature classifier assigns to each class, with the points X on top.
 
     The estimator predicts every point of a ``resolution × resolution`` grid spanning X (plus
-    ``margin``) and each predicted class is filled with its own colour.
+    ``margin``) and each predicted class is filled with its own colour. With ``y``, the points of
+    each class are drawn in that class's colour, one scatter per class, and a legend titled
+    "class" names each colour (it stands for the regions too); without ``y`` the points are
+    black, with the legend entry "data".
 
     Parameters
     ----------
@@ -111,6 +114,8 @@ def plot_decision_boundary(estimator: Any, X: npt.ArrayLike, y: Optional[npt.Arr
         How far the grid extends beyond the data on each side.
     alpha : float, default=0.3
         Opacity of the filled regions.
+    point_size : float, default=25
+        Marker area of the points (matplotlib's ``s``).
 
     Returns
     -------
@@ -152,10 +157,17 @@ def plot_decision_boundary(estimator: Any, X: npt.ArrayLike, y: Optional[npt.Arr
     ax.contourf(xx, yy, codes, levels=np.arange(len(classes) + 1) - 0.5, cmap=cmap, vmin=0, vmax=9, alpha=alpha)
     if y is not None:
         y = np.asarray(y)
-        ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(np.asarray(classes), y), cmap=cmap, vmin=0, vmax=9,
-                   edgecolors="k", s=25)
+        codes_y = np.searchsorted(np.asarray(classes), y)
+        for code in np.unique(codes_y):  # one scatter per class: one legend entry per colour
+            mask = codes_y == code
+            label = str(np.asarray(classes)[code]) if code < len(classes) else str(y[mask][0])
+            ax.scatter(X[mask, 0], X[mask, 1], color=cmap(int(code) % 10), edgecolors="k", s=point_size,
+                       label=label)
+        # big points get small legend markers
+        ax.legend(title="class", loc="best", fontsize=9, markerscale=min(1.0, (40 / max(point_size, 1)) ** 0.5))
     else:
-        ax.scatter(X[:, 0], X[:, 1], c="k", s=10)
+        ax.scatter(X[:, 0], X[:, 1], c="k", s=point_size * 0.4, label="data")
+        ax.legend(loc="best", fontsize=9)
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     return ax
@@ -216,7 +228,8 @@ def plot_confusion_matrix(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, ax: Opti
                           cmap: Any = "Blues") -> Axes:
     """The confusion matrix as an image: rows are true classes, columns predicted classes.
 
-    Each cell shows its count (or rate, with ``normalize``), and a colour bar is added.
+    Each cell shows its count (or rate, with ``normalize``), and a colour bar, labelled with what
+    the colours measure, is added.
 
     Parameters
     ----------
@@ -254,7 +267,9 @@ def plot_confusion_matrix(y_true: npt.ArrayLike, y_pred: npt.ArrayLike, ax: Opti
         tick_labels = np.unique(np.concatenate([np.asarray(y_true).ravel(), np.asarray(y_pred).ravel()]))
     ax = _axes(ax)
     image = ax.imshow(cm, cmap=cmap)
-    plt.colorbar(image, ax=ax)
+    bar_label = {None: "number of samples", "true": "fraction of the true class (row)",
+                 "pred": "fraction of the predicted class (column)", "all": "fraction of all samples"}
+    plt.colorbar(image, ax=ax, label=bar_label.get(normalize, "value"))
     ticks = np.arange(len(tick_labels))
     ax.set_xticks(ticks, [str(v) for v in tick_labels])
     ax.set_yticks(ticks, [str(v) for v in tick_labels])

@@ -56,7 +56,9 @@ def _weighted_inertia(backend: Any, X: np.ndarray, centers: np.ndarray, w: np.nd
     """(labels, Σᵢ wᵢ ‖xᵢ − c_labels[i]‖²) from one kmeans_step pass (w = 1 when None)."""
     labels, sq_dist, _, _ = backend.kmeans_step(X, centers)
     assert sq_dist is not None
-    return labels, float(sq_dist.astype(np.float64) @ (np.ones(X.shape[0]) if w is None else w.astype(np.float64)))
+    if w is None:
+        return labels, float(np.sum(sq_dist, dtype=np.float64))
+    return labels, float(np.dot(sq_dist.astype(np.float64), w.astype(np.float64)))
 
 
 def _inertia_terms(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -341,7 +343,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         return np.asarray([f"{prefix}{j}" for j in range(self.cluster_centers_.shape[0])], dtype=object)
 
     def _warn_if_fewer_clusters(self, labels: np.ndarray) -> None:
-        distinct = np.unique(labels).size
+        distinct = int(np.count_nonzero(np.bincount(labels, minlength=self.n_clusters)))
         if distinct < self.n_clusters:
             warnings.warn(sklearn_compatible(ConvergenceWarning)(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({self.n_clusters}). "

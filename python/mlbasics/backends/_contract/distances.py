@@ -112,9 +112,10 @@ class DistancesContract:
         sums : ndarray of shape (k, p), x's dtype
         weights : ndarray of shape (k,), x's dtype
 
-        Non-finite values: as ``np.argmin``, a NaN distance wins over every number (so a row of x
-        holding a NaN goes to centre 0 and a NaN centre takes the rows it meets); its ``sq_dist``
-        and the sums it enters are NaN.
+        Non-finite values: as ``np.argmin``, a NaN *ranking value* ‖cⱼ‖² − 2 xᵢ·cⱼ wins over every
+        number (so a row of x holding a NaN goes to centre 0, a NaN centre takes the rows it meets,
+        and an inf in x against a 0 in a centre — 0·inf — makes that centre win although every
+        true distance is inf); its ``sq_dist`` and the sums it enters are NaN.
 
         Examples
         --------
@@ -192,6 +193,9 @@ class DistancesContract:
         ya, same = _other_rows(xa, y, "y")
         k = int(check_param("n_neighbors", n_neighbors, [_N_NEIGHBORS]))
         candidates = ya.shape[0] - 1 if same else ya.shape[0]
+        if candidates < 1:
+            raise ValueError("x: expected at least 2 rows to find each row's neighbours among the others, got "
+                             f"{xa.shape[0]}" if same else f"y: expected at least 1 candidate row, got {ya.shape[0]}")
         if k > candidates:
             raise ValueError(
                 f"n_neighbors: expected at most {candidates} (the number of candidate rows"

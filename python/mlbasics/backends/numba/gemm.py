@@ -201,7 +201,7 @@ def _gemm_blocked(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, 
 # ---------------------------------------------------------------------------
 # Python side: strides -> (flat buffer, offset, row stride, col stride)
 
-# (NR, MC, KC, NC) per dtype: MC x KC block of A ~ L2, KC x NR panel of B ~ L1.
+# (MC, KC, NC) per dtype: MC x KC block of A ~ L2, KC x NR panel of B ~ L1.
 _BLOCKING = {
     np.dtype(np.float64): (96, 256, 2048),
     np.dtype(np.float32): (96, 512, 2048),
