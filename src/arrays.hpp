@@ -124,6 +124,27 @@ inline void check_len(const char* name, index_t got, index_t want) {
     value_error(std::string(name) + ": expected length " + std::to_string(want) + ", got " + std::to_string(got));
 }
 
+// Optional per-row weights: None gives an empty View (data == nullptr); otherwise a 1-D
+// C-contiguous array of T with `n` entries, every one finite and >= 0 and, if `positive_sum`,
+// summing to more than 0 — else TypeError/ValueError naming the argument.
+template <class T>
+View<T> optional_weights(const py::handle& h, const char* name, index_t n, bool positive_sum) {
+  View<T> w;
+  if (h.is_none()) return w;
+  w = view<T>(h, name, 1, true, false);
+  check_len(name, w.rows, n);
+  double sum = 0.0;
+  for (index_t i = 0; i < w.rows; ++i) {
+    const T v = w.data[i];
+    if (!(v >= T(0) && v <= std::numeric_limits<T>::max()))  // false for NaN, negatives and +inf
+      value_error(std::string(name) + ": weights must be finite and >= 0");
+    sum += static_cast<double>(v);
+  }
+  if (positive_sum && !(sum > 0.0))
+    value_error(std::string(name) + ": the weights sum to 0; at least one row needs a positive weight");
+  return w;
+}
+
 // Calls f(T{}) with T = float or double according to the dtype of `a`.
 template <class F>
 auto dispatch_float(const py::handle& h, const char* name, F&& f) {

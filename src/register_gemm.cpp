@@ -25,13 +25,15 @@ void matmul(const py::object& a_, const py::object& b_, bool trans_a, bool trans
 }
 
 template <class T>
-void gram(const py::object& x_, const py::object& out_) {
+void gram(const py::object& x_, const py::object& out_, const py::object& w_) {
   const View<T> x = view<T>(x_, "x", 2, false, false);
   View<T> out = view<T>(out_, "out", 2, true, true);
   check_shape("out", out.rows, out.cols, x.cols, x.cols);
   check_no_overlap(out, "out", x, "x");
+  const View<T> w = optional_weights<T>(w_, "sample_weight", x.rows, false);
+  if (w.data != nullptr) check_no_overlap(out, "out", w, "sample_weight");
   py::gil_scoped_release nogil;
-  mlbasics::gram<T>(x.rows, x.cols, x.data, x.rs, x.cs, out.data);
+  mlbasics::gram<T>(x.rows, x.cols, x.data, x.rs, x.cs, out.data, w.data);
 }
 
 }  // namespace
@@ -41,7 +43,8 @@ void register_gemm(py::module_& m) {
     dispatch_float(a, "a", [&](auto t) { matmul<decltype(t)>(a, b, trans_a, trans_b, out); });
   }, py::arg("a"), py::arg("b"), py::arg("trans_a"), py::arg("trans_b"), py::arg("out"),
   "out = op(a) @ op(b); out C-contiguous, not overlapping a or b.");
-  m.def("gram", [](const py::object& x, const py::object& out) {
-    dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out); });
-  }, py::arg("x"), py::arg("out"), "out = x.T @ x (exactly symmetric).");
+  m.def("gram", [](const py::object& x, const py::object& out, const py::object& sample_weight) {
+    dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out, sample_weight); });
+  }, py::arg("x"), py::arg("out"), py::arg("sample_weight") = py::none(),
+  "out = x.T @ x, or x.T @ diag(sample_weight) @ x (exactly symmetric).");
 }

@@ -129,7 +129,7 @@ template <class T>
 py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::object& order_, const py::object& params_,
                     const py::object& grads_, const py::dict& state_, const std::vector<std::int64_t>& sizes,
                     int act_code, int loss_code, double alpha, std::int64_t batch_size, const std::string& optimizer,
-                    const py::dict& hyper, std::int64_t step, bool first_step) {
+                    const py::dict& hyper, std::int64_t step, bool first_step, const py::object& w_) {
   using mlbasics::index_t;
   if (act_code < 0 || act_code > 3) value_error("activation: expected a code in 0..3, got " + std::to_string(act_code));
   if (loss_code < 0 || loss_code > 2) value_error("loss: expected a code in 0..2, got " + std::to_string(loss_code));
@@ -179,6 +179,7 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
     check_shape("targets", yv.rows, yv.cols, n, k);
   }
 
+  const View<T> sw = optional_weights<T>(w_, "sample_weight", n, false);
   const View<std::int64_t> order = view<std::int64_t>(order_, "order", 1, true, false);
   for (index_t i = 0; i < order.rows; ++i)
     if (order.data[i] < 0 || order.data[i] >= n) value_error("order: row indices must be in [0, n)");
@@ -202,6 +203,7 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
     const auto& [w, wname] = written[i];
     check_no_overlap(w, wname.c_str(), X, "X");
     check_no_overlap(w, wname.c_str(), order, "order");
+    if (sw.data != nullptr) check_no_overlap(w, wname.c_str(), sw, "sample_weight");
     if (labels != nullptr) check_no_overlap(w, wname.c_str(), lv, "targets");
     else check_no_overlap(w, wname.c_str(), yv, "targets");
     for (std::size_t j = i + 1; j < written.size(); ++j)
@@ -212,7 +214,7 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   {
     py::gil_scoped_release nogil;
     r = mlbasics::mlp_epoch<T>(net, n, X.data, labels, labels != nullptr ? nullptr : yv.data, order.data,
-                               order.rows, params.data, grads.data, opt, state);
+                               order.rows, params.data, grads.data, opt, state, sw.data);
   }
   return py::make_tuple(r.loss_sum, r.steps);
 }
@@ -223,15 +225,18 @@ void register_mlp(py::module_& m) {
   m.def("mlp_epoch", [](const py::object& X, const py::object& targets, const py::object& order, const py::object& params,
                         const py::object& grads, const py::dict& state, const std::vector<std::int64_t>& layer_sizes,
                         int activation, int loss, double alpha, std::int64_t batch_size, const std::string& optimizer,
-                        const py::dict& hyper, std::int64_t step, bool first_step) {
+                        const py::dict& hyper, std::int64_t step, bool first_step,
+                        const py::object& sample_weight) {
     return dispatch_float(params, "params", [&](auto t) {
       return mlp_epoch<decltype(t)>(X, targets, order, params, grads, state, layer_sizes, activation, loss, alpha,
-                                    batch_size, optimizer, hyper, step, first_step);
+                                    batch_size, optimizer, hyper, step, first_step, sample_weight);
     });
   }, py::arg("X"), py::arg("targets"), py::arg("order"), py::arg("params"), py::arg("grads"), py::arg("state"),
   py::arg("layer_sizes"), py::arg("activation"), py::arg("loss"), py::arg("alpha"), py::arg("batch_size"),
   py::arg("optimizer"), py::arg("hyper"), py::arg("step"), py::arg("first_step"),
-  "One MLP training epoch (see mlbasics/mlp.hpp); returns (loss_sum, steps).");
+  py::arg("sample_weight") = py::none(),
+  "One MLP training epoch (see mlbasics/mlp.hpp); returns (loss_sum, steps). sample_weight: optional per-row "
+  "weights (each batch's loss is their weighted mean; batches of zero total weight are skipped).");
   m.def("optimizer_schema", &optimizer_schema,
         "The C++ optimizer schema: {kind: {'hyper': [hyper-parameter names], 'state': [state array names]}}.");
 }

@@ -138,6 +138,27 @@ def test_gram(other, ref, dtype, data):
     assert_same(_call(other.gram, x), _call(ref.gram, x), dtype, "gram")
 
 
+def _nonneg_weights(data, rng, n, dtype):
+    """Finite weights >= 0 (the kernels check that), with exact zeros so that 0·NaN and 0·inf
+    meet the poisoned values; at least one positive."""
+    w = rng.uniform(0, 2, n).astype(dtype)
+    w[rng.random(n) < data.draw(st.sampled_from([0.0, 0.3, 0.8]), label="share of zero weights")] = 0
+    w[data.draw(st.integers(0, n - 1), label="a positive weight")] = 1
+    return w
+
+
+@_settings()
+@given(data=st.data())
+def test_weighted_gram(other, ref, dtype, data):
+    n, p = data.draw(DEPTH), data.draw(TILE)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    x = poison(data, {"x": normal(rng, (n, p), dtype)})["x"]
+    w = _nonneg_weights(data, rng, n, dtype)
+    got, exp = _call(other.gram, x, w), _call(ref.gram, x, w)
+    assert np.array_equal(np.isnan(got), np.isnan(got.T))
+    assert_same(got, exp, dtype, "weighted gram")
+
+
 # --------------------------------------------------------------------------- layers
 
 @pytest.mark.parametrize("act", ACTS)
@@ -216,6 +237,44 @@ def test_mse(other, ref, dtype, data):
     exp = _call(ref.mse, arrs["pred"], arrs["target"])
     assert_same(got[0], exp[0], dtype, "loss", scale=1.0)
     assert_same(got[1], exp[1], dtype, "grad")
+
+
+@pytest.mark.parametrize("loss", ["softmax_cross_entropy", "binary_cross_entropy_with_logits", "mse"])
+@_settings()
+@given(data=st.data())
+def test_weighted_losses(other, ref, dtype, loss, data):
+    n = data.draw(st.integers(1, 12))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    w = _nonneg_weights(data, rng, n, dtype)
+    if loss == "softmax_cross_entropy":
+        c = data.draw(TILE)
+        args = (poison(data, {"logits": normal(rng, (n, c), dtype)})["logits"], rng.integers(0, c, n))
+    elif loss == "binary_cross_entropy_with_logits":
+        args = (poison(data, {"logits": normal(rng, (n,), dtype)})["logits"], rng.choice(np.array([0.0, 0.25, 1.0], dtype), n))
+    else:
+        k = data.draw(st.integers(1, 5))
+        arrs = poison(data, {"pred": normal(rng, (n, k), dtype), "target": normal(rng, (n, k), dtype)})
+        args = (arrs["pred"], arrs["target"])
+    got = _call(getattr(other, loss), *args, w)
+    exp = _call(getattr(ref, loss), *args, w)
+    assert_same(got[0], exp[0], dtype, "loss", scale=1.0)
+    assert_same(got[1], exp[1], dtype, "grad", scale=1.0)
+
+
+def test_zero_weight_does_not_hide_a_non_finite_term(backend, dtype):
+    """0·NaN and 0·inf are NaN: a weight of 0 keeps a NaN row NaN (as the contract says)."""
+    w = np.array([1.0, 0.0], dtype)
+    with np.errstate(all="ignore"):
+        loss, grad = backend.softmax_cross_entropy(np.array([[0.0, 1.0], [NAN, 0.0]], dtype), np.array([0, 1]), w)
+        assert np.isnan(loss) and np.isnan(grad[1]).all() and np.isfinite(grad[0]).all()
+        loss, _ = backend.softmax_cross_entropy(np.array([[0.0, 1.0], [-INF, 0.0]], dtype), np.array([0, 0]), w)
+        assert np.isnan(loss)  # the second term is +inf, times 0
+        loss, grad = backend.mse(np.array([[1.0], [INF]], dtype), np.zeros((2, 1), dtype), w)
+        assert np.isnan(loss) and np.isnan(grad[1, 0])
+        g = backend.gram(np.array([[1.0, 2.0], [INF, 0.0]], dtype), w)
+    # the weighted row is 0·[inf, 0] = [NaN, 0]: NaN reaches every product with column 0 (upper
+    # triangle x[:, i]·(w x)[:, j], mirrored), while (1, 1) = 2·2 + 0·0 stays finite
+    np.testing.assert_array_equal(g, np.array([[NAN, NAN], [NAN, 4.0]], dtype))
 
 
 # --------------------------------------------------------------------------- optimizer steps
@@ -300,14 +359,14 @@ _MLP_HYPER = {"sgd": {"lr": 0.05, "momentum": 0.9}, "adam": {"lr": 0.01}, "adamw
               "rmsprop": {"lr": 0.01}, "adagrad": {"lr": 0.05}, "adadelta": {}, "rprop": {}}
 
 
-def _mlp_call(be, X, targets, params, sizes, act, loss, alpha, bs, opt):
+def _mlp_call(be, X, targets, params, sizes, act, loss, alpha, bs, opt, sample_weight=None):
     P = params.size
     state = {k: (np.full(P, 0.01, params.dtype) if k == "step_size" else np.zeros(P, params.dtype))
              for k in _MLP_STATE[opt]}
     p, g = params.copy(), np.empty(P, params.dtype)
     loss_sum, steps = _call(be.mlp_epoch, X, targets, np.arange(X.shape[0]), p, g, state, layer_sizes=sizes,
                             activation=act, loss=loss, alpha=alpha, batch_size=bs, optimizer=opt,
-                            hyper=_MLP_HYPER[opt], step=0, first_step=True)
+                            hyper=_MLP_HYPER[opt], step=0, first_step=True, sample_weight=sample_weight)
     return loss_sum, steps, p, g
 
 
@@ -339,14 +398,16 @@ def test_mlp_epoch_stops_at_the_first_non_finite_batch(other, ref, dtype, data):
         targets = rng.integers(0, 2, n).astype(dtype)
     else:
         targets = normal(rng, (n, n_out), dtype)
-    got = _mlp_call(other, X, targets, params, sizes, act, loss, alpha, bs, opt)
-    exp = _mlp_call(ref, X, targets, params, sizes, act, loss, alpha, bs, opt)
+    w = _nonneg_weights(data, rng, n, dtype) if data.draw(st.booleans(), label="weighted") else None
+    got = _mlp_call(other, X, targets, params, sizes, act, loss, alpha, bs, opt, w)
+    exp = _mlp_call(ref, X, targets, params, sizes, act, loss, alpha, bs, opt, w)
     assert got[1] == exp[1], f"n_steps {got[1]}, reference {exp[1]}"
     assert kinds(got[0]) == kinds(exp[0]), f"loss_sum {got[0]}, reference {exp[0]}"
     if np.isfinite(exp[0]):  # a sum of losses rounded to the dtype: the dtype's tolerance, per row
         assert abs(got[0] - exp[0]) <= tolerance(dtype) * (abs(exp[0]) + n), f"loss_sum {got[0]}, reference {exp[0]}"
     assert_same(got[2], exp[2], dtype, "params", scale=1.0)
-    if exp[1] == -(-n // bs):  # no divergence: the last batch's gradient is specified too
+    batches = -(-n // bs) if w is None else int(np.count_nonzero(np.add.reduceat(w, np.arange(0, n, bs)) > 0))
+    if exp[1] == batches:  # no divergence: the last batch's gradient is specified too
         assert_same(got[3], exp[3], dtype, "grads", scale=1.0)
 
 

@@ -529,3 +529,46 @@ def test_hostile_csr_arrays_never_crash(backend):
                 call()
             except (ValueError, TypeError):
                 pass
+
+
+# --------------------------------------------------------------------------- sample weights on sparse X
+
+@pytest.mark.parametrize("make", [lambda b: LinearRegression(backend=b), lambda b: Ridge(alpha=2.0, backend=b),
+                                  lambda b: RidgeCV(alphas=(0.1, 1.0, 10.0), cv=3, backend=b),
+                                  lambda b: LogisticRegression(tol=1e-10, max_iter=2000, backend=b),
+                                  lambda b: LogisticRegression(tol=1e-10, max_iter=2000, class_weight="balanced",
+                                                               backend=b)],
+                         ids=["LinearRegression", "Ridge", "RidgeCV", "LogisticRegression", "LogisticRegression-cw"])
+def test_weighted_fits_equal_the_dense_ones(backend, make, rng):
+    X = _sparse_X(rng)
+    w = rng.uniform(0.0, 3.0, 120)
+    w[::7] = 0.0
+    est = make(backend.name)
+    y = (X @ rng.standard_normal(15) + 0.1 * rng.standard_normal(120) if not isinstance(est, LogisticRegression)
+         else rng.integers(0, 3, 120))
+    dense = make(backend.name).fit(X, y, sample_weight=w)
+    sparse = make(backend.name).fit(sp.csc_matrix(X), y, sample_weight=w)
+    tol = 1e-5 if isinstance(est, LogisticRegression) else 1e-8
+    assert _rel(sparse.coef_, dense.coef_) < tol
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=tol, atol=tol)
+
+
+def test_weighted_perceptron_mlp_and_scaler_equal_the_dense_ones(backend, rng):
+    X = rng.integers(-3, 4, size=(100, 10)).astype(np.float64)
+    X[rng.random(X.shape) < 0.7] = 0
+    y = rng.integers(0, 3, 100)
+    w = rng.integers(0, 4, 100).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mlbasics.exceptions.ConvergenceWarning)
+        for make in (lambda: Perceptron(random_state=0, max_iter=15, backend=backend.name),
+                     lambda: MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, batch_size=16, random_state=0,
+                                           dtype=np.float64, backend=backend.name)):
+            dense, sparse = make().fit(X, y, sample_weight=w), make().fit(sp.csr_matrix(X), y, sample_weight=w)
+            for a, b in ((dense.coef_, sparse.coef_) if hasattr(dense, "coef_") else
+                         (dense._params_flat, sparse._params_flat),):
+                np.testing.assert_array_equal(b, a)
+    dense = StandardScaler(with_mean=False).fit(X, sample_weight=w)
+    sparse = StandardScaler(with_mean=False).fit(sp.csc_matrix(X), sample_weight=w)
+    np.testing.assert_allclose(sparse.var_, dense.var_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(sparse.scale_, dense.scale_, rtol=1e-12)
+    assert sparse.n_samples_seen_ == dense.n_samples_seen_

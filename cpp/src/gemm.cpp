@@ -168,6 +168,28 @@ void pack_b(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) 
   pack_panels<Blocking<T>::NR>(nc, kc, b, cs, rs, dst);
 }
 
+// The same, row p of the block multiplied by scale[p] (the weights of a weighted product):
+// element (p, j) at [p*NR + j] is scale[p]·b(p, j), rounded once.
+template <class T>
+void pack_b_scaled(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, const T* scale, T* dst) {
+  constexpr int R = Blocking<T>::NR;
+  for (index_t jr = 0; jr < nc; jr += R, dst += R * kc) {
+    const index_t cols = std::min<index_t>(R, nc - jr);
+    const T* src = b + jr * cs;
+    for (index_t p = 0; p < kc; ++p) {
+      const T s = scale[p];
+      const T* bp = src + p * rs;
+      T* d = dst + p * R;
+      if (cols == R && cs == 1) {
+        for (int j = 0; j < R; ++j) d[j] = s * bp[j];
+      } else {
+        for (index_t j = 0; j < cols; ++j) d[j] = s * bp[j * cs];
+        for (index_t j = cols; j < R; ++j) d[j] = T(0);
+      }
+    }
+  }
+}
+
 template <class T>
 struct Problem {
   index_t m, n, k;
@@ -182,6 +204,7 @@ struct Problem {
   bool upper_only;
   ukernel_fn<T> kernel;
   ukernel_ua_fn<T> kernel_ua;  // non-null: A is read in place (cs_a == 1), never packed
+  const T* b_scale;            // non-null: row p of op(B) is scaled by b_scale[p] as it is packed
 };
 
 // Sequential blocked algorithm on the piece rows [i0, i1) × columns [j0, j1) of C.
@@ -206,7 +229,10 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
       const index_t kc = std::min<index_t>(B::KC, P.k - pc);
       const bool add = P.accumulate || pc > 0;
       const bool last = pc + kc >= P.k;
-      pack_b(kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
+      if (P.b_scale != nullptr)
+        pack_b_scaled(kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, P.b_scale + pc, bt);
+      else
+        pack_b(kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
       for (index_t ic = i0; ic < i1; ic += B::MC) {
         const index_t mc = std::min<index_t>(B::MC, i1 - ic);
         // Upper triangle only: rows ic.. are all below columns < jc + nc.
@@ -244,7 +270,10 @@ void gemm_direct(const Problem<T>& P) {
     for (index_t p = 0; p < P.k; ++p) {
       const T aip = ai[p * P.cs_a];
       const T* bp = P.b + p * P.rs_b;
-      if (P.cs_b == 1) {
+      if (P.b_scale != nullptr) {
+        const T s = P.b_scale[p];
+        for (index_t j = 0; j < P.n; ++j) ci[j] += aip * (s * bp[j * P.cs_b]);
+      } else if (P.cs_b == 1) {
         for (index_t j = 0; j < P.n; ++j) ci[j] += aip * bp[j];
       } else {
         for (index_t j = 0; j < P.n; ++j) ci[j] += aip * bp[j * P.cs_b];
@@ -284,7 +313,7 @@ void gemm_ex(index_t m, index_t n, index_t k,
              const T* a, index_t rs_a, index_t cs_a,
              const T* b, index_t rs_b, index_t cs_b,
              T* c, index_t ldc, bool accumulate,
-             const Epilogue* epilogue, bool upper_only, bool threads) {
+             const Epilogue* epilogue, bool upper_only, bool threads, const T* b_scale) {
   using B = Blocking<T>;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
@@ -295,7 +324,7 @@ void gemm_ex(index_t m, index_t n, index_t k,
     return;
   }
   const Problem<T> P{m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate,
-                     epilogue, upper_only, nullptr, nullptr};
+                     epilogue, upper_only, nullptr, nullptr, b_scale};
   const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (mnk < kDirectMaxMNK) {
     gemm_direct(P);
@@ -347,10 +376,10 @@ void gemm_ex(index_t m, index_t n, index_t k,
 
 template void gemm_ex<float>(index_t, index_t, index_t, const float*, index_t, index_t,
                              const float*, index_t, index_t, float*, index_t, bool,
-                             const Epilogue*, bool, bool);
+                             const Epilogue*, bool, bool, const float*);
 template void gemm_ex<double>(index_t, index_t, index_t, const double*, index_t, index_t,
                               const double*, index_t, index_t, double*, index_t, bool,
-                              const Epilogue*, bool, bool);
+                              const Epilogue*, bool, bool, const double*);
 
 }  // namespace detail
 
@@ -363,11 +392,12 @@ void gemm(index_t m, index_t n, index_t k,
 }
 
 template <class T>
-void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out) {
+void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w) {
   if (p <= 0) return;
   // out = xᵀ·x: op(A) = xᵀ is p×n with element (i, q) at x[q*rs + i*cs]; only the tiles on or
-  // above the diagonal are computed, then the upper triangle is mirrored.
-  detail::gemm_ex<T>(p, p, n, x, cs, rs, x, rs, cs, out, p, false, nullptr, true);
+  // above the diagonal are computed, then the upper triangle is mirrored. Weighted, op(B) = x has
+  // its row q scaled by w[q] as it is packed.
+  detail::gemm_ex<T>(p, p, n, x, cs, rs, x, rs, cs, out, p, false, nullptr, true, true, w);
   constexpr index_t TB = 32;  // mirror in tiles so both sides stay in cache
   for (index_t ib = 0; ib < p; ib += TB) {
     const index_t ie = std::min(ib + TB, p);
@@ -383,7 +413,7 @@ template void gemm<float>(index_t, index_t, index_t, const float*, index_t, inde
                           const float*, index_t, index_t, float*, index_t, bool);
 template void gemm<double>(index_t, index_t, index_t, const double*, index_t, index_t,
                            const double*, index_t, index_t, double*, index_t, bool);
-template void gram<float>(index_t, index_t, const float*, index_t, index_t, float*);
-template void gram<double>(index_t, index_t, const double*, index_t, index_t, double*);
+template void gram<float>(index_t, index_t, const float*, index_t, index_t, float*, const float*);
+template void gram<double>(index_t, index_t, const double*, index_t, index_t, double*, const double*);
 
 }  // namespace mlbasics

@@ -108,13 +108,16 @@ struct Epilogue {
 
 // gemm plus: an optional epilogue; upper_only (m == n required) computes at least every C(i, j)
 // with j >= i, skipping whole tiles strictly below the diagonal (their content is unspecified;
-// a tile straddling the diagonal is written in full); threads == false forces one thread.
+// a tile straddling the diagonal is written in full); threads == false forces one thread;
+// b_scale (k values, or nullptr) multiplies row p of op(B) by b_scale[p] as B is packed, so that
+// C = op(A)·diag(b_scale)·op(B) with each product term a(i, p)·(b_scale[p]·b(p, j)) — no scaled
+// copy of B is made (the weighted Gram matrix xᵀ·diag(w)·x).
 template <class T>
 void gemm_ex(index_t m, index_t n, index_t k,
              const T* a, index_t rs_a, index_t cs_a,
              const T* b, index_t rs_b, index_t cs_b,
              T* c, index_t ldc, bool accumulate,
-             const Epilogue* epilogue, bool upper_only, bool threads = true);
+             const Epilogue* epilogue, bool upper_only, bool threads = true, const T* b_scale = nullptr);
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -169,7 +169,7 @@ index_t mlp_num_params(const std::vector<index_t>& u) {
 template <class T>
 EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::int64_t* labels, const T* y,
                       const std::int64_t* order, index_t n_order, T* params, T* grads,
-                      const OptimizerConfig& opt, const OptimizerState<T>& state) {
+                      const OptimizerConfig& opt, const OptimizerState<T>& state, const T* sample_weight) {
   (void)n;
   const std::vector<index_t>& u = net.layer_sizes;
   const int L = static_cast<int>(u.size()) - 1;
@@ -200,6 +200,8 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
     if (l < L - 1 && !hidden_identity) h[l].resize(z[l].size());
   }
   std::vector<T> ga(static_cast<std::size_t>(bs * max_width)), gb(ga.size());
+  std::vector<T> wb(sample_weight != nullptr ? static_cast<std::size_t>(bs) : 0);
+  const T* wbatch = sample_weight != nullptr ? wb.data() : nullptr;
   auto out_of = [&](int l) -> const T* { return h[l].empty() ? z[l].data() : h[l].data(); };
 
   double sumsq = 0.0;  // Σ‖W‖² of the current weights (for the L2 term)
@@ -209,6 +211,17 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
   for (index_t start = 0; start < n_order; start += bs) {
     const index_t nb = std::min(bs, n_order - start);
     const std::int64_t* rows = order + start;
+    // |B|, or the batch's total weight S (a batch with S = 0 is skipped: as if its rows were absent)
+    double denom = static_cast<double>(nb);
+    if (sample_weight != nullptr) {
+      double sw = 0.0;
+      for (index_t r = 0; r < nb; ++r) {
+        wb[r] = sample_weight[rows[r]];
+        sw += static_cast<double>(wb[r]);
+      }
+      if (!(sw > 0.0)) continue;
+      denom = sw;
+    }
     // gather the minibatch
     for (index_t r = 0; r < nb; ++r) {
       const index_t src = static_cast<index_t>(rows[r]);
@@ -233,19 +246,20 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
     double value;
     switch (net.loss) {
       case Loss::softmax_cross_entropy:
-        value = static_cast<double>(static_cast<T>(softmax_cross_entropy<T>(nb, k, logits, lb.data(), g)));
+        value = static_cast<double>(static_cast<T>(softmax_cross_entropy<T>(nb, k, logits, lb.data(), g, wbatch)));
         break;
       case Loss::binary_cross_entropy_with_logits:
-        value = static_cast<double>(static_cast<T>(binary_cross_entropy_with_logits<T>(nb, logits, yb.data(), g)));
+        value = static_cast<double>(
+            static_cast<T>(binary_cross_entropy_with_logits<T>(nb, logits, yb.data(), g, wbatch)));
         break;
       default: {
-        value = 0.5 * static_cast<double>(static_cast<T>(mse<T>(nb * k, logits, yb.data(), g)));
+        value = 0.5 * static_cast<double>(static_cast<T>(mse<T>(nb * k, logits, yb.data(), g, wbatch, nb)));
         const T scale = static_cast<T>(0.5 * static_cast<double>(k));
         for (index_t e = 0; e < nb * k; ++e) g[e] *= scale;
       }
     }
     // the loss with its L2 term (Σ‖W‖² of the current weights, summed when they were last updated)
-    if (net.alpha != 0.0) value += 0.5 * net.alpha * sumsq / static_cast<double>(nb);
+    if (net.alpha != 0.0) value += 0.5 * net.alpha * sumsq / denom;
     if (!std::isfinite(value)) {
       result.loss_sum = value;
       return result;
@@ -253,7 +267,7 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
     // backward, each layer's update fused into its weight-gradient GEMM
     const std::int64_t t = opt.step + result.steps + 1;
     const bool first = opt.first_step && result.steps == 0;
-    const T l2 = static_cast<T>(net.alpha / static_cast<double>(nb));
+    const T l2 = static_cast<T>(net.alpha / denom);
     double sumsq_new = 0.0;
     std::mutex mu;
     T* gnext = gb.data();
@@ -293,9 +307,9 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
 
 template EpochResult mlp_epoch<float>(const MLPConfig&, index_t, const float*, const std::int64_t*, const float*,
                                       const std::int64_t*, index_t, float*, float*, const OptimizerConfig&,
-                                      const OptimizerState<float>&);
+                                      const OptimizerState<float>&, const float*);
 template EpochResult mlp_epoch<double>(const MLPConfig&, index_t, const double*, const std::int64_t*,
                                        const double*, const std::int64_t*, index_t, double*, double*,
-                                       const OptimizerConfig&, const OptimizerState<double>&);
+                                       const OptimizerConfig&, const OptimizerState<double>&, const double*);
 
 }  // namespace mlbasics

@@ -186,23 +186,30 @@ void test_gram() {
   for (const S& s : shapes) {
     const Layout X = make_layout(s.lay, s.n, s.p);
     std::vector<T> x = random_vec<T>(static_cast<std::size_t>(X.size));
-    std::vector<T> out(static_cast<std::size_t>(s.p * s.p), std::numeric_limits<T>::quiet_NaN());
-    mlbasics::gram<T>(s.n, s.p, x.data(), X.rs, X.cs, out.data());
-    int bad = 0, asym = 0;
-    for (index_t i = 0; i < s.p; ++i)
-      for (index_t j = 0; j < s.p; ++j) {
-        double ref = 0, mag = 0;
-        for (index_t q = 0; q < s.n; ++q) {
-          const double prod = static_cast<double>(x[q * X.rs + i * X.cs]) * static_cast<double>(x[q * X.rs + j * X.cs]);
-          ref += prod;
-          mag += std::fabs(prod);
+    // unweighted, then weighted (weights in [0, 2), every third one 0)
+    std::vector<T> w = random_vec<T>(static_cast<std::size_t>(s.n), 0, 2);
+    for (index_t q = 0; q < s.n; q += 3) w[q] = T(0);
+    for (const T* wp : {static_cast<const T*>(nullptr), static_cast<const T*>(w.data())}) {
+      std::vector<T> out(static_cast<std::size_t>(s.p * s.p), std::numeric_limits<T>::quiet_NaN());
+      mlbasics::gram<T>(s.n, s.p, x.data(), X.rs, X.cs, out.data(), wp);
+      int bad = 0, asym = 0;
+      for (index_t i = 0; i < s.p; ++i)
+        for (index_t j = 0; j < s.p; ++j) {
+          double ref = 0, mag = 0;
+          for (index_t q = 0; q < s.n; ++q) {
+            const double wq = wp != nullptr ? static_cast<double>(wp[q]) : 1.0;
+            const double prod =
+                static_cast<double>(x[q * X.rs + i * X.cs]) * wq * static_cast<double>(x[q * X.rs + j * X.cs]);
+            ref += prod;
+            mag += std::fabs(prod);
+          }
+          const double got = static_cast<double>(out[i * s.p + j]);
+          if (!(std::fabs(got - ref) <= 4.0 * (static_cast<double>(s.n) + 2.0) * eps_of<T>() * mag + 1e-30)) ++bad;
+          if (!(out[i * s.p + j] == out[j * s.p + i])) ++asym;
         }
-        const double got = static_cast<double>(out[i * s.p + j]);
-        if (!(std::fabs(got - ref) <= 4.0 * (static_cast<double>(s.n) + 2.0) * eps_of<T>() * mag + 1e-30)) ++bad;
-        if (!(out[i * s.p + j] == out[j * s.p + i])) ++asym;
-      }
-    CHECK_MSG(bad == 0 && asym == 0, "gram<%s> n=%td p=%td lay=%d: %d wrong, %d asymmetric (kernel %s)", tname<T>(),
-              s.n, s.p, s.lay, bad, asym, mlbasics::detail::gemm_kernel_path());
+      CHECK_MSG(bad == 0 && asym == 0, "gram<%s> n=%td p=%td lay=%d weighted=%d: %d wrong, %d asymmetric (kernel %s)",
+                tname<T>(), s.n, s.p, s.lay, wp != nullptr ? 1 : 0, bad, asym, mlbasics::detail::gemm_kernel_path());
+    }
   }
 }
 
@@ -458,6 +465,75 @@ void test_losses() {
     CHECK_MSG(bad == 0, "mse<%s> grad: %d bad", tname<T>(), bad);
     CHECK(mlbasics::mse<T>(n, p.data(), t.data(), nullptr) == loss);
   }
+}
+
+// Weighted losses: integer weights equal repeated rows (loss, and the repeated rows' gradients
+// summed), zero weights equal dropped rows.
+template <class T>
+void test_weighted_losses() {
+  const index_t n = 11, C = 4;
+  std::vector<T> logits = random_vec<T>(static_cast<std::size_t>(n * C), -4, 4);
+  std::vector<std::int64_t> y(static_cast<std::size_t>(n));
+  std::vector<T> t = random_vec<T>(static_cast<std::size_t>(n), 0, 1);
+  std::vector<T> w(static_cast<std::size_t>(n));
+  std::vector<index_t> rep;  // row indices, row i repeated w[i] times
+  for (index_t i = 0; i < n; ++i) {
+    y[i] = static_cast<std::int64_t>((i * 5 + 1) % C);
+    w[i] = static_cast<T>(i % 4);  // 0, 1, 2, 3, 0, ...
+    for (index_t r = 0; r < i % 4; ++r) rep.push_back(i);
+  }
+  const index_t m = static_cast<index_t>(rep.size());
+  std::vector<T> lr(static_cast<std::size_t>(m * C)), tr(static_cast<std::size_t>(m));
+  std::vector<std::int64_t> yr(static_cast<std::size_t>(m));
+  for (index_t r = 0; r < m; ++r) {
+    std::copy(logits.begin() + rep[r] * C, logits.begin() + (rep[r] + 1) * C, lr.begin() + r * C);
+    yr[r] = y[rep[r]];
+    tr[r] = t[rep[r]];
+  }
+  const double tol = 64 * eps_of<T>();
+  // softmax cross-entropy on (n, C) and, as C·n elements, mse with one weight per row of C
+  std::vector<T> gw(static_cast<std::size_t>(n * C)), gr(static_cast<std::size_t>(m * C));
+  double lw = mlbasics::softmax_cross_entropy<T>(n, C, logits.data(), y.data(), gw.data(), w.data());
+  double lrep = mlbasics::softmax_cross_entropy<T>(m, C, lr.data(), yr.data(), gr.data());
+  CHECK_MSG(close(lw, lrep, tol, tol), "weighted softmax_cross_entropy<%s>: %g, repeated %g", tname<T>(), lw, lrep);
+  for (int which = 0; which < 2; ++which) {
+    if (which == 1) {
+      std::vector<T> zero(static_cast<std::size_t>(m * C), T(0));
+      lw = mlbasics::mse<T>(n * C, logits.data(), std::vector<T>(static_cast<std::size_t>(n * C), T(0)).data(),
+                            gw.data(), w.data(), n);
+      lrep = mlbasics::mse<T>(m * C, lr.data(), zero.data(), gr.data());
+      CHECK_MSG(close(lw, lrep, tol, tol), "weighted mse<%s>: %g, repeated %g", tname<T>(), lw, lrep);
+    }
+    int bad = 0;
+    for (index_t i = 0; i < n; ++i)
+      for (index_t j = 0; j < C; ++j) {
+        double sum = 0;
+        for (index_t r = 0; r < m; ++r)
+          if (rep[r] == i) sum += static_cast<double>(gr[r * C + j]);
+        if (!close(gw[i * C + j], sum, tol, tol / m)) ++bad;
+      }
+    CHECK_MSG(bad == 0, "weighted %s<%s> grad: %d differ from the repeated rows' sums", which ? "mse" : "softmax",
+              tname<T>(), bad);
+  }
+  // binary cross-entropy on the first column
+  std::vector<T> x(static_cast<std::size_t>(n)), xr(static_cast<std::size_t>(m)), g1(static_cast<std::size_t>(n)),
+      g2(static_cast<std::size_t>(m));
+  for (index_t i = 0; i < n; ++i) x[i] = logits[i * C];
+  for (index_t r = 0; r < m; ++r) xr[r] = x[rep[r]];
+  lw = mlbasics::binary_cross_entropy_with_logits<T>(n, x.data(), t.data(), g1.data(), w.data());
+  lrep = mlbasics::binary_cross_entropy_with_logits<T>(m, xr.data(), tr.data(), g2.data());
+  CHECK_MSG(close(lw, lrep, tol, tol), "weighted bce<%s>: %g, repeated %g", tname<T>(), lw, lrep);
+  for (index_t i = 0; i < n; ++i) {
+    double sum = 0;
+    for (index_t r = 0; r < m; ++r)
+      if (rep[r] == i) sum += static_cast<double>(g2[r]);
+    CHECK_MSG(close(g1[i], sum, tol, tol / m), "weighted bce<%s> grad[%td]: %g want %g", tname<T>(), i,
+              static_cast<double>(g1[i]), sum);
+  }
+  // all weights 1: the unweighted values
+  std::vector<T> ones(static_cast<std::size_t>(n), T(1));
+  CHECK(close(mlbasics::softmax_cross_entropy<T>(n, C, logits.data(), y.data(), nullptr, ones.data()),
+              mlbasics::softmax_cross_entropy<T>(n, C, logits.data(), y.data(), nullptr), 1e-14, 1e-14));
 }
 
 // ----------------------------------------------------------------------------- optimizers
@@ -1171,6 +1247,8 @@ int main(int argc, char** argv) {
   section("layers<double>", test_layers<double>);
   section("losses<float>", test_losses<float>);
   section("losses<double>", test_losses<double>);
+  section("weighted losses<float>", test_weighted_losses<float>);
+  section("weighted losses<double>", test_weighted_losses<double>);
   section("optim<float>", test_optim<float>);
   section("optim<double>", test_optim<double>);
   section("mlp<float>", test_mlp<float>);

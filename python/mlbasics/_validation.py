@@ -36,6 +36,7 @@ __all__ = [
     "Constraint", "Interval", "Options", "InstanceOf", "HasMethods", "Pair", "make_constraint", "check_param", "validate_params",
     "check_scalar", "check_random_state", "check_array", "check_target", "check_X_y",
     "check_classification_targets", "check_is_fitted", "check_n_features", "check_sample_weight",
+    "check_weighted_classes",
     "RandomStateLike", "check_compressed_structure",
 ]
 
@@ -840,9 +841,13 @@ def check_classification_targets(y: Any, name: str = "y") -> tuple[np.ndarray, n
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any = np.float64, *,
-                        name: str = "sample_weight") -> np.ndarray:
+                        name: str = "sample_weight", keep_none: bool = False) -> Any:
     """Validate per-sample weights: ones when None, else a finite, non-negative 1-D array of length
     ``n_samples`` with a positive sum, as a C-contiguous array of ``dtype``.
+
+    The caller's array is never written to: the result may be that very array (when it already has
+    the dtype and layout), so an estimator that rescales the weights (e.g. by class weights) makes
+    a new array.
 
     Parameters
     ----------
@@ -851,10 +856,13 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any = np.floa
     n_samples : int
     dtype : dtype, default=float64
     name : str, default="sample_weight"
+    keep_none : bool, default=False
+        Return None (not ones) for None, so that an estimator's unweighted fit keeps its
+        unweighted computation.
 
     Returns
     -------
-    weights : ndarray of shape (n_samples,)
+    weights : ndarray of shape (n_samples,), or None (``keep_none`` and no weights)
 
     Examples
     --------
@@ -866,7 +874,7 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any = np.floa
     ValueError: sample_weight: expected non-negative weights, got a minimum of -1.0
     """
     if sample_weight is None:
-        return np.ones(n_samples, dtype=dtype)
+        return None if keep_none else np.ones(n_samples, dtype=dtype)
     if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, (bool, np.bool_)):
         sample_weight = np.full(n_samples, sample_weight, dtype=dtype)
     w = check_array(sample_weight, name, ensure_2d=False, min_samples=0)
@@ -881,6 +889,29 @@ def check_sample_weight(sample_weight: Any, n_samples: int, dtype: Any = np.floa
         raise ValueError(f"{name}: all weights are zero (they sum to 0); at least one sample needs a positive "
                          "weight")
     return w
+
+
+def check_weighted_classes(w: Any, y_enc: np.ndarray, classes: np.ndarray) -> None:
+    """A classifier's fit needs two classes of positive total weight (a weight of 0 drops a sample):
+    ValueError naming sample_weight otherwise. ``w`` None (unweighted) passes.
+
+    Parameters
+    ----------
+    w : ndarray of shape (n_samples,) or None
+    y_enc : int ndarray of shape (n_samples,), indices into ``classes``
+    classes : ndarray of shape (n_classes,)
+
+    Returns
+    -------
+    None
+    """
+    if w is None:
+        return
+    present = np.bincount(y_enc, weights=w, minlength=classes.shape[0]) > 0
+    if present.sum() < 2:
+        kept = classes[present].tolist()
+        raise ValueError(f"sample_weight: only the class {kept!r} has samples of positive weight; a classifier "
+                         "needs at least 2 classes (a sample of weight 0 counts as absent)")
 
 
 def check_is_fitted(estimator: Any, attribute: str) -> None:

@@ -325,8 +325,21 @@ def _take(a: Any, idx: np.ndarray) -> Any:
     return np.asarray(a)[idx]
 
 
+def _fit_params(params: Any, n: int, train: np.ndarray) -> dict:
+    """The fit parameters of one training part: every array-like of n entries (e.g. sample_weight)
+    indexed by the training rows, anything else passed as is (as scikit-learn's fit params)."""
+    out = {}
+    for key, value in params.items():
+        if not isinstance(value, (str, bytes, dict)) and hasattr(value, "__len__") and _n_samples(value) == n:
+            out[key] = _take(value, train)
+        else:
+            out[key] = value
+    return out
+
+
 def cross_val_score(estimator: Any, X: Any, y: Optional[npt.ArrayLike] = None, cv: Any = 5,
-                    scoring: Union[None, str, Scorer] = None) -> npt.NDArray[np.float64]:
+                    scoring: Union[None, str, Scorer] = None, params: Optional[dict] = None,
+                    ) -> npt.NDArray[np.float64]:
     """Score a model on each held-out fold of a cross-validation.
 
     For each split (train, test): clone the estimator, fit it on the training part and score it
@@ -348,6 +361,11 @@ def cross_val_score(estimator: Any, X: Any, y: Optional[npt.ArrayLike] = None, c
     scoring : None, str or callable, default=None
         None: ``estimator.score``; "accuracy", "r2", "neg_mean_squared_error"; or a callable
         ``scoring(estimator, X_test, y_test)``. Higher is better.
+    params : dict, optional
+        Parameters of ``fit``, e.g. ``{"sample_weight": w}``: an array-like with one entry per
+        sample is indexed like X (its training rows for each fit), anything else is passed as
+        is. As scikit-learn's ``cross_val_score(params=...)`` without metadata routing, they go
+        to ``fit`` only (the held-out scores are unweighted).
 
     Returns
     -------
@@ -386,14 +404,17 @@ def cross_val_score(estimator: Any, X: Any, y: Optional[npt.ArrayLike] = None, c
     n = _n_samples(X)
     if y is not None and _n_samples(y) != n:
         raise ValueError(f"y: expected {n} values (one per row of X), got {_n_samples(y)}")
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params: expected a dict of fit parameters, got {type(params).__name__}")
     scores = []
     for train, test in splitter.split(X, y):
         est = clone(estimator)
+        fit_params = {} if params is None else _fit_params(params, n, train)
         if y is None:
-            est.fit(_take(X, train))
+            est.fit(_take(X, train), **fit_params)
             scores.append(scorer(est, _take(X, test), None))
         else:
-            est.fit(_take(X, train), _take(y, train))
+            est.fit(_take(X, train), _take(y, train), **fit_params)
             scores.append(scorer(est, _take(X, test), _take(y, test)))
     return np.asarray(scores, dtype=np.float64)
 

@@ -40,7 +40,8 @@ from ._base import BaseEstimator, ClassifierMixin, DeferredInterrupt, RegressorM
 from ._progress import Progress
 from ._sparse import dense_rows, issparse, rows_per_block
 from ._validation import (Interval, Options, check_array, check_classification_targets, check_is_fitted,
-                          check_n_features, check_random_state, check_target)
+                          check_n_features, check_random_state, check_sample_weight, check_target,
+                          check_weighted_classes)
 from .backends import BACKEND_CONSTRAINT, get_backend
 from .backends._optim_table import OPTIMIZERS
 from . import optim
@@ -96,6 +97,7 @@ class _BaseMLP(BaseEstimator):
 
     # Fitted state set during training (documented in the subclasses' Attributes).
     n_outputs_: int
+    classes_: np.ndarray  # MLPClassifier only
     # Any: a list / float in one stopping mode (early_stopping or not), None in the other.
     validation_scores_: Any
     best_validation_score_: Any
@@ -104,7 +106,7 @@ class _BaseMLP(BaseEstimator):
         _prepare_targets: Callable[..., np.ndarray]
         _strata: Callable[[np.ndarray], np.ndarray | None]
         _validation_targets: Callable[[Any, np.ndarray], np.ndarray]
-        _validation_score: Callable[[Any, np.ndarray, np.ndarray], float]
+        _validation_score: Callable[[Any, np.ndarray, np.ndarray, Any], float]
         _loss_name: Callable[[], str]
 
     def __init__(self, hidden_layer_sizes: int | Sequence[int] = (100,),
@@ -146,7 +148,7 @@ class _BaseMLP(BaseEstimator):
         self.callback = callback
 
     @fit_context
-    def fit(self: _M, X: ArrayLike, y: ArrayLike) -> _M:
+    def fit(self: _M, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> _M:
         """Train on (X, y) from a fresh initialization (or the fitted weights with warm_start).
 
         Runs up to ``max_iter`` epochs with the stopping rule described under ``tol``.
@@ -156,13 +158,16 @@ class _BaseMLP(BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) (class labels) or (n_samples,) / (n_samples, n_outputs)
             (regression targets)
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum: each minibatch's loss is their weighted mean
+            (see "Sample weights" in the class docstring). None weighs every sample 1.
 
         Returns
         -------
         self : estimator
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------ hyper-parameters
     def _validate_hyper_parameters(self):
@@ -281,7 +286,7 @@ class _BaseMLP(BaseEstimator):
         return h
 
     # ------------------------------------------------------------------ training loop
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
         sizes, dtype, kernels = self._validate_hyper_parameters()
         if incremental and self.early_stopping:
             raise ValueError("early_stopping: partial_fit does not support early_stopping=True")
@@ -297,6 +302,9 @@ class _BaseMLP(BaseEstimator):
         if not first:
             check_n_features(self, X)
         Y = self._prepare_targets(X, y, first=first, incremental=incremental, classes=classes)
+        sw = check_sample_weight(sample_weight, X.shape[0], dtype, keep_none=True)
+        if sw is not None and not incremental and (strata := self._strata(Y)) is not None:
+            check_weighted_classes(sw, strata.astype(np.int64), self.classes_)
         if first:
             self._rng = check_random_state(self.random_state)
             self.n_features_in_ = X.shape[1]
@@ -317,7 +325,7 @@ class _BaseMLP(BaseEstimator):
             try:
                 # overflow on the way to divergence is reported below as one clear error
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    self._fit_stochastic(kernels, X, Y, y, incremental, interrupt)
+                    self._fit_stochastic(kernels, X, Y, y, incremental, interrupt, sw)
             except _Diverged as exc:
                 if snapshot is None:
                     self._forget()
@@ -357,13 +365,20 @@ class _BaseMLP(BaseEstimator):
             perm = perm[np.argsort(rank, kind="stable")]
         return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
-    def _fit_stochastic(self, kernels, X, Y, y_raw, incremental, interrupt):
+    def _fit_stochastic(self, kernels, X, Y, y_raw, incremental, interrupt, sw=None):
         opt = self._optimizer
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
             train, val = self._split_validation(X.shape[0], self._strata(Y))
             X_val, y_val = X[val], self._validation_targets(y_raw, val)
             X, Y = X[train], Y[train]
+            sw_val = None
+            if sw is not None:
+                sw, sw_val = sw[train], sw[val]
+                if not (sw.sum() > 0 and sw_val.sum() > 0):
+                    raise ValueError("sample_weight: the samples of the training or of the validation part of "
+                                     "early_stopping all weigh 0; change the weights, random_state or "
+                                     "validation_fraction")
             best_params = self._params_flat.copy()
         n = X.shape[0]
         if self.batch_size == "auto":
@@ -383,7 +398,7 @@ class _BaseMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 if self.shuffle:
                     idx = self._rng.permutation(n)
-                total, rows = self._epoch(kernels, X, Y, idx, batch_size, interrupt)
+                total, rows = self._epoch(kernels, X, Y, idx, batch_size, interrupt, sw)
                 if rows:
                     self.n_iter_ += 1
                     self.t_ += rows
@@ -397,7 +412,7 @@ class _BaseMLP(BaseEstimator):
 
                 score = None
                 if early_stopping:
-                    score = self._validation_score(kernels, X_val, y_val)
+                    score = self._validation_score(kernels, X_val, y_val, sw_val)
                     self.validation_scores_.append(score)
                     if score < self.best_validation_score_ + self.tol:
                         self._no_improvement_count += 1
@@ -461,11 +476,11 @@ class _BaseMLP(BaseEstimator):
         return batches * batch_size
 
     def _epoch(self, kernels: Any, X: np.ndarray, Y: np.ndarray, idx: np.ndarray, batch_size: int,
-               interrupt: DeferredInterrupt | None = None) -> tuple[float, int]:
+               interrupt: DeferredInterrupt | None = None, sw: np.ndarray | None = None) -> tuple[float, int]:
         """One pass over the rows ``idx`` in minibatches, as ``mlp_epoch`` kernel calls over slices of
-        whole minibatches (every batch's forward, loss, backward and optimizer step). Returns
-        (Σ batch loss · batch size, rows trained); stops early, after a whole slice, when
-        ``interrupt.requested``."""
+        whole minibatches (every batch's forward, loss, backward and optimizer step; weighted by
+        ``sw`` when given). Returns (Σ batch loss · batch size, rows trained); stops early, after
+        a whole slice, when ``interrupt.requested``."""
         opt = self._optimizer
         sizes = [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_]
         step_rows = self._slice_rows(batch_size)
@@ -475,9 +490,10 @@ class _BaseMLP(BaseEstimator):
         total, rows = 0.0, 0
         for start in range(0, idx.shape[0], step_rows):
             part = idx[start:start + step_rows]
-            X_part, Y_part, idx_part = X, Y, part
-            if sparse:
+            X_part, Y_part, idx_part, sw_part = X, Y, part, sw
+            if sparse:  # the slice's rows, in the order of part: the kernel sees rows 0, 1, ...
                 X_part, Y_part, idx_part = dense_rows(X, part), Y[part], np.arange(part.shape[0])
+                sw_part = None if sw is None else sw[part]
             spec = opt._fused_spec()
             assert spec is not None  # an MLP's optimizer holds exactly one flat parameter
             kind, hyper, state, step, first_step = spec
@@ -486,10 +502,15 @@ class _BaseMLP(BaseEstimator):
                 value, steps = kernels.mlp_epoch(
                     X_part, Y_part, idx_part, self._params_flat, self._grad_flat, state, layer_sizes=sizes,
                     activation=_ACTIVATIONS[self.activation], loss=self._loss_name(), alpha=float(self.alpha),
-                    batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step)
+                    batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step,
+                    sample_weight=sw_part)
             finally:
                 opt._fused_advance(steps)
-            if steps < -(-part.shape[0] // batch_size):
+            if sw is None:
+                batches = -(-part.shape[0] // batch_size)
+            else:  # a batch whose samples all weigh 0 takes no step
+                batches = int(np.count_nonzero(np.add.reduceat(sw[part], np.arange(0, part.shape[0], batch_size)) > 0))
+            if steps < batches:
                 raise _Diverged(f"the loss became {value} in epoch {self.n_iter_ + 1}")
             total += value
             rows += part.shape[0]
@@ -626,7 +647,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """
 
     @fit_context
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None) -> MLPClassifier:
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: ArrayLike | None = None,
+                    sample_weight: ArrayLike | None = None) -> MLPClassifier:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
         ``classes`` (all labels that will ever appear) is required on the first call.
@@ -639,6 +661,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         classes : array-like of shape (n_classes,), optional
             Every label that will ever appear; required on the first call, and if given later it
             must be the same set.
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum (see :meth:`fit`). Keyword: scikit-learn's
+            ``partial_fit(X, y, sample_weight=None, classes=None)`` puts it before ``classes``.
 
         Returns
         -------
@@ -647,7 +672,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes: required on the first call to partial_fit (all the labels that y may take)")
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def _prepare_targets(self, X, y, *, first, incremental, classes):
         y = check_target(y, "y", n_samples=X.shape[0], numeric=False)
@@ -688,8 +713,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _validation_targets(self, y_raw, val):
         return np.asarray(y_raw).reshape(-1)[val]
 
-    def _validation_score(self, kernels, X_val, y_val):
-        return float(np.mean(self._predict_from_logits(self._forward(kernels, X_val)) == y_val))
+    def _validation_score(self, kernels, X_val, y_val, sw_val=None):
+        correct = self._predict_from_logits(self._forward(kernels, X_val)) == y_val
+        return float(np.mean(correct) if sw_val is None else np.average(correct, weights=sw_val))
 
     def _loss_name(self):
         return "softmax_cross_entropy" if self.out_activation_ == "softmax" else "binary_cross_entropy_with_logits"
@@ -890,7 +916,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """
 
     @fit_context
-    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> MLPRegressor:
         """One epoch over (X, y), continuing from the current weights and optimizer state.
 
         Parameters
@@ -898,13 +924,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, with as many outputs as in earlier calls.
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum (see :meth:`fit`).
 
         Returns
         -------
         self : MLPRegressor
             The updated estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def _prepare_targets(self, X, y, *, first, incremental, classes):
         y = check_target(y, "y", n_samples=X.shape[0], numeric=True, allow_2d=True)
@@ -923,10 +951,16 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         y = np.asarray(y_raw, dtype=np.float64)
         return (y.reshape(-1, 1) if y.ndim == 1 else y)[val]
 
-    def _validation_score(self, kernels, X_val, y_val):
+    def _validation_score(self, kernels, X_val, y_val, sw_val=None):
         pred = self._forward(kernels, X_val).astype(np.float64)
-        ss_res = ((y_val - pred) ** 2).sum(axis=0)
-        ss_tot = ((y_val - y_val.mean(axis=0)) ** 2).sum(axis=0)
+        if sw_val is not None:  # the weighted R² (as scikit-learn's r2_score with sample_weight)
+            r = sw_val[:, None]
+            y_bar = (r * y_val).sum(axis=0) / r.sum()
+            ss_res = (r * (y_val - pred) ** 2).sum(axis=0)
+            ss_tot = (r * (y_val - y_bar) ** 2).sum(axis=0)
+        else:
+            ss_res = ((y_val - pred) ** 2).sum(axis=0)
+            ss_tot = ((y_val - y_val.mean(axis=0)) ** 2).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
             r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1), np.where(ss_res > 0, 0.0, 1.0))
         return float(np.mean(r2))

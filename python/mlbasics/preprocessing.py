@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._sparse import issparse
-from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_scalar
+from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_sample_weight, check_scalar
 
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
 
@@ -190,6 +190,10 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     μⱼ = (1/N) Σᵢ xᵢⱼ and σⱼ² = (1/N) Σᵢ (xᵢⱼ − μⱼ)² (the biased variance, as scikit-learn).
     A constant feature (σⱼ = 0) keeps σⱼ := 1, so it is only centered.
 
+    With ``sample_weight`` s the statistics are weighted as scikit-learn's:
+    μⱼ = Σᵢ sᵢxᵢⱼ / Σ s and σⱼ² = Σᵢ sᵢ(xᵢⱼ − μⱼ)² / Σ s; a feature constant over the samples of
+    positive weight counts as constant (a sample of weight 0 counts as absent).
+
     Parameters
     ----------
     with_mean : bool, default=True
@@ -206,13 +210,15 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     scale_ : ndarray of shape (n_features,) or None
         σ with zeros replaced by 1, None when ``with_std=False``.
     n_features_in_ : int
-    n_samples_seen_ : int
+    n_samples_seen_ : int or float
+        N, or Σ s (a float) when fitted with ``sample_weight`` (as scikit-learn).
 
     Notes
     -----
     Sparse X (scipy.sparse CSR or CSC, matrix or array) needs ``with_mean=False``, as in
     scikit-learn, and stays sparse: μ and σ come from the stored entries per column (np.bincount;
-    σ² two-pass, Σ over stored entries of (x − μ)² plus μ² for each implicit zero), with duplicate
+    σ² two-pass, Σ over stored entries of (x − μ)² plus μ² for each implicit zero; weighted with
+    ``sample_weight``), with duplicate
     entries summed first (a copy when there are any), and ``transform`` /
     ``inverse_transform`` return a sparse matrix of the same format and class whose stored values
     are divided / multiplied by σ. Sparse output exists only as scipy.sparse: with
@@ -246,13 +252,15 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self.with_std = with_std
 
     @fit_context
-    def fit(self, X: ArrayLike, y: Any = None) -> StandardScaler:
+    def fit(self, X: ArrayLike, y: Any = None, sample_weight: ArrayLike | None = None) -> StandardScaler:
         """Compute μ and σ of each column of X (statistics in float64); returns self.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : ignored
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum; None weighs every sample 1.
 
         Returns
         -------
@@ -262,19 +270,24 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self._validate_params()
         self._check_feature_names(X, reset=True)
         if issparse(X):
-            return self._fit_sparse(X)
+            return self._fit_sparse(X, sample_weight)
         X = check_array(X, "X")
         X64 = X.astype(np.float64, copy=False)
+        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
         self.n_features_in_ = X.shape[1]
-        self.n_samples_seen_ = X.shape[0]
+        self.n_samples_seen_ = X.shape[0] if sw is None else float(sw.sum())
         if not (self.with_mean or self.with_std):
             self.mean_ = self.var_ = self.scale_ = None
             return self
-        mean = X64.mean(axis=0)
+        mean = X64.mean(axis=0) if sw is None else np.average(X64, axis=0, weights=sw)
         self.mean_ = mean
         if self.with_std:
-            constant = np.ptp(X64, axis=0) == 0
-            var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
+            if sw is None:
+                constant = np.ptp(X64, axis=0) == 0
+                var = ((X64 - mean) ** 2).mean(axis=0)  # two-pass: no cancellation
+            else:
+                constant = np.ptp(X64[sw > 0], axis=0) == 0
+                var = np.average((X64 - mean) ** 2, axis=0, weights=sw)
             var[constant] = 0.0
             scale = np.sqrt(var)
             scale[constant | (scale == 0)] = 1.0
@@ -283,15 +296,16 @@ class StandardScaler(TransformerMixin, BaseEstimator):
             self.var_ = self.scale_ = None
         return self
 
-    def _fit_sparse(self, X: Any) -> StandardScaler:
+    def _fit_sparse(self, X: Any, sample_weight: Any) -> StandardScaler:
         X = check_array(X, "X", accept_sparse=True)
+        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
         self._check_sparse_centering()
         self.n_features_in_ = X.shape[1]
-        self.n_samples_seen_ = X.shape[0]
+        self.n_samples_seen_ = X.shape[0] if sw is None else float(sw.sum())
         if not self.with_std:
             self.mean_ = self.var_ = self.scale_ = None
         else:
-            self.mean_, self.var_, self.scale_ = _sparse_column_stats(X, self.with_std)
+            self.mean_, self.var_, self.scale_ = _sparse_column_stats(X, sw)
         return self
 
     def _prepare(self, X: ArrayLike) -> np.ndarray:
@@ -400,27 +414,37 @@ def _entry_columns(X: Any) -> np.ndarray:
     return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
 
 
-def _sparse_column_stats(X: Any, with_std: bool) -> tuple[np.ndarray, Any, Any]:
+def _sparse_column_stats(X: Any, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """μ, σ² and σ (constant columns: σ² = 0, σ = 1) of a sparse X's columns, implicit zeros
-    included, from its stored entries (duplicates summed first)."""
+    included, from its stored entries (duplicates summed first); weighted means and variances
+    with ``sample_weight`` (constancy among the samples of positive weight, as the dense path)."""
     if not X.has_canonical_format:
         X = X.copy()
         X.sum_duplicates()
     n, p = X.shape
     cols = _entry_columns(X)
     vals = X.data[:cols.shape[0]].astype(np.float64)
-    counts = np.bincount(cols, minlength=p)
-    mean = np.bincount(cols, weights=vals, minlength=p) / n
-    if not with_std:
-        return mean, None, None
+    if sample_weight is None:
+        ew, total, rows_kept = None, float(n), n
+    else:
+        rows = X.indices[:cols.shape[0]] if X.format == "csc" else np.repeat(np.arange(n), np.diff(X.indptr))
+        ew = sample_weight[rows]  # each entry's sample weight
+        total, rows_kept = float(sample_weight.sum()), int(np.count_nonzero(sample_weight))
+    col_weight = np.bincount(cols, weights=ew, minlength=p)  # Σ of the weights of the stored entries
+    mean = np.bincount(cols, weights=vals if ew is None else vals * ew, minlength=p) / total
     dev = vals - mean[cols]
-    var = (np.bincount(cols, weights=dev * dev, minlength=p) + (n - counts) * mean * mean) / n
+    sq = dev * dev if ew is None else dev * dev * ew
+    var = (np.bincount(cols, weights=sq, minlength=p) + (total - col_weight) * mean * mean) / total
+    if ew is not None:  # constancy among the samples that weigh something
+        keep = ew > 0
+        cols, vals = cols[keep], vals[keep]
+    counts = np.bincount(cols, minlength=p)
     hi = np.full(p, -np.inf)
     lo = np.full(p, np.inf)
     np.maximum.at(hi, cols, vals)
     np.minimum.at(lo, cols, vals)
     # constant: no stored entry, or one stored value everywhere (all rows, or a stored value of 0)
-    constant = (counts == 0) | ((hi == lo) & ((counts == n) | (hi == 0)))
+    constant = (counts == 0) | ((hi == lo) & ((counts == rows_kept) | (hi == 0)))
     var[constant] = 0.0
     scale = np.sqrt(var)
     scale[constant | (scale == 0)] = 1.0

@@ -22,7 +22,9 @@ void gemm(index_t m, index_t n, index_t k,
 
 // out = xᵀ·x for an n×p matrix x (element (i, j) at x[i*rs + j*cs]); out is p×p row-major,
 // exactly symmetric (the lower triangle is a copy of the upper one).
+// With weights w (n values, or nullptr for none): out = xᵀ·diag(w)·x = Σᵢ wᵢ xᵢxᵢᵀ, each term
+// x(i, q)·(w[i]·x(i, r)): the weights scale one operand as it is packed, x is not copied.
 template <class T>
-void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out);
+void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w = nullptr);
 
 }  // namespace mlbasics

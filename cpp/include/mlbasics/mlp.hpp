@@ -222,11 +222,16 @@ struct EpochResult {
 // the other may be nullptr. order: n_order row indices in [0, n). params, grads: P elements each;
 // grads is overwritten (never read) and ends holding the gradient of the last batch that took a
 // step (unspecified after a divergence).
+// sample_weight (n values, finite and >= 0, or nullptr): each batch's loss is the weighted mean
+// over its rows (the losses' weighted form) and its total weight S = Σ_B w replaces |B| in the L2
+// term and its gradient; a batch with S = 0 is skipped (no step, nothing added to loss_sum).
+// loss_sum still adds each batch's loss times its row count |B|.
 // Arguments are not validated here beyond labels (std::invalid_argument, as the loss kernel).
 template <class T>
 EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::int64_t* labels, const T* y,
                       const std::int64_t* order, index_t n_order, T* params, T* grads,
-                      const OptimizerConfig& opt, const OptimizerState<T>& state);
+                      const OptimizerConfig& opt, const OptimizerState<T>& state,
+                      const T* sample_weight = nullptr);
 
 // Number of parameters P of the flat buffer for these layer sizes.
 index_t mlp_num_params(const std::vector<index_t>& layer_sizes);

@@ -113,6 +113,23 @@ def flag(x, name: str) -> bool:
     return bool(check_param(name, x, ["boolean"]))
 
 
+def sample_weights(w, name: str, n: int, dtype: np.dtype, *, positive_sum: bool, of: str) -> np.ndarray:
+    """Per-row weights of a kernel: a 1-D array of ``dtype`` (no cast) and length n, every value
+    finite and >= 0 and, if ``positive_sum``, a positive sum; returned C-contiguous. ``of`` names
+    the array whose rows they weigh, for the messages."""
+    a = float_array(w, name, 1)
+    if a.dtype != dtype:
+        raise TypeError(f"{name}: dtype {a.dtype} does not match {of}'s dtype {dtype}; all floating arrays of "
+                        "one call must share one dtype")
+    if a.shape[0] != n:
+        raise ValueError(f"{name}: expected {n} weights (one per row of {of}), got {a.shape[0]}")
+    if n and not (np.isfinite(a).all() and a.min() >= 0):
+        raise ValueError(f"{name}: weights must be finite and >= 0, got values in [{a.min()}, {a.max()}]")
+    if positive_sum and not a.sum(dtype=np.float64) > 0:
+        raise ValueError(f"{name}: the weights sum to 0; at least one row needs a positive weight")
+    return np.ascontiguousarray(a)
+
+
 def int_labels(y, name: str, n: int, n_classes: int) -> np.ndarray:
     """Integer labels in [0, n_classes) as a contiguous int64 array of length n."""
     a = np.asarray(y)

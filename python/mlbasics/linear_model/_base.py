@@ -3,6 +3,7 @@
 parameter tables (see :mod:`mlbasics._validation`)."""
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 from typing import Any
@@ -11,7 +12,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._sparse import SparseOperator, issparse
-from .._validation import Interval, check_array, check_is_fitted, check_n_features, check_X_y
+from .._validation import (Interval, InstanceOf, Options, check_array, check_is_fitted, check_n_features,
+                           check_sample_weight, check_X_y)
 from ..backends import BACKEND_CONSTRAINT, get_backend
 from ..exceptions import ConvergenceWarning, sklearn_compatible
 from ._solvers import _solve_lsqr
@@ -23,20 +25,72 @@ VERBOSE: list[Any] = ["boolean", Interval(numbers.Integral, 0, None)]
 MAX_ITER: list[Any] = [Interval(numbers.Integral, 1, None)]
 TOL: list[Any] = [Interval(numbers.Real, 0, None)]
 CALLBACK: list[Any] = [None, "callable"]
+CLASS_WEIGHT: list[Any] = [None, Options(("balanced",)), InstanceOf(dict, "a dict {label: weight}")]
 
 
-def _center(X: np.ndarray, Y: np.ndarray, fit_intercept: bool,
+def _center(X: np.ndarray, Y: np.ndarray, fit_intercept: bool, sample_weight: np.ndarray | None = None,
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Center X and Y (float64) when fitting an intercept; return the means too.
 
     With centered data the intercept drops out of the least-squares problem and is recovered as
-    b = ȳ − x̄ᵀw, so it is never penalized.
+    b = ȳ − x̄ᵀw, so it is never penalized. With sample weights wᵢ the means are the weighted
+    means x̄ = Σ wᵢxᵢ / Σ wᵢ (then Σ wᵢ(xᵢ − x̄) = 0, and the intercept drops out of the weighted
+    problem in the same way).
     """
     if fit_intercept:
-        x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
+        if sample_weight is None:
+            x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
+        else:
+            total = sample_weight.sum()
+            x_mean, y_mean = (sample_weight @ X) / total, (sample_weight @ Y) / total
         return X - x_mean, Y - y_mean, x_mean, y_mean
     return X, Y, np.zeros(X.shape[1]), np.zeros(Y.shape[1])
 
+
+def _class_weights(class_weight: Any, classes: np.ndarray, y_enc: np.ndarray,
+                   sample_weight: np.ndarray | None = None) -> np.ndarray:
+    """The weight of every class (in the order of ``classes``) for ``class_weight``.
+
+    None: all 1. "balanced": scikit-learn's n_samples / (n_classes · bincount(y)), with the counts
+    weighted by ``sample_weight`` when given (Σ w / (n_classes · Σ_{y = c} w), as scikit-learn's
+    LogisticRegression). A dict: {label: weight}, classes left out weigh 1; a key that is not a
+    class of y, or a weight that is not a finite number >= 0, is a ValueError naming class_weight.
+    """
+    k = classes.shape[0]
+    if class_weight is None:
+        return np.ones(k)
+    if isinstance(class_weight, str):  # "balanced" (the parameter table allows no other string)
+        counts = np.bincount(y_enc, weights=sample_weight, minlength=k).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            weights = counts.sum() / (k * counts)
+        weights[counts == 0] = 0.0  # a class with no (weighted) sample: its weight never multiplies anything
+        return weights
+    weights = np.ones(k)
+    known = {c.item() if isinstance(c, np.generic) else c: i for i, c in enumerate(classes)}
+    unknown = [key for key in class_weight if key not in known]
+    if unknown:
+        raise ValueError(f"class_weight: keys {unknown!r} are not classes of y (classes: {list(known)!r})")
+    for key, value in class_weight.items():
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+                or not math.isfinite(float(value)) or value < 0):
+            raise ValueError(f"class_weight: the weight of class {key!r} must be a finite number >= 0, "
+                             f"got {value!r}")
+        weights[known[key]] = float(value)
+    return weights
+
+
+def _fit_weights(sample_weight: Any, class_weight: Any, classes: np.ndarray, y_enc: np.ndarray,
+                 ) -> np.ndarray | None:
+    """Per-sample weights of a classifier's fit: sample_weight (checked) times the class weights of
+    the samples' labels; None when both are None (the unweighted fit)."""
+    w = check_sample_weight(sample_weight, y_enc.shape[0], keep_none=True)
+    if class_weight is None:
+        return w
+    cw = _class_weights(class_weight, classes, y_enc, w)
+    w = cw[y_enc] if w is None else w * cw[y_enc]  # a new array: the caller's weights are never changed
+    if not w.sum() > 0:
+        raise ValueError("class_weight: with these class weights every sample weighs 0 (the weights sum to zero)")
+    return w
 
 
 def _regression_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -45,6 +99,16 @@ def _regression_data(X: ArrayLike, y: ArrayLike) -> tuple[np.ndarray, np.ndarray
     X64 = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=np.float64)
     return X, X64, Y, single
+
+
+def _sqrt_weighted(Xc: np.ndarray, Yc: np.ndarray, sample_weight: np.ndarray | None,
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """√w-scaled rows (the weighted least-squares problem as an unweighted one), for the SVD
+    solvers; unchanged without weights."""
+    if sample_weight is None:
+        return Xc, Yc
+    r = np.sqrt(sample_weight)[:, None]
+    return Xc * r, Yc * r
 
 
 def _sparse_regression_data(backend: Any, X: Any, y: ArrayLike) -> tuple[Any, SparseOperator, np.ndarray, bool]:
@@ -56,10 +120,12 @@ def _sparse_regression_data(backend: Any, X: Any, y: ArrayLike) -> tuple[Any, Sp
     return X, op, Y, single
 
 
-def _fit_sparse_least_squares(est: Any, backend: Any, X: Any, y: ArrayLike, alpha: float) -> None:
+def _fit_sparse_least_squares(est: Any, backend: Any, X: Any, y: ArrayLike, alpha: float,
+                              sample_weight: Any = None) -> None:
     """Fit coef_/intercept_ of a least-squares or ridge model on sparse X by LSQR (see _solve_lsqr)."""
     X, op, Y, single = _sparse_regression_data(backend, X, y)
-    W, x_mean, y_mean, _, converged = _solve_lsqr(op, Y, alpha, est.fit_intercept)
+    sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
+    W, x_mean, y_mean, _, converged = _solve_lsqr(op, Y, alpha, est.fit_intercept, sw)
     if not converged:
         warnings.warn(f"{type(est).__name__}: LSQR (sparse X) stopped at its iteration limit before reaching its "
                       "tolerance; the coefficients may be inaccurate (X is ill-conditioned)",

@@ -7,11 +7,11 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._base import BaseEstimator, RegressorMixin, fit_context
-from .._validation import Options
+from .._validation import Options, check_sample_weight
 from ..backends import get_backend
 from .._sparse import issparse
 from ._base import (BACKEND, FIT_INTERCEPT, _center, _fit_sparse_least_squares, _LinearPredictorMixin,
-                    _regression_data, _store_linear)
+                    _regression_data, _sqrt_weighted, _store_linear)
 from ._solvers import _solve_lstsq, _solve_normal
 
 #: Above this estimate of cond(XᵀX) the "auto" solver leaves the normal equations for an SVD.
@@ -27,6 +27,11 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     ``fit_intercept`` X and y are centered first (x̄, ȳ the column means), w solves the
     centered problem and b = ȳ − x̄ᵀw.
 
+    With ``sample_weight`` (scikit-learn's weighted objective) the loss is Σᵢ sᵢ(yⁱ − wᵀxⁱ − b)²:
+    the means are weighted, and the normal equations become XᵀSX w = XᵀSy (S = diag(s)) with
+    the backend's weighted Gram matrix. An integer weight counts as that many copies of a sample,
+    a zero weight as no sample.
+
     Parameters
     ----------
     fit_intercept : bool, default=True
@@ -35,7 +40,8 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         solve (fast, but squares the condition number; a numerically singular XᵀX — Cholesky
         fails or the estimate below exceeds 1/eps — is a ValueError).
         "lstsq": the minimum-norm solution from an SVD of X (robust, slower).
-        "auto": "normal" unless N < D, the Cholesky factorization fails, or
+        "auto": "normal" unless N < D (N counts the samples of positive weight), the Cholesky
+        factorization fails, or
         (max Lᵢᵢ / min Lᵢᵢ)², a lower estimate of cond(XᵀX), exceeds 1e10; then "lstsq".
     backend : str, default="auto"
         Kernel backend, see :func:`mlbasics.get_backend`.
@@ -87,13 +93,15 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self.backend = backend
 
     @fit_context
-    def fit(self, X: ArrayLike, y: ArrayLike) -> LinearRegression:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> LinearRegression:
         """Fit on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets).
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum; None weighs every sample 1.
 
         Returns
         -------
@@ -104,12 +112,14 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         backend = get_backend(self.backend)
         if issparse(X):
-            return self._fit_sparse(backend, X, y)
+            return self._fit_sparse(backend, X, y, sample_weight)
         X, X64, Y, single = _regression_data(X, y)
-        Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept)
+        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
+        Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept, sw)
+        n_rows = Xc.shape[0] if sw is None else int(np.count_nonzero(sw))
         W, used = None, "lstsq"
-        if self.solver == "normal" or (self.solver == "auto" and Xc.shape[0] >= Xc.shape[1]):
-            W, cond = _solve_normal(backend, Xc, Yc)
+        if self.solver == "normal" or (self.solver == "auto" and n_rows >= Xc.shape[1]):
+            W, cond = _solve_normal(backend, Xc, Yc, sample_weight=sw)
             if (W is None or cond > _SINGULAR) and self.solver == "normal":
                 raise ValueError("solver: XᵀX is singular (collinear or constant features, or fewer "
                                  "samples than features); use solver='lstsq' or 'auto'")
@@ -117,17 +127,17 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
                 W = None
             used = "normal"
         if W is None:
-            W, used = _solve_lstsq(Xc, Yc), "lstsq"
+            W, used = _solve_lstsq(*_sqrt_weighted(Xc, Yc, sw)), "lstsq"
         _store_linear(self, W, x_mean, y_mean, single, X.dtype)
         self.solver_ = used
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _fit_sparse(self, backend, X, y):
+    def _fit_sparse(self, backend, X, y, sample_weight):
         if self.solver != "auto":
             raise ValueError(f"solver: {self.solver!r} needs a dense X (it factorizes XᵀX or X); sparse X is fitted "
                              "by LSQR with solver='auto'")
-        _fit_sparse_least_squares(self, backend, X, y, 0.0)
+        _fit_sparse_least_squares(self, backend, X, y, 0.0, sample_weight)
         self.solver_ = "lsqr"
         return self
 

@@ -12,10 +12,11 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._sparse import SparseOperator, issparse
-from .._validation import Interval, Options, check_classification_targets, check_X_y
+from .._validation import Interval, Options, check_classification_targets, check_weighted_classes, check_X_y
 from ..backends import get_backend
 from ..exceptions import ConvergenceWarning, sklearn_compatible
-from ._base import BACKEND, CALLBACK, FIT_INTERCEPT, MAX_ITER, TOL, VERBOSE, _LinearClassifierMixin
+from ._base import (BACKEND, CALLBACK, CLASS_WEIGHT, FIT_INTERCEPT, MAX_ITER, TOL, VERBOSE, _fit_weights,
+                    _LinearClassifierMixin)
 from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
 
 
@@ -25,11 +26,14 @@ class _LogisticLoss:
     f(θ) = (1/N) Σᵢ ℓ(yⁱ, W ᵀxⁱ + b) + ‖W‖²_F / (2CN)  — scikit-learn's C·Σℓ + ½‖W‖² divided
     by CN, which has the same minimiser and keeps gradients O(1). θ packs W (D, K) row-major,
     then b (K) when fitting an intercept. K = 1 (sigmoid, binary) or the number of classes.
+    With sample weights sᵢ: f(θ) = Σᵢ sᵢ ℓᵢ / Σ s + ‖W‖²_F / (2C Σ s) (l2 = 1 / (C Σ s)), the
+    loss kernels' weighted mean.
     """
 
-    def __init__(self, backend, X, y_enc, n_classes, fit_intercept, l2):
+    def __init__(self, backend, X, y_enc, n_classes, fit_intercept, l2, sample_weight=None):
         self.backend = backend
         self.X = X
+        self.sw = sample_weight
         self.n, self.p = X.shape
         self.k = 1 if n_classes == 2 else n_classes
         self.binary = n_classes == 2
@@ -53,12 +57,15 @@ class _LogisticLoss:
         """f(θ) and ∇f(θ): one forward GEMM, one fused loss kernel, one GEMM for XᵀG."""
         W, b = self.unpack(theta)
         z = self._forward(W, b)
+        weights = () if self.sw is None else (self.sw,)
         if self.binary:
-            loss, g = self.backend.binary_cross_entropy_with_logits(z[:, 0], self.target)
+            loss, g = self.backend.binary_cross_entropy_with_logits(z[:, 0], self.target, *weights)
             G = g[:, None]
         else:
-            loss, G = self.backend.softmax_cross_entropy(z, self.target)
-        gW = self._xt(G)                                         # Xᵀ (P − Y) / N
+            loss, G = self.backend.softmax_cross_entropy(z, self.target, *weights)
+        if self.sw is not None:
+            self._last_z = z
+        gW = self._xt(G)                                         # Xᵀ (P − Y) / N  (weighted: Xᵀ S (P − Y) / Σ s)
         f = float(loss)
         if self.l2:
             f += 0.5 * self.l2 * float(np.sum(W * W))
@@ -84,15 +91,20 @@ class _LogisticLoss:
         With P the predicted probabilities (recovered from the kernel's gradient as
         P = N·G + Y), the block of classes (k, l) is X̃ᵀ diag(P_k (δ_kl − P_l)) X̃ / N, X̃ = [X, 1];
         the binary case is X̃ᵀ diag(p(1 − p)) X̃ / N. The penalty adds ‖·‖²/(CN) on W.
+        Weighted, 1/N becomes sᵢ / Σ s in every row's term (the backend's weighted Gram matrix),
+        and P is computed from the logits (the weighted gradient hides it where sᵢ = 0).
         """
-        P = np.clip(self._last_G * self.n + self.onehot, 0.0, 1.0)
         Xa = self.X if not self.fit_intercept else np.hstack([self.X, np.ones((self.n, 1))])
         q = Xa.shape[1]
         k = self.k
-        if self.binary:
+        if self.sw is not None:
+            H4 = self._weighted_hessian(Xa, q, k)
+        elif self.binary:
+            P = np.clip(self._last_G * self.n + self.onehot, 0.0, 1.0)
             w = P[:, 0] * (1.0 - P[:, 0]) / self.n
             H4 = self.backend.gram(Xa * np.sqrt(w)[:, None]).reshape(1, q, 1, q)
         else:
+            P = np.clip(self._last_G * self.n + self.onehot, 0.0, 1.0)
             # Σᵢ (diag(pᵢ) − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ / N = blockdiag(X̃ᵀ diag(P_k) X̃) − MᵀM / N, Mᵢ = pᵢ ⊗ x̃ᵢ
             M = (P[:, :, None] * Xa[:, None, :]).reshape(self.n, k * q)
             H4 = (-self.backend.gram(M) / self.n).reshape(k, q, k, q)
@@ -110,6 +122,21 @@ class _LogisticLoss:
         H = np.empty((self.size, self.size))
         H[np.ix_(flat, flat)] = H4.reshape(k * q, k * q)
         return H
+
+    def _weighted_hessian(self, Xa, q, k):
+        """The (class, feature) blocks of the weighted Hessian, r = s / Σ s: X̃ᵀ diag(r p(1 − p)) X̃
+        (binary), else blockdiag(X̃ᵀ diag(r P_k) X̃) − Mᵀ diag(r) M."""
+        r = self.sw / self.sw.sum()
+        z = self._last_z
+        if self.binary:
+            p = expit(z[:, 0])
+            return self.backend.gram(Xa, r * p * (1.0 - p)).reshape(1, q, 1, q)
+        P = softmax(z, axis=1)
+        M = (P[:, :, None] * Xa[:, None, :]).reshape(self.n, k * q)
+        H4 = (-self.backend.gram(M, r)).reshape(k, q, k, q)
+        for a in range(k):
+            H4[a, :, a, :] += self.backend.gram(Xa, r * P[:, a])
+        return H4
 
 
 class _SparseLogisticLoss(_LogisticLoss):
@@ -146,6 +173,11 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
     Each evaluation makes one forward GEMM z = XW + b, one fused loss-and-gradient kernel
     (G = (P − Y)/N) and one GEMM ∇_W = XᵀG on the backend.
 
+    Weights (scikit-learn's definition): with per-sample weights sᵢ — ``sample_weight`` times the
+    ``class_weight`` of the sample's class — the objective is C Σᵢ sᵢ ℓᵢ + ½‖W‖², minimised as
+    Σᵢ sᵢℓᵢ / Σ s + ‖W‖²/(2C Σ s) with the loss kernels' weighted mean (G = S(P − Y)/Σ s). An
+    integer weight counts as that many copies of a sample, a zero weight as no sample.
+
     Parameters
     ----------
     penalty : {"l2", None}, default="l2"
@@ -166,6 +198,16 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         Show a progress bar over the ``max_iter`` solver iterations on stderr with the objective
         f (mean loss + ‖W‖²/(2CN), the function the solvers minimise) after each iteration: tqdm
         when installed, else one line rewritten in place.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes, multiplying ``sample_weight``: a dict {label: weight} (labels left
+        out weigh 1), or "balanced": n_samples / (n_classes · bincount(y)), the counts weighted by
+        ``sample_weight`` when it is given (as scikit-learn).
+    warm_start : bool, default=False
+        Start the solver from the fitted ``coef_`` and ``intercept_`` (any solver) when they fit
+        the new problem: the same classes and number of features. A fit on another number of
+        features or classes is a ValueError (as scikit-learn's mismatched initial coefficients); on
+        another set of classes of the same number, the fit starts from zero (the old coefficients
+        belong to other classes).
     callback : None or callable, default=None
         Called after every solver iteration (L-BFGS: SciPy's per-iteration callback) as
         ``callback(iteration, objective, estimator)``: ``iteration`` is 1-based, ``objective``
@@ -220,12 +262,15 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         "backend": BACKEND,
         "verbose": VERBOSE,
         "callback": CALLBACK,
+        "class_weight": CLASS_WEIGHT,
+        "warm_start": ["boolean"],
     }
 
     def __init__(self, penalty: Literal["l2"] | None = "l2", C: float = 1.0, fit_intercept: bool = True,
                  solver: Literal["lbfgs", "newton", "gd"] = "lbfgs", max_iter: int = 100, tol: float = 1e-4,
                  backend: str = "auto", verbose: bool = False,
-                 callback: Callable[[int, float, LogisticRegression], Any] | None = None) -> None:
+                 callback: Callable[[int, float, LogisticRegression], Any] | None = None,
+                 class_weight: Literal["balanced"] | dict | None = None, warm_start: bool = False) -> None:
         self.penalty = penalty
         self.C = C
         self.fit_intercept = fit_intercept
@@ -235,9 +280,11 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         self.backend = backend
         self.verbose = verbose
         self.callback = callback
+        self.class_weight = class_weight
+        self.warm_start = warm_start
 
     @fit_context
-    def fit(self, X: ArrayLike, y: ArrayLike) -> LogisticRegression:
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> LogisticRegression:
         """Fit on X (n_samples, n_features) and labels y (n_samples,) of any kind.
 
         Parameters
@@ -245,6 +292,9 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels (numbers or strings); at least two classes.
+        sample_weight : array-like of shape (n_samples,) or float, optional
+            Non-negative weights with a positive sum (times ``class_weight``); None weighs every
+            sample 1.
 
         Returns
         -------
@@ -265,11 +315,13 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
             X, y = check_X_y(X, y, numeric_y=False)
             X64 = np.ascontiguousarray(X, dtype=np.float64)
         classes, y_enc = check_classification_targets(y)
-        n = X64.shape[0]
+        sw = _fit_weights(sample_weight, self.class_weight, classes, y_enc)
+        check_weighted_classes(sw, y_enc, classes)
+        n = X64.shape[0] if sw is None else float(sw.sum())  # N, or Σ s
         l2 = 1.0 / (float(self.C) * n) if self.penalty == "l2" else 0.0
         obj = (_SparseLogisticLoss if sparse else _LogisticLoss)(backend, X64, y_enc, classes.shape[0],
-                                                                  self.fit_intercept, l2)
-        theta0 = np.zeros(obj.size)
+                                                                  self.fit_intercept, l2, sw)
+        theta0 = self._initial_theta(obj, classes, obj.p)
         max_iter, tol = int(self.max_iter), float(self.tol)
         self.stopped_by_callback_ = False
 
@@ -300,6 +352,23 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
 
     def _accepts_sparse(self) -> bool:
         return self.solver != "newton"
+
+    def _initial_theta(self, obj, classes, n_features):
+        """Zeros, or with ``warm_start`` the fitted coef_/intercept_ packed as θ (see the class docstring)."""
+        theta = np.zeros(obj.size)
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return theta
+        shape = (obj.k, n_features)
+        if self.coef_.shape != shape:
+            raise ValueError(f"warm_start: the fitted coef_ has shape {self.coef_.shape}, but this fit needs {shape} "
+                             f"({classes.shape[0]} classes, {n_features} features); set warm_start=False to start "
+                             "again")
+        if not np.array_equal(self.classes_, classes):
+            return theta  # other classes of the same number: the old coefficients do not apply
+        theta[: obj.p * obj.k] = self.coef_.T.ravel()
+        if obj.fit_intercept:
+            theta[obj.p * obj.k:] = self.intercept_
+        return theta
 
     def _store(self, obj, theta, classes, n_iter, n_features):
         W, b = obj.unpack(theta)

@@ -33,23 +33,31 @@ def _cholesky(G):
 
 
 def _solve_lstsq(Xc, Yc):
-    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd)."""
-    W, *_ = scipy.linalg.lstsq(Xc, Yc, lapack_driver="gelsd", check_finite=False)
+    """Minimum-norm least-squares solution from an SVD (LAPACK gelsd).
+
+    Singular values below max(N, D)·eps·σ₁ count as zero (NumPy's lstsq default). Centering makes
+    Xc rank-deficient by one whenever N ≤ D, and rounding leaves that singular value a few eps·σ₁
+    above zero: LAPACK's own cutoff (eps·σ₁) would keep it and return noise along its direction.
+    """
+    cond = max(Xc.shape) * np.finfo(np.float64).eps
+    W, *_ = scipy.linalg.lstsq(Xc, Yc, cond=cond, lapack_driver="gelsd", check_finite=False)
     return W
 
 
-def _solve_normal(backend, Xc, Yc, alpha=0.0):
-    """Solve (XᵀX + αI) W = XᵀY by Cholesky; Gram matrix and XᵀY from the backend.
+def _solve_normal(backend, Xc, Yc, alpha=0.0, sample_weight=None):
+    """Solve (XᵀX + αI) W = XᵀY by Cholesky; Gram matrix and XᵀY from the backend. With sample
+    weights w, the weighted normal equations (XᵀWX + αI) W = XᵀWY (W = diag(w)): the backend's
+    weighted Gram matrix, and Xᵀ(w ⊙ Y).
 
     Returns (W, cond) or (None, inf) when the matrix is not positive definite.
     """
-    G = backend.gram(Xc)
+    G = backend.gram(Xc) if sample_weight is None else backend.gram(Xc, sample_weight)
     if alpha:
         G[np.diag_indices_from(G)] += alpha
     factor, cond = _cholesky(G)
     if factor is None:
         return None, cond
-    B = backend.matmul(Xc, Yc, trans_a=True)
+    B = backend.matmul(Xc, Yc if sample_weight is None else Yc * sample_weight[:, None], trans_a=True)
     return scipy.linalg.cho_solve(factor, B, check_finite=False), cond
 
 
@@ -166,30 +174,44 @@ _LSQR_TOL = 1e-12
 _LSQR_CONLIM = 1.0 / np.finfo(np.float64).eps
 
 
-def _solve_lsqr(op, Y, alpha=0.0, fit_intercept=True):
+def _solve_lsqr(op, Y, alpha=0.0, fit_intercept=True, sample_weight=None):
     """min ‖Y − (X − 1x̄ᵀ)W‖²_F + α‖W‖²_F for a sparse X, one target at a time, by SciPy's LSQR
     (damp = √α) on a LinearOperator whose products are the sparse kernels (``op``, a
     :class:`~mlbasics._sparse.SparseOperator` of float64 X).
 
     X is centred implicitly, as scikit-learn does for sparse X: (X − 1x̄ᵀ)v = Xv − 1(x̄ᵀv) and
     (X − 1x̄ᵀ)ᵀu = Xᵀu − x̄(1ᵀu), so X itself is never changed nor densified. Starting from 0,
-    LSQR converges to the minimum-norm solution (the SVD solution for α = 0).
+    LSQR converges to the minimum-norm solution (the SVD solution for α = 0). With sample weights
+    w the rows are scaled by √w inside the operator (Σ wᵢ rᵢ² is ‖√w ⊙ r‖²) and x̄, ȳ are the
+    weighted means, as the dense solvers do.
 
     Returns (W (p, T), x̄, ȳ, n_iter (the most over the targets), converged).
     """
     import scipy.sparse.linalg
 
     n, p = op.shape
-    x_mean = op.column_means() if fit_intercept else np.zeros(p)
-    y_mean = Y.mean(axis=0) if fit_intercept else np.zeros(Y.shape[1])
-    Yc = Y - y_mean
+    w = sample_weight
+    if fit_intercept:
+        if w is None:
+            x_mean, y_mean = op.column_means(), Y.mean(axis=0)
+        else:
+            total = float(w.sum())
+            x_mean = op.tdot(w[:, None])[:, 0].astype(np.float64) / total
+            y_mean = (w @ Y) / total
+    else:
+        x_mean, y_mean = np.zeros(p), np.zeros(Y.shape[1])
+    r = None if w is None else np.sqrt(w)
+    Yc = Y - y_mean if r is None else (Y - y_mean) * r[:, None]
 
     def matvec(v):
         v = np.asarray(v, dtype=np.float64).reshape(p, 1)
-        return op.dot(v)[:, 0] - float(x_mean @ v[:, 0])
+        out = op.dot(v)[:, 0] - float(x_mean @ v[:, 0])
+        return out if r is None else out * r
 
     def rmatvec(u):
         u = np.asarray(u, dtype=np.float64).reshape(n, 1)
+        if r is not None:
+            u = u * r[:, None]
         return op.tdot(u)[:, 0] - x_mean * float(u.sum())
 
     A = scipy.sparse.linalg.LinearOperator((n, p), matvec=matvec, rmatvec=rmatvec, dtype=np.float64)

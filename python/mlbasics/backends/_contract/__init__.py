@@ -7,7 +7,10 @@ calls the backend's raw implementation, which may assume:
 * every floating array of the call has one dtype, float32 or float64;
 * output and in-place arrays are C-contiguous, writable and do not share memory with inputs;
 * ``matmul``/``gram`` inputs may have arbitrary strides; all other inputs are C-contiguous;
-* labels are int64 and in range; activations are integer codes (see ``ACTIVATIONS``).
+* labels are int64 and in range; activations are integer codes (see ``ACTIVATIONS``);
+* sample weights (``gram``, the losses, ``mlp_epoch``: a trailing optional argument of the raw
+  kernels, None for unweighted) are C-contiguous, of the call's dtype, finite and >= 0, with a
+  positive sum where the kernel divides by it.
 
 Kernels follow IEEE arithmetic and do not scan their data for NaN or inf (estimators do).
 Non-finite values have one semantics: every backend gives NaN, +inf and −inf in exactly the

@@ -96,22 +96,31 @@ class GemmContract:
         self._raw.matmul(a, b, trans_a, trans_b, out)
         return out
 
-    def gram(self, x: ArrayLike) -> np.ndarray:
-        """Gram matrix ``xᵀx`` of a 2-D float array x (n, p): a (p, p) symmetric array.
+    def gram(self, x: ArrayLike, sample_weight: ArrayLike | None = None) -> np.ndarray:
+        """Gram matrix ``xᵀx`` of a 2-D float array x (n, p): a (p, p) symmetric array; with
+        ``sample_weight`` w, the weighted Gram matrix ``xᵀ diag(w) x = Σᵢ wᵢ xᵢxᵢᵀ``.
 
-        Used by the normal equations (XᵀX w = Xᵀy) and by the covariance of centered data.
+        Used by the normal equations (XᵀX w = Xᵀy, or XᵀWX w = XᵀWy for weighted least squares)
+        and by the covariance of centered data. The weights scale one operand of the product as it
+        is packed (each product term is ``x[q, i] · (w[q] · x[q, j])``): no weighted copy of x is
+        made.
 
         Parameters
         ----------
         x : ndarray of shape (n, p), float32 or float64, any strides
+        sample_weight : ndarray of shape (n,) of x's dtype, optional
+            One weight per row of x, each finite and >= 0 (checked; all zero gives zeros).
+            None is the unweighted product.
 
         Returns
         -------
         out : ndarray of shape (p, p)
-            The symmetric matrix xᵀx, of x's dtype.
+            The symmetric matrix xᵀx (or xᵀ diag(w) x), of x's dtype.
 
-        Non-finite values: as :meth:`matmul` for ``x.T @ x``; the result stays exactly symmetric,
-        its NaN/inf pattern included.
+        Non-finite values: as :meth:`matmul` for ``x.T @ x`` (weighted: ``x.T @ (w[:, None] * x)``,
+        the upper triangle, mirrored); the result stays exactly symmetric, its NaN/inf pattern
+        included. A zero weight does not hide a row's NaN or inf: 0·inf is NaN, and it reaches
+        that row's columns as any NaN does.
 
         Examples
         --------
@@ -120,9 +129,15 @@ class GemmContract:
         >>> gram(np.array([[1.0, 2.0], [3.0, 4.0]]), backend="numpy")
         array([[10., 14.],
                [14., 20.]])
+        >>> gram(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([2.0, 0.0]), backend="numpy")
+        array([[2., 4.],
+               [4., 8.]])
         """
         x = v.float_array(x, "x", 2)
         out = np.empty((x.shape[1], x.shape[1]), dtype=x.dtype)
-        self._raw.gram(x, out)
+        if sample_weight is None:
+            self._raw.gram(x, out)
+            return out
+        w = v.sample_weights(sample_weight, "sample_weight", x.shape[0], x.dtype, positive_sum=False, of="x")
+        self._raw.gram(x, out, w)
         return out
-

@@ -119,7 +119,8 @@ class MLPContract:
                   loss: Literal["softmax_cross_entropy", "binary_cross_entropy_with_logits", "squared_error"],
                   alpha: float, batch_size: int,
                   optimizer: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "rprop"],
-                  hyper: dict[str, Any], step: int, first_step: bool = False) -> tuple[float, int]:
+                  hyper: dict[str, Any], step: int, first_step: bool = False,
+                  sample_weight: ArrayLike | None = None) -> tuple[float, int]:
         """One training epoch of a dense MLP: every minibatch's forward, loss, backward and optimizer
         step in one call (the per-batch loop of :class:`mlbasics.neural_network.MLPClassifier`).
 
@@ -144,6 +145,16 @@ class MLPContract:
            ``step + t`` (1-based t) and, for SGD, ``first_step`` on its first batch only.
 
         If a batch's loss is non-finite the epoch stops before that batch's update.
+
+        With ``sample_weight`` w (one weight per row of X), each batch's loss is the weighted mean
+        over the batch, as scikit-learn's MLPs train with ``sample_weight``: with
+        ``S = Σ_{i∈B} wᵢ`` the loss kernels take ``w[B]`` (loss Σ wᵢℓᵢ / S, gradient rows scaled by
+        wᵢ / S; squared error ``½ · mse(o, targets[B], w[B])``, gradient wᵢ (oᵢ − yᵢ) / S), and
+        |B| becomes S in the L2 term (``alpha / (2S) · Σₗ ‖Wˡ‖²``, gradient ``alpha · Wˡ / S``).
+        A batch with S = 0 (all its rows weigh 0) is skipped: no forward pass, no optimizer step,
+        nothing added to ``loss_sum`` — as if its rows were absent. ``loss_sum`` still adds each
+        batch's loss times its row count |B| (scikit-learn's epoch loss). Without weights every row
+        weighs 1 and S = |B|.
 
         Non-finite values: the stop is the same on every backend -- at the first batch whose loss
         (with its L2 term) is NaN or ±inf, with ``n_steps`` the batches before it and
@@ -181,6 +192,9 @@ class MLPContract:
             ``decoupled_weight_decay`` is implied.
         step : int ≥ 0, updates already taken (for adam/adamw and adagrad)
         first_step : bool, SGD only: the momentum buffer is new (its content is never read)
+        sample_weight : (n,) array of X's dtype, optional
+            Finite and >= 0 (checked); any sum (a batch of zero total weight is skipped). None:
+            every row weighs 1.
 
         Returns
         -------
@@ -188,7 +202,8 @@ class MLPContract:
             Σ over the batches of (batch loss incl. the L2 term) · |B| — or, if a batch's loss was
             non-finite, that loss.
         n_steps : int
-            Optimizer steps taken; fewer than ⌈m / batch_size⌉ exactly when training diverged.
+            Optimizer steps taken; fewer than the number of batches (⌈m / batch_size⌉, less the
+            batches of zero total weight) exactly when training diverged.
 
         Examples
         --------
@@ -230,14 +245,19 @@ class MLPContract:
             raise ValueError(f"params: expected shape ({total},) for layer_sizes {sizes}, got {params.shape}")
         v.output_array(grads, "grads", (total,), dtype)
         kind, hp, st = _optimizer_spec(optimizer, hyper, state, params)
-        v.no_shared_memory("grads", grads, params=params, X=X, targets=targets)
-        v.no_shared_memory("params", params, X=X, targets=targets)
+        w = None
+        if sample_weight is not None:
+            w = v.sample_weights(sample_weight, "sample_weight", n, dtype, positive_sum=False, of="X")
+        v.no_shared_memory("grads", grads, params=params, X=X, targets=targets, sample_weight=w)
+        v.no_shared_memory("params", params, X=X, targets=targets, sample_weight=w)
         for name, arr in st.items():
             if arr is not None:
                 v.no_shared_memory(f"state[{name!r}]", arr, params=params, grads=grads, X=X, targets=targets,
+                                   sample_weight=w,
                                    **{f"state[{k!r}]": a for k, a in st.items() if k != name and a is not None})
-        loss_sum, n_steps = self._raw.mlp_epoch(X, targets, order, params, grads, st, sizes, act, MLP_LOSSES[loss],
-                                                alpha, batch_size, kind, hp, int(step), first_step)
+        args = (X, targets, order, params, grads, st, sizes, act, MLP_LOSSES[loss], alpha, batch_size, kind, hp,
+                int(step), first_step)
+        loss_sum, n_steps = self._raw.mlp_epoch(*args) if w is None else self._raw.mlp_epoch(*args, w)
         return float(loss_sum), int(n_steps)
 
 

@@ -142,6 +142,24 @@ def _pack(xf, off, s_row, s_k, r0, rcur, p0, kcur, dst):  # pragma: no cover
 
 
 @njit(cache=True)
+def _pack_scaled(xf, off, s_row, s_k, r0, rcur, p0, kcur, scale, dst):  # pragma: no cover
+    """As _pack, each element multiplied by the weight of its depth index: dst[q, i, p] =
+    X[r0 + q*R + i, p0 + p] * scale[p0 + p] (packs the weighted operand of a weighted Gram matrix)."""
+    z = dst.dtype.type(0)
+    r = dst.shape[1]
+    for q in range(dst.shape[0]):
+        rows = min(r, rcur - q * r)
+        pan = dst[q]
+        for i in range(rows):
+            src = off + (r0 + q * r + i) * s_row + p0 * s_k
+            row = pan[i]
+            for p in range(kcur):
+                row[p] = xf[src + p * s_k] * scale[p0 + p]
+        for i in range(rows, r):
+            pan[i, :kcur] = z
+
+
+@njit(cache=True)
 def _pack_a(af, aoff, ars, acs, i0, mcur, p0, kcur, ap):  # pragma: no cover
     """ap[ir, ii, p] = op(A)[i0 + ir*MR + ii, p0 + p], zero padded; ap (npanels, MR, kcur)."""
     _pack(af, aoff, ars, acs, i0, mcur, p0, kcur, ap)
@@ -274,6 +292,28 @@ def _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthrea
     _gemm_blocked(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, parallel)
 
 
+@njit(cache=True)
+def _mm_scaled(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, scale, mc, kc, nc, nthreads):  # pragma: no cover
+    """out (m, n) = op(A) @ diag(scale) @ op(B): as _mm, with op(B)'s row p multiplied by scale[p] as
+    it is packed (no scaled copy of B)."""
+    parallel = nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS and m >= 2 * 4 * _MR
+    if parallel:
+        per = -(-m // nthreads)
+        mc = min(mc, -(-per // _MR) * _MR)
+    buf = np.empty(((min(nc, n) + _NR - 1) // _NR) * _NR * min(kc, k), dtype=out.dtype)
+    for j0 in range(0, n, nc):
+        ncur = min(nc, n - j0)
+        npb = (ncur + _NR - 1) // _NR
+        for p0 in range(0, k, kc):
+            kcur = min(kc, k - p0)
+            bp = buf[:npb * _NR * kcur].reshape((npb, _NR, kcur))
+            _pack_scaled(bf, boff, bcs, brs, j0, ncur, p0, kcur, scale, bp)
+            if parallel:
+                _row_blocks_par(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
+            else:
+                _row_blocks(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
+
+
 def matmul(a, b, trans_a, trans_b, out):
     """out[...] = op(a) @ op(b), op(x) = x.T if trans_x; out is C-contiguous and never read."""
     m, n = out.shape
@@ -302,8 +342,21 @@ def _symmetrize(out):  # pragma: no cover
             out[i, j] = out[j, i]
 
 
-def gram(x, out):
-    """out = x.T @ x, exactly symmetric."""
-    matmul(x, x, True, False, out)
+def gram(x, out, sample_weight=None):
+    """out = x.T @ x, or x.T @ diag(w) @ x (the weights scale x as it is packed), exactly symmetric."""
+    if sample_weight is None:
+        matmul(x, x, True, False, out)
+    else:
+        n, p = x.shape
+        if p == 0:
+            return
+        if n == 0:
+            out[...] = 0
+            return
+        xf, off, rs, cs = _flat(x)
+        mc, kc, nc = _BLOCKING[out.dtype]
+        nt = _threads() if p * p * n >= _PARALLEL_MIN_FLOPS else 1
+        # op(A) = xᵀ (strides swapped), op(B) = x with row q scaled by w[q]
+        _mm_scaled(xf, off, cs, rs, xf, off, rs, cs, p, p, n, out, sample_weight, mc, kc, nc, nt)
     if out.shape[0] > 1 and x.shape[0] > 0:
         _symmetrize(out)

@@ -11,7 +11,7 @@ from numba import njit
 
 from .gemm import _BLOCKING, _mm, _threads
 from .layers import _act_grad_rows, _bias_act_rows
-from .losses import _bce_range, _mse_range, _softmax_ce_rows
+from .losses import _bce_range, _bce_range_w, _mse_range, _mse_rows_w, _softmax_ce_rows, _softmax_ce_rows_w
 from .._optim_table import OPTIMIZERS
 from .optim import _adadelta, _adagrad, _adam, _rmsprop, _rprop, _sgd
 
@@ -130,7 +130,24 @@ def _batch_loss(logits, lb, yb, g, nb, k, loss):  # pragma: no cover
 
 
 @njit(cache=True)
-def _epoch(X, labels, Y, order, params, grads, s0, s1, s2, sizes, act, loss, alpha, batch_size, kind, hp,
+def _batch_loss_w(logits, lb, yb, wb, sw, g, nb, k, loss):  # pragma: no cover
+    """As _batch_loss, weighted by the batch's weights wb (their sum sw > 0): the weighted mean."""
+    dt = g.dtype.type
+    inv_sw = 1.0 / sw
+    if loss == 0:
+        return np.float64(dt(_softmax_ce_rows_w(logits.reshape((nb, k)), lb, wb, g.reshape((nb, k)), inv_sw, 0, nb)
+                             * inv_sw))
+    if loss == 1:
+        return np.float64(dt(_bce_range_w(logits, yb, wb, g, inv_sw, 0, nb) * inv_sw))
+    value = 0.5 * np.float64(dt(_mse_rows_w(logits, yb, wb, g, k, 2.0 / (k * sw), 0, nb) / (k * sw)))
+    scale = dt(0.5 * k)
+    for e in range(nb * k):
+        g[e] *= scale
+    return value
+
+
+@njit(cache=True)
+def _epoch(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act, loss, alpha, batch_size, kind, hp,
            step, first_step, mc, kc, nc, nthreads):  # pragma: no cover
     L = sizes.shape[0] - 1
     n0 = sizes[0]
@@ -161,10 +178,21 @@ def _epoch(X, labels, Y, order, params, grads, s0, s1, s2, sizes, act, loss, alp
     gb = np.empty(bs * width, params.dtype)
     gb64 = np.empty(width, np.float64)
     use_labels = loss == 0
+    weighted = W.shape[0] > 0
+    wb = np.empty(bs if weighted else 0, params.dtype)
     total = 0.0
     steps = 0
     for start in range(0, m, bs):
         nb = min(bs, m - start)
+        denom = float(nb)  # |B|, or the batch's total weight when weighted
+        if weighted:
+            sw = 0.0
+            for r in range(nb):
+                wb[r] = W[order[start + r]]
+                sw += np.float64(wb[r])
+            if not sw > 0.0:
+                continue  # a batch of zero total weight: as if its rows were absent
+            denom = sw
         for r in range(nb):
             src = order[start + r]
             for j in range(n0):
@@ -175,11 +203,15 @@ def _epoch(X, labels, Y, order, params, grads, s0, s1, s2, sizes, act, loss, alp
                 for j in range(k):
                     yb[r * k + j] = Y[src, j]
         _forward(xb, params, zbuf, hbuf, sizes, w_off, b_off, z_off, nb, act, mc, kc, nc, nthreads)
-        value = _batch_loss(zbuf[z_off[L - 1]:z_off[L - 1] + nb * k], lb[:nb], yb[:nb * k], ga[:nb * k], nb, k, loss)
+        logits = zbuf[z_off[L - 1]:z_off[L - 1] + nb * k]
+        if weighted:
+            value = _batch_loss_w(logits, lb[:nb], yb[:nb * k], wb[:nb], denom, ga[:nb * k], nb, k, loss)
+        else:
+            value = _batch_loss(logits, lb[:nb], yb[:nb * k], ga[:nb * k], nb, k, loss)
         sumsq = _backward(xb, params, grads, zbuf, hbuf, ga, gb, gb64, sizes, w_off, b_off, z_off, nb, act,
-                          params.dtype.type(alpha / nb), alpha != 0.0, mc, kc, nc, nthreads)
+                          params.dtype.type(alpha / denom), alpha != 0.0, mc, kc, nc, nthreads)
         if alpha != 0.0:
-            value += 0.5 * alpha * sumsq / nb
+            value += 0.5 * alpha * sumsq / denom
         if not np.isfinite(value):
             return value, steps
         steps += 1
@@ -189,7 +221,7 @@ def _epoch(X, labels, Y, order, params, grads, s0, s1, s2, sizes, act, loss, alp
 
 
 def mlp_epoch(X, targets, order, params, grads, state, layer_sizes, act, loss, alpha, batch_size, optimizer, hyper,
-              step, first_step):
+              step, first_step, sample_weight=None):
     """One epoch (see the contract); the checked arguments are packed into the jitted epoch's fixed types."""
     dtype = params.dtype
     empty = np.empty(0, dtype)
@@ -203,7 +235,8 @@ def mlp_epoch(X, targets, order, params, grads, state, layer_sizes, act, loss, a
     else:
         labels, Y = np.empty(0, np.int64), targets.reshape(-1, k)
     mc, kc, nc = _BLOCKING[dtype]
-    total, steps = _epoch(X, labels, Y, order, params, grads, s[0], s[1], s[2], np.asarray(layer_sizes, np.int64),
+    W = empty if sample_weight is None else sample_weight
+    total, steps = _epoch(X, labels, Y, W, order, params, grads, s[0], s[1], s[2], np.asarray(layer_sizes, np.int64),
                           int(act), int(loss), float(alpha), int(batch_size), _KINDS[optimizer], hp, int(step),
                           bool(first_step), mc, kc, nc, _threads())
     return float(total), int(steps)

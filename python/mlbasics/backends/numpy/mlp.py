@@ -31,9 +31,9 @@ def optimizer_step(kind, params, grads, state, hyper, step, first_step):
     kernel(*raw_arguments(kind, params, grads, state, hyper, step, first_step))
 
 
-def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha):
+def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha, sample_weight=None):
     """Loss of one minibatch (incl. the L2 term, as a Python float) and its gradient, written into
-    ``grad_views``."""
+    ``grad_views``; weighted by ``sample_weight`` (the batch's rows' weights, positive sum) if given."""
     dtype = x.dtype.type
     last = len(weights) - 1
     cache, h = [], x
@@ -46,21 +46,23 @@ def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha):
         cache.append((h, z, out))
         h = out
     logits = h
+    w = () if sample_weight is None else (sample_weight,)
     if loss == 0:
         grad = np.empty_like(logits)
-        value = float(dtype(softmax_cross_entropy(logits, y, grad)))
+        value = float(dtype(softmax_cross_entropy(logits, y, grad, *w)))
     elif loss == 1:
         col = np.ascontiguousarray(logits[:, 0])
         grad = np.empty_like(col)
-        value = float(dtype(binary_cross_entropy_with_logits(col, y, grad)))
+        value = float(dtype(binary_cross_entropy_with_logits(col, y, grad, *w)))
         grad = grad.reshape(-1, 1)
     else:
         grad = np.empty(logits.size, dtype=logits.dtype)
-        value = float(dtype(mse(logits.reshape(-1), y.reshape(-1), grad)))
+        value = float(dtype(mse(logits.reshape(-1), y.reshape(-1), grad, *w)))
         grad = grad.reshape(logits.shape)
         grad *= 0.5 * y.shape[1]
         value = 0.5 * value
-    n = x.shape[0]
+    # |B|, or the batch's total weight: the L2 term's denominator
+    n = x.shape[0] if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
     if alpha:
         value += 0.5 * alpha * sum(float(np.dot(w.ravel(), w.ravel())) for w, _ in weights) / n
     for i in range(last, -1, -1):
@@ -76,13 +78,19 @@ def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha):
 
 
 def mlp_epoch(X, targets, order, params, grads, state, layer_sizes, act, loss, alpha, batch_size, optimizer, hyper,
-              step, first_step):
+              step, first_step, sample_weight=None):
     weights = _layer_views(params, layer_sizes)
     grad_views = _layer_views(grads, layer_sizes)
     total, steps = 0.0, 0
     for start in range(0, order.shape[0], batch_size):
         rows = order[start:start + batch_size]
-        value = batch_loss_grad(X[rows], targets[rows], weights, grad_views, act, loss, alpha)
+        if sample_weight is None:
+            value = batch_loss_grad(X[rows], targets[rows], weights, grad_views, act, loss, alpha)
+        else:
+            wb = sample_weight[rows]
+            if not np.sum(wb, dtype=np.float64) > 0:
+                continue  # a batch of zero total weight: as if its rows were absent
+            value = batch_loss_grad(X[rows], targets[rows], weights, grad_views, act, loss, alpha, wb)
         if not math.isfinite(value):
             return value, steps
         steps += 1
