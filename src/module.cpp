@@ -16,6 +16,7 @@ void register_losses(py::module_& m);
 void register_optim(py::module_& m);
 void register_mlp(py::module_& m);
 void register_distances(py::module_& m);
+void register_sparse(py::module_& m);
 
 #define MLBASICS_STR2(x) #x
 #define MLBASICS_STR(x) MLBASICS_STR2(x)
@@ -30,6 +31,7 @@ PYBIND11_MODULE(_core_bindings, m) {
   register_optim(m);
   register_mlp(m);
   register_distances(m);
+  register_sparse(m);
 
   m.def("set_num_threads", [](std::int64_t n) {
     // the bound of mlbasics.backends.MAX_THREADS: the pool starts n - 1 workers

@@ -10,6 +10,11 @@ Z = np.ones((3, 2))
 V = np.ones(3)
 
 
+# A 3×3 CSR matrix [[1, 0, 2], [0, 0, 0], [0, 3, 0]] and a dense operand for it.
+D3, I3, P3 = np.array([1.0, 2.0, 3.0]), np.array([0, 2, 1]), np.array([0, 2, 2, 3])
+W3 = np.ones((3, 2))
+
+
 def _state():
     return np.zeros(3)
 
@@ -108,6 +113,32 @@ CASES = [
     ("nearest_neighbors", (F64, 1.0), {}, TypeError, "n_neighbors:"),
     ("nearest_neighbors", (F64, True), {}, TypeError, "n_neighbors:"),
     ("nearest_neighbors", (F64, "2"), {}, TypeError, "n_neighbors:"),
+    # sparse: the CSR arrays' dtypes, lengths and structure, n_cols, and the dense operand
+    ("csr_matmul", (D3.astype(np.int64), I3, P3, 3, W3), {}, TypeError, "data:"),
+    ("csr_matmul", (D3.astype(np.float32), I3, P3, 3, W3), {}, TypeError, "b: dtype float64 does not match"),
+    ("csr_matmul", (D3, I3.astype(np.float64), P3, 3, W3), {}, TypeError, "indices: expected an int32 or int64"),
+    ("csr_matmul", (D3, I3.astype(np.uint32), P3, 3, W3), {}, TypeError, "indices:"),
+    ("csr_matmul", (D3, I3, P3.astype(np.int32), 3, W3), {}, TypeError, "indptr: dtype int32 does not match"),
+    ("csr_matmul", (D3.reshape(1, 3), I3, P3, 3, W3), {}, ValueError, "data: expected a 1-D array"),
+    ("csr_matmul", (D3, I3.reshape(3, 1), P3, 3, W3), {}, ValueError, "indices: expected a 1-D array"),
+    ("csr_matmul", (D3, I3[:2], P3, 3, W3), {}, ValueError, "indices: expected 3 values"),
+    ("csr_matmul", (D3, I3, np.array([], dtype=np.int64), 3, W3), {}, ValueError, "indptr: expected at least one"),
+    ("csr_matmul", (D3, I3, np.array([1, 2, 2, 3]), 3, W3), {}, ValueError, "indptr: expected indptr[0] == 0"),
+    ("csr_matmul", (D3, I3, np.array([0, 2, 1, 3]), 3, W3), {}, ValueError, "indptr: expected non-decreasing"),
+    ("csr_matmul", (D3, I3, np.array([0, 2, 2, 4]), 3, W3), {}, ValueError, "indptr: its last value 4 (the number of entries) exceeds"),
+    ("csr_matmul", (D3, np.array([0, 3, 1]), P3, 3, W3), {}, ValueError, "indices: expected indices in [0, n_cols=3)"),
+    ("csr_matmul", (D3, np.array([0, -1, 1]), P3, 3, W3), {}, ValueError, "indices: expected indices in [0,"),
+    ("csr_matmul", (D3, I3, P3, -1, W3), {}, ValueError, "n_cols:"),
+    ("csr_matmul", (D3, I3, P3, 3.0, W3), {}, TypeError, "n_cols:"),
+    ("csr_matmul", (D3, I3, P3, True, W3), {}, TypeError, "n_cols:"),
+    ("csr_matmul", (D3, I3, P3, 2, W3[:2]), {}, ValueError, "indices: expected indices in [0, n_cols=2)"),
+    ("csr_matmul", (D3, I3, P3, 3, np.ones((4, 2))), {}, ValueError, "b: expected 3 rows"),
+    ("csr_matmul", (D3, I3, P3, 3, np.ones(3)), {}, ValueError, "b: expected a 2-D array"),
+    ("csr_matmul", (D3, I3, P3, 3, W3.astype(np.int64)), {}, TypeError, "b:"),
+    ("csr_matmul_t", (D3, I3, P3, 3, np.ones((4, 2))), {}, ValueError, "g: expected 3 rows"),
+    ("csr_matmul_t", (D3, I3, P3, 3, np.ones((3, 2), dtype=np.float32)), {}, TypeError, "g: dtype float32"),
+    ("csr_matmul_t", (D3, np.array([0, 7, 1]), P3, 3, np.ones((3, 2))), {}, ValueError, "indices:"),
+    ("csr_matmul_t", (D3, I3, np.array([0, 3, 2, 3]), 3, np.ones((3, 2))), {}, ValueError, "indptr:"),
 ]
 
 

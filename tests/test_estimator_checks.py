@@ -47,8 +47,12 @@ each on every backend it takes):
   of numbers converts to float64, as in scikit-learn: tests/test_pandas.py).
 - Complex X, at fit and predict (all): ValueError "X: Complex data not supported; got dtype
   complex128, expected real numbers (float, int or bool)" (scikit-learn's type and phrase).
-- scipy.sparse X, at fit and predict (all): TypeError "X: sparse input is not supported; convert with
-  X.toarray() (got csr_matrix of shape (30, 4)), expected a dense array".
+- scipy.sparse X, at fit and predict: accepted by LinearRegression, Ridge, LogisticRegression,
+  Perceptron and the MLPs (and by RidgeCV's and StandardScaler's predict/transform paths where
+  their parameters allow: tests/test_sparse.py); RidgeCV() (leave-one-out) and StandardScaler()
+  (with_mean=True) raise ValueError naming cv / with_mean and "sparse"; every other estimator
+  TypeError "X: sparse input is not supported; convert with X.toarray() (got csr_matrix of shape
+  (30, 4)), expected a dense array".
 - A ragged nested list (all): ValueError "X: could not be converted to an array (...)".
 - Fortran-ordered X, every 2nd column / every 2nd row of a larger array (the skipped entries NaN/inf),
   negative strides, a strided view of a Fortran array (all): the same fit and output as the
@@ -207,7 +211,6 @@ X_CASES = [
     ("object", np.where(np.arange(X.size).reshape(X.shape) == 5, {"a": 1}, X), TypeError, "dtype object"),
     ("strings", X.astype(str), TypeError, "expected numeric data"),
     ("complex", X.astype(complex), ValueError, "Complex data not supported"),
-    ("sparse", scipy.sparse.csr_matrix(X), TypeError, "sparse input is not supported"),
     ("ragged", [[1.0, 2.0], [3.0]], ValueError, None),
 ]
 
@@ -221,6 +224,27 @@ def test_bad_X_at_fit(name, backend, xid, Xb, exc, phrase):
     with pytest.raises(exc) as info:
         est.fit(Xb) if y is None else est.fit(Xb, y)
     assert_error(info, "X", phrase)
+    assert not hasattr(est, ESTIMATORS[name][3])
+
+
+#: Estimators whose fit (default parameters) takes sparse X (tests/test_sparse.py compares the fits);
+#: the others: the argument and phrase of their error.
+SPARSE_FIT = {"LinearRegression", "Ridge", "LogisticRegression", "Perceptron", "MLPClassifier", "MLPRegressor"}
+SPARSE_ERRORS = {"RidgeCV": (ValueError, "cv", "sparse"), "StandardScaler": (ValueError, "with_mean", "sparse")}
+
+
+@pytest.mark.parametrize("name,backend", ALL)
+def test_sparse_X_at_fit(name, backend):
+    est = make(name, backend)
+    Xs = scipy.sparse.csr_matrix(X)
+    if name in SPARSE_FIT:
+        fit(est, name, Xs, target(name))
+        assert hasattr(est, ESTIMATORS[name][3])
+        return
+    exc, arg, phrase = SPARSE_ERRORS.get(name, (TypeError, "X", "sparse input is not supported"))
+    with pytest.raises(exc) as info:
+        fit(est, name, Xs, target(name))
+    assert_error(info, arg, phrase)
     assert not hasattr(est, ESTIMATORS[name][3])
 
 
@@ -406,12 +430,18 @@ def test_bad_X_at_predict(name, backend):
         (X[0], ValueError, "Expected 2D array, got 1D array instead"),
         (np.where(np.arange(X.size).reshape(X.shape) == 5, {"a": 1}, X), TypeError, "dtype object"),
         (X.astype(complex), ValueError, "Complex data not supported"),
-        (scipy.sparse.csr_matrix(X), TypeError, "sparse"),
     ]
     for Xb, exc, phrase in cases:
         with pytest.raises(exc) as info:
             predict(Xb)
         assert_error(info, "X", phrase)
+    if name in SPARSE_FIT or name == "RidgeCV":  # a dense fit predicts sparse X too (tests/test_sparse.py)
+        np.testing.assert_allclose(predict(scipy.sparse.csr_matrix(X)), predict(X), rtol=1e-9, atol=1e-12)
+        return
+    exc, arg, phrase = SPARSE_ERRORS.get(name, (TypeError, "X", "sparse"))
+    with pytest.raises(exc) as info:
+        predict(scipy.sparse.csr_matrix(X))
+    assert_error(info, arg, phrase)
 
 
 # ------------------------------------------------------------------ inputs that must work

@@ -202,6 +202,19 @@ def test_bench_quick_training_and_fits_json():
     assert any(r["impl"].startswith("scikit-learn") for r in rows)  # scikit-learn is in the test extra
 
 
+def test_bench_quick_sparse_json():
+    result = json.loads(run("bench", "--quick", "--json", "--backend", "cpp", "--threads", "1",
+                            "--parts", "sparse", "--plot", ""))
+    rows = result["rows"]
+    impls = {r["group"].split(",")[0]: set() for r in rows}
+    for r in rows:
+        impls[r["group"].split(",")[0]].add(r["impl"].split(" (")[0].split(",")[0])
+    assert impls["csr_matmul X·B"] == impls["csr_matmul_t Xᵀ·G"] == {"cpp", "numpy", "scipy.sparse"}
+    assert impls["LogisticRegression lbfgs"] == {"cpp", "numpy", "scikit-learn"}
+    fits = [r for r in rows if r["group"].startswith("LogisticRegression") and r["impl"] in ("cpp", "numpy")]
+    assert all(r["coef_rel_diff"] < 1e-6 and r["n_iter"] > 1 for r in fits)  # equal coefficients
+
+
 def test_demo_quick_json_scores():
     out = subprocess.run([sys.executable, "-m", "mlbasics", "--quick", "--json", "--threads", "1"],
                          capture_output=True, text=True, timeout=600)

@@ -624,3 +624,23 @@ def test_distances_document_their_non_finite_values(backend, dtype):
     # row 0 ranks rows 1 and 2 NaN (NaN·0, inf·0): row 3 first, then the NaN ranks by index
     np.testing.assert_array_equal(ni[0], [3, 1])
     np.testing.assert_array_equal(nd[0], np.array([2.0, NAN], dtype))
+
+
+# --------------------------------------------------------------------------- sparse
+
+def test_sparse_products_document_their_non_finite_values(backend, dtype):
+    # The contract's "Non-finite values" paragraphs of csr_matmul / csr_matmul_t, value by value.
+    # X = [[1, 0(stored), .], [., ., 2], [., ., .]]: only stored entries are multiplied
+    data = np.array([1.0, 0.0, 2.0], dtype)
+    indices = np.array([0, 1, 2])
+    indptr = np.array([0, 2, 3, 3])
+    b = np.array([[1.0], [np.inf], [np.nan]], dtype)
+    out = backend.csr_matmul(data, indices, indptr, 3, b)
+    # row 0: 1·1 + 0·inf = NaN (a stored 0); row 1: 2·NaN; row 2: no entries, no NaN
+    np.testing.assert_array_equal(out, np.array([[np.nan], [np.nan], [0.0]], dtype))
+    b2 = np.array([[1.0], [1.0], [np.inf]], dtype)  # column 2's inf reaches row 1 only
+    np.testing.assert_array_equal(backend.csr_matmul(data, indices, indptr, 3, b2), np.array([[1.0], [np.inf], [0.0]],
+                                                                                             dtype))
+    g = np.array([[np.inf], [1.0], [np.nan]], dtype)  # row 2 of X is empty: its NaN reaches nothing
+    out_t = backend.csr_matmul_t(data, indices, indptr, 3, g)
+    np.testing.assert_array_equal(out_t, np.array([[np.inf], [np.nan], [2.0]], dtype))

@@ -2,6 +2,15 @@
 
 Expected failures are listed here, each with its reason; xfail_strict makes a check that starts
 passing fail the run, so the list cannot go stale.
+
+Sparse input: the estimators that take scipy.sparse X (LinearRegression, Ridge, LogisticRegression,
+Perceptron, the MLPs; RidgeCV with cv=K and StandardScaler with with_mean=False) say so in their
+``input_tags.sparse``, so scikit-learn's check_estimator_sparse_array / _matrix / _tag fit them on
+sparse data of every format (CSR, CSC, COO, DOK, LIL, DIA, BSR; int64 indices too) and predict;
+RidgeCV() (leave-one-out) and StandardScaler() (with_mean=True) raise the ValueError naming
+"sparse" the checks accept. All pass; check_sample_weight_equivalence_on_sparse_data, which now
+runs too, has the expected failures of its dense twin for the same reasons (the float32 MLPs, the
+perceptron).
 """
 import numpy as np
 import pytest
@@ -38,15 +47,18 @@ def expected_failures(estimator):
         return {"check_regressor_multioutput": "the MLPs train and predict in float32 by default (dtype=np.float32, "
                                                "for speed); scikit-learn expects float64 predictions. With "
                                                "dtype=np.float64 the check passes (tested below).",
-                "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS}
+                "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
+                "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS}
     if isinstance(estimator, MLPClassifier) and np.dtype(estimator.dtype) == np.float32:
-        return {"check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS}
+        return {"check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
+                "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS}
     if isinstance(estimator, Perceptron):
-        return {"check_sample_weight_equivalence_on_dense_data":
-                "the perceptron is an online algorithm: a sample of weight 2 makes one step twice as long, "
-                "while two copies make two visits, the second of which may no longer be a mistake "
-                "(scikit-learn's Perceptron lists the same expected failure); a weight of 0 does equal "
-                "dropping the sample (tests/test_sample_weight.py)"}
+        return {check: "the perceptron is an online algorithm: a sample of weight 2 makes one step twice as long, "
+                       "while two copies make two visits, the second of which may no longer be a mistake "
+                       "(scikit-learn's Perceptron lists the same expected failure); a weight of 0 does equal "
+                       "dropping the sample (tests/test_sample_weight.py)"
+                for check in ("check_sample_weight_equivalence_on_dense_data",
+                              "check_sample_weight_equivalence_on_sparse_data")}
     if isinstance(estimator, (KMeans, MiniBatchKMeans)):
         return {"check_sample_weight_equivalence_on_dense_data":
                 "the random seeding draws samples with probability proportional to the weights, which "

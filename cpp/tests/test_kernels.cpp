@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_internal.hpp"
@@ -26,6 +27,7 @@
 #include "mlbasics/mlp.hpp"
 #include "mlbasics/optim.hpp"
 #include "mlbasics/parallel.hpp"
+#include "mlbasics/sparse.hpp"
 
 using mlbasics::index_t;
 
@@ -1146,6 +1148,85 @@ void test_nonfinite() {
   }
 }
 
+// CSR × dense against a dense reference: empty rows, unsorted and duplicate columns, a row slice
+// (indptr not starting at 0), k across the 16-column passes, 1 to 3 threads (bit-identical).
+template <class T, class I>
+void test_sparse() {
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::uniform_int_distribution<int> coin(0, 3);
+  for (index_t n_rows : {0, 1, 7, 300})
+    for (index_t n_cols : {1, 5, 80})
+      for (index_t k : {1, 3, 16, 21}) {
+        std::vector<I> indptr{0}, indices;
+        std::vector<T> data;
+        std::vector<double> dense(static_cast<std::size_t>(n_rows * n_cols), 0.0);
+        for (index_t i = 0; i < n_rows; ++i) {
+          const int kind = coin(rng);  // 0: empty row
+          const index_t count = kind == 0 ? 0 : 1 + static_cast<index_t>(rng() % static_cast<unsigned>(2 * n_cols));
+          for (index_t e = 0; e < count; ++e) {  // random columns: unsorted, with repeats
+            const index_t j = static_cast<index_t>(rng() % static_cast<unsigned>(n_cols));
+            const T v = static_cast<T>(u(rng));
+            indices.push_back(static_cast<I>(j));
+            data.push_back(v);
+            dense[static_cast<std::size_t>(i * n_cols + j)] += static_cast<double>(v);
+          }
+          indptr.push_back(static_cast<I>(indices.size()));
+        }
+        std::vector<T> b(static_cast<std::size_t>(n_cols * k)), g(static_cast<std::size_t>(n_rows * k));
+        for (auto& x : b) x = static_cast<T>(u(rng));
+        for (auto& x : g) x = static_cast<T>(u(rng));
+        const double tol = std::is_same<T, float>::value ? 1e-4 : 1e-12;
+        std::vector<T> first_fwd, first_t;
+        for (int nt : {1, 2, 3}) {
+          mlbasics::set_num_threads(nt);
+          std::vector<T> out(static_cast<std::size_t>(n_rows * k), T(42)), out_t(static_cast<std::size_t>(n_cols * k), 0);
+          mlbasics::csr_matmul<T, I>(n_rows, k, data.data(), indices.data(), indptr.data(), b.data(), out.data());
+          mlbasics::csr_matmul_t_add<T, I>(n_rows, n_cols, k, data.data(), indices.data(), indptr.data(), g.data(),
+                                           out_t.data());
+          int bad = 0;
+          for (index_t i = 0; i < n_rows; ++i)
+            for (index_t q = 0; q < k; ++q) {
+              double ref = 0.0, mag = 1.0;
+              for (index_t j = 0; j < n_cols; ++j) {
+                ref += dense[static_cast<std::size_t>(i * n_cols + j)] * static_cast<double>(b[static_cast<std::size_t>(j * k + q)]);
+                mag += std::fabs(dense[static_cast<std::size_t>(i * n_cols + j)]);
+              }
+              if (std::fabs(static_cast<double>(out[static_cast<std::size_t>(i * k + q)]) - ref) > tol * mag * 4) ++bad;
+            }
+          for (index_t j = 0; j < n_cols; ++j)
+            for (index_t q = 0; q < k; ++q) {
+              double ref = 0.0, mag = 1.0;
+              for (index_t i = 0; i < n_rows; ++i) {
+                ref += dense[static_cast<std::size_t>(i * n_cols + j)] * static_cast<double>(g[static_cast<std::size_t>(i * k + q)]);
+                mag += std::fabs(dense[static_cast<std::size_t>(i * n_cols + j)]);
+              }
+              if (std::fabs(static_cast<double>(out_t[static_cast<std::size_t>(j * k + q)]) - ref) > tol * mag * 4) ++bad;
+            }
+          CHECK_MSG(bad == 0, "csr<%s> %td x %td, k=%td, %d threads: %d wrong entries", tname<T>(), n_rows, n_cols, k, nt, bad);
+          if (nt == 1) {
+            first_fwd = out;
+            first_t = out_t;
+          } else {
+            CHECK_MSG(out == first_fwd && out_t == first_t, "csr<%s> %td x %td, k=%td: %d threads differ from 1",
+                      tname<T>(), n_rows, n_cols, k, nt);
+          }
+        }
+        // a slice of rows: indptr starting past 0, out += for the transposed product
+        if (n_rows >= 2) {
+          const index_t r0 = n_rows / 2, rows = n_rows - r0;
+          std::vector<T> part(static_cast<std::size_t>(rows * k));
+          mlbasics::csr_matmul<T, I>(rows, k, data.data(), indices.data(), indptr.data() + r0, b.data(), part.data());
+          CHECK(std::equal(part.begin(), part.end(), first_fwd.begin() + r0 * k));
+          std::vector<T> acc(static_cast<std::size_t>(n_cols * k), 0);
+          mlbasics::csr_matmul_t_add<T, I>(r0, n_cols, k, data.data(), indices.data(), indptr.data(), g.data(), acc.data());
+          mlbasics::csr_matmul_t_add<T, I>(rows, n_cols, k, data.data(), indices.data(), indptr.data() + r0,
+                                           g.data() + r0 * k, acc.data());
+          CHECK_MSG(acc == first_t, "csr_matmul_t_add<%s> in two slices differs from one call", tname<T>());
+        }
+      }
+  mlbasics::set_num_threads(2);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--expect-invalid-cpu-env") == 0) return expect_invalid_cpu_env();
   if (argc > 2 && std::strcmp(argv[1], "--expect-cpu-path") == 0) return expect_cpu_path(argv[2]);
@@ -1174,6 +1255,8 @@ int main(int argc, char** argv) {
   section("mlp<double>", test_mlp<double>);
   section("non-finite values<float>", test_nonfinite<float>);
   section("non-finite values<double>", test_nonfinite<double>);
+  section("sparse<float, int32>", test_sparse<float, std::int32_t>);
+  section("sparse<double, int64>", test_sparse<double, std::int64_t>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;

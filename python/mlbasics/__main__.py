@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 import mlbasics
 
-PARTS = ("matmul", "optim", "mlp", "fit", "cluster")
+PARTS = ("matmul", "optim", "mlp", "fit", "cluster", "sparse")
 
 
 def _parser() -> argparse.ArgumentParser:

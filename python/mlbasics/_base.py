@@ -153,6 +153,11 @@ class BaseEstimator:
                    if not (k in defaults and _same(defaults[k], v))]
         return f"{type(self).__name__}({', '.join(changed)})"
 
+    def _accepts_sparse(self) -> bool:
+        """Whether ``fit`` takes scipy.sparse X with the current parameters (scikit-learn's
+        ``input_tags.sparse``); the estimators that do override this."""
+        return False
+
     def __sklearn_tags__(self) -> Any:  # scikit-learn >= 1.6 asks estimators for their tags
         from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags, TransformerTags
 
@@ -160,6 +165,7 @@ class BaseEstimator:
         tags = Tags(estimator_type=getattr(self, "_estimator_type", None),
                     target_tags=TargetTags(required=not unsupervised,
                                            multi_output=isinstance(self, RegressorMixin)))
+        tags.input_tags.sparse = self._accepts_sparse()
         if isinstance(self, TransformerMixin):
             tags.transformer_tags = TransformerTags()
         if getattr(self, "_estimator_type", None) == "classifier":

@@ -26,7 +26,7 @@ estimators, optimizers, schedulers, metrics and the kernel contract — can use 
 from __future__ import annotations
 
 import numbers
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Iterable, Literal, Mapping, Sequence, Union, overload
 
 import numpy as np
 
@@ -37,7 +37,7 @@ __all__ = [
     "check_scalar", "check_random_state", "check_array", "check_target", "check_X_y",
     "check_classification_targets", "check_is_fitted", "check_n_features", "check_sample_weight",
     "check_weighted_classes",
-    "RandomStateLike",
+    "RandomStateLike", "check_compressed_structure",
 ]
 
 
@@ -444,11 +444,130 @@ def _not_finite_message(name: str, arr: np.ndarray) -> str:
             "expected finite values")
 
 
+INDEX_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+def check_compressed_structure(indices: np.ndarray, indptr: np.ndarray, n_minor: int, nnz_capacity: int, *,
+                               names: tuple[str, str] = ("indices", "indptr"), minor: str = "n_cols") -> int:
+    """Check the index arrays of a compressed sparse matrix (CSR, or CSC read as the CSR of Xᵀ).
+
+    ``indptr`` must start at 0, be non-decreasing and end at most at ``nnz_capacity`` (the length
+    of ``indices`` and ``data``); every index of the matrix (``indices[:indptr[-1]]``) must be in
+    ``[0, n_minor)``. Reads ``indices`` once. Returns nnz, ``indptr[-1]``.
+
+    Parameters
+    ----------
+    indices, indptr : 1-D integer ndarrays
+    n_minor : int
+        The number of columns (rows for CSC).
+    nnz_capacity : int
+        ``len(indices)`` (== ``len(data)``).
+    names : pair of str, default=("indices", "indptr")
+        The arrays' names, for the messages.
+    minor : str, default="n_cols"
+        The name of ``n_minor``, for the messages.
+
+    Returns
+    -------
+    nnz : int
+
+    Examples
+    --------
+    >>> check_compressed_structure(np.array([0, 2, 1]), np.array([0, 2, 2, 3]), 3, 3)
+    3
+    >>> check_compressed_structure(np.array([0, 3]), np.array([0, 2]), 3, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: indices: expected indices in [0, n_cols=3), got values in [0, 3]
+    """
+    ind_name, ptr_name = names
+    if indptr.shape[0] < 1:
+        raise ValueError(f"{ptr_name}: expected at least one value (n_rows + 1 of them), got an empty array")
+    if indptr[0] != 0:
+        raise ValueError(f"{ptr_name}: expected {ptr_name}[0] == 0, got {int(indptr[0])}")
+    if indptr.shape[0] > 1:
+        steps = np.diff(indptr)
+        if steps.min() < 0:
+            bad = int(np.argmax(steps < 0))
+            raise ValueError(f"{ptr_name}: expected non-decreasing values (row i's entries are "
+                             f"{ptr_name}[i]:{ptr_name}[i+1]), got {ptr_name}[{bad}]={int(indptr[bad])} > "
+                             f"{ptr_name}[{bad + 1}]={int(indptr[bad + 1])}")
+    nnz = int(indptr[-1])
+    if nnz > nnz_capacity:
+        raise ValueError(f"{ptr_name}: its last value {nnz} (the number of entries) exceeds the {nnz_capacity} "
+                         f"entries of {ind_name} and data")
+    if nnz:
+        used = indices[:nnz]
+        # one pass: seen as unsigned, a negative index is larger than any valid one
+        if used.dtype.kind == "i" and used.dtype.itemsize in (4, 8):
+            bad = int(used.view(np.uint32 if used.dtype.itemsize == 4 else np.uint64).max()) >= n_minor
+        else:
+            bad = int(used.min()) < 0 or int(used.max()) >= n_minor
+        if bad:
+            lo, hi = int(used.min()), int(used.max())
+            raise ValueError(f"{ind_name}: expected indices in [0, {minor}={n_minor}), got values in [{lo}, {hi}]")
+    return nnz
+
+
 def _reject_sparse(X: Any, name: str) -> None:
     """scipy.sparse matrices/arrays (and anything else with ``toarray``) are not densified silently."""
     if hasattr(X, "toarray") and hasattr(X, "nnz"):
         raise TypeError(f"{name}: sparse input is not supported; convert with {name}.toarray() "
                         f"(got {type(X).__name__} of shape {getattr(X, 'shape', '?')}), expected a dense array")
+
+
+def _is_sparse(X: Any) -> bool:
+    return hasattr(X, "toarray") and hasattr(X, "nnz")
+
+
+def _check_sparse(X: Any, name: str, dtype: Any, allow_nan: bool, min_samples: int, min_features: int) -> Any:
+    """A scipy.sparse matrix or array as CSR or CSC with float data, checked in full (see check_array)."""
+    import scipy.sparse
+
+    if not scipy.sparse.issparse(X):
+        raise TypeError(f"{name}: expected a scipy.sparse matrix or array, got {type(X).__name__} (it has toarray "
+                        "and nnz but is not scipy's); convert it to scipy.sparse.csr_matrix or to a dense array")
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D sparse matrix (n_samples, n_features), got {X.ndim}-D with shape "
+                         f"{X.shape}. Expected 2D array, got {X.ndim}D array instead")
+    if X.format not in ("csr", "csc"):
+        X = X.tocsr()  # COO, LIL, DOK, DIA, BSR: one conversion, O(nnz)
+    n_major, n_minor = X.shape if X.format == "csr" else X.shape[::-1]
+    data, indices, indptr = X.data, X.indices, X.indptr
+    if data.ndim != 1 or indices.ndim != 1 or indptr.ndim != 1 or indptr.shape[0] != n_major + 1:
+        raise ValueError(f"{name}: the {X.format.upper()} arrays do not describe a matrix of shape {X.shape} "
+                         f"(indptr has {indptr.shape} values, expected {n_major + 1})")
+    if indices.shape[0] != data.shape[0]:
+        raise ValueError(f"{name}: its indices ({indices.shape[0]}) and data ({data.shape[0]}) differ in length")
+    if indices.dtype not in INDEX_DTYPES or indptr.dtype != indices.dtype:
+        if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+            raise TypeError(f"{name}: expected integer index arrays, got dtypes {indices.dtype} and {indptr.dtype}")
+        X = X.copy()
+        X.indices, X.indptr = indices.astype(np.int64), indptr.astype(np.int64)
+        indices, indptr = X.indices, X.indptr
+    minor = "n_features" if X.format == "csr" else "n_samples"
+    check_compressed_structure(indices, indptr, n_minor, indices.shape[0], names=(f"{name}.indices", f"{name}.indptr"),
+                               minor=minor)
+    kind = data.dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name}: Complex data not supported; got dtype {data.dtype}, expected real numbers "
+                         "(float, int or bool)")
+    if kind not in "biuf":
+        raise TypeError(f"{name}: expected numeric data (float, int or bool), got dtype {data.dtype}")
+    targets = tuple(np.dtype(t) for t in ((dtype,) if not isinstance(dtype, tuple) else dtype))
+    if data.dtype not in targets:
+        X = X.astype(targets[0])
+    n, p = X.shape
+    if p < min_features:
+        raise ValueError(f"{name}: expected at least {min_features} feature(s), got shape {X.shape}: found {p} "
+                         f"feature(s) (shape={X.shape}) while a minimum of {min_features} is required.")
+    if n < min_samples:
+        raise ValueError(f"{name}: expected at least {min_samples} sample(s), got {n}: found {n} sample(s) "
+                         f"(shape={X.shape}, n_samples={n}) while a minimum of {min_samples} is required.")
+    stored = X.data[:int(X.indptr[-1])]
+    if not allow_nan and stored.size and not np.isfinite(stored).all():
+        raise ValueError(_not_finite_message(f"{name}.data", stored))
+    return X
 
 
 def _as_numeric_array(X: Any, name: str) -> np.ndarray:
@@ -478,15 +597,31 @@ def _as_numeric_array(X: Any, name: str) -> np.ndarray:
     return arr
 
 
+@overload
+def check_array(X: Any, name: str = ..., *, dtype: Any = ..., ensure_2d: bool = ..., allow_nan: bool = ...,
+                min_samples: int = ..., min_features: int = ..., accept_sparse: Literal[False] = ...) -> np.ndarray: ...
+@overload
+def check_array(X: Any, name: str = ..., *, dtype: Any = ..., ensure_2d: bool = ..., allow_nan: bool = ...,
+                min_samples: int = ..., min_features: int = ..., accept_sparse: bool) -> Any: ...
 def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32), ensure_2d: bool = True,
-                allow_nan: bool = False, min_samples: int = 1, min_features: int = 1) -> np.ndarray:
+                allow_nan: bool = False, min_samples: int = 1, min_features: int = 1,
+                accept_sparse: bool = False) -> Any:
     """Validate a data array and return it as a float ndarray.
 
     int/bool input is converted to float64; float32/float64 are kept (unless ``dtype`` is a single
     type, which is then enforced); object and string input is rejected with TypeError, complex
     input with ValueError ("Complex data not supported", as scikit-learn), scipy.sparse input with
-    TypeError. NaN/inf are rejected with ValueError unless ``allow_nan``. Fortran-ordered and
-    strided arrays are accepted as they are (the kernels take any strides).
+    TypeError unless ``accept_sparse``. NaN/inf are rejected with ValueError unless ``allow_nan``.
+    Fortran-ordered and strided arrays are accepted as they are (the kernels take any strides).
+
+    With ``accept_sparse=True`` a scipy.sparse matrix or array (2-D) is returned as CSR or CSC —
+    other formats (COO, LIL, DOK, DIA, BSR) are converted to CSR once, O(nnz) — never densified.
+    It is checked in full, so that no kernel and no scipy routine meets a malformed matrix: index
+    arrays of one integer dtype (int32 or int64; others are converted), ``indptr`` starting at 0,
+    non-decreasing and within the entries, every index in range (see
+    :func:`check_compressed_structure`); then the data dtype as for dense input (a conversion
+    copies the data array only) and the stored values finite unless ``allow_nan``. Duplicate and
+    unsorted indices are left as they are (a duplicate counts as the sum of its entries).
 
     The messages start with ``name:`` and also carry the phrases scikit-learn's
     ``check_estimator`` looks for ("Expected 2D array, got 1D array instead", "Reshape your data",
@@ -502,10 +637,12 @@ def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32
     ensure_2d : bool, default=True
     allow_nan : bool, default=False
     min_samples, min_features : int, default=1
+    accept_sparse : bool, default=False
+        Accept scipy.sparse input (returned as CSR or CSC); else it is a TypeError.
 
     Returns
     -------
-    arr : ndarray
+    arr : ndarray, or a scipy.sparse CSR/CSC matrix or array with ``accept_sparse``
 
     Examples
     --------
@@ -516,6 +653,8 @@ def check_array(X: Any, name: str = "X", *, dtype: Any = (np.float64, np.float32
     ...
     ValueError: X: expected a 2-D array (n_samples, n_features), got 1-D with shape (2,). Expected 2D array, got 1D array instead: Reshape your data either using X.reshape(-1, 1) if your data has a single feature or X.reshape(1, -1) if it contains a single sample
     """
+    if accept_sparse and _is_sparse(X):
+        return _check_sparse(X, name, dtype, allow_nan, min_samples, min_features)
     _reject_sparse(X, name)
     arr = _as_numeric_array(X, name)
     kind = arr.dtype.kind
@@ -620,8 +759,14 @@ def check_target(y: Any, name: str = "y", *, n_samples: int | None = None, numer
     return arr
 
 
+@overload
+def check_X_y(X: Any, y: Any, *, numeric_y: bool = ..., allow_2d_y: bool = ..., min_samples: int = ...,
+              dtype: Any = ..., accept_sparse: Literal[False] = ...) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def check_X_y(X: Any, y: Any, *, numeric_y: bool = ..., allow_2d_y: bool = ..., min_samples: int = ...,
+              dtype: Any = ..., accept_sparse: bool) -> tuple[Any, np.ndarray]: ...
 def check_X_y(X: Any, y: Any, *, numeric_y: bool = True, allow_2d_y: bool = False, min_samples: int = 1,
-              dtype: Any = (np.float64, np.float32)) -> tuple[np.ndarray, np.ndarray]:
+              dtype: Any = (np.float64, np.float32), accept_sparse: bool = False) -> tuple[Any, np.ndarray]:
     """:func:`check_array` on X, then :func:`check_target` on y with one value per row of X.
 
     Parameters
@@ -631,6 +776,8 @@ def check_X_y(X: Any, y: Any, *, numeric_y: bool = True, allow_2d_y: bool = Fals
     allow_2d_y : bool, default=False
     min_samples : int, default=1
     dtype : dtype or tuple of dtypes, default=(np.float64, np.float32)
+    accept_sparse : bool, default=False
+        Accept scipy.sparse X (see :func:`check_array`).
 
     Returns
     -------
@@ -642,7 +789,7 @@ def check_X_y(X: Any, y: Any, *, numeric_y: bool = True, allow_2d_y: bool = Fals
     >>> X.shape, y.tolist()
     ((2, 1), ['a', 'b'])
     """
-    X = check_array(X, "X", dtype=dtype, min_samples=min_samples)
+    X = check_array(X, "X", dtype=dtype, min_samples=min_samples, accept_sparse=accept_sparse)
     y = check_target(y, "y", n_samples=X.shape[0], numeric=numeric_y, allow_2d=allow_2d_y)
     return X, y
 

@@ -8,6 +8,14 @@ object hands its state to the kernel and counts the steps, so ``state_dict``, ``
 and the learning-rate schedules between epochs work as with per-batch ``step`` calls).
 Prediction goes through ``linear_forward``.
 
+Sparse X (scipy.sparse CSR or CSC, matrix or array) is accepted by ``fit``, ``partial_fit`` and the
+predictions without densifying X as a whole: CSC is converted to CSR once (O(nnz)), and only the
+rows of the minibatches of one ``mlp_epoch`` call are densified at a time — whole minibatches, at
+most ``mlbasics._sparse.SPARSE_BLOCK_BYTES`` (32 MiB) of dense rows per call (one minibatch when a
+single one is larger) — so training sees exactly the minibatches, in the same order, as on the
+dense X and the fits are equal. Predictions densify row blocks of the same size. The first layer
+then costs what it costs on dense data: sparse input saves memory, not time.
+
 All weights and biases live in one contiguous buffer (``coefs_[i]`` and ``intercepts_[i]`` are
 views into it) and all gradients in another, so each optimizer step is one kernel call over
 the whole network.
@@ -30,6 +38,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from ._base import BaseEstimator, ClassifierMixin, DeferredInterrupt, RegressorMixin, fit_context
 from ._progress import Progress
+from ._sparse import dense_rows, issparse, rows_per_block
 from ._validation import (Interval, Options, check_array, check_classification_targets, check_is_fitted,
                           check_n_features, check_random_state, check_sample_weight, check_target,
                           check_weighted_classes)
@@ -264,6 +273,10 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ forward pass
     def _forward(self, kernels, X):
         """Logits of the output layer (prediction; training runs in the backend's mlp_epoch)."""
+        if issparse(X):  # dense row blocks of bounded memory (see the module docstring)
+            step = rows_per_block(X.shape[1], self._params_flat.dtype)
+            blocks = [self._forward(kernels, dense_rows(X, slice(i, i + step))) for i in range(0, X.shape[0], step)]
+            return np.concatenate(blocks) if blocks else np.empty((0, self.n_outputs_), self._params_flat.dtype)
         hidden = _ACTIVATIONS[self.activation]
         h = X
         last = len(self.coefs_) - 1
@@ -283,7 +296,9 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"dtype: the model was fitted with {self._params_flat.dtype}, got {dtype}; "
                              "call fit to start again")
         self._check_feature_names(X, reset=first)
-        X = check_array(X, "X", dtype=dtype)
+        X = check_array(X, "X", dtype=dtype, accept_sparse=True)
+        if issparse(X):
+            X = X.tocsr()  # row blocks (minibatches); a copy only for CSC
         if not first:
             check_n_features(self, X)
         Y = self._prepare_targets(X, y, first=first, incremental=incremental, classes=classes)
@@ -324,6 +339,9 @@ class _BaseMLP(BaseEstimator):
                     + (" The model was left unfitted." if snapshot is None else " The model was restored to its "
                        "state before this call.")) from None
         return self
+
+    def _accepts_sparse(self) -> bool:
+        return True
 
     def _forget(self):
         for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("__")]:
@@ -370,7 +388,8 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(f"batch_size: got {self.batch_size}, larger than the {n} training samples; "
                               "it is clipped", UserWarning)
             batch_size = min(int(self.batch_size), n)
-        X = np.ascontiguousarray(X)
+        if not issparse(X):
+            X = np.ascontiguousarray(X)
         idx = np.arange(n)
         self.n_iter_ = 0
         self.stopped_by_callback_ = False
@@ -465,19 +484,26 @@ class _BaseMLP(BaseEstimator):
         opt = self._optimizer
         sizes = [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_]
         step_rows = self._slice_rows(batch_size)
+        sparse = issparse(X)
+        if sparse:  # whole minibatches of densified rows, of bounded memory
+            step_rows = min(step_rows, rows_per_block(X.shape[1], self._params_flat.dtype, multiple=batch_size))
         total, rows = 0.0, 0
         for start in range(0, idx.shape[0], step_rows):
             part = idx[start:start + step_rows]
+            X_part, Y_part, idx_part, sw_part = X, Y, part, sw
+            if sparse:  # the slice's rows, in the order of part: the kernel sees rows 0, 1, ...
+                X_part, Y_part, idx_part = dense_rows(X, part), Y[part], np.arange(part.shape[0])
+                sw_part = None if sw is None else sw[part]
             spec = opt._fused_spec()
             assert spec is not None  # an MLP's optimizer holds exactly one flat parameter
             kind, hyper, state, step, first_step = spec
             steps = 0
             try:
                 value, steps = kernels.mlp_epoch(
-                    X, Y, part, self._params_flat, self._grad_flat, state, layer_sizes=sizes,
+                    X_part, Y_part, idx_part, self._params_flat, self._grad_flat, state, layer_sizes=sizes,
                     activation=_ACTIVATIONS[self.activation], loss=self._loss_name(), alpha=float(self.alpha),
                     batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step,
-                    sample_weight=sw)
+                    sample_weight=sw_part)
             finally:
                 opt._fused_advance(steps)
             if sw is None:
@@ -496,7 +522,7 @@ class _BaseMLP(BaseEstimator):
     def _logits(self, X):
         check_is_fitted(self, "coefs_")
         self._check_feature_names(X, reset=False)
-        X = check_array(X, "X", dtype=self._params_flat.dtype)
+        X = check_array(X, "X", dtype=self._params_flat.dtype, accept_sparse=True)
         check_n_features(self, X)
         return self._forward(get_backend(self.backend), X)
 
@@ -599,6 +625,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
+
+    Sparse X (scipy.sparse CSR or CSC) is accepted and never densified as a whole: only the rows
+    of the current minibatches are, so the fit equals the dense one (see
+    :mod:`mlbasics.neural_network`).
 
     Examples
     --------
@@ -864,6 +894,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
+
+    Sparse X (scipy.sparse CSR or CSC) is accepted and never densified as a whole: only the rows
+    of the current minibatches are, so the fit equals the dense one (see
+    :mod:`mlbasics.neural_network`).
 
     Examples
     --------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,6 +20,7 @@ from numpy.typing import ArrayLike
 
 from . import _chunked
 from ._base import BaseEstimator, TransformerMixin, fit_context
+from ._sparse import issparse
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_sample_weight, check_scalar
 
 __all__ = ["PolynomialFeatures", "StandardScaler", "one_hot"]
@@ -196,7 +198,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     with_mean : bool, default=True
-        Subtract μ.
+        Subtract μ. Must be False for sparse X (centring would make it dense; ValueError).
     with_std : bool, default=True
         Divide by σ.
 
@@ -211,6 +213,17 @@ class StandardScaler(TransformerMixin, BaseEstimator):
     n_features_in_ : int
     n_samples_seen_ : int or float
         N, or Σ s (a float) when fitted with ``sample_weight`` (as scikit-learn).
+
+    Notes
+    -----
+    Sparse X (scipy.sparse CSR or CSC, matrix or array) needs ``with_mean=False``, as in
+    scikit-learn, and stays sparse: μ and σ come from the stored entries per column (np.bincount;
+    σ² two-pass, Σ over stored entries of (x − μ)² plus μ² for each implicit zero; weighted with
+    ``sample_weight``), with duplicate
+    entries summed first (a copy when there are any), and ``transform`` /
+    ``inverse_transform`` return a sparse matrix of the same format and class whose stored values
+    are divided / multiplied by σ. Sparse output exists only as scipy.sparse: with
+    ``set_output(transform="pandas")`` (or polars) it is a ValueError.
 
     Examples
     --------
@@ -257,6 +270,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
+        if issparse(X):
+            return self._fit_sparse(X, sample_weight)
         if sample_weight is not None:  # weighted: in memory (streamed statistics are unweighted)
             if _chunked.is_dask_array(X):
                 raise ValueError("sample_weight: not supported with a dask array X yet; compute X (X.compute()) "
@@ -298,12 +313,56 @@ class StandardScaler(TransformerMixin, BaseEstimator):
             self.var_ = self.scale_ = None
         return self
 
+    def _fit_sparse(self, X: Any, sample_weight: Any) -> StandardScaler:
+        X = check_array(X, "X", accept_sparse=True)
+        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
+        self._check_sparse_centering()
+        self.n_features_in_ = X.shape[1]
+        self.n_samples_seen_ = X.shape[0] if sw is None else float(sw.sum())
+        if not self.with_std:
+            self.mean_ = self.var_ = self.scale_ = None
+        else:
+            self.mean_, self.var_, self.scale_ = _sparse_column_stats(X, sw)
+        return self
+
     def _prepare(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "n_samples_seen_")
         self._check_feature_names(X, reset=False)
         X = check_array(X, "X")
         check_n_features(self, X)
         return X
+
+    def _prepare_sparse(self, X: Any) -> Any:
+        check_is_fitted(self, "n_samples_seen_")
+        self._check_feature_names(X, reset=False)
+        X = check_array(X, "X", accept_sparse=True)
+        check_n_features(self, X)
+        self._check_sparse_centering()
+        return X
+
+    def _check_sparse_centering(self) -> None:
+        if self.with_mean:
+            raise ValueError("with_mean: cannot center sparse X (centring makes it dense); pass with_mean=False to "
+                             "scale sparse X, or convert it with X.toarray()")
+
+    def _scale_sparse(self, X: Any, inverse: bool) -> Any:
+        """X's stored values divided (multiplied, if ``inverse``) by σ of their column; same format and dtype."""
+        out = X.astype(np.float64, copy=True)
+        if self.with_std:
+            nnz = int(out.indptr[-1])
+            factor = self.scale_ if inverse else 1.0 / self.scale_
+            out.data[:nnz] *= factor[_entry_columns(out)]
+        out = out.astype(X.dtype, copy=False)
+        kind = getattr(self, "_output_transform", None)
+        if kind is None and "sklearn" in sys.modules:
+            kind = sys.modules["sklearn"].get_config().get("transform_output", "default")
+        if kind not in (None, "default"):
+            raise ValueError(f"set_output: {kind} output does not support sparse data (a sparse X is transformed "
+                             "into a sparse matrix); use set_output(transform='default') or densify X")
+        return out
+
+    def _accepts_sparse(self) -> bool:
+        return not self.with_mean
 
     def transform(self, X: ArrayLike) -> np.ndarray:
         """x̃ = (x − μ) / σ, in X's float dtype.
@@ -320,6 +379,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         if _chunked.is_dask_array(X):
             check_is_fitted(self, "n_samples_seen_")
             return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_features_in_)
+        if issparse(X):
+            return self._scale_sparse(self._prepare_sparse(X), inverse=False)
         X_in, X = X, self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_mean:
@@ -358,6 +419,8 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         if _chunked.is_dask_array(X):
             check_is_fitted(self, "n_samples_seen_")
             return _chunked.dask_map(self.inverse_transform, X, self.n_features_in_, self.n_features_in_)
+        if issparse(X):
+            return self._scale_sparse(self._prepare_sparse(X), inverse=True)
         X = self._prepare(X)
         out = X.astype(np.float64, copy=True)
         if self.with_std:
@@ -365,6 +428,51 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         if self.with_mean:
             out += self.mean_
         return out.astype(X.dtype, copy=False)
+
+
+def _entry_columns(X: Any) -> np.ndarray:
+    """The column of each stored entry of a CSR or CSC X (the first ``indptr[-1]`` entries)."""
+    nnz = int(X.indptr[-1])
+    if X.format == "csr":
+        return X.indices[:nnz]
+    return np.repeat(np.arange(X.shape[1]), np.diff(X.indptr))
+
+
+def _sparse_column_stats(X: Any, sample_weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """μ, σ² and σ (constant columns: σ² = 0, σ = 1) of a sparse X's columns, implicit zeros
+    included, from its stored entries (duplicates summed first); weighted means and variances
+    with ``sample_weight`` (constancy among the samples of positive weight, as the dense path)."""
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    n, p = X.shape
+    cols = _entry_columns(X)
+    vals = X.data[:cols.shape[0]].astype(np.float64)
+    if sample_weight is None:
+        ew, total, rows_kept = None, float(n), n
+    else:
+        rows = X.indices[:cols.shape[0]] if X.format == "csc" else np.repeat(np.arange(n), np.diff(X.indptr))
+        ew = sample_weight[rows]  # each entry's sample weight
+        total, rows_kept = float(sample_weight.sum()), int(np.count_nonzero(sample_weight))
+    col_weight = np.bincount(cols, weights=ew, minlength=p)  # Σ of the weights of the stored entries
+    mean = np.bincount(cols, weights=vals if ew is None else vals * ew, minlength=p) / total
+    dev = vals - mean[cols]
+    sq = dev * dev if ew is None else dev * dev * ew
+    var = (np.bincount(cols, weights=sq, minlength=p) + (total - col_weight) * mean * mean) / total
+    if ew is not None:  # constancy among the samples that weigh something
+        keep = ew > 0
+        cols, vals = cols[keep], vals[keep]
+    counts = np.bincount(cols, minlength=p)
+    hi = np.full(p, -np.inf)
+    lo = np.full(p, np.inf)
+    np.maximum.at(hi, cols, vals)
+    np.minimum.at(lo, cols, vals)
+    # constant: no stored entry, or one stored value everywhere (all rows, or a stored value of 0)
+    constant = (counts == 0) | ((hi == lo) & ((counts == rows_kept) | (hi == 0)))
+    var[constant] = 0.0
+    scale = np.sqrt(var)
+    scale[constant | (scale == 0)] = 1.0
+    return mean, var, scale
 
 
 def one_hot(y: ArrayLike, n_classes: int | None = None) -> np.ndarray:

@@ -10,9 +10,10 @@ import numbers
 
 import numpy as np
 
-from .._validation import Interval, check_param, check_scalar
+from .._validation import INDEX_DTYPES, Interval, check_compressed_structure, check_param, check_scalar
 
 _POSITIVE_INT = Interval(numbers.Integral, 1, None)
+_NON_NEGATIVE_INT = Interval(numbers.Integral, 0, None)
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -144,3 +145,34 @@ def int_labels(y, name: str, n: int, n_classes: int) -> np.ndarray:
             f" got values in [{a.min()}, {a.max()}]"
         )
     return np.require(a, dtype=np.int64, requirements=["C", "A"])
+
+
+def index_array(x, name: str) -> np.ndarray:
+    """A 1-D int32/int64 ndarray (no cast), C-contiguous and aligned (copied when not)."""
+    a = np.asarray(x)
+    if a.dtype not in INDEX_DTYPES:
+        raise TypeError(f"{name}: expected an int32 or int64 array, got dtype {a.dtype}")
+    if a.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got {a.ndim}-D with shape {a.shape}")
+    if not (a.flags.c_contiguous and a.flags.aligned):
+        a = np.array(a)
+    return a
+
+
+def csr_arrays(data, indices, indptr, n_cols) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """A CSR matrix's arrays, checked: ``(data, indices, indptr, n_rows, n_cols)``.
+
+    data: 1-D float32/float64; indices and indptr: 1-D int32/int64 of one dtype; all C-contiguous
+    (copied when not). Structure: see :func:`mlbasics._validation.check_compressed_structure`.
+    """
+    data = np.ascontiguousarray(float_array(data, "data", 1))
+    indices = index_array(indices, "indices")
+    indptr = index_array(indptr, "indptr")
+    if indptr.dtype != indices.dtype:
+        raise TypeError(f"indptr: dtype {indptr.dtype} does not match indices' dtype {indices.dtype}; "
+                        "the index arrays of one matrix share one dtype (int32 or int64)")
+    n_cols = int(check_param("n_cols", n_cols, [_NON_NEGATIVE_INT]))
+    if indices.shape[0] != data.shape[0]:
+        raise ValueError(f"indices: expected {data.shape[0]} values (one per entry of data), got {indices.shape[0]}")
+    check_compressed_structure(indices, indptr, n_cols, indices.shape[0])
+    return data, indices, indptr, indptr.shape[0] - 1, n_cols

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _chunked
+from .._sparse import SparseOperator, issparse
 from .._validation import (Interval, InstanceOf, Options, check_array, check_is_fitted, check_n_features,
                            check_sample_weight, check_X_y)
 from ..backends import BACKEND_CONSTRAINT, get_backend
+from ..exceptions import ConvergenceWarning, sklearn_compatible
+from ._solvers import _solve_lsqr
 
 # Parameter-table entries that several linear models share.
 FIT_INTERCEPT: list[Any] = ["boolean"]
@@ -108,6 +112,38 @@ def _sqrt_weighted(Xc: np.ndarray, Yc: np.ndarray, sample_weight: np.ndarray | N
     return Xc * r, Yc * r
 
 
+def _sparse_regression_data(backend: Any, X: Any, y: ArrayLike) -> tuple[Any, SparseOperator, np.ndarray, bool]:
+    """Checked sparse X (its dtype kept for coef_), the float64 operator on it (both layouts) and Y."""
+    X, y = check_X_y(X, y, allow_2d_y=True, accept_sparse=True)
+    single = y.ndim == 1
+    op = SparseOperator(X.astype(np.float64, copy=False), backend, both_layouts=True)
+    Y = np.ascontiguousarray(y.reshape(y.shape[0], -1), dtype=np.float64)
+    return X, op, Y, single
+
+
+def _fit_sparse_least_squares(est: Any, backend: Any, X: Any, y: ArrayLike, alpha: float,
+                              sample_weight: Any = None) -> None:
+    """Fit coef_/intercept_ of a least-squares or ridge model on sparse X by LSQR (see _solve_lsqr)."""
+    X, op, Y, single = _sparse_regression_data(backend, X, y)
+    sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
+    W, x_mean, y_mean, _, converged = _solve_lsqr(op, Y, alpha, est.fit_intercept, sw)
+    if not converged:
+        warnings.warn(f"{type(est).__name__}: LSQR (sparse X) stopped at its iteration limit before reaching its "
+                      "tolerance; the coefficients may be inaccurate (X is ill-conditioned)",
+                      sklearn_compatible(ConvergenceWarning), stacklevel=3)
+    _store_linear(est, W, x_mean, y_mean, single, X.dtype)
+    est.n_features_in_ = X.shape[1]
+
+
+def _sparse_scores(est: Any, X: Any, dtype: Any) -> np.ndarray:
+    """XWᵀ + b for a sparse X (``csr_matmul`` / ``csr_matmul_t``), in X's float dtype (or ``dtype``)."""
+    X = check_array(X, "X", accept_sparse=True, **({} if dtype is None else {"dtype": dtype}))
+    check_n_features(est, X)
+    W = np.atleast_2d(est.coef_).astype(X.dtype, copy=False)
+    b = np.atleast_1d(np.asarray(est.intercept_)).astype(X.dtype, copy=False)
+    return SparseOperator(X, get_backend(est.backend)).dot(W.T) + b
+
+
 class _LinearPredictorMixin:
     """``predict`` for a fitted ``coef_`` of shape (D,) or (T, D) and ``intercept_``."""
 
@@ -119,6 +155,8 @@ class _LinearPredictorMixin:
     def _decision(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self, "coef_")
         self._check_feature_names(X, reset=False)  # type: ignore[attr-defined]  # a BaseEstimator mixin
+        if issparse(X):
+            return _sparse_scores(self, X, None)
         X = check_array(X, "X")
         check_n_features(self, X)
         W = np.atleast_2d(self.coef_).astype(X.dtype, copy=False)
@@ -184,6 +222,9 @@ class _LinearClassifierMixin:
             return _chunked.dask_map(self.decision_function, X, self.coef_.shape[1],
                                      None if self.coef_.shape[0] == 1 else self.coef_.shape[0], np.float64)
         self._check_feature_names(X, reset=False)  # type: ignore[attr-defined]  # a BaseEstimator mixin
+        if issparse(X):
+            z = _sparse_scores(self, X, np.float64)
+            return z[:, 0] if self.coef_.shape[0] == 1 else z
         X = check_array(X, "X", dtype=np.float64)
         check_n_features(self, X)
         z, _ = get_backend(self.backend).linear_forward(X, np.ascontiguousarray(self.coef_.T), self.intercept_)

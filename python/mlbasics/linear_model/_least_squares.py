@@ -10,8 +10,9 @@ from .. import _chunked
 from .._base import BaseEstimator, RegressorMixin, fit_context
 from .._validation import Options, check_sample_weight
 from ..backends import get_backend
-from ._base import (BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _sqrt_weighted,
-                    _store_linear)
+from .._sparse import issparse
+from ._base import (BACKEND, FIT_INTERCEPT, _center, _fit_sparse_least_squares, _LinearPredictorMixin,
+                    _regression_data, _sqrt_weighted, _store_linear)
 from ._solvers import _solve_lstsq, _solve_normal
 from ._streamed import fit_least_squares
 
@@ -52,12 +53,21 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     solver_ : str
-        The solver actually used ("normal" or "lstsq").
+        The solver actually used ("normal", "lstsq", or "lsqr" for sparse X).
     n_features_in_ : int
 
     Notes
     -----
     The solve is done in float64 whatever the input dtype; ``coef_`` has X's dtype.
+
+    Sparse X (scipy.sparse CSR or CSC, matrix or array; other formats are converted to CSR) is
+    never densified nor centred: with ``solver="auto"`` it is fitted by LSQR
+    (``scipy.sparse.linalg.lsqr``) on a linear operator whose products X·v and Xᵀu are the
+    backend's sparse kernels, the centring for ``fit_intercept`` applied implicitly
+    ((X − 1x̄ᵀ)v = Xv − 1x̄ᵀv). LSQR stops at atol = btol = 1e-12: the coefficients agree with
+    the dense fit to about 1e-12·cond(X) relative (the minimum-norm solution, as "lstsq", when
+    X is rank-deficient). The fit holds X in both CSR and CSC layouts (X's sparse memory once
+    more). ``solver="normal"`` or ``"lstsq"`` with sparse X is a ValueError.
 
     Examples
     --------
@@ -108,6 +118,8 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         if sample_weight is None and _chunked.streamable(X):  # block statistics, no copy of X (_streamed.py)
             return fit_least_squares(self, X, y)
         backend = get_backend(self.backend)
+        if issparse(X):
+            return self._fit_sparse(backend, X, y, sample_weight)
         X, X64, Y, single = _regression_data(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
         Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept, sw)
@@ -127,4 +139,15 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self.solver_ = used
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _fit_sparse(self, backend, X, y, sample_weight):
+        if self.solver != "auto":
+            raise ValueError(f"solver: {self.solver!r} needs a dense X (it factorizes XᵀX or X); sparse X is fitted "
+                             "by LSQR with solver='auto'")
+        _fit_sparse_least_squares(self, backend, X, y, 0.0, sample_weight)
+        self.solver_ = "lsqr"
+        return self
+
+    def _accepts_sparse(self) -> bool:
+        return self.solver == "auto"
 

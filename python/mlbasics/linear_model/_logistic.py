@@ -12,6 +12,7 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from .. import _chunked
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
+from .._sparse import SparseOperator, issparse
 from .._validation import Interval, Options, check_classification_targets, check_weighted_classes, check_X_y
 from ..backends import get_backend
 from ..exceptions import ConvergenceWarning, sklearn_compatible
@@ -57,7 +58,7 @@ class _LogisticLoss:
     def loss_grad(self, theta):
         """f(θ) and ∇f(θ): one forward GEMM, one fused loss kernel, one GEMM for XᵀG."""
         W, b = self.unpack(theta)
-        z, _ = self.backend.linear_forward(self.X, np.ascontiguousarray(W), np.ascontiguousarray(b))
+        z = self._forward(W, b)
         weights = () if self.sw is None else (self.sw,)
         if self.binary:
             loss, g = self.backend.binary_cross_entropy_with_logits(z[:, 0], self.target, *weights)
@@ -66,7 +67,7 @@ class _LogisticLoss:
             loss, G = self.backend.softmax_cross_entropy(z, self.target, *weights)
         if self.sw is not None:
             self._last_z = z
-        gW = self.backend.matmul(self.X, G, trans_a=True)        # Xᵀ (P − Y) / N  (weighted: Xᵀ S (P − Y) / Σ s)
+        gW = self._xt(G)                                         # Xᵀ (P − Y) / N  (weighted: Xᵀ S (P − Y) / Σ s)
         f = float(loss)
         if self.l2:
             f += 0.5 * self.l2 * float(np.sum(W * W))
@@ -76,6 +77,15 @@ class _LogisticLoss:
             grad = np.concatenate([grad, G.sum(axis=0)])
         self._last_G = G
         return f, grad
+
+    def _forward(self, W, b):
+        """z = XW + b (one fused GEMM)."""
+        z, _ = self.backend.linear_forward(self.X, np.ascontiguousarray(W), np.ascontiguousarray(b))
+        return z
+
+    def _xt(self, G):
+        """XᵀG."""
+        return self.backend.matmul(self.X, G, trans_a=True)
 
     def hessian(self, theta):
         """The exact Hessian of f at θ (call after :meth:`loss_grad` at the same θ).
@@ -129,6 +139,22 @@ class _LogisticLoss:
         for a in range(k):
             H4[a, :, a, :] += self.backend.gram(Xa, r * P[:, a])
         return H4
+
+
+class _SparseLogisticLoss(_LogisticLoss):
+    """:class:`_LogisticLoss` on a sparse X (a :class:`~mlbasics._sparse.SparseOperator` holding
+    both layouts): XW and XᵀG are the row-parallel ``csr_matmul`` kernel on X and on Xᵀ."""
+
+    def _forward(self, W, b):
+        z = self.X.dot(W)
+        z += b
+        return z
+
+    def _xt(self, G):
+        return self.X.tdot(G)
+
+    def hessian(self, theta):  # pragma: no cover - newton is refused for sparse X in fit
+        raise ValueError("solver: 'newton' does not support sparse X")
 
 
 class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
@@ -207,6 +233,12 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
     Fitting is done in float64 whatever X's dtype. If the solver stops at ``max_iter`` before
     meeting ``tol`` a :class:`ConvergenceWarning` is emitted.
 
+    Sparse X (scipy.sparse CSR or CSC, matrix or array; e.g. from ``OneHotEncoder``) is never
+    densified: each evaluation computes XW with the backend's ``csr_matmul`` and XᵀG with
+    ``csr_matmul`` on Xᵀ, built once per fit (X's sparse memory once more), both parallel over
+    rows. The objective is the same function, so the fit equals the dense one to the solver's
+    tolerance (``tol``). ``solver="newton"`` (dense Hessian) with sparse X is a ValueError.
+
     Examples
     --------
     >>> import numpy as np
@@ -279,15 +311,24 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
                 raise ValueError("sample_weight: sample_weight and class_weight are not supported with a dask "
                                  "array X yet; compute X (X.compute()) or fit without weights")
             return fit_logistic_dask(self, backend, X, y)
-        X, y = check_X_y(X, y, numeric_y=False)
+        sparse = issparse(X)
+        if sparse:
+            if self.solver == "newton":
+                raise ValueError("solver: 'newton' forms the dense Hessian from X; sparse X needs solver='lbfgs' or "
+                                 "'gd'")
+            Xs, y = check_X_y(X, y, numeric_y=False, accept_sparse=True)
+            X64: Any = SparseOperator(Xs.astype(np.float64, copy=False), backend, both_layouts=True)
+        else:
+            X, y = check_X_y(X, y, numeric_y=False)
+            X64 = np.ascontiguousarray(X, dtype=np.float64)
         classes, y_enc = check_classification_targets(y)
         sw = _fit_weights(sample_weight, self.class_weight, classes, y_enc)
         check_weighted_classes(sw, y_enc, classes)
-        X64 = np.ascontiguousarray(X, dtype=np.float64)
         n = X64.shape[0] if sw is None else float(sw.sum())  # N, or Σ s
         l2 = 1.0 / (float(self.C) * n) if self.penalty == "l2" else 0.0
-        obj = _LogisticLoss(backend, X64, y_enc, classes.shape[0], self.fit_intercept, l2, sw)
-        theta0 = self._initial_theta(obj, classes, X.shape[1])
+        obj = (_SparseLogisticLoss if sparse else _LogisticLoss)(backend, X64, y_enc, classes.shape[0],
+                                                                  self.fit_intercept, l2, sw)
+        theta0 = self._initial_theta(obj, classes, obj.p)
         max_iter, tol = int(self.max_iter), float(self.tol)
         self.stopped_by_callback_ = False
 
@@ -296,7 +337,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
                 progress.update(objective)
                 if self.callback is None:
                     return False
-                self._store(obj, theta, classes, iteration, X.shape[1])
+                self._store(obj, theta, classes, iteration, obj.p)
                 self.stopped_by_callback_ = bool(self.callback(iteration, objective, self))
                 return self.stopped_by_callback_
 
@@ -314,7 +355,10 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
             warnings.warn(f"LogisticRegression (solver={self.solver!r}) did not converge to tol={tol} "
                           f"within max_iter={max_iter} iterations; increase max_iter or scale the data",
                           sklearn_compatible(ConvergenceWarning), stacklevel=2)
-        return self._store(obj, theta, classes, n_iter, X.shape[1])
+        return self._store(obj, theta, classes, n_iter, obj.p)
+
+    def _accepts_sparse(self) -> bool:
+        return self.solver != "newton"
 
     def _initial_theta(self, obj, classes, n_features):
         """Zeros, or with ``warm_start`` the fitted coef_/intercept_ packed as θ (see the class docstring)."""

@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike
 
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
+from .._sparse import SparseOperator, canonical_csr, issparse
 from .._validation import (Interval, check_classification_targets, check_random_state, check_sample_weight,
                            check_weighted_classes, check_X_y)
 from ..backends import get_backend
@@ -56,7 +57,7 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
     random_state : None, int or numpy.random.Generator
     fit_intercept : bool, default=True
     backend : str, default="auto"
-        Backend for the per-epoch criterion and the decision function.
+        Backend for the per-epoch criterion and the decision function (``csr_matmul`` for sparse X).
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes, multiplying ``sample_weight``: a dict {label: weight} (labels left
         out weigh 1), or "balanced": n_samples / (n_classes · bincount(y)) (plain counts, as
@@ -84,6 +85,14 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         Number of epochs run.
     n_features_in_ : int
     stopped_by_callback_ : bool
+
+    Notes
+    -----
+    Sparse X (scipy.sparse CSR or CSC) is never densified: a sample's score and update touch only
+    its stored entries (the rows as canonical CSR — sorted, duplicates summed — a copy when X is
+    CSC or not canonical), and the per-epoch criterion uses the backend's ``csr_matmul``. The
+    updates are the dense fit's; only the order of the additions in a score differs, so the fits
+    are equal up to rounding (exactly equal on data whose arithmetic is exact, e.g. small integers).
 
     Examples
     --------
@@ -151,7 +160,17 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         rng = check_random_state(self.random_state)
         backend = get_backend(self.backend)
-        X, y = check_X_y(X, y, numeric_y=False)
+        sparse = issparse(X)
+        if sparse:  # rows with distinct columns, so that W[columns] += ... adds once per column
+            Xs, y = check_X_y(X, y, numeric_y=False, accept_sparse=True)
+            Xs = canonical_csr(Xs.astype(np.float64, copy=False))
+            op, data, indices, indptr = SparseOperator(Xs, backend), Xs.data, Xs.indices, Xs.indptr
+            Xd = np.empty((0, 0))
+            n, p = Xs.shape
+        else:
+            X, y = check_X_y(X, y, numeric_y=False)
+            Xd = np.ascontiguousarray(X, dtype=np.float64)
+            n, p = Xd.shape
         classes, y_enc = check_classification_targets(y)
         sw = check_sample_weight(sample_weight, y_enc.shape[0], keep_none=True)
         if self.class_weight is not None:  # plain counts for "balanced", as scikit-learn's Perceptron
@@ -161,8 +180,6 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                 raise ValueError("class_weight: with these class weights every sample weighs 0 (the weights sum "
                                  "to zero)")
         check_weighted_classes(sw, y_enc, classes)
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        n, p = X.shape
         k = 1 if classes.shape[0] == 2 else classes.shape[0]
         if k == 1:
             Y = np.where(y_enc == 1, 1.0, -1.0)[:, None]
@@ -184,18 +201,27 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
                     order = order[sw[order] > 0]  # a sample of weight 0 counts as absent
                 mistakes = np.zeros(k, dtype=np.int64)
                 for i in order:
-                    x, yi = X[i], Y[i]
-                    z = x @ W + b
+                    yi = Y[i]
+                    if sparse:  # the row's stored entries x at its columns
+                        cols = indices[indptr[i]:indptr[i + 1]]
+                        x = data[indptr[i]:indptr[i + 1]]
+                        z = x @ W[cols] + b
+                    else:
+                        x = Xd[i]
+                        z = x @ W + b
                     wrong = (np.where(z >= 0, 1.0, -1.0) != yi) & active
                     if wrong.any():
                         step = eta if sw is None else eta * sw[i]
-                        W[:, wrong] += step * np.outer(x, yi[wrong])
+                        if sparse:
+                            W[np.ix_(cols, np.flatnonzero(wrong))] += step * np.outer(x, yi[wrong])
+                        else:
+                            W[:, wrong] += step * np.outer(x, yi[wrong])
                         if self.fit_intercept:
                             b[wrong] += step * yi[wrong]
                         mistakes += wrong
                 done = mistakes == 0
                 if self.tol is not None:
-                    z, _ = backend.linear_forward(X, W, b)
+                    z = op.dot(W) + b if sparse else backend.linear_forward(Xd, W, b)[0]
                     crit = (np.mean(np.maximum(0.0, -Y * z), axis=0) if sw is None
                             else np.average(np.maximum(0.0, -Y * z), axis=0, weights=sw))
                     improved = crit < best - float(self.tol)
@@ -215,6 +241,9 @@ class Perceptron(_LinearClassifierMixin, ClassifierMixin, BaseEstimator):
             warnings.warn(f"Perceptron: max_iter={self.max_iter} epochs reached before convergence; "
                           "increase max_iter", sklearn_compatible(ConvergenceWarning), stacklevel=2)
         return self._store(classes, W, b, epoch, p)
+
+    def _accepts_sparse(self) -> bool:
+        return True
 
     def _store(self, classes, W, b, n_iter, n_features):
         self.classes_ = classes

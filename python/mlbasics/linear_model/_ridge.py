@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numbers
-
+import warnings
 from typing import Any
 
 import numpy as np
@@ -11,11 +11,13 @@ import scipy.linalg
 
 from .. import _chunked
 from .._base import BaseEstimator, RegressorMixin, fit_context
+from .._sparse import SparseOperator, issparse
 from .._validation import HasMethods, InstanceOf, Interval, check_sample_weight
 from ..backends import get_backend
-from ._base import (BACKEND, FIT_INTERCEPT, _center, _LinearPredictorMixin, _regression_data, _sqrt_weighted,
-                    _store_linear)
-from ._solvers import _cholesky, _solve_lstsq, _solve_normal
+from ..exceptions import ConvergenceWarning, sklearn_compatible
+from ._base import (BACKEND, FIT_INTERCEPT, _center, _fit_sparse_least_squares, _LinearPredictorMixin,
+                    _regression_data, _sparse_regression_data, _sqrt_weighted, _store_linear)
+from ._solvers import _cholesky, _solve_lsqr, _solve_lstsq, _solve_normal
 from ._streamed import fit_ridge, fit_ridge_cv
 
 
@@ -47,6 +49,14 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
     intercept_ : float or ndarray of shape (n_targets,)
     n_features_in_ : int
+
+    Notes
+    -----
+    Sparse X (scipy.sparse CSR or CSC, matrix or array) is never densified nor centred: it is
+    fitted by LSQR with damp = √α on the implicitly centred X (rows scaled by √s with sample
+    weights), the products through the backend's sparse kernels, as :class:`LinearRegression`
+    describes (tolerance 1e-12, the coefficients equal to the dense fit's to about 1e-12·cond
+    relative).
 
     Examples
     --------
@@ -94,6 +104,9 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         if sample_weight is None and _chunked.streamable(X):  # block statistics, no copy of X (_streamed.py)
             return fit_ridge(self, X, y)
         backend = get_backend(self.backend)
+        if issparse(X):
+            _fit_sparse_least_squares(self, backend, X, y, float(self.alpha), sample_weight)
+            return self
         X, X64, Y, single = _regression_data(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
         Xc, Yc, x_mean, y_mean = _center(X64, Y, self.fit_intercept, sw)
@@ -103,6 +116,9 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         _store_linear(self, W, x_mean, y_mean, single, X.dtype)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _accepts_sparse(self) -> bool:
+        return True
 
 
 class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
@@ -129,6 +145,11 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     score only under metadata routing); a fold whose held-out samples all weigh 0 is left out of
     the mean. An integer weight then counts as that many copies of a sample in the K-fold fits
     and scores and in every fit; leave-one-out leaves a sample out with all its weight.
+
+    Sparse X (scipy.sparse CSR or CSC) needs ``cv=K`` (or a splitter): every fold and the final
+    refit are solved by LSQR as :class:`Ridge` solves sparse X, without densifying or centring
+    X. Leave-one-out (``cv=None``) needs the SVD of the dense X, so sparse X with ``cv=None`` is
+    a ValueError saying to pass ``cv=K``.
 
     Parameters
     ----------
@@ -215,6 +236,8 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
             return fit_ridge_cv(self, X, y, alphas)
         cv = self.cv
         backend = get_backend(self.backend)
+        if issparse(X):
+            return self._fit_sparse(backend, X, y, alphas, sample_weight)
         X, X64, Y, single = _regression_data(X, y)
         sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
         if cv is None and X.shape[0] < 2:
@@ -235,6 +258,60 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         _store_linear(self, W, x_mean, y_mean, single, X.dtype)
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _fit_sparse(self, backend, X, y, alphas, sample_weight):
+        """K-fold scores and the refit by LSQR (see :class:`Ridge`), X never densified."""
+        if self.cv is None:
+            raise ValueError("cv: leave-one-out (cv=None) uses the SVD of a dense X; sparse X is never densified, so "
+                             "it needs K-fold cross-validation: pass cv=5 (or another K, or a splitter)")
+        X, op, Y, single = _sparse_regression_data(backend, X, y)
+        sw = check_sample_weight(sample_weight, X.shape[0], keep_none=True)
+        X64 = X.astype(np.float64, copy=False).tocsr()  # row subsets for the folds
+        scores, converged = self._kfold_scores_sparse(backend, X64, Y, alphas, sw)
+        best = int(np.argmax(scores))  # first of the best on ties
+        self.alpha_ = float(alphas[best])
+        self.best_score_ = float(scores[best])
+        self.cv_scores_ = scores
+        W, x_mean, y_mean, _, last = _solve_lsqr(op, Y, self.alpha_, self.fit_intercept, sw)
+        if not (converged and last):
+            warnings.warn("RidgeCV: LSQR (sparse X) stopped at its iteration limit before reaching its tolerance; "
+                          "the scores or coefficients may be inaccurate (X is ill-conditioned)",
+                          sklearn_compatible(ConvergenceWarning), stacklevel=3)
+        _store_linear(self, W, x_mean, y_mean, single, X.dtype)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def _kfold_scores_sparse(self, backend, X, Y, alphas, sample_weight=None):
+        """As :meth:`_kfold_scores` for a sparse CSR X: one LSQR solve per fold and α."""
+        from ..model_selection import KFold
+
+        splitter: Any = KFold(int(self.cv)) if isinstance(self.cv, numbers.Integral) else self.cv
+        fold_mse, converged = [], True
+        for train, test in (splitter if isinstance(splitter, (list, tuple)) else splitter.split(X)):
+            sw_train = sw_test = None
+            if sample_weight is not None:
+                sw_train, sw_test = sample_weight[train], sample_weight[test]
+                if not sw_test.sum() > 0:
+                    continue  # nothing to score: the held-out samples all weigh 0
+                if not sw_train.sum() > 0:
+                    raise ValueError("sample_weight: every training sample of a cross-validation fold weighs 0; "
+                                     "no fit is defined there (change the weights or the splitter)")
+            op_train = SparseOperator(X[train], backend, both_layouts=True)
+            op_test = SparseOperator(X[test], backend)
+            row = []
+            for alpha in alphas:
+                W, x_mean, y_mean, _, ok = _solve_lsqr(op_train, Y[train], float(alpha), self.fit_intercept, sw_train)
+                converged &= ok
+                pred = op_test.dot(W) - x_mean @ W + y_mean
+                if sw_test is None:
+                    row.append(np.mean((Y[test] - pred) ** 2))
+                else:
+                    row.append(np.average(((Y[test] - pred) ** 2).mean(axis=1), weights=sw_test))
+            fold_mse.append(row)
+        return -np.mean(np.asarray(fold_mse), axis=0), converged
+
+    def _accepts_sparse(self) -> bool:
+        return self.cv is not None
 
     def _loo_scores(self, X, Y, alphas, sample_weight=None):
         """−mean((eᵢ / (1 − Hᵢᵢ))²) for every α, from one thin SVD of the centered X (weighted: of

@@ -15,6 +15,8 @@ from mlbasics._core import (  # noqa: E402, F401
     adagrad_step,
     adam_step,
     binary_cross_entropy_with_logits,
+    csr_matmul,
+    csr_matmul_t,
     gram,
     kmeans_step,
     linear_backward,
