@@ -57,9 +57,14 @@ def _bounded(request):
 @pytest.fixture(scope="module")
 def client():
     """A real cluster: 2 worker processes with 1 thread each, loopback only, no dashboard; closed
-    whatever happens."""
+    whatever happens. Starting it sets OMP_NUM_THREADS=1 (and the BLAS variables) in this
+    process's environment for its workers; the environment is restored at the end, so that later
+    tests' subprocesses (``mlbasics info``) do not inherit one thread."""
+    import os
+
     from distributed import Client, LocalCluster
 
+    saved_environ = dict(os.environ)
     cluster = cl = None
     with _alarm(120, "starting the LocalCluster"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # distributed's start-up notices (ports, resources) are not ours
@@ -76,8 +81,12 @@ def client():
     finally:
         with _alarm(60, "closing the LocalCluster"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cl.close()
-            cluster.close()
+            try:
+                cl.close()
+                cluster.close()
+            finally:
+                os.environ.clear()
+                os.environ.update(saved_environ)
 
 
 @pytest.fixture(params=["synchronous", "distributed"])

@@ -181,7 +181,7 @@ def _fake(shape: tuple, dtype: np.dtype) -> np.ndarray:
     return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=kind), shape=shape, strides=(0,) * len(shape))
 
 
-def as_rows(X: Any, name: str = "X", *, min_samples: int = 1) -> Any:
+def local_rows(X: Any, name: str = "X", *, min_samples: int = 1) -> Rows:
     """Check X's kind, dtype and shape (the messages of :func:`check_array`), without reading it.
 
     An ndarray (or memmap) of a number dtype is kept as it is; an array-like with ``shape``,
@@ -189,9 +189,7 @@ def as_rows(X: Any, name: str = "X", *, min_samples: int = 1) -> Any:
     arrays) goes through :func:`check_array` first. Finiteness is checked block by block.
     """
     if is_dask_array(X) or _is_dask_collection(X):
-        from . import _dask
-
-        return _dask.as_rows(X, name, min_samples=min_samples)
+        raise TypeError(f"{name}: a dask collection goes through mlbasics._rows.as_rows")  # pragma: no cover
     if isinstance(X, np.ndarray) and X.dtype.kind in "biufc":
         data, lazy = X, False
     elif _is_lazy(X):
@@ -211,10 +209,8 @@ def as_rows(X: Any, name: str = "X", *, min_samples: int = 1) -> Any:
 def as_target(y: Any, like: Any, name: str = "y") -> Any:
     """Check a regression target (1-D or 2-D, numeric, one row per row of the source ``like``)
     without reading it."""
-    if not isinstance(like, Rows):
-        from . import _dask
-
-        return _dask.as_target(y, like, name)
+    if not isinstance(like, Rows):  # a dask source: it makes its own target
+        return like.target(y, name)
     n_samples = like.n
     if isinstance(y, np.ndarray) and y.dtype.kind in "biuf" and y.ndim in (1, 2) and y.shape[0] == n_samples:
         return Rows(y, name)
@@ -229,15 +225,6 @@ def as_target(y: Any, like: Any, name: str = "y") -> Any:
     return Rows(check_target(y, name, n_samples=n_samples, allow_2d=True), name)
 
 
-def dask_map(method: Any, X: Any, n_features: int, width: int | None, dtype: Any = None) -> Any:
-    """``method`` (a fitted estimator's predict/transform) over the row chunks of a dask X: a lazy
-    dask array of shape (n,) (``width`` None) or (n, width), of ``dtype`` (default: X's float
-    dtype, float32 staying float32)."""
-    from . import _dask
-
-    return _dask.map_rows(method, X, n_features, width=width, dtype=_dask.out_float(X) if dtype is None else dtype)
-
-
 def is_dask_source(src: Any) -> bool:
     return not isinstance(src, Rows)
 
@@ -246,9 +233,7 @@ def load(src: Any) -> np.ndarray:
     """All rows of a source as one ndarray (a copy only when it is not one already): for the
     solvers that need X whole (PCA's "full", RidgeCV's leave-one-out)."""
     if not isinstance(src, Rows):
-        from . import _dask
-
-        return _dask.load(src)
+        return src.load()
     data = src.data if not src.lazy else np.asarray(src.data[0:src.n])
     return data.reshape(src.n, src.width) if not src.vector else data
 
@@ -409,10 +394,9 @@ def moments(sources: Sequence[Any], backend: Any, *, diag: bool = False, folds: 
     starts are in X's rows, error positions are reported in X's rows. Dask sources are reduced
     on the active scheduler (:mod:`mlbasics._dask`).
     """
-    if any(not isinstance(s, Rows) for s in sources):
-        from . import _dask
-
-        return _dask.moments(sources, backend, diag=diag, folds=folds)
+    lazy = [s for s in sources if not isinstance(s, Rows)]
+    if lazy:  # dask sources reduce themselves on the active scheduler
+        return lazy[0].reduce_moments(sources, backend, diag=diag, folds=folds)
     n = sources[0].n
     q = sum(s.width for s in sources)
     names = [s.name for s in sources]
@@ -479,10 +463,9 @@ def merge_qr(a: QRStats, b: QRStats) -> QRStats:
 
 def qr_stats(sources: Sequence[Any], backend: Any) -> QRStats:
     """One pass of blocked QR (TSQR) over the rows of [X | Y]."""
-    if any(not isinstance(s, Rows) for s in sources):
-        from . import _dask
-
-        return _dask.qr_stats(sources)
+    lazy = [s for s in sources if not isinstance(s, Rows)]
+    if lazy:
+        return lazy[0].reduce_qr(sources)
     if sources[0].n == 0:
         q = sum(s.width for s in sources)
         return QRStats(0, np.zeros(q), np.zeros((0, q)))
@@ -504,9 +487,7 @@ def product_pass(src: Any, mean: np.ndarray, right: np.ndarray, backend: Any, *,
     """(X − 1μᵀ) @ right (n × l), or with ``transpose`` (X − 1μᵀ)ᵀ @ right (p × l) for a right
     of n rows: one pass, each block centred into the buffer."""
     if not isinstance(src, Rows):
-        from . import _dask
-
-        return _dask.product_pass(src, mean, right, backend, transpose=transpose)
+        return src.product(mean, right, backend, transpose=transpose)
     n, p = src.n, src.width
     rows = rows_per_block(p)
     buf = np.empty((min(rows, n), p))
@@ -535,9 +516,7 @@ def constant_columns(src: Any, m: Moments) -> np.ndarray:
     if suspect.size == 0:
         return constant
     if not isinstance(src, Rows):
-        from . import _dask
-
-        lo, hi = _dask.column_range(src, suspect)
+        lo, hi = src.column_range(suspect)
     else:
         lo, hi = np.full(suspect.size, np.inf), np.full(suspect.size, -np.inf)
         for s, e, _ in _segments(src.n, rows_per_block(src.width)):

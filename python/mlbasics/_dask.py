@@ -54,6 +54,28 @@ class DaskRows:
         parts = self.data.to_delayed()
         return list(parts.ravel()) if self.vector else list(parts[:, 0])
 
+    # What mlbasics._chunked does with a source that is not one of its own Rows, it asks of the
+    # source: so _chunked never imports this module, and the two form no import cycle.
+    def target(self, y: Any, name: str) -> DaskRows:
+        return as_target(y, self, name)
+
+    @staticmethod
+    def reduce_moments(sources: Sequence[Any], backend: Any, *, diag: bool, folds: Any) -> Any:
+        return moments(sources, backend, diag=diag, folds=folds)
+
+    @staticmethod
+    def reduce_qr(sources: Sequence[Any]) -> _chunked.QRStats:
+        return qr_stats(sources)
+
+    def product(self, mean: np.ndarray, right: np.ndarray, backend: Any, *, transpose: bool) -> np.ndarray:
+        return product_pass(self, mean, right, backend, transpose=transpose)
+
+    def column_range(self, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return column_range(self, cols)
+
+    def load(self) -> np.ndarray:
+        return load(self)
+
 
 def _unknown(name: str, arr: da.Array) -> bool:
     return any(np.isnan(c) for dim in arr.chunks for c in dim)
@@ -241,14 +263,12 @@ def out_float(X: Any) -> np.dtype:
 def _chunk_logistic(spec: tuple, theta: np.ndarray, hessian: bool, x: np.ndarray, y_enc: np.ndarray) -> Any:
     """This chunk's share of the mean loss, its gradient (and Hessian): the in-memory objective of
     the chunk, weighted by n_chunk / N, without the penalty (added once by the client)."""
-    from .linear_model._logistic import _LogisticLoss
-
-    backend, n_classes, fit_intercept, n_total = spec
+    backend, n_classes, fit_intercept, n_total, loss_class = spec
     nc = x.shape[0]
     size = theta.shape[0]
     if nc == 0:
         return 0.0, np.zeros(size), (np.zeros((size, size)) if hessian else None)
-    obj = _LogisticLoss(_get_backend(backend), np.ascontiguousarray(x, dtype=np.float64), np.asarray(y_enc),
+    obj = loss_class(_get_backend(backend), np.ascontiguousarray(x, dtype=np.float64), np.asarray(y_enc),
                         n_classes, fit_intercept, 0.0)
     f, g = obj.loss_grad(theta)
     share = nc / n_total
@@ -269,7 +289,7 @@ class DaskLogisticLoss:
     inside), tree-summed; the L2 term is added on the client."""
 
     def __init__(self, backend: Any, X: DaskRows, y_enc: da.Array, n_classes: int, fit_intercept: bool,
-                 l2: float) -> None:
+                 l2: float, loss_class: type) -> None:
         self.p = X.width
         self.n = X.n
         self.k = 1 if n_classes == 2 else n_classes
@@ -277,7 +297,9 @@ class DaskLogisticLoss:
         self.l2 = l2
         self.size = self.p * self.k + (self.k if fit_intercept else 0)
         self._zero_b = np.zeros(self.k)
-        self._spec = (_backend_name(backend), n_classes, fit_intercept, X.n)
+        # the in-memory objective's class travels with the tasks (this module does not import the
+        # linear models, which import it)
+        self._spec = (_backend_name(backend), n_classes, fit_intercept, X.n, loss_class)
         X64 = X.data if X.dtype == np.float64 else X.data.astype(np.float64)
         self._x, self._y = dask.persist(X64, y_enc)
         self._xparts = list(self._x.to_delayed()[:, 0])
@@ -311,9 +333,10 @@ class DaskLogisticLoss:
         return H
 
 
-def logistic_objective(backend: Any, X: Any, y: Any, fit_intercept: bool, C: float, penalty: Any
+def logistic_objective(backend: Any, X: Any, y: Any, fit_intercept: bool, C: float, penalty: Any, loss_class: type
                        ) -> tuple[DaskLogisticLoss, np.ndarray, int]:
-    """(objective, classes_, n_features) for a dask X and labels y (dask array or ndarray)."""
+    """(objective, classes_, n_features) for a dask X and labels y (dask array or ndarray);
+    ``loss_class`` is the in-memory objective (linear_model/_logistic.py's ``_LogisticLoss``)."""
     from ._validation import check_classification_targets
 
     xs = as_rows(X, "X")
@@ -340,4 +363,4 @@ def logistic_objective(backend: Any, X: Any, y: Any, fit_intercept: bool, C: flo
     classes, _ = check_classification_targets(labels)
     y_enc = y.map_blocks(functools.partial(_encode, classes), dtype=np.int64)
     l2 = 1.0 / (float(C) * xs.n) if penalty == "l2" else 0.0
-    return DaskLogisticLoss(backend, xs, y_enc, classes.shape[0], fit_intercept, l2), classes, xs.width
+    return DaskLogisticLoss(backend, xs, y_enc, classes.shape[0], fit_intercept, l2, loss_class), classes, xs.width

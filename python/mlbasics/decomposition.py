@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 import scipy.linalg
 
-from . import _chunked
+from . import _chunked, _rows
 from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._validation import Interval, Options, check_array, check_is_fitted, check_n_features, check_random_state
 from .backends import BACKEND_CONSTRAINT, get_backend
@@ -245,7 +245,7 @@ class PCA(TransformerMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         # X is read by row blocks (a view of an ndarray, a read of a memmap, array-like or dask
         # array): "covariance_eigh" and "randomized" never copy it; "full" needs it whole
-        src = _chunked.as_rows(X, "X", min_samples=2)
+        src = _rows.as_rows(X, "X", min_samples=2)
         n, p = src.shape
         k, solver = self._check_params(n, p)
         backend = get_backend(self.backend)
@@ -324,7 +324,7 @@ class PCA(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "components_")
         if _chunked.is_dask_array(X):
-            return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_components_)
+            return _rows.dask_map(self.transform, X, self.n_features_in_, self.n_components_)
         self._check_feature_names(X, reset=False)
         X_in, X = X, check_array(X, "X")
         check_n_features(self, X)
@@ -364,7 +364,7 @@ class PCA(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "components_")
         if _chunked.is_dask_array(X):
-            return _chunked.dask_map(self.inverse_transform, X, self.n_components_, self.n_features_in_)
+            return _rows.dask_map(self.inverse_transform, X, self.n_components_, self.n_features_in_)
         Z = check_array(X, "X")
         if Z.shape[1] != self.n_components_:
             raise ValueError(f"X: has {Z.shape[1]} columns, but {type(self).__name__} has "

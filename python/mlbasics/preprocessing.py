@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _chunked
+from . import _chunked, _rows
 from ._base import BaseEstimator, TransformerMixin, fit_context
 from ._sparse import issparse
 from ._validation import Interval, check_array, check_is_fitted, check_n_features, check_sample_weight, check_scalar
@@ -291,7 +291,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         else:
             # one pass over row blocks of X (views of an ndarray; memmaps, array-likes and dask
             # arrays alike): per-block means and centred sums of squares merged pairwise, no copy
-            src = _chunked.as_rows(X, "X")
+            src = _rows.as_rows(X, "X")
             stats = _chunked.moments([src], None, diag=True)
             stats.check(("X", False))
             self.n_features_in_ = src.shape[1]
@@ -378,7 +378,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         """
         if _chunked.is_dask_array(X):
             check_is_fitted(self, "n_samples_seen_")
-            return _chunked.dask_map(self.transform, X, self.n_features_in_, self.n_features_in_)
+            return _rows.dask_map(self.transform, X, self.n_features_in_, self.n_features_in_)
         if issparse(X):
             return self._scale_sparse(self._prepare_sparse(X), inverse=False)
         X_in, X = X, self._prepare(X)
@@ -418,7 +418,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         """
         if _chunked.is_dask_array(X):
             check_is_fitted(self, "n_samples_seen_")
-            return _chunked.dask_map(self.inverse_transform, X, self.n_features_in_, self.n_features_in_)
+            return _rows.dask_map(self.inverse_transform, X, self.n_features_in_, self.n_features_in_)
         if issparse(X):
             return self._scale_sparse(self._prepare_sparse(X), inverse=True)
         X = self._prepare(X)

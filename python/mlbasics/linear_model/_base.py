@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .. import _chunked
+from .. import _chunked, _rows
 from .._sparse import SparseOperator, issparse
 from .._validation import (Interval, InstanceOf, Options, check_array, check_is_fitted, check_n_features,
                            check_sample_weight, check_X_y)
@@ -178,7 +178,7 @@ class _LinearPredictorMixin:
         """
         if _chunked.is_dask_array(X):
             check_is_fitted(self, "coef_")
-            return _chunked.dask_map(self.predict, X, self.n_features_in_,  # type: ignore[attr-defined]
+            return _rows.dask_map(self.predict, X, self.n_features_in_,  # type: ignore[attr-defined]
                                      None if np.ndim(self.coef_) == 1 else self.coef_.shape[0])
         z = self._decision(X)
         return z.ravel() if np.ndim(self.coef_) == 1 else z
@@ -219,7 +219,7 @@ class _LinearClassifierMixin:
         """
         check_is_fitted(self, "coef_")
         if _chunked.is_dask_array(X):
-            return _chunked.dask_map(self.decision_function, X, self.coef_.shape[1],
+            return _rows.dask_map(self.decision_function, X, self.coef_.shape[1],
                                      None if self.coef_.shape[0] == 1 else self.coef_.shape[0], np.float64)
         self._check_feature_names(X, reset=False)  # type: ignore[attr-defined]  # a BaseEstimator mixin
         if issparse(X):

@@ -13,13 +13,8 @@ from ..backends import get_backend
 from .._sparse import issparse
 from ._base import (BACKEND, FIT_INTERCEPT, _center, _fit_sparse_least_squares, _LinearPredictorMixin,
                     _regression_data, _sqrt_weighted, _store_linear)
-from ._solvers import _solve_lstsq, _solve_normal
+from ._solvers import _COND_LIMIT, _SINGULAR, _solve_lstsq, _solve_normal
 from ._streamed import fit_least_squares
-
-#: Above this estimate of cond(XᵀX) the "auto" solver leaves the normal equations for an SVD.
-_COND_LIMIT = 1e10
-#: Beyond this estimate XᵀX is numerically singular: even solver="normal" refuses it.
-_SINGULAR = 1.0 / np.finfo(np.float64).eps
 
 
 class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):

@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, log_softmax, softmax
 
-from .. import _chunked
+from .. import _chunked, _rows
 from .._base import BaseEstimator, ClassifierMixin, fit_context
 from .._progress import Progress
 from .._sparse import SparseOperator, issparse
@@ -310,7 +310,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
             if sample_weight is not None or self.class_weight is not None:
                 raise ValueError("sample_weight: sample_weight and class_weight are not supported with a dask "
                                  "array X yet; compute X (X.compute()) or fit without weights")
-            return fit_logistic_dask(self, backend, X, y)
+            return fit_logistic_dask(self, backend, X, y, _LogisticLoss)
         sparse = issparse(X)
         if sparse:
             if self.solver == "newton":
@@ -399,7 +399,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
             Columns in the order of ``classes_``; rows sum to 1.
         """
         if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
-            return _chunked.dask_map(self.predict_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
+            return _rows.dask_map(self.predict_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
         z = self.decision_function(X)
         if z.ndim == 1:
             p = expit(z)
@@ -418,7 +418,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
-            return _chunked.dask_map(self.predict_log_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
+            return _rows.dask_map(self.predict_log_proba, X, self.coef_.shape[1], len(self.classes_), np.float64)
         z = self.decision_function(X)
         if z.ndim == 1:
             return np.column_stack([log_expit(-z), log_expit(z)])
@@ -437,7 +437,7 @@ class LogisticRegression(_LinearClassifierMixin, ClassifierMixin, BaseEstimator)
             Labels taken from ``classes_``.
         """
         if _chunked.is_dask_array(X):  # a lazy dask array, per row chunk
-            return _chunked.dask_map(self.predict, X, self.coef_.shape[1], None, self.classes_.dtype)
+            return _rows.dask_map(self.predict, X, self.coef_.shape[1], None, self.classes_.dtype)
         z = self.decision_function(X)
         idx = (z > 0).astype(np.int64) if z.ndim == 1 else np.argmax(z, axis=1)
         return self.classes_[idx]

@@ -15,6 +15,12 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
+#: Above this estimate of cond(XᵀX) LinearRegression's "auto" solver leaves the normal equations
+#: for an SVD (or, streamed, a blocked QR).
+_COND_LIMIT = 1e10
+#: Beyond this estimate XᵀX is numerically singular: even solver="normal" refuses it.
+_SINGULAR = 1.0 / np.finfo(np.float64).eps
+
 
 def _cholesky(G):
     """Cholesky factor of a symmetric matrix and an estimate of its condition number.

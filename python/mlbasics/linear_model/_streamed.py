@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .. import _chunked
+from .. import _chunked, _rows
 from ..backends import get_backend
 from ._base import _store_linear
-from ._solvers import _cholesky
+from ._solvers import _COND_LIMIT, _SINGULAR, _cholesky
 
 
 def _sources(X: Any, y: Any) -> tuple[Any, Any]:
-    xs = _chunked.as_rows(X, "X")
+    xs = _rows.as_rows(X, "X")
     return xs, _chunked.as_target(y, xs, "y")
 
 
@@ -75,7 +75,6 @@ def _solve_tsqr(xs: Any, ys: Any, backend: Any, fit_intercept: bool) -> np.ndarr
 
 def fit_least_squares(est: Any, X: Any, y: Any) -> Any:
     """LinearRegression.fit on streamed statistics (same solver rules as the in-memory fit)."""
-    from ._least_squares import _COND_LIMIT, _SINGULAR
 
     backend = get_backend(est.backend)
     xs, ys = _sources(X, y)
@@ -217,7 +216,7 @@ def fit_ridge_cv(est: Any, X: Any, y: Any, alphas: np.ndarray) -> Any:
     return est
 
 
-def fit_logistic_dask(est: Any, backend: Any, X: Any, y: Any) -> Any:
+def fit_logistic_dask(est: Any, backend: Any, X: Any, y: Any, loss_class: type) -> Any:
     """LogisticRegression.fit on a dask X: the solvers of the in-memory fit, each evaluation of the
     objective (and of the Hessian, for "newton") one pass over X's persisted chunks
     (:class:`mlbasics._dask.DaskLogisticLoss`); binary and multinomial alike."""
@@ -228,7 +227,8 @@ def fit_logistic_dask(est: Any, backend: Any, X: Any, y: Any) -> Any:
     from ..exceptions import ConvergenceWarning, sklearn_compatible
     from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
 
-    obj, classes, n_features = _dask.logistic_objective(backend, X, y, est.fit_intercept, est.C, est.penalty)
+    obj, classes, n_features = _dask.logistic_objective(backend, X, y, est.fit_intercept, est.C, est.penalty,
+                                                        loss_class)
     theta0 = np.zeros(obj.size)
     max_iter, tol = int(est.max_iter), float(est.tol)
     est.stopped_by_callback_ = False
