@@ -17,18 +17,6 @@ from sklearn.datasets import make_swiss_roll  # noqa: E402
 BACKENDS = ("cpp", "numba", "numpy")
 
 
-def _needs_numba_distances():
-    """True while the numba backend lacks the distances kernels (they are being added on another
-    branch); delete this helper and its uses once they land."""
-    return not hasattr(mlbasics.backends.numba, "kmeans_step")
-
-
-def _use(backend):
-    if backend == "numba" and _needs_numba_distances():
-        pytest.skip("the numba backend has no distances kernels yet")
-    return backend
-
-
 ROLL = make_swiss_roll(1000, random_state=0)[0]
 NEW = make_swiss_roll(60, random_state=1)[0]
 
@@ -48,7 +36,7 @@ def sklearn_roll():
 @pytest.mark.parametrize("eigen_solver", ["auto", "dense"])
 def test_swiss_roll_equals_sklearn(backend, eigen_solver, sklearn_roll):
     ref, ref_new, ref_error = sklearn_roll
-    iso = Isomap(n_neighbors=10, eigen_solver=eigen_solver, backend=_use(backend)).fit(ROLL)
+    iso = Isomap(n_neighbors=10, eigen_solver=eigen_solver, backend=backend).fit(ROLL)
     assert iso.embedding_.shape == (1000, 2) and iso.embedding_.dtype == np.float64
     np.testing.assert_allclose(iso.dist_matrix_, ref.dist_matrix_, rtol=1e-12, atol=1e-10)
     np.testing.assert_allclose(aligned(iso.embedding_, ref.embedding_), ref.embedding_, rtol=0, atol=1e-6)
@@ -59,7 +47,7 @@ def test_swiss_roll_equals_sklearn(backend, eigen_solver, sklearn_roll):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_float32_input(backend):
-    ref = Isomap(n_neighbors=10, backend=_use(backend)).fit(ROLL)
+    ref = Isomap(n_neighbors=10, backend=backend).fit(ROLL)
     iso = Isomap(n_neighbors=10, backend=backend).fit(ROLL.astype(np.float32))
     assert iso.embedding_.dtype == np.float32 and iso.dist_matrix_.dtype == np.float64
     np.testing.assert_allclose(iso.embedding_, ref.embedding_, rtol=0, atol=1e-4 * np.abs(ref.embedding_).max())

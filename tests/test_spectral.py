@@ -19,18 +19,6 @@ BACKENDS = ("cpp", "numba", "numpy")
 DISCONNECTED = "Graph is not fully connected, spectral embedding may not work as expected."
 
 
-def _needs_numba_distances():
-    """True while the numba backend lacks the distances kernels (they are being added on another
-    branch); delete this helper and its uses once they land."""
-    return not hasattr(mlbasics.backends.numba, "kmeans_step")
-
-
-def _use(backend):
-    if backend == "numba" and _needs_numba_distances():
-        pytest.skip("the numba backend has no distances kernels yet")
-    return backend
-
-
 DATA = {"moons": make_moons(500, noise=0.05, random_state=0),
         "circles": make_circles(500, factor=0.5, noise=0.05, random_state=0)}
 # rbf: the default gamma=1 is far too wide for these unit-scale shapes (scikit-learn fails there too)
@@ -56,7 +44,7 @@ def sklearn_fits():
 @pytest.mark.parametrize("data", list(DATA))
 def test_separates_what_kmeans_cannot_and_equals_sklearn(data, affinity, backend, sklearn_fits):
     X, y = DATA[data]
-    sc = fit_quietly(SpectralClustering(2, random_state=0, backend=_use(backend), **AFFINITIES[affinity]), X)
+    sc = fit_quietly(SpectralClustering(2, random_state=0, backend=backend, **AFFINITIES[affinity]), X)
     assert sc.labels_.dtype == np.int64 and sc.labels_.shape == (500,)
     assert adjusted_rand_score(y, sc.labels_) >= 0.95
     assert adjusted_rand_score(y, KMeans(2, random_state=0, backend=backend).fit(X).labels_) <= 0.5
@@ -85,7 +73,7 @@ def test_nearest_neighbors_affinity_counts_each_sample_among_its_neighbours():
 @pytest.mark.parametrize("affinity", list(AFFINITIES))
 def test_solvers_and_assignments_agree(affinity, backend):
     X, y = DATA["moons"]
-    params = dict(random_state=0, backend=_use(backend), **AFFINITIES[affinity])
+    params = dict(random_state=0, backend=backend, **AFFINITIES[affinity])
     dense = fit_quietly(SpectralClustering(2, eigen_solver="dense", **params), X).labels_
     arpack = fit_quietly(SpectralClustering(2, eigen_solver="arpack", **params), X).labels_
     qr = fit_quietly(SpectralClustering(2, assign_labels="cluster_qr", **params), X).labels_
@@ -138,7 +126,7 @@ def test_disconnected_graph_warns_like_sklearn():
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_float32_int_and_list_input(backend):
     X, y = DATA["moons"]
-    ref = fit_quietly(SpectralClustering(2, affinity="nearest_neighbors", random_state=0, backend=_use(backend)), X)
+    ref = fit_quietly(SpectralClustering(2, affinity="nearest_neighbors", random_state=0, backend=backend), X)
     for Xa in (X.astype(np.float32), X.tolist()):
         sc = fit_quietly(SpectralClustering(2, affinity="nearest_neighbors", random_state=0, backend=backend), Xa)
         assert adjusted_rand_score(ref.labels_, sc.labels_) == 1.0
@@ -151,7 +139,7 @@ def test_float32_int_and_list_input(backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_fit_predict_and_determinism(backend):
     X, _ = DATA["circles"]
-    est = SpectralClustering(2, gamma=30.0, random_state=3, backend=_use(backend))
+    est = SpectralClustering(2, gamma=30.0, random_state=3, backend=backend)
     labels = est.fit_predict(X)
     np.testing.assert_array_equal(labels, est.labels_)
     np.testing.assert_array_equal(SpectralClustering(2, gamma=30.0, random_state=3, backend=backend).fit(X).labels_,

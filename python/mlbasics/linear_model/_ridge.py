@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -281,21 +281,30 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _kfold_scores_sparse(self, backend, X, Y, alphas, sample_weight=None):
-        """As :meth:`_kfold_scores` for a sparse CSR X: one LSQR solve per fold and α."""
+    def _folds(self, X: Any, sample_weight: np.ndarray | None) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """(train, test, train weights, test weights) of every fold of ``cv`` (an int: K-fold; a
+        splitter; a list of (train, test) pairs). With weights, a fold whose held-out samples all
+        weigh 0 is skipped (nothing to score), and one whose training samples all weigh 0 is an
+        error (no fit is defined)."""
         from ..model_selection import KFold
 
         splitter: Any = KFold(int(self.cv)) if isinstance(self.cv, numbers.Integral) else self.cv
-        fold_mse, converged = [], True
         for train, test in (splitter if isinstance(splitter, (list, tuple)) else splitter.split(X)):
-            sw_train = sw_test = None
-            if sample_weight is not None:
-                sw_train, sw_test = sample_weight[train], sample_weight[test]
-                if not sw_test.sum() > 0:
-                    continue  # nothing to score: the held-out samples all weigh 0
-                if not sw_train.sum() > 0:
-                    raise ValueError("sample_weight: every training sample of a cross-validation fold weighs 0; "
-                                     "no fit is defined there (change the weights or the splitter)")
+            if sample_weight is None:
+                yield train, test, None, None
+                continue
+            sw_train, sw_test = sample_weight[train], sample_weight[test]
+            if not sw_test.sum() > 0:
+                continue
+            if not sw_train.sum() > 0:
+                raise ValueError("sample_weight: every training sample of a cross-validation fold weighs 0; "
+                                 "no fit is defined there (change the weights or the splitter)")
+            yield train, test, sw_train, sw_test
+
+    def _kfold_scores_sparse(self, backend, X, Y, alphas, sample_weight=None):
+        """As :meth:`_kfold_scores` for a sparse CSR X: one LSQR solve per fold and α."""
+        fold_mse, converged = [], True
+        for train, test, sw_train, sw_test in self._folds(X, sample_weight):
             op_train = SparseOperator(X[train], backend, both_layouts=True)
             op_test = SparseOperator(X[test], backend)
             row = []
@@ -343,19 +352,8 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
     def _kfold_scores(self, backend, X, Y, alphas, sample_weight=None):
         """−(mean over folds of the held-out MSE) for every α; one Gram matrix per fold (weighted:
         the weighted fits and held-out MSEs of the class docstring)."""
-        from ..model_selection import KFold
-
-        splitter: Any = KFold(int(self.cv)) if isinstance(self.cv, numbers.Integral) else self.cv
         fold_mse = []
-        for train, test in (splitter if isinstance(splitter, (list, tuple)) else splitter.split(X)):
-            sw_train = sw_test = None
-            if sample_weight is not None:
-                sw_train, sw_test = sample_weight[train], sample_weight[test]
-                if not sw_test.sum() > 0:
-                    continue  # nothing to score: the held-out samples all weigh 0
-                if not sw_train.sum() > 0:
-                    raise ValueError("sample_weight: every training sample of a cross-validation fold weighs 0; "
-                                     "no fit is defined there (change the weights or the splitter)")
+        for train, test, sw_train, sw_test in self._folds(X, sample_weight):
             Xc, Yc, x_mean, y_mean = _center(X[train], Y[train], self.fit_intercept, sw_train)
             G = backend.gram(Xc) if sw_train is None else backend.gram(Xc, sw_train)
             B = backend.matmul(Xc, Yc if sw_train is None else Yc * sw_train[:, None], trans_a=True)
