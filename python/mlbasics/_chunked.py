@@ -104,6 +104,18 @@ def streamable(X: Any) -> bool:
     return not _is_sparse(X)
 
 
+def stream_fit(X: Any, sample_weight: Any) -> bool:
+    """Whether a fit streams X's row blocks: dense X without weights (the block statistics are
+    unweighted, so a weighted fit keeps its in-memory path). Weights with a dask X are refused
+    rather than dropped."""
+    if sample_weight is not None:
+        if is_dask_array(X) or _is_dask_collection(X):
+            raise ValueError("sample_weight: not supported with a dask array X yet; compute X (X.compute()) or "
+                             "fit without weights")
+        return False
+    return streamable(X)
+
+
 class Rows:
     """A 2-D X (or a 1-D/2-D target) read by blocks of rows.
 

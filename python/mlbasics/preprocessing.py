@@ -272,10 +272,7 @@ class StandardScaler(TransformerMixin, BaseEstimator):
         self._check_feature_names(X, reset=True)
         if issparse(X):
             return self._fit_sparse(X, sample_weight)
-        if sample_weight is not None:  # weighted: in memory (streamed statistics are unweighted)
-            if _chunked.is_dask_array(X):
-                raise ValueError("sample_weight: not supported with a dask array X yet; compute X (X.compute()) "
-                                 "or fit without weights")
+        if not _chunked.stream_fit(X, sample_weight):  # weighted: in memory
             X = check_array(X, "X")
             X64 = X.astype(np.float64, copy=False)
             sw = check_sample_weight(sample_weight, X.shape[0])

@@ -107,10 +107,7 @@ class LinearRegression(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
-        if sample_weight is not None and _chunked.is_dask_array(X):
-            raise ValueError("sample_weight: not supported with a dask array X yet; compute X "
-                             "(X.compute()) or fit without weights")
-        if sample_weight is None and _chunked.streamable(X):  # block statistics, no copy of X (_streamed.py)
+        if _chunked.stream_fit(X, sample_weight):  # block statistics, no copy of X (_streamed.py)
             return fit_least_squares(self, X, y)
         backend = get_backend(self.backend)
         if issparse(X):

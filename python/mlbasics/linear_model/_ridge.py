@@ -98,10 +98,7 @@ class Ridge(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         """
         self._validate_params()
         self._check_feature_names(X, reset=True)
-        if sample_weight is not None and _chunked.is_dask_array(X):
-            raise ValueError("sample_weight: not supported with a dask array X yet; compute X "
-                             "(X.compute()) or fit without weights")
-        if sample_weight is None and _chunked.streamable(X):  # block statistics, no copy of X (_streamed.py)
+        if _chunked.stream_fit(X, sample_weight):  # block statistics, no copy of X (_streamed.py)
             return fit_ridge(self, X, y)
         backend = get_backend(self.backend)
         if issparse(X):
@@ -229,10 +226,7 @@ class RidgeCV(_LinearPredictorMixin, RegressorMixin, BaseEstimator):
         alphas = self._check_alphas()
         self._validate_params()
         self._check_feature_names(X, reset=True)
-        if sample_weight is not None and _chunked.is_dask_array(X):
-            raise ValueError("sample_weight: not supported with a dask array X yet; compute X "
-                             "(X.compute()) or fit without weights")
-        if sample_weight is None and _chunked.streamable(X):  # per-fold block statistics in one pass
+        if _chunked.stream_fit(X, sample_weight):  # per-fold block statistics in one pass
             return fit_ridge_cv(self, X, y, alphas)
         cv = self.cv
         backend = get_backend(self.backend)
