@@ -8,30 +8,33 @@ _FM = {"contract", "nsz", "arcp"}
 
 
 @njit(cache=True, fastmath=_FM)
+def _softmax_ce_row(row, g, t, r):  # pragma: no cover
+    """One row: g = (softmax(row) − onehot(t)) · r; returns −log softmax(row)[t] (float64)."""
+    c = row.shape[0]
+    mx = np.float64(row[0])
+    for j in range(1, c):
+        v = np.float64(row[j])
+        if v > mx:
+            mx = v
+    s = 0.0
+    for j in range(c):
+        e = np.exp(np.float64(row[j]) - mx)
+        g[j] = e
+        s += e
+    lse = np.log(s)
+    scale = g.dtype.type(r / s)
+    for j in range(c):
+        g[j] *= scale
+    g[t] = np.float64(g[t]) - r
+    return lse - (np.float64(row[t]) - mx)
+
+
+@njit(cache=True, fastmath=_FM)
 def _softmax_ce_rows(logits, y, grad, inv_n, r0, r1):  # pragma: no cover
     """Rows r0:r1: grad = (softmax - onehot) * inv_n; returns sum of -log softmax[i, y_i] (float64)."""
-    c = logits.shape[1]
     total = 0.0
     for i in range(r0, r1):
-        row = logits[i]
-        g = grad[i]
-        mx = np.float64(row[0])
-        for j in range(1, c):
-            v = np.float64(row[j])
-            if v > mx:
-                mx = v
-        s = 0.0
-        for j in range(c):
-            e = np.exp(np.float64(row[j]) - mx)
-            g[j] = e
-            s += e
-        lse = np.log(s)
-        scale = g.dtype.type(inv_n / s)
-        for j in range(c):
-            g[j] *= scale
-        t = y[i]
-        g[t] = np.float64(g[t]) - inv_n
-        total += lse - (np.float64(row[t]) - mx)
+        total += _softmax_ce_row(logits[i], grad[i], y[i], inv_n)
     return total
 
 
@@ -63,30 +66,10 @@ def _mse_range(pred, target, grad, two_inv_n, lo, hi):  # pragma: no cover
 @njit(cache=True, fastmath=_FM)
 def _softmax_ce_rows_w(logits, y, w, grad, inv_sw, r0, r1):  # pragma: no cover
     """Weighted rows r0:r1: grad = (softmax - onehot) * w_i * inv_sw; returns Σ w_i * (-log softmax[i, y_i])."""
-    c = logits.shape[1]
     total = 0.0
     for i in range(r0, r1):
-        row = logits[i]
-        g = grad[i]
         wi = np.float64(w[i])
-        ri = wi * inv_sw
-        mx = np.float64(row[0])
-        for j in range(1, c):
-            v = np.float64(row[j])
-            if v > mx:
-                mx = v
-        s = 0.0
-        for j in range(c):
-            e = np.exp(np.float64(row[j]) - mx)
-            g[j] = e
-            s += e
-        lse = np.log(s)
-        scale = g.dtype.type(ri / s)
-        for j in range(c):
-            g[j] *= scale
-        t = y[i]
-        g[t] = np.float64(g[t]) - ri
-        total += wi * (lse - (np.float64(row[t]) - mx))
+        total += wi * _softmax_ce_row(logits[i], grad[i], y[i], wi * inv_sw)
     return total
 
 
