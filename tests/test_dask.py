@@ -23,6 +23,7 @@ else:
 import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 
+from mlbasics.cluster import KMeans  # noqa: E402
 from mlbasics.decomposition import PCA  # noqa: E402
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV  # noqa: E402
 from mlbasics.preprocessing import StandardScaler  # noqa: E402
@@ -158,6 +159,36 @@ def test_fit_equals_in_memory(scheduler, chunking, dtype, name):
     assert isinstance(getattr(est, method)(X), np.ndarray)
 
 
+@pytest.mark.parametrize("chunking", ["one", "uneven"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_kmeans_equals_in_memory(scheduler, chunking, dtype):
+    X, _ = _data(n=120, dtype=dtype)
+    Xd = da.from_array(X, chunks=(CHUNKINGS[chunking](120), 5))
+    for init in (X[[0, 40, 80]], "k-means||"):  # given centres; k-means|| (per-row coins: any chunking)
+        ref = KMeans(3, init=init, n_init=1, random_state=0).fit(X)
+        est = KMeans(3, init=init, n_init=1, random_state=0).fit(Xd)
+        assert isinstance(est.cluster_centers_, np.ndarray) and est.cluster_centers_.dtype == dtype
+        assert _rel(est.cluster_centers_, ref.cluster_centers_) < (1e-5 if dtype == np.float32 else 1e-10)
+        assert est.n_iter_ == ref.n_iter_
+        assert isinstance(est.labels_, da.Array)  # lazy: one task per chunk
+        np.testing.assert_array_equal(est.labels_.compute(), ref.labels_)
+        lazy = est.predict(Xd)
+        assert isinstance(lazy, da.Array) and lazy.dtype == np.int64
+        np.testing.assert_array_equal(lazy.compute(), ref.predict(X))
+        dist = est.transform(Xd)
+        assert isinstance(dist, da.Array) and dist.dtype == dtype
+        np.testing.assert_allclose(dist.compute(), ref.transform(X), rtol=1e-4 if dtype == np.float32 else 1e-8)
+
+
+def test_kmeans_on_dask_refuses_weights_and_nan():
+    X, _ = _data(n=40)
+    with pytest.raises(ValueError, match="sample_weight: not supported with a dask array"):
+        KMeans(2).fit(da.from_array(X, chunks=10), sample_weight=np.ones(40))
+    X[33, 1] = np.inf
+    with dask.config.set(scheduler="synchronous"), pytest.raises(ValueError, match=r"X: contains NaN or infinity.*\(33, 1\)"):
+        KMeans(2).fit(da.from_array(X, chunks=10))
+
+
 def test_multi_output_and_inverse_transform(scheduler):
     X, Y = _data(n=90, t=3)
     Xd, Yd = da.from_array(X, chunks=(31, 5)), da.from_array(Y, chunks=(45, 2))
@@ -260,3 +291,17 @@ def test_dask_dataframe_is_a_clear_type_error():
     frame = dd.from_pandas(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.0]}), npartitions=2)
     with pytest.raises(TypeError, match=r"X: a dask .*to_dask_array\(lengths=True\)"):
         LinearRegression().fit(frame, np.zeros(3))
+
+
+def test_kmeans_fitted_on_dask_saves_its_labels_computed(tmp_path):
+    import mlbasics
+
+    X, _ = _data(n=60)
+    with dask.config.set(scheduler="synchronous"):
+        est = KMeans(2, random_state=0).fit(da.from_array(X, chunks=25))
+        mlbasics.save(est, tmp_path / "km.mlbasics")
+        labels = est.labels_.compute()
+    loaded = mlbasics.load(tmp_path / "km.mlbasics")
+    assert isinstance(loaded.labels_, np.ndarray)
+    np.testing.assert_array_equal(loaded.labels_, labels)
+    np.testing.assert_array_equal(loaded.cluster_centers_, est.cluster_centers_)
