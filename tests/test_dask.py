@@ -55,12 +55,12 @@ def _bounded(request):
         yield
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A real cluster: 2 worker processes with 1 thread each, loopback only, no dashboard; closed
-    whatever happens. Starting it sets OMP_NUM_THREADS=1 (and the BLAS variables) in this
-    process's environment for its workers; the environment is restored at the end, so that later
-    tests' subprocesses (``mlbasics info``) do not inherit one thread."""
+@contextlib.contextmanager
+def _local_cluster():
+    """A real cluster: 2 worker processes (each under a nanny that restarts it) with 1 thread each,
+    loopback only, no dashboard; closed whatever happens. Starting it sets OMP_NUM_THREADS=1 (and
+    the BLAS variables) in this process's environment for its workers; the environment is restored
+    at the end, so that later tests' subprocesses (``mlbasics info``) do not inherit one thread."""
     import os
 
     from distributed import Client, LocalCluster
@@ -76,6 +76,8 @@ def client():
         except BaseException:
             if cluster is not None:
                 cluster.close()
+            os.environ.clear()
+            os.environ.update(saved_environ)
             raise
     try:
         yield cl
@@ -88,6 +90,13 @@ def client():
             finally:
                 os.environ.clear()
                 os.environ.update(saved_environ)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """The LocalCluster the ``scheduler`` fixture runs tests on (see :func:`_local_cluster`)."""
+    with _local_cluster() as cl:
+        yield cl
 
 
 @pytest.fixture(params=["synchronous", "distributed"])
@@ -305,3 +314,39 @@ def test_kmeans_fitted_on_dask_saves_its_labels_computed(tmp_path):
     assert isinstance(loaded.labels_, np.ndarray)
     np.testing.assert_array_equal(loaded.labels_, labels)
     np.testing.assert_array_equal(loaded.cluster_centers_, est.cluster_centers_)
+
+
+def test_a_worker_killed_in_the_middle_of_a_fit_changes_nothing():
+    """SIGKILL one worker process while KMeans iterates over the persisted chunks: the scheduler
+    recomputes the lost chunks from the graph, the nanny restarts the worker, and the fit equals
+    the in-memory one."""
+    import os
+    import threading
+    import time
+
+    X = np.random.default_rng(3).uniform(size=(4000, 8))  # no clusters: ~60 Lloyd passes
+    init = X[:6].copy()
+    ref = KMeans(6, init=init, n_init=1, max_iter=300, tol=0).fit(X)
+    assert ref.n_iter_ > 30
+    with _local_cluster() as cl:
+        pids = sorted(cl.run(os.getpid).values())
+        killed = []
+
+        def kill_one_worker():
+            time.sleep(0.5)  # a few Lloyd passes in (each is a round trip through the scheduler)
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(time.monotonic())
+
+        with dask.config.set(scheduler=cl.get):
+            Xd = da.from_array(X, chunks=500)
+            killer = threading.Thread(target=kill_one_worker)
+            killer.start()
+            est = KMeans(6, init=init, n_init=1, max_iter=300, tol=0).fit(Xd)
+            done = time.monotonic()
+            labels = est.labels_.compute()
+            killer.join()
+        assert killed and killed[0] < done, "the fit ended before the worker was killed: the test proved nothing"
+        assert pids[0] not in cl.run(os.getpid).values()  # the nanny started a new process
+    np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    assert est.n_iter_ == ref.n_iter_
+    np.testing.assert_array_equal(labels, ref.labels_)
