@@ -350,3 +350,25 @@ def test_a_worker_killed_in_the_middle_of_a_fit_changes_nothing():
     np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
     assert est.n_iter_ == ref.n_iter_
     np.testing.assert_array_equal(labels, ref.labels_)
+
+
+def test_bench_scale_part_has_every_row(monkeypatch):
+    """``mlbasics bench --parts scale``: each dask fit, its in-memory counterpart (and dask-ml's when
+    installed), on its own LocalCluster, closed afterwards with the environment restored."""
+    import os
+
+    from mlbasics import _benchmark
+
+    monkeypatch.setattr(_benchmark, "_SCALE_ROWS", {True: 2000, False: 2000})
+    optional = _benchmark._optional  # dask-ml's solvers take minutes even here: its rows are not tested
+    monkeypatch.setattr(_benchmark, "_optional", lambda name: None if name == "dask_ml" else optional(name))
+    before = dict(os.environ)
+    rows = _benchmark.run(quick=True, thread_counts=(1,), parts=("scale",))
+    assert dict(os.environ) == before
+    groups = {r["group"] for r in rows}
+    assert len(groups) == 4 and all(g.startswith("dask ") for g in groups)
+    for g in groups:
+        impls = [r["impl"] for r in rows if r["group"] == g]
+        assert any(i.startswith("mlbasics (LocalCluster") for i in impls)
+        assert any(i.startswith("mlbasics in memory") for i in impls)
+    assert all(r["seconds"] > 0 and r["part"] == "scale" for r in rows)
