@@ -149,20 +149,10 @@ def test_logistic_multinomial_sklearn(benchmark, multinomial):
 @pytest.fixture(scope="module")
 def cluster_client():
     pytest.importorskip("distributed")
-    from distributed import Client, LocalCluster
+    from mlbasics._benchmark import local_cluster
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
-        client = Client(cluster, set_as_default=False)
-    try:
+    with local_cluster() as client:
         yield client
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            client.close()
-            cluster.close()
 
 
 @pytest.fixture(params=["synchronous", "LocalCluster"])

@@ -435,6 +435,41 @@ def _best_time(candidates: dict[str, Callable[[], Any]], reps: int) -> tuple[str
     return best
 
 
+@contextlib.contextmanager
+def local_cluster() -> Iterator[Any]:
+    """A ``distributed.Client`` on a LocalCluster of 2 worker processes with 1 thread each, loopback
+    only, no dashboard; closed on exit, and the environment variables its start sets in this process
+    (OMP_NUM_THREADS=1 and the BLAS ones, meant for its workers) restored."""
+    import os
+    import warnings
+
+    from distributed import Client, LocalCluster
+
+    saved_environ = dict(os.environ)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # distributed's start-up notices (ports, resources)
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                client = Client(cluster, set_as_default=False)
+            try:
+                yield client
+            finally:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    client.close()
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cluster.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
+
+
 #: Rows of the scale part's X (without, with --quick); tests shrink it.
 _SCALE_ROWS = {False: 1_000_000, True: 100_000}
 
@@ -452,7 +487,7 @@ def scale_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[d
     try:
         import dask
         import dask.array as da
-        from distributed import Client, LocalCluster
+        import distributed  # noqa: F401
     except ImportError:
         warnings.warn("bench --parts scale: needs dask and distributed (pip install \"mlbasics[dask]\"); "
                       "no rows", UserWarning, stacklevel=2)
@@ -472,54 +507,41 @@ def scale_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[d
     if dml is not None:
         import dask_ml.decomposition
         import dask_ml.linear_model
-    import os
-
-    saved_environ = dict(os.environ)  # starting a LocalCluster sets OMP_NUM_THREADS=1 here for its workers
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
-        client = Client(cluster, set_as_default=False)
-        try:
-            with dask.config.set(scheduler=client.get):
-                chunks = (-(-n // 8), 100)
-                Xd, yd_lin, yd_bin, yd_multi = dask.persist(
-                    da.from_array(X, chunks=chunks), da.from_array(y_lin, chunks=chunks[0]),
-                    da.from_array(y_bin, chunks=chunks[0]), da.from_array(y_multi, chunks=chunks[0]))
-                where = "LocalCluster 2×1 thread"
-                tasks: list[tuple[str, Callable[[], Any], Callable[[], Any], dict[str, Callable[[], Any]]]] = [
-                    ("LinearRegression", lambda: LinearRegression().fit(Xd, yd_lin),
-                     lambda: LinearRegression().fit(X, y_lin),
-                     {} if dml is None else {f"dask-ml {s}": functools.partial(
-                         lambda s: dask_ml.linear_model.LinearRegression(solver=s).fit(Xd, yd_lin), s)
-                         for s in ("lbfgs", "newton", "admm")}),
-                    ("PCA(10)", lambda: PCA(10).fit(Xd), lambda: PCA(10).fit(X),
-                     {} if dml is None else {f"dask-ml {s}": functools.partial(
-                         lambda s: dask_ml.decomposition.PCA(10, svd_solver=s, random_state=0).fit(Xd), s)
-                         for s in ("tsqr", "randomized")}),
-                    ("LogisticRegression lbfgs, binary", lambda: LogisticRegression(max_iter=300).fit(Xd, yd_bin),
-                     lambda: LogisticRegression(max_iter=300).fit(X, y_bin),
-                     {} if dml is None else {"dask-ml lbfgs": lambda: dask_ml.linear_model.LogisticRegression(
-                         solver="lbfgs", max_iter=300).fit(Xd, yd_bin)}),
-                    ("LogisticRegression lbfgs, 10 classes", lambda: LogisticRegression(max_iter=300).fit(Xd, yd_multi),
-                     lambda: LogisticRegression(max_iter=300).fit(X, y_multi), {}),
-                ]
-                for model, ours, in_memory, peers in tasks:
-                    group = f"dask {model} {n:,}×100, 8 persisted chunks"
-                    t_ours = median_time(ours, reps)
-                    yield _row(group, f"mlbasics ({where})", "float64", t_ours, threads)
-                    t_mem = median_time(in_memory, reps)
-                    yield _row(group, f"mlbasics in memory (this process; dask {t_ours / t_mem:.2f}× its time)",
-                               "float64", t_mem, threads)
-                    best = _best_time(peers, reps)
-                    if best is not None:
-                        yield _row(group, f"{best[0]} ({where}; mlbasics {best[1] / t_ours:.1f}× faster)",
-                                   "float64", best[1], threads)
-        finally:
-            client.close()
-            cluster.close()
-            os.environ.clear()
-            os.environ.update(saved_environ)
+    with local_cluster() as client:
+        with dask.config.set(scheduler=client.get):
+            chunks = (-(-n // 8), 100)
+            Xd, yd_lin, yd_bin, yd_multi = dask.persist(
+                da.from_array(X, chunks=chunks), da.from_array(y_lin, chunks=chunks[0]),
+                da.from_array(y_bin, chunks=chunks[0]), da.from_array(y_multi, chunks=chunks[0]))
+            where = "LocalCluster 2×1 thread"
+            tasks: list[tuple[str, Callable[[], Any], Callable[[], Any], dict[str, Callable[[], Any]]]] = [
+                ("LinearRegression", lambda: LinearRegression().fit(Xd, yd_lin),
+                 lambda: LinearRegression().fit(X, y_lin),
+                 {} if dml is None else {f"dask-ml {s}": functools.partial(
+                     lambda s: dask_ml.linear_model.LinearRegression(solver=s).fit(Xd, yd_lin), s)
+                     for s in ("lbfgs", "newton", "admm")}),
+                ("PCA(10)", lambda: PCA(10).fit(Xd), lambda: PCA(10).fit(X),
+                 {} if dml is None else {f"dask-ml {s}": functools.partial(
+                     lambda s: dask_ml.decomposition.PCA(10, svd_solver=s, random_state=0).fit(Xd), s)
+                     for s in ("tsqr", "randomized")}),
+                ("LogisticRegression lbfgs, binary", lambda: LogisticRegression(max_iter=300).fit(Xd, yd_bin),
+                 lambda: LogisticRegression(max_iter=300).fit(X, y_bin),
+                 {} if dml is None else {"dask-ml lbfgs": lambda: dask_ml.linear_model.LogisticRegression(
+                     solver="lbfgs", max_iter=300).fit(Xd, yd_bin)}),
+                ("LogisticRegression lbfgs, 10 classes", lambda: LogisticRegression(max_iter=300).fit(Xd, yd_multi),
+                 lambda: LogisticRegression(max_iter=300).fit(X, y_multi), {}),
+            ]
+            for model, ours, in_memory, peers in tasks:
+                group = f"dask {model} {n:,}×100, 8 persisted chunks"
+                t_ours = median_time(ours, reps)
+                yield _row(group, f"mlbasics ({where})", "float64", t_ours, threads)
+                t_mem = median_time(in_memory, reps)
+                yield _row(group, f"mlbasics in memory (this process; dask {t_ours / t_mem:.2f}× its time)",
+                           "float64", t_mem, threads)
+                best = _best_time(peers, reps)
+                if best is not None:
+                    yield _row(group, f"{best[0]} ({where}; mlbasics {best[1] / t_ours:.1f}× faster)",
+                               "float64", best[1], threads)
 
 
 # ----------------------------------------------------------------------------- the report
