@@ -56,7 +56,7 @@ def _torch():
 # --------------------------------------------------------------------------- the torch twin
 
 def _torch_net(torch, sizes, activation, normalization, groups, residual, spectral, coefs, intercepts,
-               gammas=(), betas=(), means=(), variances=(), us=(), momentum=0.1, eps=1e-5):
+               gammas=(), betas=(), means=(), variances=(), us=None, momentum=0.1, eps=1e-5):
     """A torch.nn.Module computing our network, from our parameters (W (n_in, n_out) → weight Wᵀ)."""
     nn = torch.nn
     act = {"relu": torch.relu, "tanh": torch.tanh, "logistic": torch.sigmoid, "identity": lambda z: z}[activation]
@@ -71,9 +71,9 @@ def _torch_net(torch, sizes, activation, normalization, groups, residual, spectr
                 with torch.no_grad():
                     lin.weight.copy_(torch.tensor(np.asarray(coefs[l], np.float64).T))
                     lin.bias.copy_(torch.tensor(np.asarray(intercepts[l], np.float64)))
-                if spectral:
+                if spectral:  # registered as torch does it: random u, v, then 15 power iterations
                     lin = nn.utils.parametrizations.spectral_norm(lin, n_power_iterations=1, eps=1e-12)
-                    if us:  # torch's u and, as right after registration, v = normalize(weightᵀ u)
+                    if us is not None and len(us):  # our u and, as right after registration, v = normalize(weightᵀ u)
                         sn = lin.parametrizations.weight[0]
                         with torch.no_grad():
                             u = torch.tensor(np.asarray(us[l], np.float64))
@@ -129,7 +129,7 @@ def _torch_state(net, spectral, normalization):
 def _train_torch(torch, net, X, y, *, loss, alpha, batch_size, epochs, optimizer, skip_one_row=False):
     """scikit-learn's loss (mean CE / BCE, or ½·squared error as sklearn trains it) plus
     alpha/(2|B|)·Σ‖W‖² on the raw weights, minibatches in order; returns the per-epoch loss curve
-    (Σ batch loss · |B| / n, the estimator's loss_curve_)."""
+    (Σ batch loss · |B| / Σ |B| over the batches trained, the estimator's loss_curve_)."""
     F = torch.nn.functional
     net.train()
     curve = []
@@ -137,7 +137,7 @@ def _train_torch(torch, net, X, y, *, loss, alpha, batch_size, epochs, optimizer
     yt = torch.tensor(y)
     n = X.shape[0]
     for _ in range(epochs):
-        total = 0.0
+        total, trained = 0.0, 0
         for s in range(0, n, batch_size):
             xb, yb = Xt[s:s + batch_size], yt[s:s + batch_size]
             if skip_one_row and xb.shape[0] == 1:
@@ -157,7 +157,8 @@ def _train_torch(torch, net, X, y, *, loss, alpha, batch_size, epochs, optimizer
             value.backward()
             optimizer.step()
             total += reported.item() * xb.shape[0]
-        curve.append(total / n)
+            trained += xb.shape[0]
+        curve.append(total / trained)
     return curve
 
 
@@ -245,7 +246,7 @@ def test_mlp_epoch_with_tricks_equals_torch(trick_backend, normalization, residu
             residual=residual, spectral_norm=spectral, spectral_vectors=vectors, backend=trick_backend)
         assert taken == (5 if normalization == "batch" else 6)
         step += taken
-        curve.append(loss_sum / n)
+        curve.append(loss_sum / (n - 1 if normalization == "batch" else n))
 
     net = _torch_net(torch, sizes, "tanh", normalization, 2, residual, spectral, coefs, intercepts, gammas, betas,
                      means, variances, us)
@@ -253,16 +254,107 @@ def test_mlp_epoch_with_tricks_equals_torch(trick_backend, normalization, residu
     expected_curve = _train_torch(torch, net, X, y, loss="ce", alpha=alpha, batch_size=batch, epochs=3,
                                   optimizer=topt, skip_one_row=normalization == "batch")
     ref = _torch_state(net, spectral, normalization)
-    got = _unflat(params, sizes, normalization)
     _assert_rel(curve, expected_curve, "loss curve")
-    for l in range(len(sizes) - 1):
-        _assert_rel(got[0][l], ref["coefs"][l], f"W{l}")
-        _assert_rel(got[1][l], ref["intercepts"][l], f"b{l}")
-    for l in range(len(got[2])):
-        _assert_rel(got[2][l], ref["gammas"][l], f"gamma{l}")
-        _assert_rel(got[3][l], ref["betas"][l], f"beta{l}")
+    # norm-wise over the flat vector (see test_estimator_with_tricks_equals_torch)
+    _assert_rel(params, _flat_layout(sizes, normalization, ref["coefs"], ref["intercepts"], ref["gammas"], ref["betas"]),
+                "params (W, b, γ, β)")
     if normalization == "batch":
         _assert_rel(running, np.concatenate([np.r_[m, v] for m, v in zip(ref["means"], ref["variances"])]),
                     "running stats")
     if spectral:
         _assert_rel(vectors, np.concatenate([np.r_[u, v] for u, v in zip(ref["us"], ref["vs"])]), "u, v")
+
+
+# --------------------------------------------------------------------------- the estimators against torch
+
+ARCHS = {"chain": (4, 4, 6), "widths-differ": (6, 8)}  # n_features = 4: residual on 4→4, 4→4; none on 4→6→8
+SOLVERS = {"sgd-momentum": dict(solver="sgd", learning_rate_init=0.05, momentum=0.9, nesterovs_momentum=False),
+           "sgd-nesterov": dict(solver="sgd", learning_rate_init=0.05, momentum=0.9, nesterovs_momentum=True),
+           "adam": dict(solver="adam", learning_rate_init=0.01)}
+
+
+def _estimator_cases():
+    for kind, arch, normalization, residual, spectral, solver in itertools.product(
+            ("classifier", "regressor"), ARCHS, NORMS, (False, True), (False, True), SOLVERS):
+        if arch == "widths-differ" and solver != "adam":
+            continue  # the residual-free architecture once per combination of tricks
+        yield pytest.param(kind, arch, normalization, residual, spectral, solver,
+                           id=f"{kind}-{arch}-{normalization}-{'res' if residual else 'plain'}-"
+                              f"{'sn' if spectral else 'nosn'}-{solver}")
+
+
+def _problem(kind, rng, n=29):
+    X = rng.standard_normal((n, 4))
+    if kind == "classifier":
+        y = (X[:, 0] > 0).astype(np.int64) + (X[:, 1] > 0.5)  # 3 classes
+    else:
+        y = np.c_[X[:, 0] - X[:, 1] ** 2, np.sin(X[:, 2])]  # 2 outputs
+    return X, y
+
+
+@pytest.mark.parametrize("kind,arch,normalization,residual,spectral,solver", list(_estimator_cases()))
+def test_estimator_with_tricks_equals_torch(trick_backend, kind, arch, normalization, residual, spectral, solver):
+    """warm_start from the weights of a torch twin (spectral norm registered by torch, its u
+    assigned), 3 epochs, shuffle=False, float64, one-row last batch (skipped with batch norm): the
+    same loss curve, W, b, γ, β, running statistics, u, and the same eval-mode predictions."""
+    torch = _torch()
+    rng = np.random.default_rng(3)
+    X, y = _problem(kind, rng)
+    hidden = ARCHS[arch]
+    sizes = (4, *hidden, 3 if kind == "classifier" else 2)
+    coefs = [rng.standard_normal((a, b)) / np.sqrt(a) for a, b in zip(sizes, sizes[1:])]
+    intercepts = [0.1 * rng.standard_normal(b) for b in sizes[1:]]
+    gammas = [1 + 0.1 * rng.standard_normal(m) for m in hidden] if normalization else []
+    betas = [0.1 * rng.standard_normal(m) for m in hidden] if normalization else []
+    means = [0.1 * rng.standard_normal(m) for m in hidden] if normalization == "batch" else []
+    variances = [rng.uniform(0.5, 1.5, m) for m in hidden] if normalization == "batch" else []
+    torch.manual_seed(0)
+    net = _torch_net(torch, sizes, "tanh", normalization, 2, residual, spectral, coefs, intercepts, gammas, betas,
+                     means, variances)
+    start = _torch_state(net, spectral, normalization)
+
+    cls = MLPClassifier if kind == "classifier" else MLPRegressor
+    est = cls(hidden, activation="tanh", alpha=1e-2, batch_size=7, max_iter=3, shuffle=False, tol=0.0,
+              n_iter_no_change=100, random_state=0, dtype=np.float64, warm_start=True, backend=trick_backend,
+              normalization=normalization, norm_groups=2, residual=residual,
+              spectral_norm=spectral, **SOLVERS[solver])
+    est.coefs_, est.intercepts_ = [c.copy() for c in coefs], [b.copy() for b in intercepts]
+    est.norm_weights_, est.norm_biases_ = [g.copy() for g in gammas], [b.copy() for b in betas]
+    est.running_means_, est.running_vars_ = [m.copy() for m in means], [v.copy() for v in variances]
+    if spectral:
+        est.spectral_u_ = [u.copy() for u in start["us"]]
+    if kind == "classifier":
+        est.classes_ = np.array([0, 1, 2])
+    with pytest.warns(UserWarning, match="Maximum iterations"):
+        est.fit(X, y)
+
+    topt = _torch_optimizer(torch, net, SOLVERS[solver]["solver"], SOLVERS[solver]["learning_rate_init"],
+                            momentum=0.9, nesterov=SOLVERS[solver].get("nesterovs_momentum", False))
+    curve = _train_torch(torch, net, X, y, loss="ce" if kind == "classifier" else "se", alpha=1e-2, batch_size=7,
+                         epochs=3, optimizer=topt, skip_one_row=normalization == "batch")
+    ref = _torch_state(net, spectral, normalization)
+    _assert_rel(est.loss_curve_, curve, "loss_curve_")
+    pairs = (("coefs_", "coefs"), ("intercepts_", "intercepts"), ("norm_weights_", "gammas"), ("norm_biases_", "betas"),
+             ("running_means_", "means"), ("running_vars_", "variances"), ("spectral_u_", "us"))
+    for name, key in pairs:
+        assert len(getattr(est, name)) == len(ref[key]), name
+    # The trained parameters as one vector (norm-wise relative error): a bias followed by batch norm
+    # has a gradient of pure rounding noise (the normalization removes it), which Adam turns into
+    # steps of ~lr·noise/eps, equal in size but not in digits on both sides.
+    _assert_rel(np.concatenate([a.ravel() for name, _ in pairs[:4] for a in getattr(est, name)]),
+                np.concatenate([a.ravel() for _, key in pairs[:4] for a in ref[key]]), "W, b, γ, β")
+    # the running statistics as one vector too (the running mean follows that bias)
+    _assert_rel(np.concatenate([a for name, _ in pairs[4:6] for a in getattr(est, name)] + [np.zeros(0)]),
+                np.concatenate([a for _, key in pairs[4:6] for a in ref[key]] + [np.zeros(0)]), "running stats")
+    for i, (ours, theirs) in enumerate(zip(est.spectral_u_, ref["us"])):
+        _assert_rel(ours, theirs, f"spectral_u_[{i}]")
+    assert est.n_iter_ == 3
+    net.eval()
+    X_new = rng.standard_normal((11, 4))
+    with torch.no_grad():
+        out = net(torch.tensor(X_new)).numpy()
+    if kind == "classifier":
+        expected = np.exp(out - out.max(axis=1, keepdims=True))
+        _assert_rel(est.predict_proba(X_new), expected / expected.sum(axis=1, keepdims=True), "predict_proba")
+    else:
+        _assert_rel(est.predict(X_new), out, "predict")
