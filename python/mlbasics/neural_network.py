@@ -574,12 +574,15 @@ class _BaseMLP(BaseEstimator):
         make the attributes views again. With ``spectral_u_`` assigned, v = normalize(W u) (what
         torch holds right after registering its parametrization); with new weights but no u, the
         15 power iterations of the initialization are run on them."""
+        self._make_views()
         views = {name: getattr(self, name) for name in _VIEWS}
         copied = set()
         for name, value in user.items():
             target = views[name]
-            if value is target or (isinstance(value, list) and len(value) == len(target)
-                                   and all(a is b for a, b in zip(value, target))):
+            if isinstance(value, list) and len(value) == len(target) and all(
+                    isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                    and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                    for a, b in zip(value, target)):
                 continue  # the buffers' own views (perhaps changed in place): nothing to copy
             if isinstance(value, np.ndarray) or not isinstance(value, (list, tuple)):
                 raise TypeError(f"{name}: expected a list of arrays (one per layer), got {type(value).__name__}")
