@@ -6,7 +6,10 @@ backend chosen with ``backend=``: every minibatch's forward pass, loss, backward
 by the :mod:`mlbasics.optim` optimizer's step rule, without returning to Python (the optimizer
 object hands its state to the kernel and counts the steps, so ``state_dict``, ``partial_fit``
 and the learning-rate schedules between epochs work as with per-batch ``step`` calls).
-Prediction goes through ``linear_forward``.
+Prediction goes through ``linear_forward`` (with the course's new tricks — ``dropout``,
+``normalization``, ``residual``, ``spectral_norm`` — in eval mode: W / σ from the stored spectral
+vectors, ``batch_norm_forward(training=False)`` with the running statistics or
+``group_norm_forward``, then the activation; no dropout).
 
 Sparse X (scipy.sparse CSR or CSC, matrix or array) is accepted by ``fit``, ``partial_fit`` and the
 predictions without densifying X as a whole: CSC is converted to CSR once (O(nnz)), and only the
@@ -499,8 +502,8 @@ class _BaseMLP(BaseEstimator):
         if sw is not None and not incremental and (strata := self._strata(Y)) is not None:
             check_weighted_classes(sw, strata.astype(np.int64), self.classes_)
         if self.normalization == "batch" and X.shape[0] < 2:
-            raise ValueError(f"X: normalization='batch' needs at least 2 training samples (batch statistics of "
-                             f"one row do not exist; torch refuses them too), got {X.shape[0]}")
+            raise ValueError(f"X: normalization='batch' needs at least 2 training samples, got {X.shape[0]} "
+                             "sample(s) (batch statistics of one row do not exist; torch refuses them too)")
         if first:
             user = {name: self.__dict__[name] for name in _VIEWS if name in self.__dict__} if adopt else {}
             self._rng = check_random_state(self.random_state)
@@ -892,6 +895,51 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         (``n_iter_`` and ``loss_curve_`` include it; the best weights of ``early_stopping``
         are not restored), i.e. it is fitted as if training had been interrupted there.
         Not a scikit-learn parameter.
+    dropout : float or sequence of float, default 0.0
+        Inverted dropout on each hidden layer's output during training: a float in [0, 1) for
+        every hidden layer, or one per hidden layer. A unit is dropped with probability p and the
+        kept ones are scaled by 1/(1 − p); nothing happens at predict time. The masks come from a
+        counter-based generator (Philox) keyed by a seed drawn from ``random_state`` (only when
+        some rate is > 0, so ``dropout=0`` is the network without dropout, bit for bit): the same
+        ``random_state`` gives the same fit on a backend, and the same masks on every backend.
+    normalization : {None, "batch", "layer", "group"}, default None
+        Normalization of each hidden layer's pre-activation z = hW + b, before the activation,
+        with a learnable scale γ (init 1) and shift β (init 0) per hidden unit, trained by the
+        solver and not penalized by ``alpha``. ``"batch"`` follows ``torch.nn.BatchNorm1d``:
+        batch statistics (biased variance) in training, running mean and unbiased running
+        variance (``norm_momentum``), running statistics at predict time. Batch norm never
+        trains on a minibatch of one row (torch refuses one): a one-row last minibatch is
+        dropped for that epoch (no step, not in the epoch loss or ``t_``), ``batch_size=1`` and a
+        one-row training set are ValueErrors; the statistics are unweighted, even with
+        ``sample_weight``. ``"layer"`` and ``"group"`` follow ``torch.nn.GroupNorm`` (per-row
+        statistics over each group's features; ``"layer"`` is one group).
+    norm_groups : int, default 2
+        Groups of ``normalization="group"``; must divide every hidden width.
+    norm_momentum : float in [0, 1], default 0.1
+        Batch norm's running statistics: r ← (1 − momentum)·r + momentum·(batch statistic).
+    norm_eps : float >= 0, default 1e-5
+        Added to the variance of every normalization.
+    residual : bool, default False
+        Identity skip connections: every hidden layer whose input and output widths are equal
+        computes h = h_in + dropout(act(norm(z))) (the first hidden layer too when n_features
+        equals its width); the layers whose widths differ have none.
+    spectral_norm : bool, default False
+        Every weight matrix is used divided by its largest singular value σ, estimated with one
+        power-iteration step per training step, as ``torch.nn.utils.parametrizations.spectral_norm``
+        (n_power_iterations=1, eps=1e-12) does for a ``Linear`` layer: u ← normalize(W v),
+        v ← normalize(Wᵀ u) (torch's orientation; W is ``coefs_[l].T``), σ = uᵀ W v. Prediction
+        uses the stored u, v without iterating. ``coefs_`` holds the raw weights (the L2 term
+        penalizes them); u and v are initialized as torch does at registration (random unit
+        vectors drawn from ``random_state`` after the weights, then 15 power iterations).
+
+    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
+    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
+    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
+    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
+    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
+    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
+    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
+    parametrization holds right after registration; the optimizer state starts fresh.
 
     Attributes
     ----------
@@ -904,6 +952,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_iter_ : int, epochs run by the last fit;  t_ : int, samples seen in training
     stopped_by_callback_ : bool, whether ``callback`` stopped the last fit
     n_layers_, n_outputs_, out_activation_ ("softmax" or "logistic"), n_features_in_
+    norm_weights_, norm_biases_ : list of ndarray
+        γ and β of each hidden layer's normalization, (n_out,) each (empty lists without
+        ``normalization``); views into the flat parameter buffer.
+    running_means_, running_vars_ : list of ndarray
+        Batch norm's running statistics per hidden layer (empty lists unless
+        ``normalization="batch"``).
+    spectral_u_ : list of ndarray
+        Spectral norm's u (n_out,) per weight matrix, torch's ``_u`` for that layer (empty list
+        without ``spectral_norm``).
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
@@ -1142,6 +1199,51 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         (``n_iter_`` and ``loss_curve_`` include it; the best weights of ``early_stopping``
         are not restored), i.e. it is fitted as if training had been interrupted there.
         Not a scikit-learn parameter.
+    dropout : float or sequence of float, default 0.0
+        Inverted dropout on each hidden layer's output during training: a float in [0, 1) for
+        every hidden layer, or one per hidden layer. A unit is dropped with probability p and the
+        kept ones are scaled by 1/(1 − p); nothing happens at predict time. The masks come from a
+        counter-based generator (Philox) keyed by a seed drawn from ``random_state`` (only when
+        some rate is > 0, so ``dropout=0`` is the network without dropout, bit for bit): the same
+        ``random_state`` gives the same fit on a backend, and the same masks on every backend.
+    normalization : {None, "batch", "layer", "group"}, default None
+        Normalization of each hidden layer's pre-activation z = hW + b, before the activation,
+        with a learnable scale γ (init 1) and shift β (init 0) per hidden unit, trained by the
+        solver and not penalized by ``alpha``. ``"batch"`` follows ``torch.nn.BatchNorm1d``:
+        batch statistics (biased variance) in training, running mean and unbiased running
+        variance (``norm_momentum``), running statistics at predict time. Batch norm never
+        trains on a minibatch of one row (torch refuses one): a one-row last minibatch is
+        dropped for that epoch (no step, not in the epoch loss or ``t_``), ``batch_size=1`` and a
+        one-row training set are ValueErrors; the statistics are unweighted, even with
+        ``sample_weight``. ``"layer"`` and ``"group"`` follow ``torch.nn.GroupNorm`` (per-row
+        statistics over each group's features; ``"layer"`` is one group).
+    norm_groups : int, default 2
+        Groups of ``normalization="group"``; must divide every hidden width.
+    norm_momentum : float in [0, 1], default 0.1
+        Batch norm's running statistics: r ← (1 − momentum)·r + momentum·(batch statistic).
+    norm_eps : float >= 0, default 1e-5
+        Added to the variance of every normalization.
+    residual : bool, default False
+        Identity skip connections: every hidden layer whose input and output widths are equal
+        computes h = h_in + dropout(act(norm(z))) (the first hidden layer too when n_features
+        equals its width); the layers whose widths differ have none.
+    spectral_norm : bool, default False
+        Every weight matrix is used divided by its largest singular value σ, estimated with one
+        power-iteration step per training step, as ``torch.nn.utils.parametrizations.spectral_norm``
+        (n_power_iterations=1, eps=1e-12) does for a ``Linear`` layer: u ← normalize(W v),
+        v ← normalize(Wᵀ u) (torch's orientation; W is ``coefs_[l].T``), σ = uᵀ W v. Prediction
+        uses the stored u, v without iterating. ``coefs_`` holds the raw weights (the L2 term
+        penalizes them); u and v are initialized as torch does at registration (random unit
+        vectors drawn from ``random_state`` after the weights, then 15 power iterations).
+
+    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
+    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
+    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
+    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
+    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
+    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
+    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
+    parametrization holds right after registration; the optimizer state starts fresh.
 
     Attributes
     ----------
@@ -1173,6 +1275,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     out_activation_ : str
         Always ``"identity"``.
     n_features_in_ : int
+    norm_weights_, norm_biases_ : list of ndarray
+        γ and β of each hidden layer's normalization, (n_out,) each (empty lists without
+        ``normalization``); views into the flat parameter buffer.
+    running_means_, running_vars_ : list of ndarray
+        Batch norm's running statistics per hidden layer (empty lists unless
+        ``normalization="batch"``).
+    spectral_u_ : list of ndarray
+        Spectral norm's u (n_out,) per weight matrix, torch's ``_u`` for that layer (empty list
+        without ``spectral_norm``).
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
