@@ -62,6 +62,25 @@ def test_dropout_mask_is_the_philox_rule(backend, dtype, p, seed, offset, stream
     assert not np.signbit(y[mask == 0]).any(), "a dropped element must be +0"
 
 
+def test_dropout_threshold_boundary(backend, dtype):
+    """An element whose top 24 bits equal ⌈p·2²⁴⌉ is kept (>=), one step above it is dropped:
+    p is chosen from the element's own word so that the comparison is decided at equality."""
+    x = np.ones((3, 5), dtype)
+    w = words(x.size, seed=77, offset=1000, stream=4)
+    for e in (0, 6, 14):
+        top = int(w[e] >> 8)
+        if top == 0:
+            continue
+        at = top / 2**24  # exact: keep_threshold(at) == top
+        assert keep_threshold(at) == top
+        _, mask = backend.dropout_forward(x, at, seed=77, offset=1000, stream=4)
+        assert mask.flat[e] == 1, f"element {e}: top bits {top} == threshold must be kept"
+        _, mask = backend.dropout_forward(x, (top + 1) / 2**24, seed=77, offset=1000, stream=4)
+        assert mask.flat[e] == 0, f"element {e}: top bits {top} < threshold {top + 1} must be dropped"
+        _, mask = backend.dropout_forward(x, np.nextafter(at, 0.0), seed=77, offset=1000, stream=4)
+        assert mask.flat[e] == 1  # p just below: the same threshold (ceil)
+
+
 def test_keep_threshold_is_exact():
     assert keep_threshold(0.0) == 0
     assert keep_threshold(0.5) == 2**23
