@@ -279,20 +279,20 @@ def batch_norm_backward(grad_y, x, gamma, mean, invstd, grad_x, grad_gamma, grad
 # --------------------------------------------------------------------------- group normalization
 
 @njit(**_JIT_SUM)
-def _group_sum(xr, lo, hi):  # pragma: no cover
-    """Σ x over xr[lo:hi] in float64."""
+def _group_sum(xs):  # pragma: no cover
+    """Σ x over the slice xs in float64."""
     s = 0.0
-    for j in range(lo, hi):
-        s += np.float64(xr[j])
+    for j in range(xs.shape[0]):
+        s += np.float64(xs[j])
     return s
 
 
 @njit(**_JIT_SUM)
-def _group_sq_dev(xr, lo, hi, mu):  # pragma: no cover
-    """Σ (x − mu)² over xr[lo:hi] in float64."""
+def _group_sq_dev(xs, mu):  # pragma: no cover
+    """Σ (x − mu)² over the slice xs in float64."""
     q = 0.0
-    for j in range(lo, hi):
-        d = np.float64(xr[j]) - mu
+    for j in range(xs.shape[0]):
+        d = np.float64(xs[j]) - mu
         q += d * d
     return q
 
@@ -308,13 +308,14 @@ def group_norm_rows(x, gamma, beta, groups, eps, y, mean, invstd, r0, r1):  # pr
         for g in range(groups):
             lo = g * k
             hi = lo + k
-            mu = _group_sum(xr, lo, hi) / k
-            q = _group_sq_dev(xr, lo, hi, mu)
+            mu = _group_sum(xr[lo:hi]) / k
+            q = _group_sq_dev(xr[lo:hi], mu)
             inv = 1.0 / np.sqrt(q / k + eps)
             mean[i, g] = mu
             invstd[i, g] = inv
-            for j in range(lo, hi):
-                yr[j] = ((np.float64(xr[j]) - mu) * inv) * np.float64(gamma[j]) + np.float64(beta[j])
+            xs, ys, gs, bs = xr[lo:hi], yr[lo:hi], gamma[lo:hi], beta[lo:hi]  # zero-based: vectorized
+            for j in range(k):
+                ys[j] = ((np.float64(xs[j]) - mu) * inv) * np.float64(gs[j]) + np.float64(bs[j])
 
 
 @njit(**_JIT_PAR)
@@ -360,12 +361,13 @@ def group_norm_back_rows(g, x, gamma, mean, invstd, groups, grad_x, r0, r1):  # 
             hi = lo + k
             mu = np.float64(mean[i, grp])
             inv = np.float64(invstd[i, grp])
-            s1, s2 = _gn_back_sums(gr, xr, gamma, lo, hi, mu, inv)
+            gs, xs, cs, os = gr[lo:hi], xr[lo:hi], gamma[lo:hi], out[lo:hi]  # zero-based: vectorized
+            s1, s2 = _gn_back_sums(gs, xs, cs, 0, k, mu, inv)
             coef = inv / kf
-            for j in range(lo, hi):
-                gh = np.float64(gr[j]) * np.float64(gamma[j])
-                xhat = (np.float64(xr[j]) - mu) * inv
-                out[j] = coef * ((kf * gh - s1) - xhat * s2)
+            for j in range(k):
+                gh = np.float64(gs[j]) * np.float64(cs[j])
+                xhat = (np.float64(xs[j]) - mu) * inv
+                os[j] = coef * ((kf * gh - s1) - xhat * s2)
 
 
 @njit(**_JIT_PAR)
