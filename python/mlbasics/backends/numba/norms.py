@@ -26,6 +26,9 @@ _JIT_SUM = dict(cache=True, error_model="numpy", fastmath={"contract", "reassoc"
 _JIT_PAR = dict(cache=True, error_model="numpy", parallel=True)
 
 _LO = np.uint64(0xFFFFFFFF)
+_BLOCKS = np.uint64(2**62 - 1)  # block numbers (word >> 2) wrap mod 2**62 as word numbers wrap mod 2**64
+#: Words generated per batch in dropout_range (a multiple of 4; 4 KiB of uint32).
+_WORDS_CHUNK = 1024
 _2, _3, _8, _32 = np.uint64(2), np.uint64(3), np.uint64(8), np.uint64(32)
 
 #: Dropout elements per parallel chunk at least (Philox costs ~10 multiplications per 4 elements).
@@ -41,32 +44,67 @@ def _chunks(work, parts):
 
 # --------------------------------------------------------------------------- dropout
 
+@njit(**_JIT, inline="always")
+def _keep(xf, s, yf, mf, e, word, thr, zero):  # pragma: no cover
+    if (word >> _8) >= thr:
+        yf[e] = xf[e] * s
+        mf[e] = 1
+    else:
+        yf[e] = zero
+        mf[e] = 0
+
+
+@njit(**_JIT)
+def _one(xf, s, k0, k1, s0, s1, offset, thr, yf, mf, e, zero):  # pragma: no cover
+    """Element e alone (the ends of a range that do not fill a block of four words)."""
+    w = offset + np.uint64(e)
+    block = w >> _2
+    r0, r1, r2, r3 = philox4x32(block & _LO, block >> _32, s0, s1, k0, k1)
+    j = w & _3
+    word = r0 if j == 0 else (r1 if j == 1 else (r2 if j == 2 else r3))
+    _keep(xf, s, yf, mf, e, word, thr, zero)
+
+
+@njit(**_JIT)
+def _fill_words(first_block, nb, k0, k1, s0, s1, buf):  # pragma: no cover
+    """The 4·nb words of the blocks first_block, first_block + 1, ... (mod 2**62) into buf: a
+    branch-free loop over blocks, which LLVM vectorizes (several Philox counters per register)."""
+    for b in range(nb):
+        block = (first_block + np.uint64(b)) & _BLOCKS
+        r0, r1, r2, r3 = philox4x32(block & _LO, block >> _32, s0, s1, k0, k1)
+        buf[4 * b] = r0
+        buf[4 * b + 1] = r1
+        buf[4 * b + 2] = r2
+        buf[4 * b + 3] = r3
+
+
 @njit(**_JIT)
 def dropout_range(xf, s, seed, stream, offset, thr, yf, mf, lo, hi):  # pragma: no cover
     """Flat elements lo:hi: mask e = [(word(offset + e) >> 8) >= thr], y = x·s where kept, else 0.
 
     seed, stream, offset, thr: uint64; s: a scalar of y's dtype. Also the building block of a
-    fused dropout (e.g. in the MLP epoch): call it on the flat view of a row block.
+    fused dropout (e.g. in the MLP epoch): call it on the flat view of a row block. Whole blocks of
+    four words are generated _WORDS_CHUNK at a time into a small buffer, then applied; the ends of
+    the range that do not fill a block go one element at a time.
     """
     k0, k1 = seed & _LO, seed >> _32
     s0, s1 = stream & _LO, stream >> _32
     zero = yf.dtype.type(0)
     e = lo
-    while e < hi:
-        w = offset + np.uint64(e)
-        block = w >> _2
-        r0, r1, r2, r3 = philox4x32(block & _LO, block >> _32, s0, s1, k0, k1)
-        j = int(w & _3)
-        while j < 4 and e < hi:
-            word = r0 if j == 0 else (r1 if j == 1 else (r2 if j == 2 else r3))
-            if (word >> _8) >= thr:
-                yf[e] = xf[e] * s
-                mf[e] = 1
-            else:
-                yf[e] = zero
-                mf[e] = 0
-            e += 1
-            j += 1
+    while e < hi and (offset + np.uint64(e)) & _3 != 0:  # head: up to a block boundary
+        _one(xf, s, k0, k1, s0, s1, offset, thr, yf, mf, e, zero)
+        e += 1
+    buf = np.empty(_WORDS_CHUNK, np.uint32)
+    while hi - e >= 4:
+        n_words = min(_WORDS_CHUNK, (hi - e) // 4 * 4)
+        _fill_words((offset + np.uint64(e)) >> _2, n_words // 4, k0, k1, s0, s1, buf)
+        xs, ys, ms = xf[e:e + n_words], yf[e:e + n_words], mf[e:e + n_words]
+        for j in range(n_words):
+            _keep(xs, s, ys, ms, j, np.uint64(buf[j]), thr, zero)
+        e += n_words
+    while e < hi:  # tail
+        _one(xf, s, k0, k1, s0, s1, offset, thr, yf, mf, e, zero)
+        e += 1
 
 
 @njit(**_JIT_PAR)
