@@ -514,8 +514,6 @@ def test_dropout_same_random_state_same_fit_and_it_changes_the_fit(trick_backend
     no_dropout = _fit_quietly(MLPClassifier(random_state=1, **dict(kw, dropout=0.0)), X, y)
     assert not _same(a, no_dropout)
     assert a.loss_curve_ != no_dropout.loss_curve_
-    # prediction has no dropout: deterministic, and the same as the eval-mode network
-    np.testing.assert_array_equal(a.predict_proba(X), a.predict_proba(X))
 
 
 def test_dropout_only_in_training_predictions_are_eval_mode(trick_backend):
@@ -531,8 +529,9 @@ def test_dropout_only_in_training_predictions_are_eval_mode(trick_backend):
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
 
 
-def test_dropout_reduces_overfitting_gap_is_not_asserted_but_training_runs_long(trick_backend):
-    """A longer fit with heavy dropout stays finite and learns (a sanity check of the whole loop)."""
+def test_a_long_fit_with_every_trick_learns(trick_backend):
+    """A longer fit with heavy dropout, batch norm and residual connections stays finite and learns
+    (a sanity check of the whole loop; examples/new_tricks.py shows dropout's effect on the gap)."""
     X, y = _clf_data(n=120)
     clf = _fit_quietly(MLPClassifier((32, 32), max_iter=60, learning_rate_init=0.01, random_state=0, dropout=0.5,
                                      normalization="batch", residual=True, backend=trick_backend), X, y)
