@@ -562,8 +562,8 @@ class _BaseMLP(BaseEstimator):
 
     def _buffers_copy(self) -> tuple[np.ndarray | None, np.ndarray | None]:
         """Copies of the running statistics and the spectral vectors (training state besides params)."""
-        return tuple(None if (a := self.__dict__.get(name)) is None else a.copy()
-                     for name in ("_running_flat", "_spectral_flat"))
+        running, spectral = self.__dict__.get("_running_flat"), self.__dict__.get("_spectral_flat")
+        return (None if running is None else running.copy(), None if spectral is None else spectral.copy())
 
     def _buffers_restore(self, saved) -> None:
         for name, copy in zip(("_running_flat", "_spectral_flat"), saved):

@@ -11,6 +11,7 @@ the same kernels, with the norms family's reference kernels (``norms.py``) betwe
 layer and the activation, and the dropout, skip and spectral-norm steps written out.
 """
 import math
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,8 @@ def batch_loss_grad_tricks(x, y, layers, grad_layers, act, loss, alpha, tricks, 
     last = len(layers) - 1
     norm, groups, eps, momentum = tricks["norm"], tricks["groups"], tricks["eps"], tricks["momentum"]
     # 0. spectral norm: W̃ = W / σ with one power-iteration step
-    used, sigmas = [], []
+    used: list[Any] = []  # W̃ per layer
+    sigmas: list[Any] = []  # σ per layer (None without spectral norm)
     for l, (w, _, _, _) in enumerate(layers):
         if spectral_views is None:
             used.append(w)
@@ -136,7 +138,8 @@ def batch_loss_grad_tricks(x, y, layers, grad_layers, act, loss, alpha, tricks, 
             used.append(w / sigma)
             sigmas.append(sigma)
     # 1. hidden layers: z = h W̃ + b, a = norm(z), g = act(a), d = dropout(g), h ← h + d or d
-    cache, h = [], x
+    cache: list[Any] = []  # per layer (h_in, z, a, g, (mean, invstd), mask, skip)
+    h = x
     for l in range(last):
         w, b, gamma, beta = layers[l]
         wt = used[l]
@@ -189,6 +192,7 @@ def batch_loss_grad_tricks(x, y, layers, grad_layers, act, loss, alpha, tricks, 
     if alpha:  # on the raw weights
         value += 0.5 * alpha * sum(float(np.dot(w.ravel(), w.ravel())) for w, _, _, _ in layers) / n
     # 3. backward; grad is the gradient w.r.t. the layer's output (hˡ⁺¹, or the logits)
+    grad_x: Any
     for l in range(last, -1, -1):
         h_in, z, a, g, stats, mask, skip = cache[l]
         w, wt = layers[l][0], used[l]
