@@ -932,15 +932,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         penalizes them); u and v are initialized as torch does at registration (random unit
         vectors drawn from ``random_state`` after the weights, then 15 power iterations).
 
-    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
-    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
-    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
-    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
-    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
-    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
-    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
-    parametrization holds right after registration; the optimizer state starts fresh.
-
     Attributes
     ----------
     classes_ : ndarray of the class labels
@@ -968,6 +959,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Sparse X (scipy.sparse CSR or CSC) is accepted and never densified as a whole: only the rows
     of the current minibatches are, so the fit equals the dense one (see
     :mod:`mlbasics.neural_network`).
+
+    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
+    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
+    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
+    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
+    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
+    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
+    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
+    parametrization holds right after registration; the optimizer state starts fresh.
 
     Examples
     --------
@@ -1236,15 +1236,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         penalizes them); u and v are initialized as torch does at registration (random unit
         vectors drawn from ``random_state`` after the weights, then 15 power iterations).
 
-    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
-    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
-    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
-    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
-    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
-    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
-    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
-    parametrization holds right after registration; the optimizer state starts fresh.
-
     Attributes
     ----------
     coefs_ : list of ndarray
@@ -1291,6 +1282,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     Sparse X (scipy.sparse CSR or CSC) is accepted and never densified as a whole: only the rows
     of the current minibatches are, so the fit equals the dense one (see
     :mod:`mlbasics.neural_network`).
+
+    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
+    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
+    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
+    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
+    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
+    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
+    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
+    parametrization holds right after registration; the optimizer state starts fresh.
 
     Examples
     --------
