@@ -14,6 +14,8 @@ exactly the reference's expressions in the reference's order, in float64, withou
 ``error_model="numpy"``: 1/0 is inf and sqrt(−1) is NaN, as in the reference, instead of an
 exception.
 """
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 
@@ -21,9 +23,9 @@ from ..numpy._philox import keep_threshold
 from ._philox import philox4x32
 from .gemm import _PARALLEL_MIN_ELEMENTS, _threads
 
-_JIT = dict(cache=True, error_model="numpy")
-_JIT_SUM = dict(cache=True, error_model="numpy", fastmath={"contract", "reassoc", "nsz"})
-_JIT_PAR = dict(cache=True, error_model="numpy", parallel=True)
+_JIT: dict[str, Any] = dict(cache=True, error_model="numpy")
+_JIT_SUM: dict[str, Any] = dict(cache=True, error_model="numpy", fastmath={"contract", "reassoc", "nsz"})
+_JIT_PAR: dict[str, Any] = dict(cache=True, error_model="numpy", parallel=True)
 
 _LO = np.uint64(0xFFFFFFFF)
 _BLOCKS = np.uint64(2**62 - 1)  # block numbers (word >> 2) wrap mod 2**62 as word numbers wrap mod 2**64
