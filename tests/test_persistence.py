@@ -88,6 +88,14 @@ CASES = {
     "MLPRegressor-sgd-early-stopping": (lambda b: MLPRegressor((4,), solver="sgd", momentum=0.5,
                                                                nesterovs_momentum=False, early_stopping=True,
                                                                max_iter=4, random_state=5, backend=b), Y_REG),
+    # the new tricks: γ/β in the flat buffer, running statistics, spectral vectors, the dropout seed
+    "MLPClassifier-tricks": (lambda b: MLPClassifier((4, 4), max_iter=3, batch_size=16, random_state=0, dropout=0.2,
+                                                     normalization="batch", residual=True, spectral_norm=True,
+                                                     backend=b), Y_3),
+    "MLPRegressor-tricks-early-stopping": (lambda b: MLPRegressor((6, 6), max_iter=3, random_state=1, dropout=(0.1, 0),
+                                                                  normalization="group", norm_groups=3,
+                                                                  spectral_norm=True, early_stopping=True,
+                                                                  dtype=np.float64, backend=b), Y_2D),
 }
 TRANSFORMERS = {
     "StandardScaler": (StandardScaler(), None),
