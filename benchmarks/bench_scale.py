@@ -149,20 +149,10 @@ def test_logistic_multinomial_sklearn(benchmark, multinomial):
 @pytest.fixture(scope="module")
 def cluster_client():
     pytest.importorskip("distributed")
-    from distributed import Client, LocalCluster
+    from mlbasics._benchmark import local_cluster
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
-        client = Client(cluster, set_as_default=False)
-    try:
+    with local_cluster() as client:
         yield client
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            client.close()
-            cluster.close()
 
 
 @pytest.fixture(params=["synchronous", "LocalCluster"])
@@ -201,3 +191,33 @@ def test_dask_fit_in_memory(benchmark, lr_data, model):
     benchmark.name = "in memory"
     make = (lambda: LinearRegression().fit(X, y)) if model == "LinearRegression" else (lambda: PCA(10).fit(X))
     benchmark.pedantic(make, rounds=3, iterations=1)
+
+
+# ------------------------------------------------------------------ k-means over blocks
+@pytest.fixture(scope="module")
+def kmeans_data(request, tmp_path_factory):
+    """(X in memory, the same X as an np.memmap file, 16 initial centres): 500,000 × 32 float64."""
+    n = _n(request, 500_000)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 32)) + rng.integers(0, 4, size=(n, 1)) * 3.0
+    path = tmp_path_factory.mktemp("kmeans") / "X.npy"
+    np.save(path, X)
+    return X, np.load(path, mmap_mode="r"), X[:16].copy()
+
+
+@pytest.mark.parametrize("source", ["in memory", "memmap (streamed)", "dask, 8 chunks (streamed)"])
+def test_kmeans_blocks(benchmark, kmeans_data, source):
+    """10 Lloyd iterations from the same centres: the streamed passes against the in-memory fit."""
+    from mlbasics.cluster import KMeans
+
+    X, Xm, init = kmeans_data
+    benchmark.group = f"KMeans(16) 10 iterations {X.shape[0]:,}x32 float64"
+    benchmark.name = source
+    data = {"in memory": X, "memmap (streamed)": Xm}.get(source)
+    if data is None:
+        dask = pytest.importorskip("dask")
+        da = pytest.importorskip("dask.array")
+        data = dask.persist(da.from_array(X, chunks=(-(-X.shape[0] // 8), 32)))[0]
+    est = benchmark.pedantic(lambda: KMeans(16, init=init, max_iter=10, tol=0).fit(data), rounds=3, iterations=1)
+    ref = KMeans(16, init=init, max_iter=10, tol=0).fit(X)
+    assert _rel(est.cluster_centers_, ref.cluster_centers_) < 1e-10

@@ -23,6 +23,7 @@ else:
 import dask  # noqa: E402
 import dask.array as da  # noqa: E402
 
+from mlbasics.cluster import KMeans  # noqa: E402
 from mlbasics.decomposition import PCA  # noqa: E402
 from mlbasics.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV  # noqa: E402
 from mlbasics.preprocessing import StandardScaler  # noqa: E402
@@ -54,12 +55,12 @@ def _bounded(request):
         yield
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A real cluster: 2 worker processes with 1 thread each, loopback only, no dashboard; closed
-    whatever happens. Starting it sets OMP_NUM_THREADS=1 (and the BLAS variables) in this
-    process's environment for its workers; the environment is restored at the end, so that later
-    tests' subprocesses (``mlbasics info``) do not inherit one thread."""
+@contextlib.contextmanager
+def _local_cluster():
+    """A real cluster: 2 worker processes (each under a nanny that restarts it) with 1 thread each,
+    loopback only, no dashboard; closed whatever happens. Starting it sets OMP_NUM_THREADS=1 (and
+    the BLAS variables) in this process's environment for its workers; the environment is restored
+    at the end, so that later tests' subprocesses (``mlbasics info``) do not inherit one thread."""
     import os
 
     from distributed import Client, LocalCluster
@@ -75,6 +76,8 @@ def client():
         except BaseException:
             if cluster is not None:
                 cluster.close()
+            os.environ.clear()
+            os.environ.update(saved_environ)
             raise
     try:
         yield cl
@@ -87,6 +90,13 @@ def client():
             finally:
                 os.environ.clear()
                 os.environ.update(saved_environ)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """The LocalCluster the ``scheduler`` fixture runs tests on (see :func:`_local_cluster`)."""
+    with _local_cluster() as cl:
+        yield cl
 
 
 @pytest.fixture(params=["synchronous", "distributed"])
@@ -156,6 +166,36 @@ def test_fit_equals_in_memory(scheduler, chunking, dtype, name):
                                atol=1e-5 if dtype == np.float32 else 1e-9)
     assert lazy.dtype == getattr(ref, method)(X).dtype
     assert isinstance(getattr(est, method)(X), np.ndarray)
+
+
+@pytest.mark.parametrize("chunking", ["one", "uneven"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_kmeans_equals_in_memory(scheduler, chunking, dtype):
+    X, _ = _data(n=120, dtype=dtype)
+    Xd = da.from_array(X, chunks=(CHUNKINGS[chunking](120), 5))
+    for init in (X[[0, 40, 80]], "k-means||"):  # given centres; k-means|| (per-row coins: any chunking)
+        ref = KMeans(3, init=init, n_init=1, random_state=0).fit(X)
+        est = KMeans(3, init=init, n_init=1, random_state=0).fit(Xd)
+        assert isinstance(est.cluster_centers_, np.ndarray) and est.cluster_centers_.dtype == dtype
+        assert _rel(est.cluster_centers_, ref.cluster_centers_) < (1e-5 if dtype == np.float32 else 1e-10)
+        assert est.n_iter_ == ref.n_iter_
+        assert isinstance(est.labels_, da.Array)  # lazy: one task per chunk
+        np.testing.assert_array_equal(est.labels_.compute(), ref.labels_)
+        lazy = est.predict(Xd)
+        assert isinstance(lazy, da.Array) and lazy.dtype == np.int64
+        np.testing.assert_array_equal(lazy.compute(), ref.predict(X))
+        dist = est.transform(Xd)
+        assert isinstance(dist, da.Array) and dist.dtype == dtype
+        np.testing.assert_allclose(dist.compute(), ref.transform(X), rtol=1e-4 if dtype == np.float32 else 1e-8)
+
+
+def test_kmeans_on_dask_refuses_weights_and_nan():
+    X, _ = _data(n=40)
+    with pytest.raises(ValueError, match="sample_weight: not supported with a dask array"):
+        KMeans(2).fit(da.from_array(X, chunks=10), sample_weight=np.ones(40))
+    X[33, 1] = np.inf
+    with dask.config.set(scheduler="synchronous"), pytest.raises(ValueError, match=r"X: contains NaN or infinity.*\(33, 1\)"):
+        KMeans(2).fit(da.from_array(X, chunks=10))
 
 
 def test_multi_output_and_inverse_transform(scheduler):
@@ -260,3 +300,75 @@ def test_dask_dataframe_is_a_clear_type_error():
     frame = dd.from_pandas(pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.0]}), npartitions=2)
     with pytest.raises(TypeError, match=r"X: a dask .*to_dask_array\(lengths=True\)"):
         LinearRegression().fit(frame, np.zeros(3))
+
+
+def test_kmeans_fitted_on_dask_saves_its_labels_computed(tmp_path):
+    import mlbasics
+
+    X, _ = _data(n=60)
+    with dask.config.set(scheduler="synchronous"):
+        est = KMeans(2, random_state=0).fit(da.from_array(X, chunks=25))
+        mlbasics.save(est, tmp_path / "km.mlbasics")
+        labels = est.labels_.compute()
+    loaded = mlbasics.load(tmp_path / "km.mlbasics")
+    assert isinstance(loaded.labels_, np.ndarray)
+    np.testing.assert_array_equal(loaded.labels_, labels)
+    np.testing.assert_array_equal(loaded.cluster_centers_, est.cluster_centers_)
+
+
+def test_a_worker_killed_in_the_middle_of_a_fit_changes_nothing():
+    """SIGKILL one worker process while KMeans iterates over the persisted chunks: the scheduler
+    recomputes the lost chunks from the graph, the nanny restarts the worker, and the fit equals
+    the in-memory one."""
+    import os
+    import threading
+    import time
+
+    X = np.random.default_rng(3).uniform(size=(4000, 8))  # no clusters: ~60 Lloyd passes
+    init = X[:6].copy()
+    ref = KMeans(6, init=init, n_init=1, max_iter=300, tol=0).fit(X)
+    assert ref.n_iter_ > 30
+    with _local_cluster() as cl:
+        pids = sorted(cl.run(os.getpid).values())
+        killed = []
+
+        def kill_one_worker():
+            time.sleep(0.5)  # a few Lloyd passes in (each is a round trip through the scheduler)
+            os.kill(pids[0], signal.SIGKILL)
+            killed.append(time.monotonic())
+
+        with dask.config.set(scheduler=cl.get):
+            Xd = da.from_array(X, chunks=500)
+            killer = threading.Thread(target=kill_one_worker)
+            killer.start()
+            est = KMeans(6, init=init, n_init=1, max_iter=300, tol=0).fit(Xd)
+            done = time.monotonic()
+            labels = est.labels_.compute()
+            killer.join()
+        assert killed and killed[0] < done, "the fit ended before the worker was killed: the test proved nothing"
+        assert pids[0] not in cl.run(os.getpid).values()  # the nanny started a new process
+    np.testing.assert_allclose(est.cluster_centers_, ref.cluster_centers_, rtol=1e-10)
+    assert est.n_iter_ == ref.n_iter_
+    np.testing.assert_array_equal(labels, ref.labels_)
+
+
+def test_bench_scale_part_has_every_row(monkeypatch):
+    """``mlbasics bench --parts scale``: each dask fit, its in-memory counterpart (and dask-ml's when
+    installed), on its own LocalCluster, closed afterwards with the environment restored."""
+    import os
+
+    from mlbasics import _benchmark
+
+    monkeypatch.setattr(_benchmark, "_SCALE_ROWS", {True: 2000, False: 2000})
+    optional = _benchmark._optional  # dask-ml's solvers take minutes even here: its rows are not tested
+    monkeypatch.setattr(_benchmark, "_optional", lambda name: None if name == "dask_ml" else optional(name))
+    before = dict(os.environ)
+    rows = _benchmark.run(quick=True, thread_counts=(1,), parts=("scale",))
+    assert dict(os.environ) == before
+    groups = {r["group"] for r in rows}
+    assert len(groups) == 4 and all(g.startswith("dask ") for g in groups)
+    for g in groups:
+        impls = [r["impl"] for r in rows if r["group"] == g]
+        assert any(i.startswith("mlbasics (LocalCluster") for i in impls)
+        assert any(i.startswith("mlbasics in memory") for i in impls)
+    assert all(r["seconds"] > 0 and r["part"] == "scale" for r in rows)

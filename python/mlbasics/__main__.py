@@ -24,7 +24,9 @@ from typing import Any, TextIO
 
 import mlbasics
 
-PARTS = ("matmul", "optim", "mlp", "fit", "cluster", "sparse")
+PARTS = ("matmul", "optim", "mlp", "fit", "cluster", "sparse", "scale")
+#: Without --parts: every part but "scale" (it starts a Dask cluster; ask for it by name).
+DEFAULT_PARTS = ("matmul", "optim", "mlp", "fit", "cluster", "sparse")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--plot", default="mlbasics_bench.png", metavar="PATH",
                         help="bench: where to write the PNG plot ('' for none; needs matplotlib)")
-    parser.add_argument("--parts", default=",".join(PARTS),
-                        help=f"bench: comma-separated parts among {', '.join(PARTS)}")
+    parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
+                        help=f"bench: comma-separated parts among {', '.join(PARTS)} (default: all but scale, "
+                             "which starts a Dask LocalCluster)")
     return parser
 
 

@@ -422,10 +422,134 @@ def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[
                    best["scikit-learn"], threads, n_iter=int(sk.n_iter_[0]))
 
 
+def _best_time(candidates: dict[str, Callable[[], Any]], reps: int) -> tuple[str, float] | None:
+    """(name, median time) of the fastest of several ways to do one fit (those that fail are left out)."""
+    best: tuple[str, float] | None = None
+    for name, fn in candidates.items():
+        try:
+            t = median_time(fn, reps)
+        except Exception:  # a solver this dask-ml version lacks, or refuses for these data
+            continue
+        if best is None or t < best[1]:
+            best = (name, t)
+    return best
+
+
+@contextlib.contextmanager
+def local_cluster() -> Iterator[Any]:
+    """A ``distributed.Client`` on a LocalCluster of 2 worker processes with 1 thread each, loopback
+    only, no dashboard; closed on exit, and the environment variables its start sets in this process
+    (OMP_NUM_THREADS=1 and the BLAS ones, meant for its workers) restored."""
+    import os
+    import warnings
+
+    from distributed import Client, LocalCluster
+
+    saved_environ = dict(os.environ)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # distributed's start-up notices (ports, resources)
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                client = Client(cluster, set_as_default=False)
+            try:
+                yield client
+            finally:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    client.close()
+        finally:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cluster.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environ)
+
+
+#: Rows of the scale part's X (without, with --quick); tests shrink it.
+_SCALE_ROWS = {False: 1_000_000, True: 100_000}
+
+
+def scale_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
+    """Fits on a dask array of 1,000,000 × 100 float64 (100,000 with --quick) in 8 persisted chunks on a
+    ``distributed.LocalCluster`` (2 worker processes, 1 thread each, loopback), with the default
+    backend: ours against dask-ml's fastest solver for the same model on the same cluster (when
+    dask-ml is installed), and against our in-memory fit in this process (at ``threads``). No rows
+    without dask and distributed (``pip install "mlbasics[dask]"``). Runs only when asked for
+    (``--parts scale``): it starts a cluster."""
+    import functools
+    import warnings
+
+    try:
+        import dask
+        import dask.array as da
+        import distributed  # noqa: F401
+    except ImportError:
+        warnings.warn("bench --parts scale: needs dask and distributed (pip install \"mlbasics[dask]\"); "
+                      "no rows", UserWarning, stacklevel=2)
+        return
+    from .decomposition import PCA
+    from .linear_model import LinearRegression, LogisticRegression
+
+    n = _SCALE_ROWS[quick]
+    reps = 1 if quick else 3
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 100))
+    beta = rng.standard_normal(100) / 10
+    y_lin = X @ beta + 1.0 + 0.1 * rng.standard_normal(n)
+    y_bin = (X @ beta + rng.logistic(size=n) > 0).astype(np.int64)  # a planted logit model
+    y_multi = np.argmax(X @ rng.standard_normal((100, 10)) / 10 + rng.gumbel(size=(n, 10)), axis=1)
+    dml = _optional("dask_ml")
+    if dml is not None:
+        import dask_ml.decomposition
+        import dask_ml.linear_model
+    with local_cluster() as client:
+        with dask.config.set(scheduler=client.get):
+            chunks = (-(-n // 8), 100)
+            Xd, yd_lin, yd_bin, yd_multi = dask.persist(
+                da.from_array(X, chunks=chunks), da.from_array(y_lin, chunks=chunks[0]),
+                da.from_array(y_bin, chunks=chunks[0]), da.from_array(y_multi, chunks=chunks[0]))
+            where = "LocalCluster 2×1 thread"
+            tasks: list[tuple[str, Callable[[], Any], Callable[[], Any], dict[str, Callable[[], Any]]]] = [
+                ("LinearRegression", lambda: LinearRegression().fit(Xd, yd_lin),
+                 lambda: LinearRegression().fit(X, y_lin),
+                 {} if dml is None else {f"dask-ml {s}": functools.partial(
+                     lambda s: dask_ml.linear_model.LinearRegression(solver=s).fit(Xd, yd_lin), s)
+                     for s in ("lbfgs", "newton", "admm")}),
+                ("PCA(10)", lambda: PCA(10).fit(Xd), lambda: PCA(10).fit(X),
+                 {} if dml is None else {f"dask-ml {s}": functools.partial(
+                     lambda s: dask_ml.decomposition.PCA(10, svd_solver=s, random_state=0).fit(Xd), s)
+                     for s in ("tsqr", "randomized")}),
+                ("LogisticRegression lbfgs, binary", lambda: LogisticRegression(max_iter=300).fit(Xd, yd_bin),
+                 lambda: LogisticRegression(max_iter=300).fit(X, y_bin),
+                 {} if dml is None else {"dask-ml lbfgs": lambda: dask_ml.linear_model.LogisticRegression(
+                     solver="lbfgs", max_iter=300).fit(Xd, yd_bin)}),
+                ("LogisticRegression lbfgs, 10 classes", lambda: LogisticRegression(max_iter=300).fit(Xd, yd_multi),
+                 lambda: LogisticRegression(max_iter=300).fit(X, y_multi), {}),
+            ]
+            for model, ours, in_memory, peers in tasks:
+                group = f"dask {model} {n:,}×100, 8 persisted chunks"
+                t_ours = median_time(ours, reps)
+                yield _row(group, f"mlbasics ({where})", "float64", t_ours, threads)
+                t_mem = median_time(in_memory, reps)
+                yield _row(group, f"mlbasics in memory (this process; dask {t_ours / t_mem:.2f}× its time)",
+                           "float64", t_mem, threads)
+                best = _best_time(peers, reps)
+                if best is not None:
+                    yield _row(group, f"{best[0]} ({where}; mlbasics {best[1] / t_ours:.1f}× faster)",
+                               "float64", best[1], threads)
+
+
 # ----------------------------------------------------------------------------- the report
 PARTS: dict[str, Callable[[Sequence[str], int, bool], Iterator[dict[str, Any]]]] = {
     "matmul": matmul_rows, "optim": optimizer_rows, "mlp": mlp_rows, "fit": fit_rows, "cluster": cluster_rows,
-    "sparse": sparse_rows}
+    "sparse": sparse_rows, "scale": scale_rows}
+#: What ``mlbasics bench`` runs without ``--parts``: every part but "scale", which starts a Dask cluster.
+DEFAULT_PARTS = tuple(p for p in PARTS if p != "scale")
 _TORCH_PARTS = {"matmul", "optim", "mlp"}  # the parts with PyTorch peers
 
 
@@ -435,7 +559,7 @@ def ordered_backends(backends: Sequence[str]) -> list[str]:
 
 
 def run(quick: bool = False, backends: Sequence[str] | None = None, thread_counts: Sequence[int] = (1, 2),
-        parts: Sequence[str] = tuple(PARTS), on_row: Callable[[dict[str, Any]], None] | None = None,
+        parts: Sequence[str] = DEFAULT_PARTS, on_row: Callable[[dict[str, Any]], None] | None = None,
         on_part: Callable[[str, int], None] | None = None) -> list[dict[str, Any]]:
     """All rows of ``parts``, at each thread count, with the speed-ups over numpy added.
 
@@ -510,7 +634,8 @@ _PANEL_TITLES = {"matmul": "Kernels: matmul, square n×n @ n×n, float32 (higher
                  "fit": "Model fits, float64 (lower is better)",
                  "cluster": "Clustering and manifolds: kmeans_step, k-means, spectral clustering, Isomap "
                             "(lower is better)",
-                 "sparse": "Sparse input: CSR × dense kernels, LogisticRegression on sparse X (lower is better)"}
+                 "sparse": "Sparse input: CSR × dense kernels, LogisticRegression on sparse X (lower is better)",
+                 "scale": "Fits on a dask array on a LocalCluster, against dask-ml and in memory (lower is better)"}
 
 
 def _family(impl: str) -> str:
@@ -527,6 +652,8 @@ def _part_of(r: dict[str, Any]) -> str:
     if "part" in r:
         return str(r["part"])
     g = r["group"]
+    if g.startswith("dask "):
+        return "scale"
     if g.startswith("matmul "):
         return "matmul"
     if g.startswith(("sgd_step", "adam_step")):

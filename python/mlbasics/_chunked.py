@@ -104,6 +104,12 @@ def streamable(X: Any) -> bool:
     return not _is_sparse(X)
 
 
+def out_of_core(X: Any) -> bool:
+    """X lives outside this process's memory: a memory map, an array-like read by row slices
+    (h5py, zarr) or a dask array."""
+    return isinstance(X, np.memmap) or _is_lazy(X) or is_dask_array(X) or _is_dask_collection(X)
+
+
 def stream_fit(X: Any, sample_weight: Any) -> bool:
     """Whether a fit streams X's row blocks: dense X without weights (the block statistics are
     unweighted, so a weighted fit keeps its in-memory path). Weights with a dask X are refused
@@ -152,6 +158,32 @@ class Rows:
     def done(self, start: int, stop: int) -> None:
         if self._release is not None:
             self._release(start, stop)
+
+    def reduce(self, fn: Any, merge: Any, *args: Any) -> Any:
+        """``fn(block, start, *args)`` over the row blocks, in order, merged by ``merge(a, b)`` (a
+        dask source runs the same on its chunks and tree-reduces: :meth:`DaskRows.reduce`)."""
+        step = rows_per_block(self.width)
+        acc = None
+        for start in range(0, self.n, step):
+            stop = min(self.n, start + step)
+            part = fn(self.read(start, stop), start, *args)
+            self.done(start, stop)
+            acc = part if acc is None else merge(acc, part)
+        return acc
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """The rows at the (sorted, distinct) indices ``rows``, as a 2-D ndarray (a lazy array-like is
+        read by row slices, the one indexing every such array-like supports)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if self.lazy:
+            if not rows.size:
+                return np.empty((0, self.width), dtype=self.dtype)
+            return np.concatenate([self.read(int(i), int(i) + 1) for i in rows])
+        return np.asarray(self.data[rows]).reshape(len(rows), self.width)
+
+    def persist(self) -> Rows:
+        """The source to make several passes over (a dask source persists its chunks)."""
+        return self
 
 
 def _page_releaser(arr: Any):

@@ -76,6 +76,21 @@ class DaskRows:
     def load(self) -> np.ndarray:
         return load(self)
 
+    def reduce(self, fn: Callable, merge: Callable, *args: Any) -> Any:
+        """``fn(chunk, start, *args)`` on the workers, one task per row chunk, tree-reduced by
+        ``merge`` (the dask form of :meth:`mlbasics._chunked.Rows.reduce`)."""
+        task = dask.delayed(_chunk_call, pure=True)
+        parts = [task(fn, s, args, chunks[0]) for s, _, chunks in _per_chunk([self])]
+        return dask.compute(_tree(parts, merge))[0]
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.data[np.asarray(rows, dtype=np.int64)].compute()).reshape(len(rows), self.width)
+
+    def persist(self) -> DaskRows:
+        """The chunks computed once and kept by the workers (or in memory without a cluster), so
+        each later pass reads them instead of recomputing X's graph."""
+        return DaskRows(self.data.persist(), self.name)
+
 
 def _unknown(name: str, arr: da.Array) -> bool:
     return any(np.isnan(c) for dim in arr.chunks for c in dim)
@@ -173,6 +188,10 @@ def _chunk_product(backend: str, mean: np.ndarray, right: np.ndarray, transpose:
                    ) -> np.ndarray:
     src = _chunked.Rows(np.asarray(chunk), "X")
     return _chunked.product_pass(src, mean, right, _get_backend(backend), transpose=transpose)
+
+
+def _chunk_call(fn: Callable, start: int, args: tuple, chunk: np.ndarray) -> Any:
+    return fn(np.asarray(chunk), start, *args)
 
 
 def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:

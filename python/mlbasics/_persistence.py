@@ -864,6 +864,9 @@ def _build(estimator: Any) -> bytes:
     if spec.check_params is not None:
         spec.check_params(estimator)
     attrs = {k: v for k, v in vars(estimator).items() if k not in params and k not in spec.derived}
+    for k, v in attrs.items():  # a lazy dask attribute (KMeans.labels_ after a fit on dask) is computed
+        if hasattr(v, "__dask_graph__") and hasattr(v, "compute"):
+            attrs[k] = np.asarray(v.compute())
     _check_names(cls, spec, set(attrs), set(params))
     if spec.dump is not None:
         spec.dump(estimator, attrs)

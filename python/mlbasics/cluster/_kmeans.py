@@ -24,8 +24,11 @@ from numpy.typing import ArrayLike
 from .._base import BaseEstimator, ClusterMixin, TransformerMixin, fit_context
 from .._validation import (HasMethods, Interval, Options, check_array, check_is_fitted, check_n_features,
                            check_random_state, check_sample_weight, validate_params)
+from .. import _chunked, _rows
 from ..backends import BACKEND_CONSTRAINT, get_backend
 from ..exceptions import ConvergenceWarning, sklearn_compatible
+from . import _streamed
+from ._common import _average, _kmeans_plusplus
 
 __all__ = ["KMeans", "MiniBatchKMeans", "kmeans_plusplus"]
 
@@ -68,34 +71,6 @@ def _inertia_terms(X: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> np
         d = X[i0:i0 + _CHUNK] - centers[labels[i0:i0 + _CHUNK]]
         out[i0:i0 + _CHUNK] = np.einsum("ij,ij->i", d, d)
     return out
-
-
-def _kmeans_plusplus(X: np.ndarray, k: int, w: np.ndarray, rng: np.random.Generator, backend: Any,
-                     n_local_trials: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Greedy k-means++ (Arthur & Vassilvitskii 2007, with local trials).
-
-    The first centre is a sample drawn with probability ∝ wᵢ. Each next centre: draw
-    ``n_local_trials`` candidates with probability ∝ wᵢ D(xᵢ)² (D = distance to the nearest centre
-    chosen so far) and keep the one that lowers the potential Σ wᵢ D(xᵢ)² the most.
-    """
-    n = X.shape[0]
-    if n_local_trials is None:
-        n_local_trials = 2 + int(np.log(k))
-    indices = np.empty(k, dtype=np.int64)
-    indices[0] = rng.choice(n, p=w / w.sum())
-    closest = backend.pairwise_sq_distances(X[indices[:1]], X)[0].astype(np.float64)
-    potential = float(closest @ w)
-    for c in range(1, k):
-        targets = rng.uniform(size=n_local_trials) * potential
-        candidates = np.searchsorted(np.cumsum(w * closest), targets)
-        np.minimum(candidates, n - 1, out=candidates)
-        d = backend.pairwise_sq_distances(X[candidates], X).astype(np.float64)
-        np.minimum(closest, d, out=d)
-        potentials = d @ w
-        best = int(np.argmin(potentials))
-        potential, closest = float(potentials[best]), d[best]
-        indices[c] = candidates[best]
-    return X[indices].copy(), indices
 
 
 def kmeans_plusplus(X: ArrayLike, n_clusters: int, *, sample_weight: ArrayLike | None = None,
@@ -204,16 +179,6 @@ def _relocate_empty(X: np.ndarray, w: np.ndarray, sq_dist: np.ndarray, labels: n
         weights[old_id] -= w[i]
 
 
-def _average(sums: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Centres = sums / weights; a centre with no weight goes to the heaviest cluster's centre."""
-    centers = np.empty_like(sums)
-    has = weights > 0
-    centers[has] = sums[has] / weights[has, None]
-    if not has.all():
-        centers[~has] = centers[int(np.argmax(weights))]
-    return centers
-
-
 def _is_same_clustering(a: np.ndarray, b: np.ndarray, k: int) -> bool:
     """Whether two labelings are equal up to a renaming of the clusters."""
     mapping = np.full(k, -1, dtype=np.int64)
@@ -226,6 +191,7 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
     """What KMeans and MiniBatchKMeans share: parameters, seeding, predict/transform/score."""
 
     n_clusters: int
+    n_features_in_: int
     init: Any
     n_init: Any
     random_state: Any
@@ -288,6 +254,8 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         labels : int64 ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "cluster_centers_")
+        if _chunked.is_dask_array(X):  # a lazy dask array, one task per row chunk
+            return _rows.dask_map(self.predict, X, self.n_features_in_, None, np.int64)
         X, _ = self._check_data(X, None, reset=False)
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
         return get_backend(self.backend).kmeans_step(X, centers, return_sq_dist=False)[0]
@@ -304,6 +272,8 @@ class _BaseKMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         distances : ndarray of shape (n_samples, n_clusters), of X's float dtype
         """
         check_is_fitted(self, "cluster_centers_")
+        if _chunked.is_dask_array(X):
+            return _rows.dask_map(self.transform, X, self.n_features_in_, self.n_clusters)
         X_in = X
         X, _ = self._check_data(X, None, reset=False)
         d = get_backend(self.backend).pairwise_sq_distances(X, self.cluster_centers_.astype(X.dtype, copy=False))
@@ -368,9 +338,11 @@ class KMeans(_BaseKMeans):
     ----------
     n_clusters : int, default=8
         The number of clusters k (at most n_samples).
-    init : {"k-means++", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
-        "k-means++": greedy k-means++ seeding; "random": k distinct samples drawn with probability
-        ∝ sample_weight; an array: these initial centres (then one run only).
+    init : {"k-means++", "k-means||", "random"} or array-like of shape (n_clusters, n_features), default="k-means++"
+        "k-means++": greedy k-means++ seeding (k-means|| on out-of-core data, see Notes);
+        "k-means||": scalable k-means++ (Bahmani et al. 2012) by passes over row blocks, without
+        ``sample_weight``; "random": k distinct samples drawn with probability ∝ sample_weight; an
+        array: these initial centres (then one run only).
     n_init : "auto" or int, default="auto"
         Runs from different seeds; the one with the lowest inertia is kept. "auto": 1 for
         "k-means++" or an array, 10 for "random".
@@ -409,6 +381,14 @@ class KMeans(_BaseKMeans):
     ``n_iter_`` equal scikit-learn's ``KMeans(algorithm="lloyd")``. An empty cluster is given the
     sample farthest from its centre.
 
+    Out of core: when X is an ``np.memmap``, an array-like read by row slices (h5py, zarr) or a
+    ``dask.array.Array`` (without ``sample_weight``), and for ``init="k-means||"``, the fit reads X
+    a block of rows at a time (chunks on the dask workers), one pass per Lloyd iteration; only the
+    k × p sums travel (see the user guide's "Data larger than memory"). From the same initial
+    centres the result equals the in-memory fit; "k-means++" seeds by k-means|| there. ``labels_``
+    is then a NumPy array, or a lazy dask array for a dask X, and ``predict``/``transform`` of a
+    dask array are lazy dask arrays.
+
     Examples
     --------
     >>> import numpy as np
@@ -423,9 +403,15 @@ class KMeans(_BaseKMeans):
     16.0
     """
 
-    _parameter_constraints = {**_COMMON_CONSTRAINTS, "algorithm": [Options(("lloyd",))], "verbose": _VERBOSE}
+    _parameter_constraints = {
+        **_COMMON_CONSTRAINTS,
+        "init": [Options(("k-means++", "k-means||", "random")), _INIT[1]],
+        "algorithm": [Options(("lloyd",))],
+        "verbose": _VERBOSE,
+    }
 
-    def __init__(self, n_clusters: int = 8, *, init: Literal["k-means++", "random"] | ArrayLike = "k-means++",
+    def __init__(self, n_clusters: int = 8, *,
+                 init: Literal["k-means++", "k-means||", "random"] | ArrayLike = "k-means++",
                  n_init: int | Literal["auto"] = "auto", max_iter: int = 300, tol: float = 1e-4,
                  random_state: Any = None, algorithm: Literal["lloyd"] = "lloyd", backend: str = "auto",
                  verbose: bool | int = False) -> None:
@@ -456,6 +442,13 @@ class KMeans(_BaseKMeans):
         self : KMeans
         """
         self._validate_params()
+        streamed = _chunked.out_of_core(X) or (isinstance(self.init, str) and self.init == "k-means||")
+        if streamed and _chunked.stream_fit(X, sample_weight):  # passes over row blocks (_streamed.py)
+            self._check_feature_names(X, reset=True)
+            _streamed.fit(self, X)
+            return self
+        if isinstance(self.init, str) and self.init == "k-means||":
+            raise ValueError("init: 'k-means||' does not support sample_weight; use 'k-means++' or 'random'")
         X, w = self._check_data(X, sample_weight, reset=True)
         init, n_init = self._resolve_init(X, default_n_init=10)
         backend = get_backend(self.backend)
