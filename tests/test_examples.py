@@ -115,6 +115,14 @@ def check_out_of_core(out):
     assert _number(r"peak RSS (\d+) MB for X", out) > 0
 
 
+def check_new_tricks(out):
+    plain = _number(r"plain: final training loss = ([\d.]+)", out)
+    assert plain > 2.0                                                        # the deep sigmoid net does not learn
+    assert _number(r"batch norm \+ residual: final training loss = ([\d.]+)", out) < plain / 5
+    gaps = [_number(rf"dropout {p}: .*gap = ([-\d.]+)", out) for p in ("0.0", "0.5")]
+    assert gaps[1] < gaps[0] - 0.03                                           # dropout shrinks the gap
+
+
 CASES = {
     "least_squares_line": (["least_squares_line.png"], check_least_squares_line),
     "polynomial_cross_validation": (["polynomial_fits.png", "ridge_cv.png"], check_polynomial_cross_validation),
@@ -127,6 +135,7 @@ CASES = {
     "image_segmentation": (["ncuts_segmentation.png"], check_image_segmentation),
     "isomap_swiss_roll": (["swiss_roll_isomap_vs_pca.png"], check_isomap_swiss_roll),
     "out_of_core": ([], check_out_of_core),  # no picture: times, peak RSS and agreement
+    "new_tricks": (["deep_mlp_loss.png", "dropout_gap.png"], check_new_tricks),
 }
 
 
