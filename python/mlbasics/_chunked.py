@@ -185,6 +185,78 @@ class Rows:
         """The source to make several passes over (a dask source persists its chunks)."""
         return self
 
+    def bounds(self) -> list[int]:
+        """Row offsets of the blocks a pass reads: 0, rows_per_block, …, n."""
+        step = rows_per_block(self.width)
+        return list(range(0, self.n, step)) + [self.n]
+
+
+class ShuffledChunks:
+    """X streamed to a training loop a chunk at a time (MLPs on out-of-core or dask X).
+
+    The chunks are the source's blocks (a dask array's chunks, or ~16 MiB row blocks of a memory
+    map or an array-like). An epoch visits them in a random order and the rows of each in a random
+    order (:meth:`epoch_order`), so each chunk is read once per epoch — not the in-memory shuffle of
+    all rows. ``rows`` (sorted X rows) restricts training to a subset (early stopping's training
+    part); positions 0 … len(rows) − 1 number that subset, as the targets are numbered.
+    """
+
+    def __init__(self, src: Any, dtype: np.dtype, rows: np.ndarray | None = None) -> None:
+        self.src = src
+        self.dtype = np.dtype(dtype)
+        self.rows = np.arange(src.n) if rows is None else np.asarray(rows, dtype=np.int64)
+        self.shape = (int(self.rows.shape[0]), src.width)
+        self._bounds = np.asarray(src.bounds(), dtype=np.int64)
+        # the chunk of each position, and where each chunk's positions start
+        self._chunk = np.searchsorted(self._bounds, self.rows, side="right") - 1
+        self._starts = np.searchsorted(self._chunk, np.arange(len(self._bounds)))
+
+    def check_finite(self) -> None:
+        """One pass: NaN or infinity anywhere in X is the ValueError check_array gives."""
+        bad = self.src.reduce(lambda block, start: _inspect(np.asarray(block, dtype=np.float64), start), Bad.add)
+        if bad is not None and bad.count:
+            raise ValueError(bad.message(self.src.name, False))
+
+    def subset(self, positions: np.ndarray) -> ShuffledChunks:
+        return ShuffledChunks(self.src, self.dtype, self.rows[np.sort(positions)])
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """The rows at these positions, in memory (early stopping's validation part)."""
+        order = np.argsort(positions, kind="stable")
+        out = np.empty((len(positions), self.shape[1]), dtype=self.dtype)
+        out[order] = self.src.take(self.rows[np.asarray(positions)[order]])
+        return out
+
+    def epoch_order(self, rng: np.random.Generator | None) -> np.ndarray:
+        """All positions, chunk by chunk: chunks and the rows within each in random order (in order
+        without ``rng``)."""
+        chunks = np.flatnonzero(np.diff(self._starts) > 0)
+        if rng is not None:
+            chunks = rng.permutation(chunks)
+        parts = []
+        for c in chunks:
+            pos = np.arange(self._starts[c], self._starts[c + 1])
+            parts.append(rng.permutation(pos) if rng is not None else pos)
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+    def chunk_of(self, position: int) -> int:
+        return int(self._chunk[position])
+
+    def blocks(self, order: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(positions, their rows as a dense C-ordered array) for each run of ``order`` within one chunk,
+        reading each chunk's row range once."""
+        if not order.size:
+            return
+        chunk = self._chunk[order]
+        cuts = np.flatnonzero(np.diff(chunk)) + 1
+        for pos in np.split(order, cuts):
+            rows = self.rows[pos]
+            lo, hi = int(rows.min()), int(rows.max()) + 1
+            block = np.asarray(self.src.read(lo, hi))
+            yield pos, np.ascontiguousarray(block[rows - lo], dtype=self.dtype)
+            if hasattr(self.src, "done"):
+                self.src.done(lo, hi)
+
 
 def _page_releaser(arr: Any):
     """For a C-ordered ``np.memmap`` shared with its file (mode "r", "r+" or "w+"): a function

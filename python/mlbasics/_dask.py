@@ -86,6 +86,14 @@ class DaskRows:
     def take(self, rows: np.ndarray) -> np.ndarray:
         return np.asarray(self.data[np.asarray(rows, dtype=np.int64)].compute()).reshape(len(rows), self.width)
 
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) computed into this process (2-D)."""
+        return np.asarray(self.data[start:stop].compute()).reshape(stop - start, self.width)
+
+    def bounds(self) -> list[int]:
+        """The row offsets of the chunks: 0, …, n."""
+        return list(self.offsets)
+
     def persist(self) -> DaskRows:
         """The chunks computed once and kept by the workers (or in memory without a cluster), so
         each later pass reads them instead of recomputing X's graph."""

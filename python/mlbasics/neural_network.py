@@ -19,6 +19,13 @@ single one is larger) — so training sees exactly the minibatches, in the same 
 dense X and the fits are equal. Predictions densify row blocks of the same size. The first layer
 then costs what it costs on dense data: sparse input saves memory, not time.
 
+X larger than memory (an ``np.memmap``, an array-like read by row slices such as an h5py dataset
+or a zarr array, a ``dask.array.Array``) is trained on a chunk at a time
+(:class:`mlbasics._chunked.ShuffledChunks`): each epoch visits the chunks in a random order and
+the rows of each in a random order, reading each chunk once — not the in-memory shuffle (without
+``shuffle`` the fits are the in-memory ones). y, ``sample_weight`` and early stopping's
+validation rows are held in memory; predictions on a dask X are lazy dask arrays.
+
 All weights and biases live in one contiguous buffer (``coefs_[i]`` and ``intercepts_[i]`` are
 views into it) and all gradients in another, so each optimizer step is one kernel call over
 the whole network.
@@ -40,6 +47,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from ._base import BaseEstimator, ClassifierMixin, DeferredInterrupt, RegressorMixin, fit_context
+from . import _chunked, _rows
 from ._progress import Progress
 from ._sparse import dense_rows, issparse, rows_per_block
 from ._validation import (Interval, Options, check_array, check_classification_targets, check_is_fitted,
@@ -484,7 +492,11 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"dtype: the model was fitted with {self._params_flat.dtype}, got {dtype}; "
                              "call fit to start again")
         self._check_feature_names(X, reset=first)
-        X = check_array(X, "X", dtype=dtype, accept_sparse=True)
+        if _chunked.out_of_core(X):  # streamed a chunk at a time (see "Data larger than memory")
+            X = _chunked.ShuffledChunks(_rows.as_rows(X, "X"), dtype)
+            X.check_finite()
+        else:
+            X = check_array(X, "X", dtype=dtype, accept_sparse=True)
         if issparse(X):
             X = X.tocsr()  # row blocks (minibatches); a copy only for CSC
         if not first:
@@ -632,10 +644,11 @@ class _BaseMLP(BaseEstimator):
     def _fit_stochastic(self, kernels, X, Y, y_raw, incremental, interrupt, sw=None):
         opt = self._optimizer
         early_stopping = self.early_stopping and not incremental
+        streamed = isinstance(X, _chunked.ShuffledChunks)
         if early_stopping:
             train, val = self._split_validation(X.shape[0], self._strata(Y))
-            X_val, y_val = X[val], self._validation_targets(y_raw, val)
-            X, Y = X[train], Y[train]
+            X_val, y_val = (X.take(val) if streamed else X[val]), self._validation_targets(y_raw, val)
+            X, Y = (X.subset(train) if streamed else X[train]), Y[train]
             sw_val = None
             if sw is not None:
                 sw, sw_val = sw[train], sw[val]
@@ -659,16 +672,16 @@ class _BaseMLP(BaseEstimator):
         if self.normalization == "batch" and batch_size < 2:
             raise ValueError("batch_size: normalization='batch' never trains on a minibatch of one row (its batch "
                              "statistics do not exist), so batch_size=1 would train on nothing; use batch_size >= 2")
-        if not issparse(X):
+        if not issparse(X) and not streamed:
             X = np.ascontiguousarray(X)
-        idx = np.arange(n)
+        idx = X.epoch_order(None) if streamed else np.arange(n)
         self.n_iter_ = 0
         self.stopped_by_callback_ = False
         reached_max_iter = interrupted = False
         with Progress(1 if incremental else self.max_iter, type(self).__name__, self.verbose) as progress:
             for _ in range(self.max_iter):
-                if self.shuffle:
-                    idx = self._rng.permutation(n)
+                if self.shuffle:  # streamed: the chunks, then the rows within each, in random order
+                    idx = X.epoch_order(self._rng) if streamed else self._rng.permutation(n)
                 total, rows = self._epoch(kernels, X, Y, idx, batch_size, interrupt, sw)
                 if rows:
                     self.n_iter_ += 1
@@ -754,6 +767,8 @@ class _BaseMLP(BaseEstimator):
         whole minibatches (every batch's forward, loss, backward and optimizer step; weighted by
         ``sw`` when given). Returns (Σ batch loss · batch size, rows trained); stops early, after
         a whole slice, when ``interrupt.requested``."""
+        if isinstance(X, _chunked.ShuffledChunks):
+            return self._epoch_streamed(kernels, X, Y, idx, batch_size, interrupt, sw)
         opt = self._optimizer
         sizes = [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_]
         step_rows = self._slice_rows(batch_size)
@@ -803,13 +818,50 @@ class _BaseMLP(BaseEstimator):
                 break
         return total, rows
 
+    def _epoch_streamed(self, kernels: Any, X: _chunked.ShuffledChunks, Y: np.ndarray, order: np.ndarray,
+                        batch_size: int, interrupt: DeferredInterrupt | None, sw: np.ndarray | None
+                        ) -> tuple[float, int]:
+        """:meth:`_epoch` over X read a chunk at a time in ``order``: each chunk's rows, with the rows
+        a previous chunk left over (fewer than a minibatch), train in memory; the remainder waits
+        for the next chunk, so only the epoch's last minibatch may be short."""
+        total, rows = 0.0, 0
+        carry_pos = np.empty(0, dtype=np.int64)
+        carry_X = np.empty((0, X.shape[1]), dtype=X.dtype)
+        last = -1 if not order.size else int(X.chunk_of(order[-1]))
+        for pos, block in X.blocks(order):  # one chunk in memory at a time
+            final = pos.size and int(X.chunk_of(pos[-1])) == last and pos[-1] == order[-1]
+            pos = np.concatenate([carry_pos, pos])
+            block = np.concatenate([carry_X, block]) if carry_pos.size else block
+            use = pos.shape[0] if final else pos.shape[0] - pos.shape[0] % batch_size
+            carry_pos, carry_X = pos[use:], block[use:]
+            if use:
+                part_total, part_rows = self._epoch(kernels, block[:use], Y[pos[:use]], np.arange(use), batch_size,
+                                                    interrupt, None if sw is None else sw[pos[:use]])
+                total += part_total
+                rows += part_rows
+            if interrupt is not None and interrupt.requested:
+                break
+        return total, rows
+
     # ------------------------------------------------------------------ prediction helpers
     def _logits(self, X):
         check_is_fitted(self, "coefs_")
         self._check_feature_names(X, reset=False)
+        if _chunked.out_of_core(X):  # a memory map or an array-like: a block of rows at a time
+            src = _rows.as_rows(X, "X")
+            check_n_features(self, src)
+            return np.concatenate([self._logits(np.asarray(src.read(a, b)))
+                                   for a, b in zip(src.bounds()[:-1], src.bounds()[1:])])
         X = check_array(X, "X", dtype=self._params_flat.dtype, accept_sparse=True)
         check_n_features(self, X)
         return self._forward(get_backend(self.backend), X)
+
+    def _lazy(self, method: Callable, X: Any, width: int | None, dtype: Any = None) -> Any:
+        """``method`` over a dask X's row chunks (a lazy dask array), or None for any other X."""
+        if not _chunked.is_dask_array(X):
+            return None
+        check_is_fitted(self, "coefs_")
+        return _rows.dask_map(method, X, self.n_features_in_, width, dtype or self._params_flat.dtype)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -1076,6 +1128,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         y_pred : ndarray of shape (n_samples,)
             Labels taken from ``classes_``.
         """
+        lazy = self._lazy(self.predict, X, None, getattr(self, "classes_", np.empty(0)).dtype)
+        if lazy is not None:
+            return lazy
         return self._predict_from_logits(self._logits(X))
 
     def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
@@ -1090,6 +1145,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         log_proba : ndarray of shape (n_samples, n_classes), of the model's ``dtype``
             Columns in the order of ``classes_``.
         """
+        lazy = self._lazy(self.predict_log_proba, X, len(getattr(self, "classes_", ())))
+        if lazy is not None:
+            return lazy
         logits = self._logits(X)
         if self.out_activation_ == "logistic":
             z = logits[:, 0]
@@ -1109,6 +1167,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         proba : ndarray of shape (n_samples, n_classes), of the model's ``dtype``
             Columns in the order of ``classes_``; rows sum to 1.
         """
+        lazy = self._lazy(self.predict_proba, X, len(getattr(self, "classes_", ())))
+        if lazy is not None:
+            return lazy
         return np.exp(self.predict_log_proba(X))
 
 
@@ -1372,5 +1433,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), of the model's ``dtype``
         """
+        lazy = self._lazy(self.predict, X, None if getattr(self, "n_outputs_", 1) == 1 else self.n_outputs_)
+        if lazy is not None:
+            return lazy
         out = self._logits(X)
         return out.ravel() if self.n_outputs_ == 1 else out
