@@ -51,8 +51,6 @@ MLB_YMM_TRAITS(float, __m256, 8, ps, ss)
 MLB_YMM_TRAITS(double, __m256d, 4, pd, sd)
 #undef MLB_YMM_TRAITS
 
-static_assert(Blocking<float>::MR == 6 && Blocking<float>::NR == 2 * Ymm<float>::L, "kernel is 6x16");
-static_assert(Blocking<double>::MR == 6 && Blocking<double>::NR == 2 * Ymm<double>::L, "kernel is 6x8");
 
 // UA == false: ap is a packed A micro-panel (element (i, p) at ap[p*6 + i]).
 // UA == true: ap points at A(0, 0) of an unpacked row-major tile (element (i, p) at
@@ -139,8 +137,6 @@ inline void kernel_for_width(index_t kc, const T* ap, index_t rs_a, const T* bp,
   else kernel<T, UA, false>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
 }
 
-}  // namespace
-
 void ukernel_avx2_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc, int mr, int nr,
                       bool add) {
   kernel_for_width<float, false>(kc, ap, 0, bp, c, ldc, mr, nr, add);
@@ -157,6 +153,15 @@ void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double
                          int mr, int nr, bool add) {
   kernel_for_width<double, true>(kc, a, rs_a, bp, c, ldc, mr, nr, add);
 }
+
+}  // namespace
+
+// 6×16 / 6×8 tiles; KC·NR·sizeof(T) = 16 KiB of B micro-panel in L1, MC·KC = 144 KiB (f32) /
+// 144 KiB (f64) of packed A in L2. Edge tiles of at most NR/2 columns use the half-width kernel.
+const GemmContext<float> gemm_context_avx2_f32 = {"avx2", 6, 16, 256, 144, 4080, 8, &ukernel_avx2_f32,
+                                                  &ukernel_avx2_ua_f32};
+const GemmContext<double> gemm_context_avx2_f64 = {"avx2", 6, 8, 256, 72, 4080, 4, &ukernel_avx2_f64,
+                                                   &ukernel_avx2_ua_f64};
 
 }  // namespace detail
 }  // namespace mlbasics
