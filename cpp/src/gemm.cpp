@@ -250,7 +250,12 @@ template <class T>
 void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t j1) {
   const GemmContext<T>& X = *P.ctx;
   const int MR = X.mr, NR = X.nr;
-  const index_t KC = X.kc, MC = X.mc, NC = X.nc;
+  const index_t MC = X.mc, NC = X.nc;
+  // k in equal passes of at most the context's KC (784 = 3 × 262 rather than 384 + 384 + 16): a
+  // short last pass would cost a whole pass over C and a packing of B for little work. Depends
+  // only on k, so every piece and thread sums in the same order.
+  const index_t passes = (P.k + X.kc - 1) / X.kc;
+  const index_t KC = (P.k + passes - 1) / passes;
   if (i0 >= i1 || j0 >= j1) return;
   PackBuffers<T>& bufs = thread_buffers<T>();
   const index_t kc_max = std::min<index_t>(KC, P.k);
