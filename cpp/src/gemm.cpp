@@ -171,7 +171,9 @@ void pack_panels(index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, 
 // pack_panels for a panel height R known only at run time: the heights of the shipped contexts
 // get their own constant-bound loops, any other height (a tuning context) a generic loop.
 template <class T>
-void pack_panels_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, T* dst) {
+void pack_panels_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, T* dst,
+                    pack_rows_fn<T> pack_rows) {
+  if (s_p == 1 && pack_rows != nullptr && pack_rows(r, len, kc, x, s_i, dst)) return;
   switch (r) {
     case 6: return pack_panels<6>(len, kc, x, s_i, s_p, dst);
     case 8: return pack_panels<8>(len, kc, x, s_i, s_p, dst);
@@ -195,15 +197,15 @@ void pack_panels_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, ind
 
 // The mc×kc block of op(A) at `a` (strides rs, cs) into MR-row micro-panels.
 template <class T>
-void pack_a(int mr, index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
-  pack_panels_rt(mr, mc, kc, a, rs, cs, dst);
+void pack_a(const GemmContext<T>& ctx, index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
+  pack_panels_rt(ctx.mr, mc, kc, a, rs, cs, dst, ctx.pack_rows);
 }
 
 // The kc×nc block of op(B) at `b` into NR-column micro-panels (element (p, j) at [p*NR + j]):
 // its transpose packed into NR-row panels.
 template <class T>
-void pack_b(int nr, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
-  pack_panels_rt(nr, nc, kc, b, cs, rs, dst);
+void pack_b(const GemmContext<T>& ctx, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
+  pack_panels_rt(ctx.nr, nc, kc, b, cs, rs, dst, ctx.pack_rows);
 }
 
 // The same, row p of the block multiplied by scale[p] (the weights of a weighted product):
@@ -276,13 +278,13 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
       if (P.b_scale != nullptr)
         pack_b_scaled(NR, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, P.b_scale + pc, bt);
       else
-        pack_b(NR, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
+        pack_b(X, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
       for (index_t ic = i0; ic < i1; ic += MC) {
         const index_t mc = std::min<index_t>(MC, i1 - ic);
         // Upper triangle only: rows ic.. are all below columns < jc + nc.
         if (P.upper_only && ic >= jc + nc) break;
         const T* ablock = P.a + ic * P.rs_a + pc * P.cs_a;
-        if (kernel_ua == nullptr) pack_a(MR, mc, kc, ablock, P.rs_a, P.cs_a, at);
+        if (kernel_ua == nullptr) pack_a(X, mc, kc, ablock, P.rs_a, P.cs_a, at);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<index_t>(NR, nc - jr));
           const T* bp = bt + jr * kc;

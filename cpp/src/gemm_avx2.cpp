@@ -159,9 +159,9 @@ void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double
 // 6×16 / 6×8 tiles; KC·NR·sizeof(T) = 16 KiB of B micro-panel in L1, MC·KC = 144 KiB (f32) /
 // 144 KiB (f64) of packed A in L2. Edge tiles of at most NR/2 columns use the half-width kernel.
 const GemmContext<float> gemm_context_avx2_f32 = {"avx2", 6, 16, 256, 144, 4080, 8, &ukernel_avx2_f32,
-                                                  &ukernel_avx2_ua_f32};
+                                                  &ukernel_avx2_ua_f32, nullptr};
 const GemmContext<double> gemm_context_avx2_f64 = {"avx2", 6, 8, 256, 72, 4080, 4, &ukernel_avx2_f64,
-                                                   &ukernel_avx2_ua_f64};
+                                                   &ukernel_avx2_ua_f64, nullptr};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -153,6 +153,96 @@ inline void kernel_for_width(index_t kc, const T* ap, index_t rs_a, const T* bp,
   kernel<T, MR, NV, 1, UA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
 }
 
+// ---------------------------------------------------------------- transposing pack
+
+// The L×L block at s (row i at s + i*ld) transposed into d (row c at d + c*ldd): 16×16 floats or
+// 8×8 doubles in three rounds of shuffles. Rounds 1–2 (float) or 1 (double) transpose within each
+// 128-bit lane, leaving for every group g of 4 (float) / 2 (double) source rows a vector v[g][e]
+// whose lane j holds column j·W + e of those rows (W = 4 / 2); round 3 gathers lane j of the
+// four groups' v[·][e] into output row j·W + e with two 128-bit lane shuffles.
+// All-lanes forms of the shuffles, spelled as masked operations with a full mask: GCC 12's plain
+// _mm512_unpacklo_ps & co. pass _mm512_undefined_ps() to their builtin, which -Wuninitialized
+// reports (an error under MLBASICS_WERROR); the masked builtins take a real source and compile to
+// the same instruction.
+inline __m512 unpacklo(__m512 a, __m512 b) { return _mm512_mask_unpacklo_ps(a, 0xFFFF, a, b); }
+inline __m512 unpackhi(__m512 a, __m512 b) { return _mm512_mask_unpackhi_ps(a, 0xFFFF, a, b); }
+inline __m512d unpacklo(__m512d a, __m512d b) { return _mm512_mask_unpacklo_pd(a, 0xFF, a, b); }
+inline __m512d unpackhi(__m512d a, __m512d b) { return _mm512_mask_unpackhi_pd(a, 0xFF, a, b); }
+template <int IMM>
+inline __m512 lanes(__m512 a, __m512 b) { return _mm512_mask_shuffle_f32x4(a, 0xFFFF, a, b, IMM); }
+template <int IMM>
+inline __m512d lanes(__m512d a, __m512d b) { return _mm512_mask_shuffle_f64x2(a, 0xFF, a, b, IMM); }
+
+inline void transpose_block(const float* s, index_t ld, float* d, index_t ldd) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(s + i * ld);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = unpacklo(r[i], r[i + 1]);      // per lane: a0 b0 a1 b1
+    t[i + 1] = unpackhi(r[i], r[i + 1]);  // per lane: a2 b2 a3 b3
+  }
+  __m512 v[4][4];  // v[g][e]: lane j = column 4j + e of rows 4g..4g+3
+  for (int g = 0; g < 4; ++g) {
+    const __m512d t0 = _mm512_castps_pd(t[4 * g]), t1 = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[4 * g + 2]), t3 = _mm512_castps_pd(t[4 * g + 3]);
+    v[g][0] = _mm512_castpd_ps(unpacklo(t0, t2));
+    v[g][1] = _mm512_castpd_ps(unpackhi(t0, t2));
+    v[g][2] = _mm512_castpd_ps(unpacklo(t1, t3));
+    v[g][3] = _mm512_castpd_ps(unpackhi(t1, t3));
+  }
+  for (int e = 0; e < 4; ++e) {
+    const __m512 x0 = lanes<0x44>(v[0][e], v[1][e]), x1 = lanes<0xEE>(v[0][e], v[1][e]);
+    const __m512 y0 = lanes<0x44>(v[2][e], v[3][e]), y1 = lanes<0xEE>(v[2][e], v[3][e]);
+    _mm512_storeu_ps(d + (0 + e) * ldd, lanes<0x88>(x0, y0));
+    _mm512_storeu_ps(d + (4 + e) * ldd, lanes<0xDD>(x0, y0));
+    _mm512_storeu_ps(d + (8 + e) * ldd, lanes<0x88>(x1, y1));
+    _mm512_storeu_ps(d + (12 + e) * ldd, lanes<0xDD>(x1, y1));
+  }
+}
+
+inline void transpose_block(const double* s, index_t ld, double* d, index_t ldd) {
+  __m512d r[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm512_loadu_pd(s + i * ld);
+  __m512d v[4][2];  // v[g][e]: lane j = column 2j + e of rows 2g, 2g+1
+  for (int g = 0; g < 4; ++g) {
+    v[g][0] = unpacklo(r[2 * g], r[2 * g + 1]);
+    v[g][1] = unpackhi(r[2 * g], r[2 * g + 1]);
+  }
+  for (int e = 0; e < 2; ++e) {
+    const __m512d x0 = lanes<0x44>(v[0][e], v[1][e]), x1 = lanes<0xEE>(v[0][e], v[1][e]);
+    const __m512d y0 = lanes<0x44>(v[2][e], v[3][e]), y1 = lanes<0xEE>(v[2][e], v[3][e]);
+    _mm512_storeu_pd(d + (0 + e) * ldd, lanes<0x88>(x0, y0));
+    _mm512_storeu_pd(d + (2 + e) * ldd, lanes<0xDD>(x0, y0));
+    _mm512_storeu_pd(d + (4 + e) * ldd, lanes<0x88>(x1, y1));
+    _mm512_storeu_pd(d + (6 + e) * ldd, lanes<0xDD>(x1, y1));
+  }
+}
+
+// pack_rows_fn: whole panels of a height that is a multiple of L go L×L block by block; a
+// partial last panel and the depth tail below L use the element loop. Other heights (the A panels
+// of 8 floats) are left to the driver's loops, which are specialized for them (returns false).
+template <class T>
+bool pack_rows(int r, index_t len, index_t kc, const T* x, index_t s_i, T* dst) {
+  constexpr int L = Zmm<T>::L;
+  if (r % L != 0) return false;
+  for (index_t ir = 0; ir < len; ir += r, dst += r * kc) {
+    const index_t rows = len - ir < r ? len - ir : r;
+    const T* src = x + ir * s_i;
+    index_t p = 0;
+    if (rows == r) {
+      for (; p + L <= kc; p += L)
+        for (int g = 0; g < r; g += L) transpose_block(src + g * s_i + p, s_i, dst + p * r + g, r);
+    }
+    for (; p < kc; ++p) {
+      T* d = dst + p * r;
+      for (index_t i = 0; i < rows; ++i) d[i] = src[i * s_i + p];
+      for (index_t i = rows; i < r; ++i) d[i] = T(0);
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- contexts
+
 // The shipped tiles (see the measurements below).
 constexpr int kMRf = 8, kNVf = 3;  // float: 8×48
 constexpr int kMRd = 8, kNVd = 3;  // double: 8×24
@@ -177,9 +267,9 @@ void ukernel_avx512_ua_f64(index_t kc, const double* a, index_t rs_a, const doub
 }  // namespace
 
 const GemmContext<float> gemm_context_avx512_f32 = {"avx512", kMRf, kNVf * 16, 384, 192, 4080, 0,
-                                                    &ukernel_avx512_f32, &ukernel_avx512_ua_f32};
+                                                    &ukernel_avx512_f32, &ukernel_avx512_ua_f32, &pack_rows<float>};
 const GemmContext<double> gemm_context_avx512_f64 = {"avx512", kMRd, kNVd * 8, 384, 192, 4080, 0,
-                                                     &ukernel_avx512_f64, &ukernel_avx512_ua_f64};
+                                                     &ukernel_avx512_f64, &ukernel_avx512_ua_f64, &pack_rows<double>};
 
 }  // namespace detail
 }  // namespace mlbasics

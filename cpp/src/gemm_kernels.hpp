@@ -53,6 +53,15 @@ template <class T>
 using ukernel_ua_fn = void (*)(index_t kc, const T* a, index_t rs_a, const T* bp, T* c, index_t ldc,
                                int mr, int nr, bool add);
 
+// Packing of R-row micro-panels from rows that are contiguous along the depth: len rows of an
+// len×kc block, element (i, p) at x[i*s_i + p], into panels as pack_panels in gemm.cpp lays them
+// out (panel q at dst + q*R*kc, element (i, p) at [p*R + i], rows past len zero). That is a
+// transpose (B of a product with a transposed B, A of one with a row-major A), which the portable
+// loops do one element at a time; a family may provide a vectorized one. Returns false (having
+// written nothing) for a panel height it leaves to the portable loops.
+template <class T>
+using pack_rows_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_i, T* dst);
+
 // The block sizes and micro-kernels of one kernel family for one element type: the run-time
 // context the GEMM driver works in (as BLIS's context, instead of compile-time constants), chosen
 // with the micro-kernel because the cache blocks follow from its register tile:
@@ -72,6 +81,7 @@ struct GemmContext {
   int split_nr;
   ukernel_fn<T> kernel;
   ukernel_ua_fn<T> kernel_ua;  // unpacked-A micro-kernel, or nullptr: A is always packed
+  pack_rows_fn<T> pack_rows;   // vectorized transposing pack, or nullptr: the portable loops
 };
 
 // Whether a context keeps the driver's invariants (positive sizes, MC a multiple of MR, NC of NR,
