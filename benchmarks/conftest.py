@@ -8,3 +8,15 @@ import mlbasics
 @pytest.fixture(params=["cpp", "numba", "numpy"])
 def backend(request):
     return mlbasics.get_backend(request.param)
+
+
+def pytest_report_header(config):
+    """Which SIMD path the C++ kernels run (MLBASICS_CPU forces one), and their GEMM block sizes."""
+    try:
+        from mlbasics import _core
+    except ImportError as e:  # the cpp backend's own benchmarks then fail loudly
+        return f"mlbasics C++ core: not loadable ({e})"
+    f32, f64 = _core._gemm_blocking("float32"), _core._gemm_blocking("float64")
+    tiles = ", ".join(f"{d} {b['mr']}×{b['nr']} KC {b['kc']} MC {b['mc']} NC {b['nc']}"
+                      for d, b in (("float32", f32), ("float64", f64)))
+    return f"mlbasics C++ SIMD path: {_core.cpu_path()} (GEMM {tiles})"

@@ -40,7 +40,10 @@ PYBIND11_MODULE(_core_bindings, m) {
     mlbasics::set_num_threads(static_cast<int>(n));
   }, py::arg("n"));
   m.def("get_num_threads", &mlbasics::get_num_threads);
-  m.def("cpu_path", &mlbasics::cpu_path, "SIMD path chosen for the micro-kernels: 'avx2' or 'generic'.");
+  m.def("cpu_path", &mlbasics::cpu_path,
+        "SIMD path chosen for the micro-kernels: 'avx512', 'avx2' or 'generic' (MLBASICS_CPU forces one).");
+  m.def("cpu_path_available", [](const std::string& name) { return mlbasics::cpu_path_available(name.c_str()); },
+        py::arg("name"), "Whether MLBASICS_CPU=name would be accepted on this CPU/build.");
 #if defined(__clang__)
   m.attr("compiler") = "clang " __clang_version__;
 #elif defined(__GNUC__)

@@ -36,6 +36,19 @@ void gram(const py::object& x_, const py::object& out_, const py::object& w_) {
   mlbasics::gram<T>(x.rows, x.cols, x.data, x.rs, x.cs, out.data, w.data);
 }
 
+template <class T>
+py::dict blocking() {
+  const mlbasics::GemmBlocking b = mlbasics::gemm_blocking<T>();
+  py::dict d;
+  d["family"] = b.family;
+  d["mr"] = b.mr;
+  d["nr"] = b.nr;
+  d["kc"] = b.kc;
+  d["mc"] = b.mc;
+  d["nc"] = b.nc;
+  return d;
+}
+
 }  // namespace
 
 void register_gemm(py::module_& m) {
@@ -43,6 +56,12 @@ void register_gemm(py::module_& m) {
     dispatch_float(a, "a", [&](auto t) { matmul<decltype(t)>(a, b, trans_a, trans_b, out); });
   }, py::arg("a"), py::arg("b"), py::arg("trans_a"), py::arg("trans_b"), py::arg("out"),
   "out = op(a) @ op(b); out C-contiguous, not overlapping a or b.");
+  m.def("_gemm_blocking", [](const std::string& dtype) {
+    if (dtype == "float32") return blocking<float>();
+    if (dtype == "float64") return blocking<double>();
+    value_error("dtype: expected 'float32' or 'float64', got '" + dtype + "'");
+    return py::dict();
+  }, py::arg("dtype"), "The GEMM's block sizes for this dtype (of the kernel family in use): family, mr, nr, kc, mc, nc.");
   m.def("gram", [](const py::object& x, const py::object& out, const py::object& sample_weight) {
     dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out, sample_weight); });
   }, py::arg("x"), py::arg("out"), py::arg("sample_weight") = py::none(),

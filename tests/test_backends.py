@@ -78,7 +78,7 @@ def test_bad_thread_counts(bad, exc):
 def test_cpu_path_and_forced_generic():
     from mlbasics import _core
 
-    assert _core.cpu_path() in ("avx2", "generic")
+    assert _core.cpu_path() in ("avx512", "avx2", "generic")
     code = "from mlbasics import _core; print(_core.cpu_path())"
     env = dict(os.environ, MLBASICS_CPU="generic")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
@@ -89,7 +89,7 @@ def test_unknown_cpu_setting_is_an_error():
     code = "import mlbasics; mlbasics.get_backend('cpp')"
     env = dict(os.environ, MLBASICS_CPU="sse9")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert out.returncode != 0 and "MLBASICS_CPU: expected 'generic' or 'avx2'" in out.stderr
+    assert out.returncode != 0 and "MLBASICS_CPU: expected 'generic', 'avx2' or 'avx512'" in out.stderr
 
 
 def test_default_threads_follow_the_affinity_mask():

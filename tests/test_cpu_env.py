@@ -25,12 +25,12 @@ def _path(r):
     return r.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize("value", ["bogus", "AVX2", "avx512", "generic ", "native"])
+@pytest.mark.parametrize("value", ["bogus", "AVX2", "AVX512", "avx512f", "avx-512", "generic ", "native"])
 def test_invalid_value_fails_the_import_with_value_error(value):
     r = _run(value)
     assert r.returncode != 0
     last = r.stderr.strip().splitlines()[-1]
-    assert last == f"ValueError: MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got '{value}'", r.stderr
+    assert last == f"ValueError: MLBASICS_CPU: expected 'generic', 'avx2' or 'avx512' (or unset), got '{value}'", r.stderr
 
 
 def test_generic_is_honoured():
@@ -39,18 +39,45 @@ def test_generic_is_honoured():
 
 def test_unset_and_empty_mean_auto():
     auto = _path(_run(None))
-    assert auto in ("avx2", "generic")
+    assert auto in ("avx512", "avx2", "generic")
+    assert _core.cpu_path_available(auto)
     assert _path(_run("")) == auto
 
 
-def test_avx2_is_honoured_where_available():
-    auto = _path(_run(None))
-    r = _run("avx2")
-    if auto == "avx2":
-        assert _path(r) == "avx2"
-    else:  # this CPU/build has no AVX2+FMA: asking for it is an error, not a silent fallback
+NOT_AVAILABLE = {
+    "avx2": "ValueError: MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA",
+    "avx512": ("ValueError: MLBASICS_CPU: 'avx512' requested but this CPU/build has no AVX-512 "
+               "(F, DQ, BW, VL with OS support for zmm state)"),
+}
+
+
+@pytest.mark.parametrize("isa", ["avx2", "avx512"])
+def test_isa_is_honoured_where_available(isa):
+    r = _run(isa)
+    if _core.cpu_path_available(isa):
+        assert _path(r) == isa
+    else:  # this CPU/build lacks it: asking for it is an error, not a silent fallback
         assert r.returncode != 0
-        assert "ValueError: MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA" in r.stderr
+        assert r.stderr.strip().splitlines()[-1] == NOT_AVAILABLE[isa], r.stderr
+
+
+def test_availability_is_ordered():
+    assert _core.cpu_path_available("generic")
+    assert not _core.cpu_path_available("sse9")
+    if _core.cpu_path_available("avx512"):  # the avx512 family falls back to AVX2 kernels
+        assert _core.cpu_path_available("avx2")
+
+
+def test_blocking_follows_the_path():
+    import numpy as np
+
+    for dtype in ("float32", "float64"):
+        b = _core._gemm_blocking(dtype)
+        assert b["family"] == _core.cpu_path()
+        lanes = {"avx512": 64, "avx2": 32}.get(b["family"], 8) // np.dtype(dtype).itemsize  # generic: 1–2
+        assert b["nr"] % lanes == 0 and b["mc"] % b["mr"] == 0 and b["nc"] % b["nr"] == 0 and b["kc"] > 0
+    with pytest.raises(ValueError, match="dtype: expected 'float32' or 'float64', got 'int8'"):
+        _core._gemm_blocking("int8")
 
 
 def test_this_process_reports_its_path():

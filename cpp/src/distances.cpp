@@ -64,29 +64,33 @@ detail::AssignRows<T> assign_rows();
 template <>
 detail::AssignRows<float> assign_rows<float>() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_path.avx2()) return detail::assign_rows_avx2_f32;
+  if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f32;  // no AVX-512 version
 #endif
   return detail::assign_rows_generic_f32;
 }
 template <>
 detail::AssignRows<double> assign_rows<double>() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_path.avx2()) return detail::assign_rows_avx2_f64;
+  if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f64;
 #endif
   return detail::assign_rows_generic_f64;
 }
 
-// Columns to compute so that every one goes through the same micro-kernel. The GEMM runs an edge
-// tile of at most NR/2 columns with a half-width kernel whose two FMA chains (even and odd k)
-// round differently from the full kernel, so two equal centres (or candidates) in a full and a
-// half tile would get products a few ulp apart, and a tie could go to the higher index. Padding
-// with zero columns up to a multiple of NR avoids the mix; a matrix of at most NR/2 columns is
-// one half tile, consistent with itself.
+// Columns to compute so that every one goes through the same micro-kernel. The AVX2 GEMM runs an
+// edge tile of at most split_nr (= NR/2) columns with a half-width kernel whose two FMA chains
+// (even and odd k) round differently from the full kernel, so two equal centres (or candidates)
+// in a full and a half tile would get products a few ulp apart, and a tie could go to the higher
+// index. Padding with zero columns up to a multiple of NR avoids the mix; a matrix of at most
+// split_nr columns is one half tile, consistent with itself. Families whose every tile rounds
+// alike (split_nr == 0: generic, avx512) need no padding. NR and split_nr are the run-time
+// context's, i.e. those of the GEMM that cross() will run.
 template <class T>
 index_t uniform_columns(index_t n) {
-  constexpr index_t NR = detail::Blocking<T>::NR;
+  const detail::GemmContext<T>& ctx = detail::gemm_context<T>();
+  const index_t NR = ctx.nr, split = ctx.split_nr;
+  if (split == 0) return n;
   const index_t rem = n % NR;
-  return (n > NR && rem != 0 && rem <= NR / 2) ? n + (NR - rem) : n;
+  return (n > NR && rem != 0 && rem <= split) ? n + (NR - rem) : n;
 }
 
 // `rows` rows of p values from src, followed by `padded − rows` zero rows.

@@ -1,6 +1,8 @@
 // gemm.cpp — the portable GEMM framework: blocking, packing, threading, kernel dispatch.
 //
-// Structure (Goto / BLIS): for each piece of C owned by one thread,
+// Structure (Goto / BLIS): the block sizes MR, NR, KC, MC, NC come with the micro-kernel in a
+// run-time context (GemmContext, gemm_kernels.hpp) of the family in use; for each piece of C owned
+// by one thread,
 //   jc (NC columns) → pc (KC depth: pack B̃ = B[pc, jc], KC×NC, into NR-column micro-panels)
 //   → ic (MC rows: pack Ã = A[ic, pc], MC×KC, into MR-row micro-panels)
 //   → jr (NR) → ir (MR) → micro-kernel on one MR×NR tile of C.
@@ -32,47 +34,58 @@ namespace {
 
 KernelPathSwitch g_path;
 
-// The micro-kernels of each family for one element type (SUFFIX: f32, f64).
+// The contexts of each family for one element type (SUFFIX: f32, f64); a family not compiled in
+// falls back to the best one below it (never reached: KernelPathSwitch only selects families
+// that are available).
 template <class T>
-struct Ukernels;
+struct Contexts;
 #if defined(MLBASICS_HAVE_AVX2_TU)
-#define MLB_AVX2_UKERNELS(T, SUFFIX)                                    \
-  static constexpr ukernel_fn<T> avx2 = &ukernel_avx2_##SUFFIX;         \
-  static constexpr ukernel_ua_fn<T> avx2_ua = &ukernel_avx2_ua_##SUFFIX;
+#define MLB_AVX2_CONTEXT(SUFFIX) &gemm_context_avx2_##SUFFIX
 #else
-#define MLB_AVX2_UKERNELS(T, SUFFIX)
+#define MLB_AVX2_CONTEXT(SUFFIX) &gemm_context_generic_##SUFFIX
 #endif
-#define MLB_UKERNELS(T, SUFFIX)                                         \
-  template <>                                                           \
-  struct Ukernels<T> {                                                  \
-    static constexpr ukernel_fn<T> generic = &ukernel_generic_##SUFFIX; \
-    MLB_AVX2_UKERNELS(T, SUFFIX)                                        \
-  };
-MLB_UKERNELS(float, f32)
-MLB_UKERNELS(double, f64)
-#undef MLB_UKERNELS
-#undef MLB_AVX2_UKERNELS
-
-template <class T>
-ukernel_fn<T> select_kernel() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_path.avx2()) return Ukernels<T>::avx2;
+#if defined(MLBASICS_HAVE_AVX512_TU)
+#define MLB_AVX512_CONTEXT(SUFFIX) &gemm_context_avx512_##SUFFIX
+#else
+#define MLB_AVX512_CONTEXT(SUFFIX) MLB_AVX2_CONTEXT(SUFFIX)
 #endif
-  return Ukernels<T>::generic;
-}
-
-// The unpacked-A micro-kernel of the family in use, or nullptr if it has none.
-template <class T>
-ukernel_ua_fn<T> select_kernel_ua() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_path.avx2()) return Ukernels<T>::avx2_ua;
-#endif
-  return nullptr;
-}
+#define MLB_CONTEXTS(T, SUFFIX)                                                        \
+  template <>                                                                          \
+  struct Contexts<T> {                                                                 \
+    static const GemmContext<T>* of(Isa isa) {                                         \
+      switch (isa) {                                                                   \
+        case Isa::avx512: return MLB_AVX512_CONTEXT(SUFFIX);                           \
+        case Isa::avx2: return MLB_AVX2_CONTEXT(SUFFIX);                               \
+        default: return &gemm_context_generic_##SUFFIX;                                \
+      }                                                                                \
+    }                                                                                  \
+    static std::atomic<const GemmContext<T>*> override_;                               \
+  };                                                                                   \
+  std::atomic<const GemmContext<T>*> Contexts<T>::override_{nullptr};
+MLB_CONTEXTS(float, f32)
+MLB_CONTEXTS(double, f64)
+#undef MLB_CONTEXTS
+#undef MLB_AVX512_CONTEXT
+#undef MLB_AVX2_CONTEXT
 
 std::atomic<int> g_unpacked_a{-1};
 
 }  // namespace
+
+template <class T>
+const GemmContext<T>& gemm_context() {
+  const GemmContext<T>* o = Contexts<T>::override_.load(std::memory_order_acquire);
+  return o != nullptr ? *o : *Contexts<T>::of(g_path.isa());
+}
+template const GemmContext<float>& gemm_context<float>();
+template const GemmContext<double>& gemm_context<double>();
+
+void set_gemm_context_override(const GemmContext<float>* ctx) {
+  Contexts<float>::override_.store(ctx, std::memory_order_release);
+}
+void set_gemm_context_override(const GemmContext<double>* ctx) {
+  Contexts<double>::override_.store(ctx, std::memory_order_release);
+}
 
 void set_gemm_unpacked_a(int mode) { g_unpacked_a.store(mode < 0 ? -1 : (mode > 0 ? 1 : 0), std::memory_order_release); }
 
@@ -155,24 +168,51 @@ void pack_panels(index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, 
   }
 }
 
+// pack_panels for a panel height R known only at run time: the heights of the shipped contexts
+// get their own constant-bound loops, any other height (a tuning context) a generic loop.
+template <class T>
+void pack_panels_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, T* dst,
+                    pack_rows_fn<T> pack_rows) {
+  if (s_p == 1 && pack_rows != nullptr && pack_rows(r, len, kc, x, s_i, dst)) return;
+  switch (r) {
+    case 6: return pack_panels<6>(len, kc, x, s_i, s_p, dst);
+    case 8: return pack_panels<8>(len, kc, x, s_i, s_p, dst);
+    case 12: return pack_panels<12>(len, kc, x, s_i, s_p, dst);
+    case 14: return pack_panels<14>(len, kc, x, s_i, s_p, dst);
+    case 16: return pack_panels<16>(len, kc, x, s_i, s_p, dst);
+    case 24: return pack_panels<24>(len, kc, x, s_i, s_p, dst);
+    case 32: return pack_panels<32>(len, kc, x, s_i, s_p, dst);
+    case 48: return pack_panels<48>(len, kc, x, s_i, s_p, dst);
+    default: break;
+  }
+  for (index_t ir = 0; ir < len; ir += r, dst += r * kc) {
+    const index_t rows = std::min<index_t>(r, len - ir);
+    const T* src = x + ir * s_i;
+    for (index_t p = 0; p < kc; ++p) {
+      for (index_t i = 0; i < rows; ++i) dst[p * r + i] = src[i * s_i + p * s_p];
+      for (index_t i = rows; i < r; ++i) dst[p * r + i] = T(0);
+    }
+  }
+}
+
 // The mc×kc block of op(A) at `a` (strides rs, cs) into MR-row micro-panels.
 template <class T>
-void pack_a(index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
-  pack_panels<Blocking<T>::MR>(mc, kc, a, rs, cs, dst);
+void pack_a(const GemmContext<T>& ctx, index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
+  pack_panels_rt(ctx.mr, mc, kc, a, rs, cs, dst, ctx.pack_rows);
 }
 
 // The kc×nc block of op(B) at `b` into NR-column micro-panels (element (p, j) at [p*NR + j]):
 // its transpose packed into NR-row panels.
 template <class T>
-void pack_b(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
-  pack_panels<Blocking<T>::NR>(nc, kc, b, cs, rs, dst);
+void pack_b(const GemmContext<T>& ctx, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
+  pack_panels_rt(ctx.nr, nc, kc, b, cs, rs, dst, ctx.pack_rows);
 }
 
 // The same, row p of the block multiplied by scale[p] (the weights of a weighted product):
 // element (p, j) at [p*NR + j] is scale[p]·b(p, j), rounded once.
 template <class T>
-void pack_b_scaled(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, const T* scale, T* dst) {
-  constexpr int R = Blocking<T>::NR;
+void pack_b_scaled(int nr, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, const T* scale, T* dst) {
+  const index_t R = nr;
   for (index_t jr = 0; jr < nc; jr += R, dst += R * kc) {
     const index_t cols = std::min<index_t>(R, nc - jr);
     const T* src = b + jr * cs;
@@ -180,12 +220,12 @@ void pack_b_scaled(index_t kc, index_t nc, const T* b, index_t rs, index_t cs, c
       const T s = scale[p];
       const T* bp = src + p * rs;
       T* d = dst + p * R;
-      if (cols == R && cs == 1) {
-        for (int j = 0; j < R; ++j) d[j] = s * bp[j];
+      if (cs == 1) {
+        for (index_t j = 0; j < cols; ++j) d[j] = s * bp[j];
       } else {
         for (index_t j = 0; j < cols; ++j) d[j] = s * bp[j * cs];
-        for (index_t j = cols; j < R; ++j) d[j] = T(0);
       }
+      for (index_t j = cols; j < R; ++j) d[j] = T(0);
     }
   }
 }
@@ -202,7 +242,7 @@ struct Problem {
   bool accumulate;
   const Epilogue* epilogue;
   bool upper_only;
-  ukernel_fn<T> kernel;
+  const GemmContext<T>* ctx;   // block sizes and micro-kernel
   ukernel_ua_fn<T> kernel_ua;  // non-null: A is read in place (cs_a == 1), never packed
   const T* b_scale;            // non-null: row p of op(B) is scaled by b_scale[p] as it is packed
 };
@@ -210,35 +250,41 @@ struct Problem {
 // Sequential blocked algorithm on the piece rows [i0, i1) × columns [j0, j1) of C.
 template <class T>
 void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t j1) {
-  using B = Blocking<T>;
-  constexpr int MR = B::MR, NR = B::NR;
+  const GemmContext<T>& X = *P.ctx;
+  const int MR = X.mr, NR = X.nr;
+  const index_t MC = X.mc, NC = X.nc;
+  // k in equal passes of at most the context's KC (784 = 3 × 262 rather than 384 + 384 + 16): a
+  // short last pass would cost a whole pass over C and a packing of B for little work. Depends
+  // only on k, so every piece and thread sums in the same order.
+  const index_t passes = (P.k + X.kc - 1) / X.kc;
+  const index_t KC = (P.k + passes - 1) / passes;
   if (i0 >= i1 || j0 >= j1) return;
   PackBuffers<T>& bufs = thread_buffers<T>();
-  const index_t kc_max = std::min<index_t>(B::KC, P.k);
-  const index_t nc_max = std::min<index_t>(B::NC, j1 - j0);
-  const index_t mc_max = std::min<index_t>(B::MC, i1 - i0);
+  const index_t kc_max = std::min<index_t>(KC, P.k);
+  const index_t nc_max = std::min<index_t>(NC, j1 - j0);
+  const index_t mc_max = std::min<index_t>(MC, i1 - i0);
   T* bt = bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
-  const ukernel_fn<T> kernel = P.kernel;
+  const ukernel_fn<T> kernel = X.kernel;
   const ukernel_ua_fn<T> kernel_ua = P.kernel_ua;
   T* at = kernel_ua != nullptr ? nullptr
                                : bufs.a.get(static_cast<std::size_t>(kc_max * ((mc_max + MR - 1) / MR) * MR));
 
-  for (index_t jc = j0; jc < j1; jc += B::NC) {
-    const index_t nc = std::min<index_t>(B::NC, j1 - jc);
-    for (index_t pc = 0; pc < P.k; pc += B::KC) {
-      const index_t kc = std::min<index_t>(B::KC, P.k - pc);
+  for (index_t jc = j0; jc < j1; jc += NC) {
+    const index_t nc = std::min<index_t>(NC, j1 - jc);
+    for (index_t pc = 0; pc < P.k; pc += KC) {
+      const index_t kc = std::min<index_t>(KC, P.k - pc);
       const bool add = P.accumulate || pc > 0;
       const bool last = pc + kc >= P.k;
       if (P.b_scale != nullptr)
-        pack_b_scaled(kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, P.b_scale + pc, bt);
+        pack_b_scaled(NR, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, P.b_scale + pc, bt);
       else
-        pack_b(kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
-      for (index_t ic = i0; ic < i1; ic += B::MC) {
-        const index_t mc = std::min<index_t>(B::MC, i1 - ic);
+        pack_b(X, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
+      for (index_t ic = i0; ic < i1; ic += MC) {
+        const index_t mc = std::min<index_t>(MC, i1 - ic);
         // Upper triangle only: rows ic.. are all below columns < jc + nc.
         if (P.upper_only && ic >= jc + nc) break;
         const T* ablock = P.a + ic * P.rs_a + pc * P.cs_a;
-        if (kernel_ua == nullptr) pack_a(mc, kc, ablock, P.rs_a, P.cs_a, at);
+        if (kernel_ua == nullptr) pack_a(X, mc, kc, ablock, P.rs_a, P.cs_a, at);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<index_t>(NR, nc - jr));
           const T* bp = bt + jr * kc;
@@ -314,7 +360,6 @@ void gemm_ex(index_t m, index_t n, index_t k,
              const T* b, index_t rs_b, index_t cs_b,
              T* c, index_t ldc, bool accumulate,
              const Epilogue* epilogue, bool upper_only, bool threads, const T* b_scale) {
-  using B = Blocking<T>;
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) {
@@ -332,10 +377,10 @@ void gemm_ex(index_t m, index_t n, index_t k,
     return;
   }
   Problem<T> Q = P;
-  Q.kernel = select_kernel<T>();
+  Q.ctx = &gemm_context<T>();
   if (cs_a == 1) {
     const int mode = g_unpacked_a.load(std::memory_order_acquire);
-    if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, k, rs_a))) Q.kernel_ua = select_kernel_ua<T>();
+    if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, k, rs_a))) Q.kernel_ua = Q.ctx->kernel_ua;
   }
 
   const int nt = (threads && mnk >= kThreadMinMNK) ? get_num_threads() : 1;
@@ -343,7 +388,7 @@ void gemm_ex(index_t m, index_t n, index_t k,
     run_piece(Q, 0, m, 0, n);
     return;
   }
-  constexpr int MR = B::MR, NR = B::NR;
+  const index_t MR = Q.ctx->mr, NR = Q.ctx->nr;
   const index_t row_units = (m + MR - 1) / MR;
   const index_t col_units = (n + NR - 1) / NR;
   if (upper_only) {
@@ -408,6 +453,14 @@ void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, cons
     }
   }
 }
+
+template <class T>
+GemmBlocking gemm_blocking() {
+  const detail::GemmContext<T>& c = detail::gemm_context<T>();
+  return GemmBlocking{c.family, c.mr, c.nr, c.kc, c.mc, c.nc};
+}
+template GemmBlocking gemm_blocking<float>();
+template GemmBlocking gemm_blocking<double>();
 
 template void gemm<float>(index_t, index_t, index_t, const float*, index_t, index_t,
                           const float*, index_t, index_t, float*, index_t, bool);

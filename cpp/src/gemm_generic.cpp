@@ -31,21 +31,25 @@ inline void kernel_generic(index_t kc, const T* __restrict ap, const T* __restri
   store_tile<T, MR, NR>(tile, c, ldc, mr, nr, add);
 }
 
-}  // namespace
-
-template <class T>
-inline void kernel_generic_for(index_t kc, const T* ap, const T* bp, T* c, index_t ldc, int mr, int nr, bool add) {
-  kernel_generic<T, Blocking<T>::MR, Blocking<T>::NR, 2>(kc, ap, bp, c, ldc, mr, nr, add);
-}
+// The portable family's tile: 6×16 floats / 6×8 doubles (the AVX2 family's shape, so that the
+// two give the same blocking), every tile run by the same code (split_nr = 0).
+constexpr int kMR = 6, kNRf = 16, kNRd = 8;
 
 void ukernel_generic_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc, int mr, int nr,
                          bool add) {
-  kernel_generic_for(kc, ap, bp, c, ldc, mr, nr, add);
+  kernel_generic<float, kMR, kNRf, 2>(kc, ap, bp, c, ldc, mr, nr, add);
 }
 void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc, int mr, int nr,
                          bool add) {
-  kernel_generic_for(kc, ap, bp, c, ldc, mr, nr, add);
+  kernel_generic<double, kMR, kNRd, 2>(kc, ap, bp, c, ldc, mr, nr, add);
 }
+
+}  // namespace
+
+const GemmContext<float> gemm_context_generic_f32 = {"generic", kMR, kNRf, 256, 144, 4080, 0, &ukernel_generic_f32,
+                                                     nullptr, nullptr};
+const GemmContext<double> gemm_context_generic_f64 = {"generic", kMR, kNRd, 256, 72, 4080, 0, &ukernel_generic_f64,
+                                                      nullptr, nullptr};
 
 }  // namespace detail
 }  // namespace mlbasics

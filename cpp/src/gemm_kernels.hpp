@@ -1,5 +1,6 @@
-// gemm_kernels.hpp — internals of the BLIS-style GEMM: block sizes, micro-kernel interface,
-// kernel dispatch and the extended driver used by gemm, gram and the dense layers.
+// gemm_kernels.hpp — internals of the BLIS-style GEMM: micro-kernel interface, the run-time
+// block-size context of each kernel family, kernel dispatch and the extended driver used by
+// gemm, gram, the dense layers, the MLP epoch and the distances.
 #pragma once
 #include <cstddef>
 
@@ -8,22 +9,6 @@
 namespace mlbasics {
 namespace detail {
 
-// Register tile MR×NR of the micro-kernel and cache blocks (tunable constants).
-//   KC: depth of one packed panel pair (B micro-panel KC×NR stays in L1).
-//   MC: rows of packed A (MC×KC in L2).   NC: columns of packed B (KC×NC in L3).
-template <class T>
-struct Blocking;
-template <>
-struct Blocking<float> {
-  static constexpr int MR = 6, NR = 16;
-  static constexpr index_t KC = 256, MC = 144, NC = 4080;
-};
-template <>
-struct Blocking<double> {
-  static constexpr int MR = 6, NR = 8;
-  static constexpr index_t KC = 256, MC = 72, NC = 4080;
-};
-
 // Problems with m·n·k below this go through simple unpacked loops (measured on Zen: packing
 // already wins at 8×8×8).
 constexpr double kDirectMaxMNK = 300.0;
@@ -31,9 +16,9 @@ constexpr double kDirectMaxMNK = 300.0;
 constexpr double kThreadMinMNK = 2097152.0;  // 2^21
 
 // Write rows < mr and columns < nr of the row-major MR×NR tile `acc` into C: C = acc, or
-// C += acc when add. Internal linkage on purpose: the AVX2 translation unit includes this header
-// too, and an external-linkage instantiation compiled with AVX2 flags could be the one the linker
-// keeps for the portable kernels.
+// C += acc when add. Internal linkage on purpose: the AVX2 and AVX-512 translation units include
+// this header too, and an external-linkage instantiation compiled with their flags could be the
+// one the linker keeps for the portable kernels.
 namespace {
 template <class T, int MR, int NR>
 inline void store_tile(const T* acc, T* c, index_t ldc, int mr, int nr, bool add) {
@@ -61,11 +46,6 @@ template <class T>
 using ukernel_fn = void (*)(index_t kc, const T* ap, const T* bp, T* c, index_t ldc,
                             int mr, int nr, bool add);
 
-void ukernel_generic_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc,
-                         int mr, int nr, bool add);
-void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
-                         int mr, int nr, bool add);
-
 // Micro-kernel on an unpacked row-major A: a points at A(0, 0) of the tile, element (i, p) at
 // a[i*rs_a + p] (unit column stride); rows i >= mr are never read. Otherwise as ukernel_fn.
 // Used instead of packing A where the kernel family provides one (see gemm.cpp).
@@ -73,21 +53,72 @@ template <class T>
 using ukernel_ua_fn = void (*)(index_t kc, const T* a, index_t rs_a, const T* bp, T* c, index_t ldc,
                                int mr, int nr, bool add);
 
+// Packing of R-row micro-panels from rows that are contiguous along the depth: len rows of an
+// len×kc block, element (i, p) at x[i*s_i + p], into panels as pack_panels in gemm.cpp lays them
+// out (panel q at dst + q*R*kc, element (i, p) at [p*R + i], rows past len zero). That is a
+// transpose (B of a product with a transposed B, A of one with a row-major A), which the portable
+// loops do one element at a time; a family may provide a vectorized one. Returns false (having
+// written nothing) for a panel height it leaves to the portable loops.
+template <class T>
+using pack_rows_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_i, T* dst);
+
+// The block sizes and micro-kernels of one kernel family for one element type: the run-time
+// context the GEMM driver works in (as BLIS's context, instead of compile-time constants), chosen
+// with the micro-kernel because the cache blocks follow from its register tile:
+//   MR×NR: register tile of the micro-kernel (A is packed in MR-row, B in NR-column panels).
+//   KC: depth of one packed panel pair (a B micro-panel KC×NR is reused from L1 by every MR rows).
+//   MC: rows of packed A (MC×KC in L2), a multiple of MR.
+//   NC: columns of packed B (KC×NC in L3), a multiple of NR.
+//   split_nr: edge tiles of at most split_nr columns run a kernel whose sums round differently
+//   from the full-width kernel's (the AVX2 family's half-width kernel adds two FMA chains); 0 when
+//   every column of C gets the same sequence of operations whatever the width of its tile. Code
+//   that needs exact ties between columns (distances.cpp) pads around it.
+template <class T>
+struct GemmContext {
+  const char* family;  // "generic", "avx2", "avx512"
+  int mr, nr;
+  index_t kc, mc, nc;
+  int split_nr;
+  ukernel_fn<T> kernel;
+  ukernel_ua_fn<T> kernel_ua;  // unpacked-A micro-kernel, or nullptr: A is always packed
+  pack_rows_fn<T> pack_rows;   // vectorized transposing pack, or nullptr: the portable loops
+};
+
+// Whether a context keeps the driver's invariants (positive sizes, MC a multiple of MR, NC of NR,
+// a kernel). Checked by the unit tests for every family.
+template <class T>
+constexpr bool valid_context(const GemmContext<T>& c) {
+  return c.mr >= 1 && c.nr >= 1 && c.kc >= 1 && c.mc >= c.mr && c.mc % c.mr == 0 && c.nc >= c.nr &&
+         c.nc % c.nr == 0 && c.split_nr >= 0 && c.split_nr < c.nr && c.kernel != nullptr;
+}
+
+// Defined with their kernels: gemm_generic.cpp (always), gemm_avx2.cpp and gemm_avx512.cpp
+// (x86-64 builds).
+extern const GemmContext<float> gemm_context_generic_f32;
+extern const GemmContext<double> gemm_context_generic_f64;
 #if defined(MLBASICS_HAVE_AVX2_TU)
-void ukernel_avx2_ua_f32(index_t kc, const float* a, index_t rs_a, const float* bp, float* c,
-                         index_t ldc, int mr, int nr, bool add);
-void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double* bp, double* c,
-                         index_t ldc, int mr, int nr, bool add);
-void ukernel_avx2_f32(index_t kc, const float* ap, const float* bp, float* c, index_t ldc,
-                      int mr, int nr, bool add);
-void ukernel_avx2_f64(index_t kc, const double* ap, const double* bp, double* c, index_t ldc,
-                      int mr, int nr, bool add);
+extern const GemmContext<float> gemm_context_avx2_f32;
+extern const GemmContext<double> gemm_context_avx2_f64;
+#endif
+#if defined(MLBASICS_HAVE_AVX512_TU)
+extern const GemmContext<float> gemm_context_avx512_f32;
+extern const GemmContext<double> gemm_context_avx512_f64;
 #endif
 
-// The micro-kernel family in use: "avx2" or "generic". Defaults to cpu_path().
+// The context of the family in use (gemm_kernel_path()), or the override below if one is set.
+template <class T>
+const GemmContext<T>& gemm_context();
+
+// For tests and tuning: run every GEMM on `ctx` (valid, its kernels runnable on this CPU, alive
+// while in use); nullptr goes back to the family in use. Not meant to be called while other
+// threads run gemm.
+void set_gemm_context_override(const GemmContext<float>* ctx);
+void set_gemm_context_override(const GemmContext<double>* ctx);
+
+// The micro-kernel family in use: "avx512", "avx2" or "generic". Defaults to cpu_path().
 const char* gemm_kernel_path();
-// Force a family (for tests and benchmarks): "generic", "avx2", or nullptr to go back to
-// cpu_path(). Returns false (and changes nothing) if the family is not available here.
+// Force a family (for tests and benchmarks): "generic", "avx2", "avx512", or nullptr to go back
+// to cpu_path(). Returns false (and changes nothing) if the family is not available here.
 // Not meant to be called while other threads run gemm.
 bool set_gemm_kernel_path(const char* name);
 

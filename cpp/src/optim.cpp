@@ -1,7 +1,7 @@
 // optim.cpp — in-place optimizer steps: one fused pass over n contiguous elements each.
 // Hyper-parameters (and constants derived from them, such as 1 - β, computed in double) are
 // rounded to T once; the per-element arithmetic is done in T. The loops themselves live in
-// optim_loops.hpp, compiled once per ISA (optim_generic.cpp, optim_avx2.cpp); this file picks
+// optim_loops.hpp, compiled once per ISA (optim_generic.cpp, optim_avx2.cpp, optim_avx512.cpp); this file picks
 // the table once from cpu_path() and splits large buffers over the pool.
 #include "mlbasics/optim.hpp"
 
@@ -24,30 +24,37 @@ KernelPathSwitch g_optim_path;
 template <class T>
 struct OptimTables;
 #if defined(MLBASICS_HAVE_AVX2_TU)
-#define MLB_AVX2_TABLE(T, SUFFIX) \
-  static const OptimKernels<T>& avx2() { return optim_kernels_avx2_##SUFFIX; }
+#define MLB_AVX2_TABLE(SUFFIX) optim_kernels_avx2_##SUFFIX
 #else
-#define MLB_AVX2_TABLE(T, SUFFIX)
+#define MLB_AVX2_TABLE(SUFFIX) optim_kernels_generic_##SUFFIX
 #endif
-#define MLB_OPTIM_TABLES(T, SUFFIX)                                                    \
-  template <>                                                                          \
-  struct OptimTables<T> {                                                              \
-    static const OptimKernels<T>& generic() { return optim_kernels_generic_##SUFFIX; } \
-    MLB_AVX2_TABLE(T, SUFFIX)                                                          \
+#if defined(MLBASICS_HAVE_AVX512_TU)
+#define MLB_AVX512_TABLE(SUFFIX) optim_kernels_avx512_##SUFFIX
+#else
+#define MLB_AVX512_TABLE(SUFFIX) MLB_AVX2_TABLE(SUFFIX)
+#endif
+#define MLB_OPTIM_TABLES(T, SUFFIX)                                    \
+  template <>                                                          \
+  struct OptimTables<T> {                                              \
+    static const OptimKernels<T>& of(Isa isa) {                        \
+      switch (isa) {                                                   \
+        case Isa::avx512: return MLB_AVX512_TABLE(SUFFIX);             \
+        case Isa::avx2: return MLB_AVX2_TABLE(SUFFIX);                 \
+        default: return optim_kernels_generic_##SUFFIX;                \
+      }                                                                \
+    }                                                                  \
   };
 MLB_OPTIM_TABLES(float, f32)
 MLB_OPTIM_TABLES(double, f64)
 #undef MLB_OPTIM_TABLES
+#undef MLB_AVX512_TABLE
 #undef MLB_AVX2_TABLE
 
 }  // namespace
 
 template <class T>
 const OptimKernels<T>& optim_kernels() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_optim_path.avx2()) return OptimTables<T>::avx2();
-#endif
-  return OptimTables<T>::generic();
+  return OptimTables<T>::of(g_optim_path.isa());
 }
 
 const char* optim_kernel_path() { return g_optim_path.name(); }

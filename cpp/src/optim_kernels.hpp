@@ -1,5 +1,5 @@
 // optim_kernels.hpp — internals of the optimizer steps: the per-range loop bodies are compiled
-// once per ISA (optim_generic.cpp, optim_avx2.cpp) into a table of functions; optim.cpp picks a
+// once per ISA (optim_generic.cpp, optim_avx2.cpp, optim_avx512.cpp) into a table of functions; optim.cpp picks a
 // table once (like the GEMM micro-kernel) and splits large buffers over the pool.
 #pragma once
 #include "mlbasics/gemm.hpp"
@@ -77,17 +77,21 @@ struct OptimKernels {
   void (*rprop)(const RpropArgs<T>&, index_t b, index_t e);
 };
 
-// Defined in optim_generic.cpp (always) and optim_avx2.cpp (x86-64 builds).
+// Defined in optim_generic.cpp (always), optim_avx2.cpp and optim_avx512.cpp (x86-64 builds).
 extern const OptimKernels<float> optim_kernels_generic_f32;
 extern const OptimKernels<double> optim_kernels_generic_f64;
 #if defined(MLBASICS_HAVE_AVX2_TU)
 extern const OptimKernels<float> optim_kernels_avx2_f32;
 extern const OptimKernels<double> optim_kernels_avx2_f64;
 #endif
+#if defined(MLBASICS_HAVE_AVX512_TU)
+extern const OptimKernels<float> optim_kernels_avx512_f32;
+extern const OptimKernels<double> optim_kernels_avx512_f64;
+#endif
 
-// The table family in use: "avx2" or "generic". Defaults to cpu_path().
+// The table family in use: "avx512", "avx2" or "generic". Defaults to cpu_path().
 const char* optim_kernel_path();
-// Force a family (for tests and benchmarks): "generic", "avx2", or nullptr to go back to
+// Force a family (for tests and benchmarks): "generic", "avx2", "avx512", or nullptr to go back to
 // cpu_path(). Returns false (and changes nothing) if the family is not available here.
 // Not meant to be called while other threads run optimizer steps.
 bool set_optim_kernel_path(const char* name);

@@ -213,16 +213,47 @@ void test_gram() {
   }
 }
 
+// Sizes that cross every blocking boundary of the context in use: k above KC (several pc passes,
+// the last one short), m above MC (several ic blocks, an edge of rows), n above NC (several jc
+// blocks), and every edge width 1..NR-1 of a column tile (with an edge of rows, and every layout
+// of A and B: row-major, transposed, strided). Each shape runs with and without accumulate.
+template <class T>
+void test_gemm_blocking_boundaries() {
+  const mlbasics::detail::GemmContext<T>& ctx = mlbasics::detail::gemm_context<T>();
+  CHECK_MSG(mlbasics::detail::valid_context(ctx), "context of %s<%s> is not valid", ctx.family, tname<T>());
+  const index_t MR = ctx.mr, NR = ctx.nr, KC = ctx.kc, MC = ctx.mc, NC = ctx.nc;
+  struct S { index_t m, n, k; };
+  const S shapes[] = {
+      {2 * MR + 3, 2 * NR + 5, 2 * KC + 7},  // k > KC: three pc passes
+      {MC + MR + 3, NR + 3, 17},             // m > MC
+      {MR + 1, NC + NR + 5, 9},              // n > NC
+      {MC + 1, NC + 1, 3},                   // m and n at once, 1-wide edges
+  };
+  int bad = 0, i = 0;
+  for (const S& sh : shapes) {
+    bad += check_gemm<T>(sh.m, sh.n, sh.k, i % 3, (i + 2) % 3, false);
+    bad += check_gemm<T>(sh.m, sh.n, sh.k, (i + 1) % 3, i % 3, true);
+    ++i;
+  }
+  for (index_t w = 1; w < NR; ++w) bad += check_gemm<T>(MR + w % MR, NR + w, 33 + w, int(w % 3), int((w / 3) % 3), w % 2 == 1);
+  CHECK_MSG(bad == 0, "gemm<%s> blocking boundaries of %s (MR %td NR %td KC %td MC %td NC %td): %d bad elements, %d threads",
+            tname<T>(), ctx.family, MR, NR, KC, MC, NC, bad, mlbasics::get_num_threads());
+}
+
+const char* const kPaths[] = {"generic", "avx2", "avx512"};
+
 void test_gemm_all_kernels() {
-  const char* paths[] = {"generic", "avx2"};
-  for (const char* path : paths) {
+  for (const char* path : kPaths) {
     if (!mlbasics::detail::set_gemm_kernel_path(path)) {
+      CHECK(!mlbasics::cpu_path_available(path));
       std::printf("  kernel %s not available on this CPU/build: skipped\n", path);
       continue;
     }
+    CHECK(std::strcmp(mlbasics::detail::gemm_context<float>().family, path) == 0);
+    CHECK(std::strcmp(mlbasics::detail::gemm_context<double>().family, path) == 0);
     // A packed always (0) and, where the family has an unpacked-A kernel, read in place whenever
     // it is row-major (1); the default (-1) picks one of the two per problem.
-    const bool has_ua = std::strcmp(path, "avx2") == 0;
+    const bool has_ua = mlbasics::detail::gemm_context<float>().kernel_ua != nullptr;
     for (int ua : {0, 1}) {
       if (ua == 1 && !has_ua) continue;
       mlbasics::detail::set_gemm_unpacked_a(ua);
@@ -236,6 +267,8 @@ void test_gemm_all_kernels() {
         }
         test_gemm_large<float>();
         test_gemm_large<double>();
+        test_gemm_blocking_boundaries<float>();
+        test_gemm_blocking_boundaries<double>();
         test_gram<float>();
         test_gram<double>();
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -246,6 +279,43 @@ void test_gemm_all_kernels() {
   }
   mlbasics::detail::set_gemm_unpacked_a(-1);
   mlbasics::detail::set_gemm_kernel_path(nullptr);
+  mlbasics::set_num_threads(2);
+}
+
+// The shipped contexts keep the driver's invariants, and a context forced for tuning (an odd
+// tile on the portable kernel's code: MR 6, NR 16/8, tiny cache blocks) is honoured.
+void test_gemm_contexts() {
+  using mlbasics::detail::valid_context;
+  CHECK(valid_context(mlbasics::detail::gemm_context_generic_f32));
+  CHECK(valid_context(mlbasics::detail::gemm_context_generic_f64));
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  CHECK(valid_context(mlbasics::detail::gemm_context_avx2_f32));
+  CHECK(valid_context(mlbasics::detail::gemm_context_avx2_f64));
+#endif
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  CHECK(valid_context(mlbasics::detail::gemm_context_avx512_f32));
+  CHECK(valid_context(mlbasics::detail::gemm_context_avx512_f64));
+#endif
+  mlbasics::detail::GemmContext<float> f = mlbasics::detail::gemm_context_generic_f32;
+  mlbasics::detail::GemmContext<double> d = mlbasics::detail::gemm_context_generic_f64;
+  f.kc = d.kc = 5;
+  f.mc = d.mc = 12;
+  f.nc = 32;
+  d.nc = 16;
+  CHECK(valid_context(f) && valid_context(d));
+  mlbasics::detail::set_gemm_context_override(&f);
+  mlbasics::detail::set_gemm_context_override(&d);
+  CHECK(mlbasics::detail::gemm_context<float>().kc == 5 && mlbasics::detail::gemm_context<double>().nc == 16);
+  for (int nt : {1, 2}) {
+    mlbasics::set_num_threads(nt);
+    test_gemm_blocking_boundaries<float>();
+    test_gemm_blocking_boundaries<double>();
+    test_gemm_large<float>();
+    test_gemm_large<double>();
+  }
+  mlbasics::detail::set_gemm_context_override(static_cast<const mlbasics::detail::GemmContext<float>*>(nullptr));
+  mlbasics::detail::set_gemm_context_override(static_cast<const mlbasics::detail::GemmContext<double>*>(nullptr));
+  CHECK(mlbasics::detail::gemm_context<float>().kc != 5);
   mlbasics::set_num_threads(2);
 }
 
@@ -681,8 +751,7 @@ void test_optim_n(index_t n) {
 
 template <class T>
 void test_optim() {
-  const char* paths[] = {"generic", "avx2"};
-  for (const char* path : paths) {
+  for (const char* path : kPaths) {
     if (!mlbasics::detail::set_optim_kernel_path(path)) {
       std::printf("  optim kernels %s not available on this CPU/build: skipped\n", path);
       continue;
@@ -1004,6 +1073,10 @@ void test_mlp() {
   for (int threads : {1, 2}) {
     mlbasics::set_num_threads(threads);
     check_mlp_case<T>({300, 128, 10}, Activation::relu, Loss::softmax_cross_entropy, opts[0], 150, 64, 1e-4);
+    // a batch above KC of the GEMM context in use: the weight-gradient product's k = batch runs in
+    // several pc passes, and its fused update epilogue must wait for the last one
+    const index_t batch = mlbasics::detail::gemm_context<T>().kc + 9;
+    check_mlp_case<T>({21, 30, 3}, Activation::tanh, Loss::softmax_cross_entropy, opts[1], 2 * batch + 5, batch, 1e-3);
   }
   mlbasics::set_num_threads(2);
   // divergence: stops before the update of the first non-finite batch
@@ -1023,9 +1096,30 @@ void test_mlp() {
   CHECK(!std::isfinite(r.loss_sum));
 }
 
+// The dense layers and the fused MLP epoch run on GEMM internals (epilogues, the context's KC):
+// run their tests again on every GEMM family other than the default one.
+void test_layers_mlp_other_paths() {
+  const std::string dflt = mlbasics::detail::gemm_kernel_path();
+  for (const char* path : kPaths) {
+    if (dflt == path || !mlbasics::detail::set_gemm_kernel_path(path)) continue;
+    const int before = g_failures;
+    test_layers<float>();
+    test_layers<double>();
+    test_mlp<float>();
+    test_mlp<double>();
+    std::printf("  layers + mlp on gemm kernel=%s%s\n", path, g_failures == before ? "" : " FAILED");
+  }
+  mlbasics::detail::set_gemm_kernel_path(nullptr);
+}
+
 void test_cpu_path() {
   const std::string p = mlbasics::cpu_path();
-  CHECK(p == "avx2" || p == "generic");
+  CHECK(p == "avx512" || p == "avx2" || p == "generic");
+  CHECK(mlbasics::cpu_path_available(p.c_str()));
+  CHECK(mlbasics::cpu_path_available("generic"));
+  CHECK(!mlbasics::cpu_path_available("sse9") && !mlbasics::cpu_path_available(nullptr));
+  // AVX-512 implies AVX2 here (the avx512 family falls back to AVX2 kernels where it has none)
+  CHECK(!mlbasics::cpu_path_available("avx512") || mlbasics::cpu_path_available("avx2"));
   CHECK(std::string(mlbasics::cpu_path()) == p);  // stable
   CHECK(!mlbasics::detail::set_gemm_kernel_path("sse9"));
   CHECK(!mlbasics::detail::set_optim_kernel_path("sse9"));
@@ -1036,24 +1130,31 @@ void test_cpu_path() {
 // MLBASICS_CPU's values, as a pure function (the cached cpu_path() reads the real environment).
 void test_resolve_cpu_path() {
   using mlbasics::detail::resolve_cpu_path;
-  const auto throws = [](const char* env, bool avx2, const std::string& expected) {
+  const auto throws = [](const char* env, bool avx2, bool avx512, const std::string& expected) {
     try {
-      resolve_cpu_path(env, avx2);
+      resolve_cpu_path(env, avx2, avx512);
     } catch (const std::invalid_argument& e) {
       return std::string(e.what()) == expected;
     }
     return false;
   };
-  for (bool avx2 : {false, true}) {
-    const std::string best = avx2 ? "avx2" : "generic";
-    CHECK(resolve_cpu_path(nullptr, avx2) == best);  // unset
-    CHECK(resolve_cpu_path("", avx2) == best);
-    CHECK(std::string(resolve_cpu_path("generic", avx2)) == "generic");
-    for (const char* bad : {"bogus", "AVX2", "avx2 ", "generic,avx2", "sse2", "avx512"})
-      CHECK(throws(bad, avx2, std::string("MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got '") + bad + "'"));
+  const std::string no512 =
+      "MLBASICS_CPU: 'avx512' requested but this CPU/build has no AVX-512 (F, DQ, BW, VL with OS support for zmm state)";
+  for (int have = 0; have < 3; ++have) {  // nothing, AVX2, AVX2 + AVX-512
+    const bool avx2 = have >= 1, avx512 = have >= 2;
+    const std::string best = mlbasics::detail::isa_name(mlbasics::detail::default_isa(avx2, avx512));
+    CHECK(best == (avx512 ? "avx512" : avx2 ? "avx2" : "generic"));
+    CHECK(resolve_cpu_path(nullptr, avx2, avx512) == best);  // unset
+    CHECK(resolve_cpu_path("", avx2, avx512) == best);
+    CHECK(std::string(resolve_cpu_path("generic", avx2, avx512)) == "generic");
+    for (const char* bad : {"bogus", "AVX2", "avx2 ", "generic,avx2", "sse2", "AVX512", "avx512f", "avx-512"})
+      CHECK(throws(bad, avx2, avx512,
+                   std::string("MLBASICS_CPU: expected 'generic', 'avx2' or 'avx512' (or unset), got '") + bad + "'"));
+    if (avx2) CHECK(std::string(resolve_cpu_path("avx2", avx2, avx512)) == "avx2");
+    else CHECK(throws("avx2", avx2, avx512, "MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA"));
+    if (avx512) CHECK(std::string(resolve_cpu_path("avx512", avx2, avx512)) == "avx512");
+    else CHECK(throws("avx512", avx2, avx512, no512));
   }
-  CHECK(std::string(resolve_cpu_path("avx2", true)) == "avx2");
-  CHECK(throws("avx2", false, "MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA"));
 }
 
 // Run with MLBASICS_CPU set to an invalid value (ctest case mlbasics_cpu_env_invalid): cpu_path()
@@ -1087,6 +1188,19 @@ int expect_invalid_cpu_env() {
 // one cpu_path() reports and the one the gemm and optim kernels dispatch to.
 int expect_cpu_path(const char* expected) {
   const char* env = std::getenv("MLBASICS_CPU");
+  if (!mlbasics::cpu_path_available(expected)) {
+    // Forcing a family this CPU/build lacks is an error, not a silent fallback.
+    try {
+      mlbasics::cpu_path();
+    } catch (const std::invalid_argument& e) {
+      const bool ok = std::strstr(e.what(), "requested but this CPU/build has no") != nullptr;
+      std::printf("  MLBASICS_CPU=%s not available here: \"%s\"\n%s\n", env ? env : "(unset)", e.what(),
+                  ok ? "ok" : "FAIL");
+      return ok ? 0 : 1;
+    }
+    std::printf("  MLBASICS_CPU=%s not available here but cpu_path() did not throw\nFAIL\n", env ? env : "(unset)");
+    return 1;
+  }
   std::printf("  MLBASICS_CPU=%s: cpu_path() = %s, gemm %s, optim %s\n", env ? env : "(unset)",
               mlbasics::cpu_path(), mlbasics::detail::gemm_kernel_path(), mlbasics::detail::optim_kernel_path());
   const bool ok = std::strcmp(mlbasics::cpu_path(), expected) == 0 &&
@@ -1243,6 +1357,7 @@ int main(int argc, char** argv) {
   section("resolve_cpu_path (MLBASICS_CPU values)", test_resolve_cpu_path);
   section("parallel_for", test_parallel);
   section("gemm + gram (all kernels, 1 and 2 threads)", test_gemm_all_kernels);
+  section("gemm contexts (shipped and forced)", test_gemm_contexts);
   section("layers<float>", test_layers<float>);
   section("layers<double>", test_layers<double>);
   section("losses<float>", test_losses<float>);
@@ -1253,6 +1368,7 @@ int main(int argc, char** argv) {
   section("optim<double>", test_optim<double>);
   section("mlp<float>", test_mlp<float>);
   section("mlp<double>", test_mlp<double>);
+  section("layers + mlp on every other GEMM path", test_layers_mlp_other_paths);
   section("non-finite values<float>", test_nonfinite<float>);
   section("non-finite values<double>", test_nonfinite<double>);
   section("sparse<float, int32>", test_sparse<float, std::int32_t>);

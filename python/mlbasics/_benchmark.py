@@ -78,6 +78,13 @@ def _row(group: str, impl: str, dtype: str, seconds: float, threads: int, **extr
 
 
 # ----------------------------------------------------------------------------- kernels
+def _cpp_path() -> str:
+    """The C++ core's SIMD path (``MLBASICS_CPU`` forces one), recorded in the cpp matmul rows."""
+    from . import _core
+
+    return str(_core.cpu_path())
+
+
 def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """GEMM at square and MLP-layer shapes, float32 and float64, per backend (and PyTorch)."""
     rng = np.random.default_rng(0)
@@ -101,7 +108,8 @@ def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[
             for name in backends:
                 kernel = get_backend(name).matmul
                 t = median_time(lambda: kernel(a, b, ta, tb, out), reps, min_time=0.02 if quick else 0.2)
-                yield _row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n)
+                extra = {"isa": _cpp_path()} if name == "cpp" else {}
+                yield _row(f"matmul {label}", name, dname, t, threads, gflops=flops / t / 1e9, n=n, **extra)
             if torch is not None:
                 ta_, tb_ = torch.from_numpy(a), torch.from_numpy(b)
                 ta_, tb_ = (ta_.T if ta else ta_), (tb_.T if tb else tb_)

@@ -27,4 +27,16 @@ void gemm(index_t m, index_t n, index_t k,
 template <class T>
 void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w = nullptr);
 
+// The block sizes the GEMM runs with for element type T: those of the micro-kernel family in use
+// (cpu_path(), see mlbasics/cpu.hpp), chosen at run time with its micro-kernel. MR×NR is the
+// register tile, KC the depth of one packed panel pair, MC the rows of a packed block of A, NC the
+// columns of a packed block of B. For tests (sizes that cross every boundary) and diagnostics.
+struct GemmBlocking {
+  const char* family;  // "generic", "avx2", "avx512"
+  int mr, nr;
+  index_t kc, mc, nc;
+};
+template <class T>
+GemmBlocking gemm_blocking();
+
 }  // namespace mlbasics

@@ -7,8 +7,8 @@ fallback to another backend.
 import os
 
 _cpu = os.environ.get("MLBASICS_CPU", "")
-if _cpu not in ("", "generic", "avx2"):
-    raise ValueError(f"MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got {_cpu!r}")
+if _cpu not in ("", "generic", "avx2", "avx512"):
+    raise ValueError(f"MLBASICS_CPU: expected 'generic', 'avx2' or 'avx512' (or unset), got {_cpu!r}")
 
 from mlbasics._core import (  # noqa: E402, F401
     adadelta_step,
