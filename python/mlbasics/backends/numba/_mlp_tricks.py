@@ -83,42 +83,39 @@ def dropout_mask(seed, stream, offset, thr, mask, n):  # pragma: no cover
 
 
 @njit(cache=True, fastmath=_FM)
-def batch_stats(z, nb, n_out, mean, invstd, s64, q64, eps, running, rm_off, momentum, update_running):  # pragma: no cover
+def batch_stats(z, nb, n_out, mean, invstd, eps, running, rm_off, momentum, update_running):  # pragma: no cover
     """Column statistics of z (nb, n_out) in float64, two passes: mean, invstd = 1/sqrt(var + eps) with
-    the biased variance, stored in the dtype; the running mean and unbiased variance updated
-    (momentum) at running[rm_off:], running[rm_off + n_out:] when update_running."""
+    the biased variance (float64 arrays); the running mean and unbiased variance updated (momentum,
+    rounded once to the dtype) at running[rm_off:], running[rm_off + n_out:] when update_running."""
     for j in range(n_out):
-        s64[j] = 0.0
-        q64[j] = 0.0
+        mean[j] = 0.0
+        invstd[j] = 0.0
     for i in range(nb):
         zr = z[i]
         for j in range(n_out):
-            s64[j] += np.float64(zr[j])
-    inv_n = 1.0 / nb
+            mean[j] += np.float64(zr[j])
     for j in range(n_out):
-        s64[j] = s64[j] * inv_n
+        mean[j] = mean[j] / nb
     for i in range(nb):
         zr = z[i]
         for j in range(n_out):
-            d = np.float64(zr[j]) - s64[j]
-            q64[j] += d * d
+            d = np.float64(zr[j]) - mean[j]
+            invstd[j] += d * d
     dt = z.dtype.type
     for j in range(n_out):
-        var = q64[j] * inv_n
-        mean[j] = dt(s64[j])
-        invstd[j] = dt(1.0 / np.sqrt(var + eps))
+        var = invstd[j] / nb
+        invstd[j] = 1.0 / np.sqrt(var + eps)
         if update_running:
             rm = running[rm_off + j]
             rv = running[rm_off + n_out + j]
-            running[rm_off + j] = dt((1.0 - momentum) * np.float64(rm) + momentum * s64[j])
-            running[rm_off + n_out + j] = dt((1.0 - momentum) * np.float64(rv) + momentum * (var * nb / (nb - 1)))
+            running[rm_off + j] = dt((1.0 - momentum) * np.float64(rm) + momentum * mean[j])
+            running[rm_off + n_out + j] = dt((1.0 - momentum) * np.float64(rv) + momentum * (var * (nb / (nb - 1))))
 
 
 @njit(cache=True, fastmath=_FM)
 def group_stats_row(zr, n_out, groups, eps, mean_r, invstd_r):  # pragma: no cover
-    """One row: mean and invstd (biased variance, float64, two passes) of each group of n_out / groups features."""
+    """One row: mean and invstd (biased variance; float64, two passes) of each group of n_out / groups features."""
     k = n_out // groups
-    dt = zr.dtype.type
     for g in range(groups):
         s = 0.0
         for j in range(g * k, (g + 1) * k):
@@ -128,20 +125,20 @@ def group_stats_row(zr, n_out, groups, eps, mean_r, invstd_r):  # pragma: no cov
         for j in range(g * k, (g + 1) * k):
             d = np.float64(zr[j]) - mu
             q += d * d
-        mean_r[g] = dt(mu)
-        invstd_r[g] = dt(1.0 / np.sqrt(q / k + eps))
+        mean_r[g] = mu
+        invstd_r[g] = 1.0 / np.sqrt(q / k + eps)
 
 
 @njit(cache=True, fastmath=_FM)
-def hidden_forward(z, b, nb, n_out, act, norm, groups, eps, gamma, beta, mean, invstd, xhat, a, g, drop, mask, scale,
+def hidden_forward(z, b, nb, n_out, act, norm, groups, eps, gamma, beta, mean, invstd, a, g, drop, mask, scale,
                    h, hprev, residual, running, rm_off, momentum):  # pragma: no cover
-    """A hidden layer after its GEMM (z = h_prev @ W̃ in z): z += b, then per row x̂ = (z − mean)·invstd,
-    a = x̂·γ + β (norm 1 batch, 2 group; else a = z), g = act(a), d = g·s where the mask keeps (else 0)
-    when ``drop``, h = h_prev + d when ``residual`` else d.
+    """A hidden layer after its GEMM (z = h_prev @ W̃ in z): z += b, then per row a = x̂·γ + β with
+    x̂ = (z − mean)·invstd (norm 1 batch, 2 group; float64, rounded once; else a = z), g = act(a),
+    d = g·s where the mask keeps (else 0) when ``drop``, h = h_prev + d when ``residual`` else d.
 
-    Arrays are (nb, n_out) views; xhat, a, g, mask are only written when used (norm, norm, drop or
-    a non-identity activation, drop). Batch norm updates the running statistics (running non-empty).
-    mean, invstd: (n_out,) for batch norm, (nb, groups) flattened for group norm."""
+    Arrays are (nb, n_out) views; a, g, mask are only written when used (norm; always; drop).
+    mean, invstd: float64, (n_out,) for batch norm, (nb, groups) flattened for group norm, kept for
+    the backward pass. Batch norm updates the running statistics (when running is non-empty)."""
     dt = z.dtype.type
     zero = dt(0)
     one = dt(1)
@@ -150,9 +147,7 @@ def hidden_forward(z, b, nb, n_out, act, norm, groups, eps, gamma, beta, mean, i
         for j in range(n_out):
             zr[j] = zr[j] + b[j]
     if norm == 1:
-        s64 = np.empty(n_out, np.float64)
-        q64 = np.empty(n_out, np.float64)
-        batch_stats(z, nb, n_out, mean, invstd, s64, q64, eps, running, rm_off, momentum, running.shape[0] > 0)
+        batch_stats(z, nb, n_out, mean, invstd, eps, running, rm_off, momentum, running.shape[0] > 0)
     for i in range(nb):
         zr = z[i]
         hr = h[i]
@@ -160,23 +155,17 @@ def hidden_forward(z, b, nb, n_out, act, norm, groups, eps, gamma, beta, mean, i
             group_stats_row(zr, n_out, groups, eps, mean[i * groups:(i + 1) * groups],
                             invstd[i * groups:(i + 1) * groups])
             k = n_out // groups
-            xr = xhat[i]
             ar = a[i]
             for gi in range(groups):
                 mu = mean[i * groups + gi]
                 inv = invstd[i * groups + gi]
                 for j in range(gi * k, (gi + 1) * k):
-                    x = (zr[j] - mu) * inv
-                    xr[j] = x
-                    ar[j] = x * gamma[j] + beta[j]
+                    ar[j] = dt((np.float64(zr[j]) - mu) * inv * np.float64(gamma[j]) + np.float64(beta[j]))
             src = ar
         elif norm == 1:
-            xr = xhat[i]
             ar = a[i]
             for j in range(n_out):
-                x = (zr[j] - mean[j]) * invstd[j]
-                xr[j] = x
-                ar[j] = x * gamma[j] + beta[j]
+                ar[j] = dt((np.float64(zr[j]) - mean[j]) * invstd[j] * np.float64(gamma[j]) + np.float64(beta[j]))
             src = ar
         else:
             src = zr
@@ -197,13 +186,13 @@ def hidden_forward(z, b, nb, n_out, act, norm, groups, eps, gamma, beta, mean, i
 
 
 @njit(cache=True, fastmath=_FM)
-def hidden_backward(gh, nb, n_out, act, norm, groups, gamma, invstd, xhat, a, g, z, drop, mask, scale, gz,
-                    g_gamma, g_beta, g_bias, t64):  # pragma: no cover
-    """The gradient of a hidden layer's h with respect to its pre-normalization z (into gz) from gh (the
+def hidden_backward(gh, nb, n_out, act, norm, groups, gamma, mean, invstd, a, g, z, drop, mask, scale, gz,
+                    g_gamma, g_beta, g_bias):  # pragma: no cover
+    """The gradient of a hidden layer with respect to its pre-normalization z (into gz) from gh (the
     gradient with respect to its output d, the residual's skip excluded): through the dropout (gh·s
-    where kept, exactly 0 elsewhere), the activation, the normalization (training mode). Writes the
-    float64 column sums: g_gamma = Σ ∂a·x̂, g_beta = Σ ∂a (norm only), g_bias = Σ gz (all (n_out,)).
-    t64: float64 scratch of at least 2·groups."""
+    where kept, exactly 0 elsewhere), the activation (both in the dtype), the normalization
+    (training mode; float64 with x̂ recomputed from z and the float64 statistics, rounded once).
+    Writes the float64 column sums g_gamma = Σ ∂a·x̂, g_beta = Σ ∂a (norm only), g_bias = Σ gz."""
     dt = gz.dtype.type
     zero = dt(0)
     one = dt(1)
@@ -225,45 +214,49 @@ def hidden_backward(gh, nb, n_out, act, norm, groups, gamma, invstd, xhat, a, g,
         else:
             for j in range(n_out):
                 out[j] = ghr[j] * _act_deriv(sr[j], gr[j], act, zero, one)
-        if norm != 0:
-            xr = xhat[i]
+        if norm == 1:
+            zr = z[i]
             for j in range(n_out):
-                g_beta[j] += np.float64(out[j])
-                g_gamma[j] += np.float64(out[j]) * np.float64(xr[j])
+                d = np.float64(out[j])
+                g_beta[j] += d
+                g_gamma[j] += d * ((np.float64(zr[j]) - mean[j]) * invstd[j])
+        elif norm == 2:
+            zr = z[i]
+            k = n_out // groups
+            for gi in range(groups):
+                mu = mean[i * groups + gi]
+                inv = invstd[i * groups + gi]
+                for j in range(gi * k, (gi + 1) * k):
+                    d = np.float64(out[j])
+                    g_beta[j] += d
+                    g_gamma[j] += d * ((np.float64(zr[j]) - mu) * inv)
     if norm == 1:
         # grad_x = γ·invstd/n · (n·∂a − Σ∂a − x̂·Σ∂a·x̂)
-        coef = np.empty(n_out, dt)
-        gb_t = np.empty(n_out, dt)
-        gg_t = np.empty(n_out, dt)
-        for j in range(n_out):
-            coef[j] = dt(np.float64(gamma[j]) * np.float64(invstd[j]) / nb)
-            gb_t[j] = dt(g_beta[j])
-            gg_t[j] = dt(g_gamma[j])
-        n_t = dt(nb)
         for i in range(nb):
             out = gz[i]
-            xr = xhat[i]
+            zr = z[i]
             for j in range(n_out):
-                out[j] = coef[j] * (n_t * out[j] - gb_t[j] - xr[j] * gg_t[j])
+                xh = (np.float64(zr[j]) - mean[j]) * invstd[j]
+                out[j] = dt(np.float64(gamma[j]) * invstd[j] / nb
+                            * (nb * np.float64(out[j]) - g_beta[j] - xh * g_gamma[j]))
     elif norm == 2:
         # per row and group, with ĝ = ∂a·γ: grad_x = invstd/k · (k·ĝ − Σĝ − x̂·Σĝx̂)
         k = n_out // groups
-        k_t = dt(k)
         for i in range(nb):
             out = gz[i]
-            xr = xhat[i]
+            zr = z[i]
             for gi in range(groups):
+                mu = mean[i * groups + gi]
+                inv = invstd[i * groups + gi]
                 s1 = 0.0
                 s2 = 0.0
                 for j in range(gi * k, (gi + 1) * k):
-                    gg = np.float64(out[j] * gamma[j])
+                    gg = np.float64(out[j]) * np.float64(gamma[j])
                     s1 += gg
-                    s2 += gg * np.float64(xr[j])
-                s1_t = dt(s1)
-                s2_t = dt(s2)
-                c = dt(np.float64(invstd[i * groups + gi]) / k)
+                    s2 += gg * ((np.float64(zr[j]) - mu) * inv)
                 for j in range(gi * k, (gi + 1) * k):
-                    out[j] = c * (k_t * (out[j] * gamma[j]) - s1_t - xr[j] * s2_t)
+                    xh = (np.float64(zr[j]) - mu) * inv
+                    out[j] = dt(inv / k * (k * (np.float64(out[j]) * np.float64(gamma[j])) - s1 - xh * s2))
     for i in range(nb):
         out = gz[i]
         for j in range(n_out):

@@ -273,13 +273,12 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
     lb = np.empty(bs, np.int64)
     yb = np.empty(bs * k, params.dtype)
     zbuf = np.empty(zt, params.dtype)  # z (+ b) of every layer; the logits are the last
-    xhat = np.empty(zt if norm != 0 else 0, params.dtype)
     abuf = np.empty(zt if norm != 0 else 0, params.dtype)  # the normalized z: the activation's input
     gbuf = np.empty(zt, params.dtype)  # the activation's output
     hbuf = np.empty(zt, params.dtype)  # the hidden layers' outputs (after dropout and the skip)
     mbuf = np.empty(zt, np.uint8)
-    mean = np.empty(stt, params.dtype)
-    invstd = np.empty(stt, params.dtype)
+    mean = np.empty(stt, np.float64)  # the normalization's statistics (float64), per layer
+    invstd = np.empty(stt, np.float64)
     wt = np.empty(params.shape[0] if spectral else 0, params.dtype)  # W / sigma at the params' offsets
     sigma = np.ones(L, np.float64)
     acc = np.empty(max(width, n0), np.float64)
@@ -289,7 +288,6 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
     g_gamma = np.empty(width, np.float64)
     g_beta = np.empty(width, np.float64)
     g_bias = np.empty(width, np.float64)
-    t64 = np.empty(2 * max(groups, 1), np.float64)
     wsrc = wt if spectral else params  # the weights the GEMMs use
     zero = w_off[0] * 0  # offsets and strides as int64 variables, not literals: one _mm signature
     one = zero + 1
@@ -347,7 +345,6 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
             go = g_off[l] if norm != 0 else 0
             tr.hidden_forward(z, b, nb, n_out, act, norm, groups, eps, params[go:go + n_out],
                               params[go + n_out:go + 2 * n_out], mean[st_off[l]:], invstd[st_off[l]:],
-                              xhat[zo:zo + nb * n_out].reshape((nb, n_out)) if norm != 0 else z,
                               abuf[zo:zo + nb * n_out].reshape((nb, n_out)) if norm != 0 else z,
                               gbuf[zo:zo + nb * n_out].reshape((nb, n_out)), drop,
                               mbuf[zo:zo + nb * n_out].reshape((nb, n_out)), dt(scales[l]), h,
@@ -377,13 +374,12 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
                 gzl = gz[:nb * n_out]
                 go = g_off[l] if norm != 0 else 0
                 tr.hidden_backward(gcur[:nb * n_out].reshape((nb, n_out)), nb, n_out, act, norm, groups,
-                                   params[go:go + n_out], invstd[st_off[l]:],
-                                   xhat[zo:zo + nb * n_out].reshape((nb, n_out)) if norm != 0 else gzl.reshape((nb, n_out)),
+                                   params[go:go + n_out], mean[st_off[l]:], invstd[st_off[l]:],
                                    abuf[zo:zo + nb * n_out].reshape((nb, n_out)) if norm != 0 else gzl.reshape((nb, n_out)),
                                    gbuf[zo:zo + nb * n_out].reshape((nb, n_out)),
                                    zbuf[zo:zo + nb * n_out].reshape((nb, n_out)), keep[l] != 0,
                                    mbuf[zo:zo + nb * n_out].reshape((nb, n_out)), dt(scales[l]),
-                                   gzl.reshape((nb, n_out)), g_gamma, g_beta, g_bias, t64)
+                                   gzl.reshape((nb, n_out)), g_gamma, g_beta, g_bias)
                 if norm != 0:
                     for j in range(n_out):
                         grads[go + j] = g_gamma[j]
