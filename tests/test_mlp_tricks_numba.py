@@ -254,3 +254,25 @@ def test_one_row_training_set_with_batch_norm_takes_no_step(dtype):
     assert got[:2] == (0.0, 0)
     np.testing.assert_array_equal(got[2], params)
     np.testing.assert_array_equal(got[4], running)
+
+
+def test_epoch_in_two_calls_is_bit_identical(dtype):
+    """An epoch split in two calls (the second with step = the first's updates, as the estimators
+    split long epochs) gives the same bits: the dropout stream is the update number."""
+    sizes = (5, 8, 8, 3)
+    X, y, params, running, vectors = make(sizes, dtype, normalization="batch", spectral=True, n=40)
+    kw = dict(sizes=sizes, normalization="batch", residual=True, dropout=0.3, seed=77, optimizer="adam",
+              hyper=dict(lr=0.01))
+    whole = epoch("numba", X, y, params, running, vectors, order=np.arange(40), **kw)
+    first = epoch("numba", X, y, params, running, vectors, order=np.arange(16), **kw)
+    p, r, v, state = first[2], first[4], first[5], first[6]
+    grads = np.empty_like(p)
+    loss2, steps2 = mlbasics.get_backend("numba").mlp_epoch(
+        X, y, np.arange(16, 40), p, grads, state, layer_sizes=sizes, activation="relu",
+        loss="softmax_cross_entropy", alpha=1e-3, batch_size=8, optimizer="adam", hyper=dict(lr=0.01),
+        step=first[1], first_step=False, normalization="batch", residual=True, dropout=0.3, seed=77,
+        running_stats=r, spectral_norm=True, spectral_vectors=v)
+    assert first[1] + steps2 == whole[1] == 5
+    np.testing.assert_array_equal(p, whole[2])
+    np.testing.assert_array_equal(r, whole[4])
+    np.testing.assert_array_equal(v, whole[5])
