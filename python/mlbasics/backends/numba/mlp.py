@@ -5,6 +5,13 @@ uses), the fused bias+activation and activation-derivative row passes, the loss
 row kernels and the optimizer step loops — with every work buffer allocated once per epoch.
 The optimizer's hyper-parameters travel as one float64 array and its state as three arrays
 (empty where unused), so the epoch compiles once per dtype.
+
+With the tricks of issue #11 (the contract's ``tricks`` dict) a second jitted epoch runs,
+``_epoch_tricks``: the same GEMMs and loss/optimizer passes, with the row and column passes of
+``_mlp_tricks.py`` between them (spectral power step, bias + normalization + activation + dropout +
+residual add in one sweep over each hidden block, and their backward passes). The dict becomes
+arrays and scalars of fixed types in the wrapper, so that epoch also compiles once per dtype;
+without tricks the call takes today's ``_epoch`` untouched.
 """
 import numpy as np
 from numba import njit
