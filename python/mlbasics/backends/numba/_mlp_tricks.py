@@ -270,6 +270,22 @@ def add_into(dst, src, n):  # pragma: no cover
         dst[e] = dst[e] + src[e]
 
 
+@njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
+def l2_grad(params, grads, lo, hi, l2):  # pragma: no cover
+    """grads[lo:hi] += l2 · params[lo:hi]; returns Σ params[lo:hi]² (float64, reassociated).
+
+    The loop runs over slices taken first: indexing the whole arrays at lo + e inside the loop
+    kept LLVM from vectorizing it (measured 12× slower on 270k float32)."""
+    ps = params[lo:hi]
+    gs = grads[lo:hi]
+    s = 0.0
+    for e in range(hi - lo):
+        w = ps[e]
+        s += np.float64(w) * np.float64(w)
+        gs[e] = gs[e] + l2 * w
+    return s
+
+
 @njit(cache=True, fastmath=_FM)
 def _normalize(x64, n):  # pragma: no cover
     """x64[:n] /= max(‖x64[:n]‖₂, 1e-12) (float64)."""
@@ -282,15 +298,16 @@ def _normalize(x64, n):  # pragma: no cover
 
 
 @njit(cache=True, fastmath=_FM)
-def _wt_v(params, w_off, n_in, n_out, sv, v_off, acc):  # pragma: no cover
-    """acc[:n_out] = Wᵀ v (float64), W at params[w_off:] (n_in, n_out), v at sv[v_off:]."""
+def _wt_v(w, v, acc):  # pragma: no cover
+    """acc[:n_out] = Wᵀ v (float64) for W (n_in, n_out), v (n_in,)."""
+    n_in, n_out = w.shape
     for j in range(n_out):
         acc[j] = 0.0
     for i in range(n_in):
-        vi = np.float64(sv[v_off + i])
-        row = w_off + i * n_out
+        vi = np.float64(v[i])
+        row = w[i]
         for j in range(n_out):
-            acc[j] += np.float64(params[row + j]) * vi
+            acc[j] += np.float64(row[j]) * vi
 
 
 @njit(cache=True)
@@ -300,32 +317,35 @@ def spectral_step(params, w_off, n_in, n_out, sv, u_off, v_off, wt, acc):  # pra
     (σ rounded to the dtype first) into wt[w_off:]. Returns σ in the dtype (as a float64). acc:
     float64 scratch of at least max(n_in, n_out)."""
     dt = params.dtype.type
-    _wt_v(params, w_off, n_in, n_out, sv, v_off, acc)
+    w = params[w_off:w_off + n_in * n_out].reshape((n_in, n_out))
+    u = sv[u_off:u_off + n_out]
+    v = sv[v_off:v_off + n_in]
+    _wt_v(w, v, acc)
     _normalize(acc, n_out)
     for j in range(n_out):
-        sv[u_off + j] = dt(acc[j])
+        u[j] = dt(acc[j])
     for i in range(n_in):
-        row = w_off + i * n_out
+        row = w[i]
         s = 0.0
         for j in range(n_out):
-            s += np.float64(params[row + j]) * np.float64(sv[u_off + j])
+            s += np.float64(row[j]) * np.float64(u[j])
         acc[i] = s
     _normalize(acc, n_in)
     for i in range(n_in):
-        sv[v_off + i] = dt(acc[i])
-    _wt_v(params, w_off, n_in, n_out, sv, v_off, acc)
+        v[i] = dt(acc[i])
+    _wt_v(w, v, acc)
     sigma = 0.0
     for j in range(n_out):
-        sigma += np.float64(sv[u_off + j]) * acc[j]
+        sigma += np.float64(u[j]) * acc[j]
     sig_t = dt(sigma)
-    _divide(params, wt, w_off, n_in * n_out, sig_t)
+    _divide(params[w_off:w_off + n_in * n_out], wt[w_off:w_off + n_in * n_out], sig_t)
     return np.float64(sig_t)
 
 
 @njit(cache=True)
-def _divide(src, dst, off, n, d):  # pragma: no cover
-    """dst[off:off + n] = src[off:off + n] / d (true division in the dtype)."""
-    for e in range(off, off + n):
+def _divide(src, dst, d):  # pragma: no cover
+    """dst = src / d (true division in the dtype)."""
+    for e in range(src.shape[0]):
         dst[e] = src[e] / d
 
 
@@ -334,13 +354,18 @@ def spectral_grad(params, grads, w_off, n_in, n_out, sv, u_off, v_off, sigma):  
     """The gradient of the raw W from G = ∂L/∂W̃ (in grads[w_off:]): G/σ − (⟨G, W⟩/σ²)·v uᵀ, in place."""
     dt = params.dtype.type
     n = n_in * n_out
+    w = params[w_off:w_off + n]
+    g = grads[w_off:w_off + n]
+    u = sv[u_off:u_off + n_out]
+    v = sv[v_off:v_off + n_in]
     dot = 0.0
-    for e in range(w_off, w_off + n):
-        dot += np.float64(grads[e]) * np.float64(params[e])
+    for e in range(n):
+        dot += np.float64(g[e]) * np.float64(w[e])
     sig_t = dt(sigma)
     c = dt(dot / (sigma * sigma))
+    g2 = g.reshape((n_in, n_out))
     for i in range(n_in):
-        cv = c * sv[v_off + i]
-        row = w_off + i * n_out
+        cv = c * v[i]
+        row = g2[i]
         for j in range(n_out):
-            grads[row + j] = grads[row + j] / sig_t - cv * sv[u_off + j]
+            row[j] = row[j] / sig_t - cv * u[j]

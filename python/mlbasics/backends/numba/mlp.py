@@ -319,8 +319,10 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
             denom = sw
         for r in range(nb):
             src = order[start + r]
+            xr = xb[r * n0:(r + 1) * n0]  # row views: the copy vectorizes
+            xs = X[src]
             for j in range(n0):
-                xb[r * n0 + j] = X[src, j]
+                xr[j] = xs[j]
             if use_labels:
                 lb[r] = labels[src]
             else:
@@ -399,7 +401,7 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
             if spectral:
                 tr.spectral_grad(params, grads, w_off[l], n_in, n_out, sv, u_off[l], u_off[l] + n_out, sigma[l])
             if l2:
-                sumsq += _l2_grad(params, grads, w_off[l], w_off[l] + n_in * n_out, l2c)
+                sumsq += tr.l2_grad(params, grads, w_off[l], w_off[l] + n_in * n_out, l2c)
             if l > 0:
                 gx = gnext[:nb * n_in].reshape((nb, n_in))
                 _mm(gzl, zero, n_out, one, wsrc, w_off[l], one, n_out, nb, n_in, n_out, gx, mc, kc, nc, nthreads)
