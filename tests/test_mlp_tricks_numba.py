@@ -276,3 +276,15 @@ def test_epoch_in_two_calls_is_bit_identical(dtype):
     np.testing.assert_array_equal(p, whole[2])
     np.testing.assert_array_equal(r, whole[4])
     np.testing.assert_array_equal(v, whole[5])
+
+
+@pytest.mark.parametrize("normalization", NORMS)
+def test_residual_on_the_first_hidden_layer(dtype, normalization):
+    """n_features equal to the first hidden width: h¹ = X[B] + d (the skip from the input)."""
+    sizes = (8, 8, 3)
+    X, y, params, running, vectors = make(sizes, dtype, normalization=normalization, spectral=True)
+    kw = dict(sizes=sizes, normalization=normalization, residual=True, dropout=0.25, seed=4)
+    got = epoch("numba", X, y, params, running, vectors, **kw)
+    assert_epochs_close(got, epoch("numpy", X, y, params, running, vectors, **kw), dtype)
+    plain = epoch("numba", X, y, params, running, vectors, **dict(kw, residual=False))
+    assert not np.allclose(got[2], plain[2])  # the skip changed the training
