@@ -382,10 +382,10 @@ def _epoch_tricks(X, labels, Y, W, order, params, grads, s0, s1, s2, sizes, act,
             else:
                 gzl = gz[:nb * n_out]
                 go = g_off[l] if norm != 0 else 0
+                a_in = abuf[zo:zo + nb * n_out] if norm != 0 else zbuf[zo:zo + nb * n_out]  # the activation's input
                 tr.hidden_backward(gcur[:nb * n_out].reshape((nb, n_out)), nb, n_out, act, norm, groups,
                                    params[go:go + n_out], mean[st_off[l]:], invstd[st_off[l]:],
-                                   abuf[zo:zo + nb * n_out].reshape((nb, n_out)) if norm != 0 else gzl.reshape((nb, n_out)),
-                                   gbuf[zo:zo + nb * n_out].reshape((nb, n_out)),
+                                   a_in.reshape((nb, n_out)), gbuf[zo:zo + nb * n_out].reshape((nb, n_out)),
                                    zbuf[zo:zo + nb * n_out].reshape((nb, n_out)), keep[l] != 0,
                                    mbuf[zo:zo + nb * n_out].reshape((nb, n_out)), dt(scales[l]),
                                    gzl.reshape((nb, n_out)), g_gamma, g_beta, g_bias)
