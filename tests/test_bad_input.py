@@ -139,6 +139,80 @@ CASES = [
     ("csr_matmul_t", (D3, I3, P3, 3, np.ones((3, 2), dtype=np.float32)), {}, TypeError, "g: dtype float32"),
     ("csr_matmul_t", (D3, np.array([0, 7, 1]), P3, 3, np.ones((3, 2))), {}, ValueError, "indices:"),
     ("csr_matmul_t", (D3, I3, np.array([0, 3, 2, 3]), 3, np.ones((3, 2))), {}, ValueError, "indptr:"),
+    # norms: dropout's p, seed/offset/stream (unsigned 64-bit ints) and mask
+    ("dropout_forward", (np.ones((3, 4), dtype=np.int64), 0.5), {"seed": 1}, TypeError, "x:"),
+    ("dropout_forward", (np.ones(4), 0.5), {"seed": 1}, ValueError, "x: expected a 2-D array"),
+    ("dropout_forward", (F64, 1.0), {"seed": 1}, ValueError, "p: expected a number in [0, 1)"),
+    ("dropout_forward", (F64, -0.1), {"seed": 1}, ValueError, "p:"),
+    ("dropout_forward", (F64, float("nan")), {"seed": 1}, ValueError, "p:"),
+    ("dropout_forward", (F64, "0.5"), {"seed": 1}, TypeError, "p:"),
+    ("dropout_forward", (F64, 0.5), {"seed": -1}, ValueError, "seed:"),
+    ("dropout_forward", (F64, 0.5), {"seed": 2**64}, ValueError, "seed:"),
+    ("dropout_forward", (F64, 0.5), {"seed": 1.0}, TypeError, "seed:"),
+    ("dropout_forward", (F64, 0.5), {"seed": True}, TypeError, "seed:"),
+    ("dropout_forward", (F64, 0.5), {"seed": None}, TypeError, "seed:"),
+    ("dropout_forward", (F64, 0.5), {"seed": 1, "offset": -1}, ValueError, "offset:"),
+    ("dropout_forward", (F64, 0.5), {"seed": 1, "offset": 2**64}, ValueError, "offset:"),
+    ("dropout_forward", (F64, 0.5), {"seed": 1, "stream": 2**70}, ValueError, "stream:"),
+    ("dropout_forward", (F64, 0.5), {"seed": 1, "stream": 0.0}, TypeError, "stream:"),
+    ("dropout_backward", (F64, np.ones((3, 4), np.uint8), 1.0), {}, ValueError, "p:"),
+    ("dropout_backward", (F64, np.ones((3, 4)), 0.5), {}, TypeError, "mask: expected a uint8 array"),
+    ("dropout_backward", (F64, np.ones((3, 4), np.int64), 0.5), {}, TypeError, "mask:"),
+    ("dropout_backward", (F64, np.ones((4, 3), np.uint8), 0.5), {}, ValueError, "mask: expected shape (3, 4)"),
+    ("dropout_backward", (F64, np.full((3, 4), 2, np.uint8), 0.5), {}, ValueError, "mask: expected only 0s"),
+    ("dropout_backward", (np.ones((3, 4), dtype=bool), np.ones((3, 4), np.uint8), 0.5), {}, TypeError, "grad_y:"),
+    # batch norm: dtypes, shapes, running arrays (both or neither, in place), hyper-parameters, rows
+    ("batch_norm_forward", (np.ones((3, 4), dtype=np.int32), np.ones(4), np.zeros(4)), {}, TypeError, "x:"),
+    ("batch_norm_forward", (F64, np.ones(4, np.float32), np.zeros(4)), {}, TypeError, "gamma: dtype float32"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4, np.float32)), {}, TypeError, "beta:"),
+    ("batch_norm_forward", (np.ones(4), np.ones(4), np.zeros(4)), {}, ValueError, "x: expected a 2-D array"),
+    ("batch_norm_forward", (F64, np.ones(3), np.zeros(4)), {}, ValueError, "gamma: expected 4 values"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros((1, 4))), {}, ValueError, "beta: expected a 1-D array"),
+    ("batch_norm_forward", (np.ones((1, 4)), np.ones(4), np.zeros(4)), {}, ValueError, "x: expected at least 2 rows"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), np.zeros(4)), {}, ValueError, "running_var: expected an array"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), None, np.ones(4)), {}, ValueError, "running_mean: expected an array"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4)), {"training": False}, ValueError, "running_mean:"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), np.zeros(3), np.ones(4)), {}, ValueError,
+     "running_mean: expected shape (4,)"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), np.zeros(4), np.ones(4, np.float32)), {}, TypeError,
+     "running_var: dtype float32"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), [0.0] * 4, np.ones(4)), {}, TypeError,
+     "running_mean: expected a numpy.ndarray"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), np.zeros(8)[::2], np.ones(4)), {}, ValueError,
+     "running_mean: expected a C-contiguous array"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4), np.zeros(4), np.ones(4)), {"momentum": 1.5}, ValueError,
+     "momentum: expected a number in [0, 1]"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4)), {"momentum": -0.1}, ValueError, "momentum:"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4)), {"eps": -1e-5}, ValueError, "eps: expected a number in [0, inf)"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4)), {"eps": None}, TypeError, "eps:"),
+    ("batch_norm_forward", (F64, np.ones(4), np.zeros(4)), {"training": "yes"}, TypeError, "training:"),
+    ("batch_norm_backward", (F64, F32, np.ones(4), np.zeros(4), np.ones(4)), {}, TypeError, "x: dtype float32"),
+    ("batch_norm_backward", (F64, np.ones((2, 4)), np.ones(4), np.zeros(4), np.ones(4)), {}, ValueError,
+     "x: expected shape (3, 4)"),
+    ("batch_norm_backward", (F64, F64, np.ones(4), np.zeros(5), np.ones(4)), {}, ValueError, "mean: expected 4 values"),
+    ("batch_norm_backward", (F64, F64, np.ones(4), np.zeros(4), np.ones((4, 1))), {}, ValueError, "invstd:"),
+    ("batch_norm_backward", (np.ones((1, 4)), np.ones((1, 4)), np.ones(4), np.zeros(4), np.ones(4)), {}, ValueError,
+     "grad_y: expected at least 2 rows"),
+    # group norm: groups (an int >= 1 dividing the columns), shapes of the statistics
+    ("group_norm_forward", (F64, np.ones(4), np.zeros(4)), {"groups": 3}, ValueError,
+     "groups: expected a divisor of the 4 columns"),
+    ("group_norm_forward", (F64, np.ones(4), np.zeros(4)), {"groups": 0}, ValueError, "groups:"),
+    ("group_norm_forward", (F64, np.ones(4), np.zeros(4)), {"groups": 2.0}, TypeError, "groups:"),
+    ("group_norm_forward", (F64, np.ones(4), np.zeros(4)), {"groups": 2, "eps": -1.0}, ValueError, "eps:"),
+    ("group_norm_forward", (np.ones((3, 0)), np.ones(0), np.zeros(0)), {"groups": 1}, ValueError,
+     "x: expected at least 1 column"),
+    ("group_norm_forward", (F32, np.ones(4, np.float32), np.zeros(4)), {"groups": 2}, TypeError, "beta:"),
+    ("group_norm_forward", (F64, np.ones(5), np.zeros(4)), {"groups": 2}, ValueError, "gamma: expected 4 values"),
+    ("group_norm_backward", (F64, F64, np.ones(4), np.zeros((3, 2)), np.ones((3, 2))), {"groups": 3}, ValueError,
+     "groups: expected a divisor of the 4 columns of grad_y"),
+    ("group_norm_backward", (F64, F64, np.ones(4), np.zeros((3, 1)), np.ones((3, 2))), {"groups": 2}, ValueError,
+     "mean: expected shape (3, 2)"),
+    ("group_norm_backward", (F64, F64, np.ones(4), np.zeros((3, 2)), np.ones(6)), {"groups": 2}, ValueError,
+     "invstd: expected a 2-D array"),
+    ("group_norm_backward", (F64, F64, np.ones(4), np.zeros((3, 2), np.float32), np.ones((3, 2))), {"groups": 2},
+     TypeError, "mean: dtype float32"),
+    ("group_norm_backward", (F64, np.ones((3, 2)), np.ones(4), np.zeros((3, 2)), np.ones((3, 2))), {"groups": 2},
+     ValueError, "x: expected shape (3, 4)"),
 ]
 
 
@@ -154,6 +228,20 @@ def test_state_sharing_memory_with_param_is_rejected(backend):
     p = np.ones(4)
     with pytest.raises(ValueError, match="must not share memory"):
         backend.adam_step(p, np.ones(4), p, np.zeros(4), step=1, lr=0.1)
+
+
+def test_running_statistics_must_not_share_memory(backend):
+    x, g, b = np.ones((3, 4)), np.ones(4), np.zeros(4)
+    both = np.zeros(8)
+    with pytest.raises(ValueError, match="running_mean: must not share memory with running_var"):
+        backend.batch_norm_forward(x, g, b, both[:4], both[:4])
+    with pytest.raises(ValueError, match="running_mean: must not share memory with gamma"):
+        backend.batch_norm_forward(x, g, b, g, np.ones(4))
+    rv = np.ones(4)
+    rv.flags.writeable = False
+    with pytest.raises(ValueError, match="running_var: array is read-only"):
+        backend.batch_norm_forward(x, g, b, np.zeros(4), rv)
+    backend.batch_norm_forward(x, g, b, np.zeros(4), rv, training=False)  # eval only reads them
 
 
 def test_core_module_checks_its_own_arguments():

@@ -485,6 +485,78 @@ def test_nearest_neighbors(other, ref, dtype, data):
     assert_same(got[0], exp[0], dtype, "sq_dist", scale=4.0 * p)
 
 
+# --------------------------------------------------------------------------- norms
+# Rows of 1–20 and 255–260, columns of 1–20 and 250–270 (the Numba/C++ column blocks and the parallel
+# split): dropout's y must have the reference's values bit for bit (a dropped NaN is 0), and every
+# statistic and gradient of the normalizations its non-finite pattern (eps > 0; eps = 0 is pinned below).
+
+NORM_ROWS = st.one_of(TILE, st.integers(255, 260))
+NORM_EPS = st.sampled_from((1e-5, 1e-2, 1.0))
+
+
+@_settings()
+@given(data=st.data())
+def test_dropout(other, ref, dtype, data):
+    n, m = data.draw(NORM_ROWS), data.draw(DEPTH)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrs = poison(data, {"x": normal(rng, (n, m), dtype), "g": normal(rng, (n, m), dtype)})
+    p = data.draw(st.sampled_from((0.0, 0.2, 0.5, 0.95)))
+    seed = data.draw(st.integers(0, 2**64 - 1))
+    got = _call(other.dropout_forward, arrs["x"], p, seed=seed, offset=7)
+    exp = _call(ref.dropout_forward, arrs["x"], p, seed=seed, offset=7)
+    np.testing.assert_array_equal(got[1], exp[1])
+    np.testing.assert_array_equal(got[0], exp[0])  # NaN where NaN, ±inf where ±inf, 0 where dropped
+    np.testing.assert_array_equal(_call(other.dropout_backward, arrs["g"], exp[1], p),
+                                  _call(ref.dropout_backward, arrs["g"], exp[1], p))
+
+
+@_settings()
+@given(data=st.data())
+def test_batch_norm(other, ref, dtype, data):
+    n, m = data.draw(NORM_ROWS) + 1, data.draw(DEPTH)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    training = data.draw(st.booleans(), label="training")
+    arrs = {"x": normal(rng, (n, m), dtype), "gamma": normal(rng, (m,), dtype), "beta": normal(rng, (m,), dtype),
+            "running_mean": normal(rng, (m,), dtype), "running_var": rng.uniform(0.5, 2, m).astype(dtype),
+            "grad_y": normal(rng, (n, m), dtype)}
+    poison(data, arrs)
+    eps, momentum = data.draw(NORM_EPS), data.draw(st.sampled_from((0.0, 0.1, 1.0)))
+    res = {}
+    for be in (other, ref):
+        run = [arrs["running_mean"].copy(), arrs["running_var"].copy()]
+        out = _call(be.batch_norm_forward, arrs["x"], arrs["gamma"], arrs["beta"], *run, training=training,
+                    momentum=momentum, eps=eps)
+        res[be.name] = out + tuple(run)
+    for name, g, e in zip(("y", "mean", "invstd", "running_mean", "running_var"), res[other.name], res["numpy"]):
+        assert_same(g, e, dtype, name)
+    mean, invstd = res["numpy"][1], res["numpy"][2]
+    args = (arrs["grad_y"], arrs["x"], arrs["gamma"], mean, invstd)
+    for name, g, e in zip(("grad_x", "grad_gamma", "grad_beta"), _call(other.batch_norm_backward, *args),
+                          _call(ref.batch_norm_backward, *args)):
+        assert_same(g, e, dtype, name)
+
+
+@_settings()
+@given(data=st.data())
+def test_group_norm(other, ref, dtype, data):
+    n, groups, k = data.draw(NORM_ROWS), data.draw(st.integers(1, 6)), data.draw(st.one_of(TILE, st.integers(60, 70)))
+    m = groups * k
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    arrs = {"x": normal(rng, (n, m), dtype), "gamma": normal(rng, (m,), dtype), "beta": normal(rng, (m,), dtype),
+            "grad_y": normal(rng, (n, m), dtype)}
+    poison(data, arrs)
+    eps = data.draw(NORM_EPS)
+    got = _call(other.group_norm_forward, arrs["x"], arrs["gamma"], arrs["beta"], groups=groups, eps=eps)
+    exp = _call(ref.group_norm_forward, arrs["x"], arrs["gamma"], arrs["beta"], groups=groups, eps=eps)
+    for name, g, e in zip(("y", "mean", "invstd"), got, exp):
+        assert_same(g, e, dtype, name)
+    args = (arrs["grad_y"], arrs["x"], arrs["gamma"], exp[1], exp[2])
+    for name, g, e in zip(("grad_x", "grad_gamma", "grad_beta"),
+                          _call(other.group_norm_backward, *args, groups=groups),
+                          _call(ref.group_norm_backward, *args, groups=groups)):
+        assert_same(g, e, dtype, name)
+
+
 # --------------------------------------------------------------------------- regression tests
 # Explicit values, on every backend (the reference included): each pins a difference found.
 
@@ -644,3 +716,53 @@ def test_sparse_products_document_their_non_finite_values(backend, dtype):
     g = np.array([[np.inf], [1.0], [np.nan]], dtype)  # row 2 of X is empty: its NaN reaches nothing
     out_t = backend.csr_matmul_t(data, indices, indptr, 3, g)
     np.testing.assert_array_equal(out_t, np.array([[np.inf], [np.nan], [2.0]], dtype))
+
+
+# --------------------------------------------------------------------------- norms
+
+def test_norms_document_their_non_finite_values(backend, dtype):
+    # The contract's "Non-finite values" paragraphs of the norms kernels, value by value.
+    x = np.array([[1.0, NAN, INF, 2.0], [3.0, 0.0, 1.0, 2.0], [5.0, 1.0, 1.0, 2.0]], dtype)
+    # dropout: a dropped NaN/inf is exactly 0, a kept one stays NaN/inf (p chosen so both happen)
+    xs = np.full((16, 16), NAN, dtype)
+    xs[::2] = -INF
+    y, mask = backend.dropout_forward(xs, 0.5, seed=1)
+    assert 0 < mask.sum() < mask.size
+    assert np.all(y[mask == 0] == 0)
+    np.testing.assert_array_equal(y[mask == 1], xs[mask == 1])
+    np.testing.assert_array_equal(backend.dropout_backward(xs, mask, 0.5), y)
+    # batch norm, training: a NaN or an inf poisons its own column only (inf − inf = NaN)
+    g, b = np.ones(4, dtype), np.zeros(4, dtype)
+    rm, rv = np.zeros(4, dtype), np.ones(4, dtype)
+    with np.errstate(all="ignore"):
+        y, mean, invstd = backend.batch_norm_forward(x, g, b, rm, rv, eps=0.0)
+    assert np.isfinite(y[:, 0]).all() and np.isnan(y[:, 1:3]).all()
+    assert np.isnan(y[:, 3]).all()  # a constant column with eps = 0: 0·inf
+    np.testing.assert_array_equal(mean, np.array([3.0, NAN, INF, 2.0], dtype))
+    assert np.isfinite(invstd[0]) and np.isnan(invstd[1:3]).all() and invstd[3] == INF
+    assert np.isnan(rm[1]) and rm[2] == INF and np.isnan(rv[1:3]).all() and np.isfinite(rm[[0, 3]]).all()
+    # eval: x_ij reaches y_ij only; a running variance below −eps gives NaN
+    with np.errstate(all="ignore"):
+        y, _, invstd = backend.batch_norm_forward(x, g, b, np.zeros(4, dtype), np.array([1, 1, 1, -2], dtype),
+                                                  training=False, eps=1.0)
+    np.testing.assert_array_equal(np.isnan(y[:, :3]), np.isnan(x[:, :3]))
+    assert y[0, 2] == INF and np.isnan(invstd[3]) and np.isnan(y[:, 3]).all()
+    # group norm: the poisoned group of that row only
+    with np.errstate(all="ignore"):
+        y, mean, invstd = backend.group_norm_forward(x, g, b, groups=2)
+    assert np.isnan(y[0, :2]).all() and np.isnan(y[0, 2:]).all()  # NaN in group 0, inf in group 1
+    assert np.isfinite(y[1:]).all() and np.isfinite(mean[1:]).all()
+    assert np.isnan(mean[0, 0]) and mean[0, 1] == INF
+    # backward: a NaN of grad_y poisons its column (batch) or its row's group (group norm)
+    xf = np.array([[1.0, 2.0], [3.0, 5.0], [4.0, 0.0]], dtype)
+    gy = np.array([[NAN, 1.0], [1.0, 2.0], [0.5, 1.0]], dtype)
+    _, mean, invstd = backend.batch_norm_forward(xf, g[:2], b[:2])
+    with np.errstate(all="ignore"):
+        gx, gg, gb = backend.batch_norm_backward(gy, xf, g[:2], mean, invstd)
+    assert np.isnan(gx[:, 0]).all() and np.isfinite(gx[:, 1]).all()
+    assert np.isnan(gg[0]) and np.isnan(gb[0]) and np.isfinite(gg[1]) and np.isfinite(gb[1])
+    _, mean, invstd = backend.group_norm_forward(xf, g[:2], b[:2], groups=1)
+    with np.errstate(all="ignore"):
+        gx, gg, gb = backend.group_norm_backward(gy, xf, g[:2], mean, invstd, groups=1)
+    assert np.isnan(gx[0]).all() and np.isfinite(gx[1:]).all()
+    assert np.isnan(gg[0]) and np.isnan(gb[0]) and np.isfinite(gg[1]) and np.isfinite(gb[1])

@@ -747,6 +747,114 @@ def test_distances_match_reference_or_raise_alike(backends, case):
             np.testing.assert_array_equal(res[0], res[0].T)  # y is x: exactly symmetric
 
 
+# --------------------------------------------------------------------------- norms
+# Dropout must be the reference's bit for bit (masks and values); the normalizations agree within the
+# dtype's tolerance. Broadcast layouts make constant columns/rows (a zero variance: invstd = 1/sqrt(eps)).
+
+NORM_KERNELS = ("dropout_forward", "dropout_backward", "batch_norm_forward", "batch_norm_backward",
+                "group_norm_forward", "group_norm_backward")
+U64 = st.one_of(st.integers(0, 2**64 - 1), st.sampled_from((0, 2**64 - 1, 2**63)))
+BAD_U64 = st.sampled_from((-1, 2**64, 1.0, True, None, "1"))
+
+
+@st.composite
+def norm_cases(draw):
+    kernel = draw(st.sampled_from(NORM_KERNELS))
+    groups = draw(st.integers(1, 4))
+    k = draw(st.one_of(st.sampled_from((0, 1)), st.integers(0, 12), st.integers(60, 80)))
+    n = draw(DIM)
+    m = groups * k + (1 if draw(st.integers(0, 15)) == 0 else 0)  # sometimes groups do not divide m
+    dtype, per = draw(dtypes_for(("x", "gamma", "beta", "running_mean", "running_var", "mean", "invstd")))
+    lay = st.sampled_from(INPUT_LAYOUTS)
+    specs, extra = {}, {}
+    wrong_len = 1 if draw(st.integers(0, 15)) == 0 else 0
+    if kernel.startswith("dropout"):
+        specs["x"] = spec((n, m), per["x"], draw(lay))
+        p = draw(st.one_of(st.floats(0, 0.999), st.sampled_from((0.0, 0.5)), st.sampled_from((1.0, -0.25, 2))))
+        extra["p"] = p
+        if kernel == "dropout_forward":
+            for name in ("seed", "offset", "stream"):
+                extra[name] = draw(BAD_U64) if draw(st.integers(0, 20)) == 0 else draw(U64)
+        else:
+            mdt = draw(st.sampled_from(("uint8",) * 5 + ("bool", "int64", "float64")))
+            specs["mask"] = spec((n, m + wrong_len), mdt, draw(lay), (0.0, 1.0))
+    elif kernel.startswith("batch_norm"):
+        specs["x"] = spec((n, m), per["x"], draw(lay))
+        specs["gamma"] = spec((m + wrong_len,), per["gamma"], draw(lay))
+        if kernel == "batch_norm_forward":
+            specs["beta"] = spec((m,), per["beta"], draw(lay))
+            training = draw(st.booleans())
+            mode = draw(st.sampled_from(("given",) * 4 + ("none", "one", "alias_gamma", "alias_each")))
+            run_lay = st.sampled_from(INPLACE_LAYOUTS if training else INPUT_LAYOUTS)
+            specs["running_mean"] = spec((m,), per["running_mean"], draw(run_lay))
+            specs["running_var"] = spec((m,), per["running_var"], draw(run_lay), (0.2, 3.0))
+            if mode == "none":
+                specs["running_mean"] = specs["running_var"] = None
+            elif mode == "one":
+                specs[draw(st.sampled_from(("running_mean", "running_var")))] = None
+            elif mode == "alias_gamma":
+                specs["running_mean"] = ("alias", "gamma")
+            elif mode == "alias_each":
+                specs["running_var"] = ("alias", "running_mean")
+            extra = dict(training=training, momentum=draw(st.sampled_from((0.0, 0.1, 1.0, 1.5))),
+                         eps=draw(st.sampled_from((1e-5, 1e-3, 0.5, -1.0))))
+        else:
+            specs["grad_y"] = spec((n, m), per["x"], draw(lay))
+            specs["x"], specs["grad_y"] = specs["grad_y"], specs["x"]  # grad_y first, as the call
+            specs["mean"] = spec((m,), per["mean"], draw(lay))
+            specs["invstd"] = spec((m,), per["invstd"], draw(lay), (0.5, 2.0))
+    else:
+        specs["x"] = spec((n, m), per["x"], draw(lay))
+        specs["gamma"] = spec((m + wrong_len,), per["gamma"], draw(lay))
+        extra["groups"] = draw(st.one_of(st.just(groups), st.just(groups), st.sampled_from((0, 3, 2.0))))
+        if kernel == "group_norm_forward":
+            specs["beta"] = spec((m,), per["beta"], draw(lay))
+            extra["eps"] = draw(st.sampled_from((1e-5, 1e-3, 0.5, -1.0)))
+        else:
+            specs["grad_y"] = spec((n, m), per["x"], draw(lay))
+            g = extra["groups"] if isinstance(extra["groups"], int) and extra["groups"] > 0 else 1
+            specs["mean"] = spec((n, g + (1 if draw(st.integers(0, 15)) == 0 else 0)), per["mean"], draw(lay))
+            specs["invstd"] = spec((n, g), per["invstd"], draw(lay), (0.5, 2.0))
+    event(f"{kernel}")
+    return kernel, dtype, specs, extra, draw(st.integers(0, 2**32 - 1))
+
+
+@_settings(300)
+@given(norm_cases())
+def test_norms_match_reference_or_raise_alike(backends, case):
+    kernel, dtype, specs, extra, seed = case
+
+    def make_call():
+        a = build(specs, seed)
+        if kernel == "dropout_forward":
+            return (a["x"], extra["p"]), {k: extra[k] for k in ("seed", "offset", "stream")}
+        if kernel == "dropout_backward":
+            return (a["x"], a["mask"], extra["p"]), {}
+        if kernel == "batch_norm_forward":
+            return (a["x"], a["gamma"], a["beta"], a["running_mean"], a["running_var"]), dict(extra)
+        if kernel == "batch_norm_backward":
+            return (a["grad_y"], a["x"], a["gamma"], a["mean"], a["invstd"]), {}
+        if kernel == "group_norm_forward":
+            return (a["x"], a["gamma"], a["beta"]), dict(extra)
+        return (a["grad_y"], a["x"], a["gamma"], a["mean"], a["invstd"]), dict(extra)
+
+    written = (3, 4) if kernel == "batch_norm_forward" and extra.get("training") else ()
+    outcomes = run_everywhere(backends, kernel, make_call, written=written)
+    exc, ref, args, _ = outcomes["numpy"]
+    if exc is not None:
+        return
+    for name, (_, res, a, _) in outcomes.items():
+        for r, e in zip(res, ref):
+            assert type(r) is np.ndarray and r.dtype == e.dtype and r.shape == e.shape, name
+            if kernel.startswith("dropout"):
+                np.testing.assert_array_equal(r, e, err_msg=f"{name}.{kernel}")  # bit for bit
+            else:
+                assert_close(r, e, dtype)
+        for i in written:
+            if args[i] is not None:
+                assert_close(a[i], args[i], dtype)
+
+
 # --------------------------------------------------------------------------- regressions
 
 def test_grad_x_is_zero_when_the_layer_has_no_outputs():
@@ -784,6 +892,7 @@ def _core_call(kernel, n, p, q, dtype, rng, registry):
         return _guarded(rng.uniform(lo, hi, shape).astype(dtype), registry)
 
     labels = _guarded(rng.integers(0, max(q, 1), n).astype(np.int64), registry)
+    mask = _guarded(rng.integers(0, 2, (n, p)).astype(np.uint8), registry)
     table = {
         "matmul": ([f(n, p), f(p, q), False, False, f(n, q)], [4]),
         "gram": ([f(n, p), f(p, p)], [1]),
@@ -804,6 +913,15 @@ def _core_call(kernel, n, p, q, dtype, rng, registry):
                         [3, 4, 5, 6]),
         "nearest_neighbors": ([f(n, p), f(q, p), False, f(n, min(q, 2)),
                                _guarded(np.zeros((n, min(q, 2)), np.int64), registry)], [3, 4]),
+        # norms (raw signatures of the contract's docstrings; groups = 1 divides every p)
+        "dropout_forward": ([f(n, p), 0.25, 2**64 - 1, 12345, 7, f(n, p), mask], [5, 6]),
+        "dropout_backward": ([f(n, p), mask, 0.25, f(n, p)], [3]),
+        "batch_norm_forward": ([f(n, p), f(p), f(p), f(p), f(p, lo=0.5, hi=2.0), True, 0.1, 1e-5,
+                                f(n, p), f(p), f(p)], [3, 4, 8, 9, 10]),
+        "batch_norm_backward": ([f(n, p), f(n, p), f(p), f(p), f(p, lo=0.5, hi=2.0), f(n, p), f(p), f(p)], [5, 6, 7]),
+        "group_norm_forward": ([f(n, p), f(p), f(p), 1, 1e-5, f(n, p), f(n, 1), f(n, 1)], [5, 6, 7]),
+        "group_norm_backward": ([f(n, p), f(n, p), f(p), f(n, 1), f(n, 1, lo=0.5, hi=2.0), 1, f(n, p), f(p), f(p)],
+                                [6, 7, 8]),
     }
     return table[kernel]
 
@@ -856,7 +974,7 @@ def _mutate(args, written, how, rng, registry):
 @given(kernel=st.sampled_from(KERNEL_NAMES := (
     "matmul", "gram", "linear_forward", "linear_backward", "softmax_cross_entropy",
     "binary_cross_entropy_with_logits", "mse", "sgd_step", "adam_step", "rmsprop_step", "adagrad_step",
-    "adadelta_step", "rprop_step") + DISTANCE_KERNELS),
+    "adadelta_step", "rprop_step") + DISTANCE_KERNELS + NORM_KERNELS),
     n=st.sampled_from((0, 1, 2, 5, 13, 70)), p=st.sampled_from((0, 1, 3, 8, 40)), q=st.sampled_from((0, 1, 2, 9)),
     dtype=st.sampled_from(FLOATS), mutations=st.lists(st.sampled_from(MUTATIONS), max_size=2),
     seed=st.integers(0, 2**32 - 1))

@@ -21,7 +21,7 @@ within the dtype's tolerance. Each kernel's docstring says what that gives ("Non
 float32 in gives float32 out; losses are returned as a scalar of the inputs' dtype.
 
 One module per kernel family — ``gemm``, ``layers``, ``losses``, ``optim``, ``mlp``, ``distances``,
-``sparse`` — the same
+``sparse``, ``norms`` — the same
 family names as ``cpp/src/<family>.cpp``, ``src/register_<family>.cpp``,
 ``backends/{numpy,numba}/<family>.py``, ``tests/test_<family>*.py`` and
 ``benchmarks/bench_<family>.py``. Each family module defines a mixin with its kernels' methods and
@@ -36,17 +36,18 @@ from .gemm import KERNELS as _GEMM, GemmContract
 from .layers import ACTIVATIONS, KERNELS as _LAYERS, LayersContract
 from .losses import KERNELS as _LOSSES, LossesContract
 from .mlp import KERNELS as _MLP, MLP_LOSSES, MLPContract
+from .norms import KERNELS as _NORMS, NormsContract
 from .optim import KERNELS as _OPTIM, OptimContract
 from .sparse import KERNELS as _SPARSE, SparseContract
 
 __all__ = ["Backend", "KERNELS", "ACTIVATIONS", "MLP_LOSSES"]
 
 #: Every kernel of the contract, family by family.
-KERNELS = _GEMM + _LAYERS + _LOSSES + _OPTIM + _MLP + _DISTANCES + _SPARSE
+KERNELS = _GEMM + _LAYERS + _LOSSES + _OPTIM + _MLP + _DISTANCES + _SPARSE + _NORMS
 
 
 class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPContract, DistancesContract,
-              SparseContract):
+              SparseContract, NormsContract):
     """A kernel backend (``"cpp"``, ``"numba"`` or ``"numpy"``) behind the common contract.
 
     Fast paths: on tiny arrays the checks cost more than the kernel, so the hottest methods
