@@ -2,6 +2,24 @@
 
 See :mod:`mlbasics.backends._contract` for what every contract method guarantees the raw
 implementations.
+
+The raw call. With every trick off (no dropout, no normalization, ``residual=False``,
+``spectral_norm=False``): ``mlp_epoch(X, targets, order, params, grads, state, sizes, act, loss,
+alpha, batch_size, kind, hyper, step, first_step)``, plus ``sample_weight`` only when weighted —
+the call (and code path) the kernels had before the tricks. With any trick on, the same positional
+arguments, then ``sample_weight`` (None when unweighted), then ``tricks``, a dict::
+
+    {"dropout": tuple of H floats (one per hidden layer; 0.0 = none),
+     "seed": int in [0, 2**64),
+     "norm": 0 none | 1 batch | 2 group (layer norm is group with 1 group),
+     "groups": int (1 for layer norm; 1 and unused when norm is 0 or 1),
+     "momentum": float, "eps": float,
+     "running": (2·Σ hidden widths,) array, or None (given iff norm == 1),
+     "residual": bool,
+     "spectral": (Σ over all layers of n_out + n_in,) array, or None (given iff spectral norm)}
+
+H = len(sizes) − 2. Every array is checked (dtype, shape, contiguity, no shared memory) before
+the raw call.
 """
 from __future__ import annotations
 
@@ -109,6 +127,108 @@ def _optimizer_spec(optimizer: Any, hyper: Any, state: Any, params: np.ndarray) 
     return kind, raw, st
 
 
+#: normalization names of ``mlp_epoch`` and the codes of the raw ``tricks["norm"]``.
+MLP_NORMS = {None: 0, "batch": 1, "layer": 2, "group": 2}
+
+
+def mlp_param_count(sizes: Sequence[int], normalization: str | None = None) -> int:
+    """P, the length of the flat params of an MLP of these layer sizes: Σ (n_in + 1)·n_out, plus
+    2·Σ hidden widths (gamma and beta) with a normalization."""
+    total = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if normalization is not None:
+        total += 2 * sum(sizes[1:-1])
+    return total
+
+
+def _dropout_rates(dropout: Any, n_hidden: int) -> tuple[float, ...]:
+    """One dropout rate in [0, 1) per hidden layer, from a float or a sequence of n_hidden floats."""
+    if isinstance(dropout, (numbers.Real, np.floating, np.integer)) and not isinstance(dropout, (bool, np.bool_)):
+        rates = (dropout,) * n_hidden
+    elif isinstance(dropout, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"dropout: expected a float in [0, 1) or one per hidden layer, got {dropout!r}")
+    else:
+        try:
+            rates = tuple(dropout)
+        except TypeError:
+            raise TypeError(f"dropout: expected a float in [0, 1) or one per hidden layer, got "
+                            f"{type(dropout).__name__}") from None
+        if len(rates) != n_hidden:
+            raise ValueError(f"dropout: expected one rate per hidden layer ({n_hidden}), got {len(rates)}: "
+                             f"{dropout!r}")
+    out = []
+    for p in rates:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real):
+            raise TypeError(f"dropout: expected floats in [0, 1), got {dropout!r}")
+        if not 0.0 <= float(p) < 1.0:  # NaN fails too
+            raise ValueError(f"dropout: every rate must be in [0, 1), got {dropout!r}")
+        out.append(float(p))
+    return tuple(out)
+
+
+def _seed(seed: Any) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"seed: expected an int in [0, 2**64), got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**64:
+        raise ValueError(f"seed: expected an int in [0, 2**64), got {seed}")
+    return int(seed)
+
+
+def _tricks(sizes: tuple[int, ...], params: np.ndarray, *, dropout: Any, seed: Any, normalization: Any,
+            norm_groups: Any, norm_momentum: Any, norm_eps: Any, running_stats: Any, residual: Any,
+            spectral_norm: Any, spectral_vectors: Any) -> dict[str, Any]:
+    """Check the tricks' arguments of :meth:`MLPContract.mlp_epoch`; returns the raw ``tricks``
+    dict (see the spec in that docstring). ``params`` is already checked against the layout."""
+    hidden = sizes[1:-1]
+    rates = _dropout_rates(dropout, len(hidden))
+    seed = _seed(seed)
+    if normalization is not None and (not isinstance(normalization, str) or normalization not in MLP_NORMS):
+        raise ValueError(f"normalization: expected None, 'batch', 'layer' or 'group', got {normalization!r}")
+    if isinstance(norm_groups, (bool, np.bool_)) or not isinstance(norm_groups, numbers.Integral):
+        raise TypeError(f"norm_groups: expected an int >= 1, got {type(norm_groups).__name__}")
+    if norm_groups < 1:
+        raise ValueError(f"norm_groups: expected an int >= 1, got {norm_groups}")
+    groups = 1
+    if normalization == "group":
+        groups = int(norm_groups)
+        bad = [m for m in hidden if m % groups]
+        if bad:
+            raise ValueError(f"norm_groups: {groups} groups must divide every hidden width, but "
+                             f"{bad} of the widths {list(hidden)} are not multiples of {groups}")
+    momentum = v.real_number(norm_momentum, "norm_momentum", low=0.0, high=1.0)
+    eps = v.real_number(norm_eps, "norm_eps", low=0.0)
+    residual = v.flag(residual, "residual")
+    spectral_norm = v.flag(spectral_norm, "spectral_norm")
+    n_running = 2 * sum(hidden)
+    if normalization == "batch":
+        if running_stats is None:
+            raise ValueError(f"running_stats: required with normalization='batch' (an array of {n_running} "
+                             "values: per hidden layer its running mean, then its running variance), got None")
+        v.inplace_array(running_stats, "running_stats")
+        v.same_dtype("params", params, running_stats=running_stats)
+        if running_stats.ndim != 1 or running_stats.shape[0] != n_running:
+            raise ValueError(f"running_stats: expected shape ({n_running},) (2 · the hidden widths "
+                             f"{list(hidden)}), got {running_stats.shape}")
+    elif running_stats is not None:
+        raise ValueError(f"running_stats: only used with normalization='batch', got an array with "
+                         f"normalization={normalization!r}")
+    n_vectors = sum(a + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if spectral_norm:
+        if spectral_vectors is None:
+            raise ValueError(f"spectral_vectors: required with spectral_norm=True (an array of {n_vectors} "
+                             "values: per layer u (n_out) then v (n_in)), got None")
+        v.inplace_array(spectral_vectors, "spectral_vectors")
+        v.same_dtype("params", params, spectral_vectors=spectral_vectors)
+        if spectral_vectors.ndim != 1 or spectral_vectors.shape[0] != n_vectors:
+            raise ValueError(f"spectral_vectors: expected shape ({n_vectors},) (per layer n_out + n_in for the "
+                             f"layer sizes {list(sizes)}), got {spectral_vectors.shape}")
+    elif spectral_vectors is not None:
+        raise ValueError("spectral_vectors: only used with spectral_norm=True, got an array with "
+                         "spectral_norm=False")
+    return {"dropout": rates, "seed": seed, "norm": MLP_NORMS[normalization], "groups": groups,
+            "momentum": momentum, "eps": eps, "running": running_stats if normalization == "batch" else None,
+            "residual": residual, "spectral": spectral_vectors if spectral_norm else None}
+
+
 class MLPContract:
     """``mlp_epoch``; mixed into :class:`~mlbasics.backends.Backend`."""
 
@@ -120,7 +240,11 @@ class MLPContract:
                   alpha: float, batch_size: int,
                   optimizer: Literal["sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "rprop"],
                   hyper: dict[str, Any], step: int, first_step: bool = False,
-                  sample_weight: ArrayLike | None = None) -> tuple[float, int]:
+                  sample_weight: ArrayLike | None = None, dropout: float | Sequence[float] = 0.0, seed: int = 0,
+                  normalization: Literal["batch", "layer", "group"] | None = None, norm_groups: int = 2,
+                  norm_momentum: float = 0.1, norm_eps: float = 1e-5, running_stats: np.ndarray | None = None,
+                  residual: bool = False, spectral_norm: bool = False,
+                  spectral_vectors: np.ndarray | None = None) -> tuple[float, int]:
         """One training epoch of a dense MLP: every minibatch's forward, loss, backward and optimizer
         step in one call (the per-batch loop of :class:`mlbasics.neural_network.MLPClassifier`).
 
@@ -162,6 +286,50 @@ class MLPContract:
         = 0 in a hidden layer) still reaches the gradients (inf·0 = NaN) and, through that batch's
         step, the parameters, following each kernel's documented rules; the next batch then stops.
 
+        **The course's new tricks** (all off by default: then the epoch is exactly the one above).
+        With H = len(layer_sizes) − 2 hidden layers, one training step on batch B, the k-th step of
+        the call with update number ``t = step + k``, is:
+
+        0. spectral norm (``spectral_norm=True``), for every layer l (the output layer too), from
+           the current raw ``Wˡ`` (shape (n_in, n_out); torch's ``weight`` is ``Wˡᵀ``) and its
+           vectors ``uˡ`` (n_out), ``vˡ`` (n_in) in ``spectral_vectors``, updated in place (also on
+           a batch that diverges) — one power-iteration step, as
+           ``torch.nn.utils.parametrizations.spectral_norm(n_power_iterations=1, eps=1e-12)``:
+           ``u ← normalize(Wᵀ v)``, ``v ← normalize(W u)``, ``σ = uᵀ (Wᵀ v)`` (accumulated in float64,
+           rounded to the dtype) and ``W̃ = W / σ``; ``normalize(a) = a / max(‖a‖₂, 1e-12)``. Without
+           spectral norm ``W̃ = W``;
+        1. ``h⁰ = X[B]``; for each hidden layer l: ``z = hˡ W̃ˡ + bˡ``; ``a = norm(z)`` (or ``a = z``);
+           ``g = act(a)``; ``d = dropout(g)`` with the rate ``pˡ``;
+           ``hˡ⁺¹ = hˡ + d`` if ``residual`` and the layer's n_in == n_out (the first hidden layer
+           too when n_features equals its width), else ``hˡ⁺¹ = d``. The normalizations (each with
+           a learnable scale γˡ and shift βˡ per unit, kept in ``params``):
+
+           * ``"batch"``: :meth:`batch_norm_forward` in training mode over B's rows (unweighted
+             even with ``sample_weight``; biased variance for ``a``; the running mean and the
+             unbiased running variance of ``running_stats`` updated with ``norm_momentum``, as
+             ``torch.nn.BatchNorm1d`` does — also on a batch that diverges). A batch of one row is
+             skipped entirely, as torch refuses one: no forward, no step, no running-stat update,
+             nothing added to ``loss_sum``, no update number consumed, not counted in ``n_steps``;
+           * ``"layer"``: :meth:`group_norm_forward` with 1 group (``torch.nn.GroupNorm(1, m)``);
+           * ``"group"``: :meth:`group_norm_forward` with ``norm_groups`` groups;
+
+           dropout is :meth:`dropout_forward` (inverted: kept units scaled by 1 / (1 − p)) with
+           key ``seed``, stream ``t`` and offset ``l << 40`` (l the 0-based hidden layer; element
+           e of the (|B|, n_out) array uses word ``(l << 40) + e``);
+        2. output layer ``o = hᴴ W̃ᴸ + bᴸ`` (no norm, no dropout, no residual); the loss as above, its
+           L2 term ``alpha / (2S) · Σₗ ‖Wˡ‖²`` on the RAW weights (γ, β and the biases unpenalized);
+        3. back-propagation through the skip (its gradient added to hˡ's), dropout
+           (:meth:`dropout_backward`), the activation, the normalization (training-mode
+           :meth:`batch_norm_backward` / :meth:`group_norm_backward`, giving γ's and β's gradients)
+           and the linear layer with ``W̃``; with spectral norm the raw weight's gradient is
+           ``dW = G/σ − (⟨G, W⟩/σ²) · v uᵀ`` (G the gradient w.r.t. W̃, ⟨·,·⟩ the elementwise dot,
+           ``v uᵀ`` the (n_in, n_out) outer product; u, v and σ are constants, as in torch); then
+           ``+ alpha · W / S``;
+        4. one optimizer step over the whole flat ``params`` (γ and β included).
+
+        Divergence as above: the epoch stops before the update of the first batch whose loss is
+        non-finite.
+
         Parameters
         ----------
         X : (n, layer_sizes[0]) float32/float64 array
@@ -169,7 +337,9 @@ class MLPContract:
         order : (m,) integer array, m ≥ 0, of row indices in [0, n) (typically a permutation)
         params : (P,) array, C-contiguous, writable, updated in place
             All weights and biases: per layer ``W`` ((n_in, n_out) row-major), then ``b`` (n_out),
-            P = Σ (n_in + 1) · n_out — the layout of ``MLPClassifier``'s flat buffer.
+            then — for a hidden layer and only with a ``normalization`` — ``gamma`` (n_out) and
+            ``beta`` (n_out); P = Σ (n_in + 1) · n_out (+ 2 · Σ hidden widths with a normalization)
+            — the layout of ``MLPClassifier``'s flat buffer (:func:`mlp_param_count`).
         grads : (P,) array, C-contiguous, writable; overwritten (old content never read)
             On return it holds the gradient of the last batch that took a step (unspecified
             after a divergence). The weight gradients include the L2 term.
@@ -195,6 +365,28 @@ class MLPContract:
         sample_weight : (n,) array of X's dtype, optional
             Finite and >= 0 (checked); any sum (a batch of zero total weight is skipped). None:
             every row weighs 1.
+        dropout : float or sequence of H floats, each in [0, 1), default 0.0
+            Dropout rate of each hidden layer's output (one float: every hidden layer).
+        seed : int in [0, 2**64), default 0
+            The dropout masks' Philox key.
+        normalization : {None, "batch", "layer", "group"}, default None
+            Normalization of each hidden layer's pre-activation (see above).
+        norm_groups : int >= 1, default 2
+            Groups of ``"group"``; must divide every hidden width (checked only for ``"group"``).
+        norm_momentum : float in [0, 1], default 0.1
+            Batch norm's running-statistics momentum (torch's meaning).
+        norm_eps : float >= 0, default 1e-5
+            Added to the variance of every normalization.
+        running_stats : (2 · Σ hidden widths,) array, updated in place; required iff ``"batch"``
+            Per hidden layer its running mean (n_out) then its running variance (n_out);
+            C-contiguous, writable, of the params' dtype.
+        residual : bool, default False
+            Identity skip connections on the hidden layers with n_in == n_out.
+        spectral_norm : bool, default False
+            Every weight matrix divided by its spectral norm estimate (see above).
+        spectral_vectors : (Σₗ (n_out + n_in),) array, updated in place; required iff ``spectral_norm``
+            Per layer (all of them, the output layer too) u (n_out) then v (n_in); C-contiguous,
+            writable, of the params' dtype.
 
         Returns
         -------
@@ -203,7 +395,8 @@ class MLPContract:
             non-finite, that loss.
         n_steps : int
             Optimizer steps taken; fewer than the number of batches (⌈m / batch_size⌉, less the
-            batches of zero total weight) exactly when training diverged.
+            batches of zero total weight and, with batch norm, the batches of one row) exactly
+            when training diverged.
 
         Examples
         --------
@@ -238,11 +431,14 @@ class MLPContract:
         if step < 0:
             raise ValueError(f"step: expected an integer >= 0 (updates already taken), got {step}")
         first_step = v.flag(first_step, "first_step")
-        total = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+        if normalization is not None and (not isinstance(normalization, str) or normalization not in MLP_NORMS):
+            raise ValueError(f"normalization: expected None, 'batch', 'layer' or 'group', got {normalization!r}")
+        total = mlp_param_count(sizes, normalization)
         params = v.inplace_array(params, "params")
         v.same_dtype("X", X, params=params)
         if params.ndim != 1 or params.shape[0] != total:
-            raise ValueError(f"params: expected shape ({total},) for layer_sizes {sizes}, got {params.shape}")
+            with_norm = "" if normalization is None else f" with normalization={normalization!r}"
+            raise ValueError(f"params: expected shape ({total},) for layer_sizes {sizes}{with_norm}, got {params.shape}")
         v.output_array(grads, "grads", (total,), dtype)
         kind, hp, st = _optimizer_spec(optimizer, hyper, state, params)
         w = None
@@ -255,9 +451,26 @@ class MLPContract:
                 v.no_shared_memory(f"state[{name!r}]", arr, params=params, grads=grads, X=X, targets=targets,
                                    sample_weight=w,
                                    **{f"state[{k!r}]": a for k, a in st.items() if k != name and a is not None})
+        tricks = _tricks(sizes, params, dropout=dropout, seed=seed, normalization=normalization,
+                         norm_groups=norm_groups, norm_momentum=norm_momentum, norm_eps=norm_eps,
+                         running_stats=running_stats, residual=residual, spectral_norm=spectral_norm,
+                         spectral_vectors=spectral_vectors)
+        buffers = {"params": params, "grads": grads, "X": X, "targets": targets, "sample_weight": w}
+        buffers.update({f"state[{k!r}]": a for k, a in st.items() if a is not None})
+        for name in ("running", "spectral"):
+            if tricks[name] is not None:
+                arg = "running_stats" if name == "running" else "spectral_vectors"
+                v.no_shared_memory(arg, tricks[name], **buffers)
+        if tricks["running"] is not None and tricks["spectral"] is not None:
+            v.no_shared_memory("running_stats", tricks["running"], spectral_vectors=tricks["spectral"])
         args = (X, targets, order, params, grads, st, sizes, act, MLP_LOSSES[loss], alpha, batch_size, kind, hp,
                 int(step), first_step)
-        loss_sum, n_steps = self._raw.mlp_epoch(*args) if w is None else self._raw.mlp_epoch(*args, w)
+        on = (any(tricks["dropout"]) or tricks["norm"] != 0 or tricks["residual"]
+              or tricks["spectral"] is not None)
+        if not on:  # today's call, today's code path
+            loss_sum, n_steps = self._raw.mlp_epoch(*args) if w is None else self._raw.mlp_epoch(*args, w)
+        else:
+            loss_sum, n_steps = self._raw.mlp_epoch(*args, w, tricks)
         return float(loss_sum), int(n_steps)
 
 
