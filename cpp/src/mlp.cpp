@@ -472,11 +472,12 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
         const double c = dot / (sg * sg);
         const T* uu = ts.spectral + s_off[l];
         const T* vv = uu + n_out;
+        const T st = sigma[l];
         for (index_t i = 0; i < n_in; ++i) {
-          const double cv = c * static_cast<double>(vv[i]);
+          const double vi = static_cast<double>(vv[i]);
           T* gi = gw + i * n_out;
-          for (index_t j = 0; j < n_out; ++j)
-            gi[j] = static_cast<T>(static_cast<double>(gi[j]) / sg - cv * static_cast<double>(uu[j]));
+          for (index_t j = 0; j < n_out; ++j)  // (G/σ in T) − c·(v uᵀ), as the reference rounds it
+            gi[j] = static_cast<T>(static_cast<double>(gi[j] / st) - c * (vi * static_cast<double>(uu[j])));
           if (use_l2) {
             const T* wi = W + i * n_out;
             for (index_t j = 0; j < n_out; ++j) gi[j] += l2 * wi[j];
