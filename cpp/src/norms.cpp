@@ -9,10 +9,27 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu_internal.hpp"
 #include "mlbasics/parallel.hpp"
 #include "norms_kernels.hpp"
 
 namespace mlbasics {
+namespace detail {
+namespace {
+KernelPathSwitch g_norms_path;
+}  // namespace
+
+philox_words_fn philox_words_kernel() {
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (g_norms_path.avx2()) return &philox_words_avx2;
+#endif
+  return &philox_words_batched;
+}
+
+bool set_norms_kernel_path(const char* name) { return g_norms_path.force(name); }
+
+}  // namespace detail
+
 namespace {
 
 // Work (elements) below which a kernel runs on the calling thread.

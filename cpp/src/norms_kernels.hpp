@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "mlbasics/gemm.hpp"
 #include "philox.hpp"
@@ -70,6 +72,19 @@ inline void philox_words_batched(std::uint64_t seed, std::uint64_t stream, std::
   }
 }
 
+#if defined(MLBASICS_HAVE_AVX2_TU)
+// The same words, 16 counters at a time with AVX2 (norms_avx2.cpp).
+void philox_words_avx2(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n,
+                       std::uint32_t* out);
+#endif
+
+// The word generator for this CPU: philox_words_avx2 on the "avx2" path, else
+// philox_words_batched (norms.cpp; the choice follows cpu_path()).
+using philox_words_fn = void (*)(std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t, std::uint32_t*);
+philox_words_fn philox_words_kernel();
+// For tests: force "generic" or "avx2" (where available), or nullptr for cpu_path(); false if not available.
+bool set_norms_kernel_path(const char* name);
+
 // ⌈p·2²⁴⌉ for 0 <= p < 1 (exact in double).
 inline std::uint32_t keep_threshold(double p) { return static_cast<std::uint32_t>(std::ceil(p * 16777216.0)); }
 
@@ -84,20 +99,31 @@ inline T dropout_scale(double p) {
 template <class T>
 void dropout_range(index_t count, const T* x, std::uint64_t seed, std::uint64_t offset, std::uint64_t stream,
                    std::uint32_t threshold, T s, T* y, std::uint8_t* mask) {
+  using U = typename std::conditional<sizeof(T) == 4, std::uint32_t, std::uint64_t>::type;
+  static_assert(sizeof(U) == sizeof(T), "float or double");
   constexpr index_t kChunk = 256;
   std::uint32_t w[kChunk];
+  const std::int32_t thr = static_cast<std::int32_t>(threshold);
+  const philox_words_fn words = philox_words_kernel();
   for (index_t e0 = 0; e0 < count; e0 += kChunk) {
     const index_t c = std::min(kChunk, count - e0);
-    philox_words_batched(seed, stream, offset + static_cast<std::uint64_t>(e0), c, w);
+    words(seed, stream, offset + static_cast<std::uint64_t>(e0), c, w);
     const T* xe = x + e0;
     T* ye = y + e0;
+    // y = x·s with its bits and-ed with all ones (kept) or zeros (dropped: +0, even for NaN x):
+    // integer selects of the float's width, which the compiler vectorizes (a float select with a
+    // narrower integer condition it does not). (w >> 8) < 2²⁴ and threshold <= 2²⁴: signed compares.
     for (index_t j = 0; j < c; ++j) {
-      const bool keep = (w[j] >> 8) >= threshold;
+      const U keep = static_cast<std::int32_t>(w[j] >> 8) >= thr ? ~U(0) : U(0);
       const T v = xe[j] * s;
-      ye[j] = keep ? v : T(0);
+      U b;
+      std::memcpy(&b, &v, sizeof(T));
+      b &= keep;
+      std::memcpy(ye + j, &b, sizeof(T));
     }
     if (mask != nullptr)
-      for (index_t j = 0; j < c; ++j) mask[e0 + j] = static_cast<std::uint8_t>((w[j] >> 8) >= threshold);
+      for (index_t j = 0; j < c; ++j)
+        mask[e0 + j] = static_cast<std::uint8_t>(static_cast<std::int32_t>(w[j] >> 8) >= thr);
   }
 }
 

@@ -1075,14 +1075,24 @@ void test_philox() {
   const auto r2 = philox4x32_10(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u);
   CHECK(r2.w[0] == 0xd16cfe09u && r2.w[1] == 0x94fdccebu && r2.w[2] == 0x5001e420u && r2.w[3] == 0x24126ea1u);
   const std::uint64_t offsets[] = {0, 1, 2, 3, 5, 1000, ~std::uint64_t{0} - 40, ~std::uint64_t{0}};
-  for (std::uint64_t off : offsets)
-    for (std::int64_t n : {0, 1, 3, 4, 31, 32, 33, 100}) {
-      std::vector<std::uint32_t> a(static_cast<std::size_t>(n) + 1, 7u), b(a);
-      mlbasics::detail::philox_words(0x0123456789abcdefULL, 99, off, n, a.data());
-      mlbasics::detail::philox_words_batched(0x0123456789abcdefULL, 99, off, n, b.data());
-      CHECK_MSG(a == b, "offset %llu, n %lld", static_cast<unsigned long long>(off), static_cast<long long>(n));
-      CHECK(b[static_cast<std::size_t>(n)] == 7u);  // nothing written past n
-    }
+  for (const char* path : {"generic", "avx2"}) {
+    if (!mlbasics::detail::set_norms_kernel_path(path)) continue;  // avx2 not available here
+    const auto words = mlbasics::detail::philox_words_kernel();
+    for (std::uint64_t off : offsets)
+      for (std::int64_t n : {0, 1, 3, 4, 31, 32, 33, 63, 64, 65, 100, 300}) {
+        std::vector<std::uint32_t> a(static_cast<std::size_t>(n) + 1, 7u), b(a), c(a);
+        mlbasics::detail::philox_words(0x0123456789abcdefULL, 99, off, n, a.data());
+        mlbasics::detail::philox_words_batched(0x0123456789abcdefULL, 99, off, n, b.data());
+        words(0x0123456789abcdefULL, 0xfedcba9876543210ULL, off, n, c.data());
+        mlbasics::detail::philox_words(0x0123456789abcdefULL, 0xfedcba9876543210ULL, off, n, a.data());
+        CHECK_MSG(a == c, "%s: offset %llu, n %lld", path, static_cast<unsigned long long>(off),
+                  static_cast<long long>(n));
+        mlbasics::detail::philox_words(0x0123456789abcdefULL, 99, off, n, a.data());
+        CHECK_MSG(a == b, "offset %llu, n %lld", static_cast<unsigned long long>(off), static_cast<long long>(n));
+        CHECK(b[static_cast<std::size_t>(n)] == 7u && c[static_cast<std::size_t>(n)] == 7u);  // nothing past n
+      }
+  }
+  mlbasics::detail::set_norms_kernel_path(nullptr);
   // dropout: the mask is the words' test, y = x·s or 0 (even for NaN), on 1 and 2 threads alike
   const index_t count = 70001;  // above the threading threshold, not a multiple of a chunk
   std::vector<float> x(static_cast<std::size_t>(count));
