@@ -109,7 +109,17 @@ ESTIMATORS = {
     "MLPRegressor": (lambda **kw: MLPRegressor(**{"hidden_layer_sizes": (5,), "max_iter": 5, "random_state": 0,
                                                    "dtype": np.float64, **kw}),
                      "regressor", True, "coefs_"),
-    "PCA": (lambda **kw: PCA(**{"n_components": 2, **kw}), "transformer", True, "components_"),
+    # the course's new tricks, all on (batch norm in the classifier, group norm in the regressor)
+    "MLPClassifierTricks": (lambda **kw: MLPClassifier(**{"hidden_layer_sizes": (4, 4), "max_iter": 5,
+                                                          "random_state": 0, "dtype": np.float64, "dropout": 0.1,
+                                                          "normalization": "batch", "residual": True,
+                                                          "spectral_norm": True, **kw}),
+                            "classifier", True, "coefs_"),
+    "MLPRegressorTricks": (lambda **kw: MLPRegressor(**{"hidden_layer_sizes": (4, 4), "max_iter": 5,
+                                                        "random_state": 0, "dtype": np.float64, "dropout": (0.1, 0.2),
+                                                        "normalization": "group", "residual": True,
+                                                        "spectral_norm": True, **kw}),
+                           "regressor", True, "coefs_"),
     "StandardScaler": (StandardScaler, "transformer", False, "mean_"),
     "PolynomialFeatures": (PolynomialFeatures, "transformer", False, "powers_"),
     "KMeans": (lambda **kw: KMeans(**{"n_clusters": 3, "random_state": 0, **kw}), "transformer", True,
@@ -229,7 +239,8 @@ def test_bad_X_at_fit(name, backend, xid, Xb, exc, phrase):
 
 #: Estimators whose fit (default parameters) takes sparse X (tests/test_sparse.py compares the fits);
 #: the others: the argument and phrase of their error.
-SPARSE_FIT = {"LinearRegression", "Ridge", "LogisticRegression", "Perceptron", "MLPClassifier", "MLPRegressor"}
+SPARSE_FIT = {"LinearRegression", "Ridge", "LogisticRegression", "Perceptron", "MLPClassifier", "MLPRegressor",
+              "MLPClassifierTricks", "MLPRegressorTricks"}
 SPARSE_ERRORS = {"RidgeCV": (ValueError, "cv", "sparse"), "StandardScaler": (ValueError, "with_mean", "sparse")}
 
 
@@ -295,6 +306,7 @@ NEEDS_TWO = {  # estimator (params) → (argument named, phrase) when fitted on 
     "LogisticRegression": ({}, "y", "1 class"),
     "Perceptron": ({}, "y", "1 class"),
     "MLPClassifier": ({}, "y", "1 class"),
+    "MLPClassifierTricks": ({}, "y", "1 class"),
     "MLPRegressor": ({"early_stopping": True}, "validation_fraction", "1 of 1 samples"),
     "KMeans": ({}, "n_clusters", "n_samples=1"),
     "MiniBatchKMeans": ({}, "n_clusters", "n_samples=1"),
@@ -351,12 +363,24 @@ HYPER = {
                       ({"momentum": 1.5}, ValueError, "momentum"), ({"tol": np.nan}, ValueError, "tol"),
                       ({"validation_fraction": 0.0}, ValueError, "validation_fraction"),
                       ({"n_iter_no_change": 0}, ValueError, "n_iter_no_change"),
-                      ({"epsilon": 0.0}, ValueError, "epsilon"), ({"solver": "lbfgs"}, ValueError, "solver")],
+                      ({"epsilon": 0.0}, ValueError, "epsilon"), ({"solver": "lbfgs"}, ValueError, "solver"),
+                      ({"dropout": 1.0}, ValueError, "dropout"), ({"dropout": (0.1, 0.2)}, ValueError, "dropout"),
+                      ({"normalization": "instance"}, ValueError, "normalization"),
+                      ({"normalization": "group", "norm_groups": 2}, ValueError, "norm_groups"),  # width 5
+                      ({"norm_momentum": 1.01}, ValueError, "norm_momentum"),
+                      ({"norm_eps": -1e-5}, ValueError, "norm_eps"), ({"residual": None}, TypeError, "residual"),
+                      ({"normalization": "batch", "batch_size": 1}, ValueError, "batch_size")],
     "MLPRegressor": [({"hidden_layer_sizes": (4, 0)}, ValueError, "hidden_layer_sizes"),
                      ({"alpha": -1e-4}, ValueError, "alpha"), ({"learning_rate_init": 0.0}, ValueError,
                                                                "learning_rate_init"),
                      ({"max_iter": -1}, ValueError, "max_iter"), ({"batch_size": -2}, ValueError, "batch_size"),
-                     ({"beta_1": 1.0}, ValueError, "beta_1"), ({"dtype": np.int32}, ValueError, "dtype")],
+                     ({"beta_1": 1.0}, ValueError, "beta_1"), ({"dtype": np.int32}, ValueError, "dtype"),
+                     ({"dropout": -0.5}, ValueError, "dropout"), ({"dropout": "high"}, TypeError, "dropout"),
+                     ({"normalization": "group", "norm_groups": 3}, ValueError, "norm_groups"),  # width 5
+                     ({"normalization": "group", "norm_groups": 0}, ValueError, "norm_groups"),
+                     ({"norm_momentum": -0.1}, ValueError, "norm_momentum"),
+                     ({"norm_eps": float("nan")}, ValueError, "norm_eps"),
+                     ({"spectral_norm": "yes"}, TypeError, "spectral_norm")],
     "PCA": [({"n_components": 0}, ValueError, "n_components"), ({"n_components": -1}, ValueError, "n_components"),
             ({"n_components": 5}, ValueError, "n_components"),          # > min(30, 4)
             ({"n_components": 1.5}, ValueError, "n_components"), ({"n_components": np.nan}, ValueError,
@@ -416,7 +440,7 @@ def test_not_fitted(name, backend):
         with pytest.raises(NotFittedError) as info:
             getattr(est, method)(X)
         assert isinstance(info.value, ValueError) and isinstance(info.value, AttributeError)
-        assert name in str(info.value) and "fit" in str(info.value)
+        assert type(est).__name__ in str(info.value) and "fit" in str(info.value)
 
 
 @pytest.mark.parametrize("name,backend", _cases([n for n in ESTIMATORS if kind(n) != "clusterer"]))
@@ -424,7 +448,7 @@ def test_bad_X_at_predict(name, backend):
     est = fit(make(name, backend), name, X)
     predict = (lambda A: est.transform(A)) if kind(name) == "transformer" else est.predict
     cases = [
-        (X[:, :3], ValueError, f"X has 3 features, but {name} is expecting 4 features as input"),
+        (X[:, :3], ValueError, f"X has 3 features, but {type(est).__name__} is expecting 4 features as input"),
         (np.hstack([X, X]), ValueError, "is expecting 4 features"),
         (_with(np.nan, (2, 2)), ValueError, "NaN"),
         (X[0], ValueError, "Expected 2D array, got 1D array instead"),

@@ -464,6 +464,7 @@ def _check_mlp(est: Any, attrs: dict[str, Any]) -> None:
             _real(attrs[name], name, none=name != "loss_")
     if "stopped_by_callback_" in attrs:
         _bool(attrs["stopped_by_callback_"], "stopped_by_callback_")
+    _check_mlp_tricks(attrs, [W.shape for W in coefs], dtype)
     if not isinstance(attrs["_rng"], np.random.Generator):
         raise _Invalid(f"_rng: expected a numpy.random.Generator, got {type(attrs['_rng']).__name__}")
     opt = attrs["_optimizer"]
@@ -477,9 +478,35 @@ def _check_mlp(est: Any, attrs: dict[str, Any]) -> None:
         raise _Invalid("_optimizer: defaults and state_dict must be dicts")
 
 
+def _check_mlp_tricks(attrs: dict[str, Any], shapes: list[tuple[int, int]], dtype: Any) -> None:
+    """The buffers of the tricks: γ, β (one per hidden layer, or none), the running statistics
+    (one per hidden layer, or none), the spectral vectors u, v (one per layer, or none), the dropout seed."""
+    hidden = [b for _, b in shapes[:-1]]
+    for names, widths in ((("norm_weights_", "norm_biases_"), hidden), (("running_means_", "running_vars_"), hidden),
+                          (("spectral_u_",), [b for _, b in shapes]), (("_spectral_v",), [a for a, _ in shapes])):
+        for name in names:
+            value = attrs.get(name, [])
+            if not isinstance(value, list) or len(value) not in (0, len(widths)):
+                raise _Invalid(f"{name}: expected a list of 0 or {len(widths)} arrays")
+            for i, a in enumerate(value):
+                _array(a, f"{name}[{i}]", (widths[i],), dtype=dtype)
+        if len({len(attrs.get(name, [])) for name in names}) > 1:
+            raise _Invalid(f"{', '.join(names)}: expected lists of the same length")
+    if len(attrs.get("spectral_u_", [])) != len(attrs.get("_spectral_v", [])):
+        raise _Invalid("spectral_u_, _spectral_v: expected lists of the same length")
+    if "_dropout_seed" in attrs:
+        seed = attrs["_dropout_seed"]
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64:
+            raise _Invalid(f"_dropout_seed: expected an int in [0, 2**64), got {seed!r:.40}")
+
+
 def _dump_mlp(est: Any, attrs: dict[str, Any]) -> None:
-    """The optimizer as plain values: its class name, backend name, defaults and state_dict."""
+    """The optimizer as plain values: its class name, backend name, defaults and state_dict; the
+    spectral vectors v (private state, with spectral norm)."""
     from . import optim
+
+    if est.__dict__.get("_spectral_flat") is not None:
+        attrs["_spectral_v"] = [v.copy() for _, v in est._spectral_pairs()]
 
     opt = attrs.get("_optimizer")
     if opt is None:
@@ -506,7 +533,19 @@ def _restore_mlp(est: Any) -> None:
     from . import optim
 
     coefs, intercepts = est.coefs_, est.intercepts_
-    flat = np.concatenate([part for W, b in zip(coefs, intercepts) for part in (W.ravel(), b)])
+    gammas, betas = est.__dict__.get("norm_weights_", []), est.__dict__.get("norm_biases_", [])
+    parts = []
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        parts += [W.ravel(), b]
+        if gammas and i < len(coefs) - 1:
+            parts += [gammas[i], betas[i]]
+    flat = np.concatenate(parts)
+    means, variances = est.__dict__.get("running_means_", []), est.__dict__.get("running_vars_", [])
+    running = None
+    if means or est.normalization == "batch":
+        running = np.concatenate([np.r_[m, v] for m, v in zip(means, variances)] + [flat[:0]]).astype(flat.dtype)
+    us, vs = est.__dict__.get("spectral_u_", []), est.__dict__.pop("_spectral_v", [])
+    spectral = np.concatenate([np.r_[u, v] for u, v in zip(us, vs)]).astype(flat.dtype) if us else None
     saved = est._optimizer
     try:
         opt = getattr(optim, saved["class"])([flat], backend=saved["backend"])
@@ -526,6 +565,8 @@ def _restore_mlp(est: Any) -> None:
     est._layer_shapes = [((int(W.shape[0]), int(W.shape[1])), (int(W.shape[1]),)) for W in coefs]
     est._params_flat = flat
     est._grad_flat = np.zeros_like(flat)
+    est._running_flat = running
+    est._spectral_flat = spectral
     est._optimizer = opt
     est._make_views()
 
@@ -536,8 +577,11 @@ _MLP = ("coefs_", "intercepts_", "n_features_in_", "n_outputs_", "out_activation
 
 
 def _mlp_spec(fitted: tuple[str, ...]) -> _Spec:
-    return _Spec(fitted=fitted, optional=("loss_", "stopped_by_callback_"),
-                 derived=("_params_flat", "_grad_flat", "_layer_shapes"), check=_check_mlp,
+    return _Spec(fitted=fitted, optional=("loss_", "stopped_by_callback_", "norm_weights_", "norm_biases_",
+                                          "running_means_", "running_vars_", "spectral_u_", "_spectral_v",
+                                          "_dropout_seed"),
+                 derived=("_params_flat", "_grad_flat", "_layer_shapes", "_running_flat", "_spectral_flat"),
+                 check=_check_mlp,
                  check_params=_check_mlp_params, dump=_dump_mlp, restore=_restore_mlp)
 
 

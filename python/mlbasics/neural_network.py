@@ -6,7 +6,10 @@ backend chosen with ``backend=``: every minibatch's forward pass, loss, backward
 by the :mod:`mlbasics.optim` optimizer's step rule, without returning to Python (the optimizer
 object hands its state to the kernel and counts the steps, so ``state_dict``, ``partial_fit``
 and the learning-rate schedules between epochs work as with per-batch ``step`` calls).
-Prediction goes through ``linear_forward``.
+Prediction goes through ``linear_forward`` (with the course's new tricks — ``dropout``,
+``normalization``, ``residual``, ``spectral_norm`` — in eval mode: W / σ from the stored spectral
+vectors, ``batch_norm_forward(training=False)`` with the running statistics or
+``group_norm_forward``, then the activation; no dropout).
 
 Sparse X (scipy.sparse CSR or CSC, matrix or array) is accepted by ``fit``, ``partial_fit`` and the
 predictions without densifying X as a whole: CSC is converted to CSR once (O(nnz)), and only the
@@ -54,10 +57,32 @@ _ACTIVATIONS = {"identity": "identity", "logistic": "sigmoid", "tanh": "tanh", "
 #: Every optimizer of the optimizer table trains an MLP (solver = the table's row name).
 _SOLVERS = tuple(OPTIMIZERS)
 _LEARNING_RATES = ("constant", "invscaling", "adaptive")
+_NORMALIZATIONS = ("batch", "layer", "group")
+#: The fitted attributes that are views into the training buffers (rebuilt by _make_views).
+_VIEWS = ("coefs_", "intercepts_", "norm_weights_", "norm_biases_", "running_means_", "running_vars_", "spectral_u_")
 
 
 class _Diverged(Exception):
     pass
+
+
+def _normalize(a):
+    """a / max(‖a‖₂, 1e-12) in float64 (torch.nn.functional.normalize with eps=1e-12)."""
+    a = np.asarray(a, dtype=np.float64)
+    return a / max(math.sqrt(float(np.dot(a, a))), 1e-12)
+
+
+def _activate(a, name):
+    """A hidden activation applied to the normalized pre-activation (prediction); the kernels'
+    formulas (relu(NaN) = NaN; the logistic function without overflow)."""
+    if name == "relu":
+        return np.maximum(a, 0)
+    if name == "tanh":
+        return np.tanh(a)
+    if name == "logistic":
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    return a
 
 
 _UNIT = Interval(numbers.Real, 0, 1, closed="left")
@@ -93,6 +118,13 @@ class _BaseMLP(BaseEstimator):
         "backend": BACKEND_CONSTRAINT,
         "dtype": "no_validation",  # anything np.dtype() turns into float32 or float64: see below
         "callback": [None, "callable"],
+        "dropout": "no_validation",  # a float in [0, 1) or one per hidden layer: see _dropout_rates
+        "normalization": [None, Options(_NORMALIZATIONS)],
+        "norm_groups": [Interval(numbers.Integral, 1, None)],
+        "norm_momentum": [Interval(numbers.Real, 0, 1, closed="both")],
+        "norm_eps": [Interval(numbers.Real, 0, None, closed="left")],
+        "residual": ["boolean"],
+        "spectral_norm": ["boolean"],
     }
 
     # Fitted state set during training (documented in the subclasses' Attributes).
@@ -120,7 +152,10 @@ class _BaseMLP(BaseEstimator):
                  nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
                  backend: str = "auto", dtype: DTypeLike = np.float32,
-                 callback: Callable[[int, float, Any], Any] | None = None) -> None:
+                 callback: Callable[[int, float, Any], Any] | None = None, dropout: float | Sequence[float] = 0.0,
+                 normalization: Literal["batch", "layer", "group"] | None = None, norm_groups: int = 2,
+                 norm_momentum: float = 0.1, norm_eps: float = 1e-5, residual: bool = False,
+                 spectral_norm: bool = False) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -146,6 +181,13 @@ class _BaseMLP(BaseEstimator):
         self.backend = backend
         self.dtype = dtype
         self.callback = callback
+        self.dropout = dropout
+        self.normalization = normalization
+        self.norm_groups = norm_groups
+        self.norm_momentum = norm_momentum
+        self.norm_eps = norm_eps
+        self.residual = residual
+        self.spectral_norm = spectral_norm
 
     @fit_context
     def fit(self: _M, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> _M:
@@ -193,34 +235,109 @@ class _BaseMLP(BaseEstimator):
             raise TypeError(f"dtype: expected np.float32 or np.float64, got {self.dtype!r}") from None
         if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype: expected np.float32 or np.float64, got {self.dtype!r}")
+        sizes = tuple(int(s) for s in sizes)
+        self._dropout_rates(len(sizes))
+        if self.normalization == "group":
+            bad = [m for m in sizes if m % self.norm_groups]
+            if bad:
+                raise ValueError(f"norm_groups: {self.norm_groups} groups must divide every hidden width, but "
+                                 f"{bad} of hidden_layer_sizes {list(sizes)} are not multiples of it")
         kernels = get_backend(self.backend)
-        return tuple(int(s) for s in sizes), dtype, kernels
+        return sizes, dtype, kernels
+
+    def _dropout_rates(self, n_hidden: int) -> tuple[float, ...]:
+        """``dropout`` as one rate in [0, 1) per hidden layer (ValueError/TypeError naming it)."""
+        p: Any = self.dropout
+        if isinstance(p, (str, bytes, bool, np.bool_)):
+            raise TypeError(f"dropout: expected a float in [0, 1) or one per hidden layer, got {p!r}")
+        if isinstance(p, numbers.Real):
+            rates: tuple[Any, ...] = (p,) * n_hidden
+            if not 0.0 <= float(p) < 1.0:
+                raise ValueError(f"dropout: expected a float in [0, 1) or one per hidden layer, got {p!r}")
+        else:
+            try:
+                rates = tuple(p)
+            except TypeError:
+                raise TypeError(f"dropout: expected a float in [0, 1) or one per hidden layer, got {p!r}") from None
+            if len(rates) != n_hidden:
+                raise ValueError(f"dropout: expected one rate per hidden layer ({n_hidden}), got {len(rates)}: {p!r}")
+        for r in rates:
+            if isinstance(r, (bool, np.bool_)) or not isinstance(r, numbers.Real):
+                raise TypeError(f"dropout: expected floats in [0, 1), got {p!r}")
+            if not 0.0 <= float(r) < 1.0:
+                raise ValueError(f"dropout: every rate must be in [0, 1), got {p!r}")
+        return tuple(float(r) for r in rates)
 
     # ------------------------------------------------------------------ parameter buffers
     def _allocate(self, layer_units, dtype):
-        """One flat buffer for all weights and biases, one for their gradients, and the views."""
+        """One flat buffer for all trained parameters (per layer W, b, then γ, β of a normalized
+        hidden layer), one for their gradients, the buffers of the running statistics (batch norm)
+        and of the spectral vectors (spectral norm), and the views."""
         shapes = []
         for n_in, n_out in zip(layer_units[:-1], layer_units[1:]):
             shapes.append(((n_in, n_out), (n_out,)))
         self._layer_shapes = shapes
-        total = sum(a * b + b for (a, b), _ in shapes)
+        hidden = sum(layer_units[1:-1])
+        total = sum(a * b + b for (a, b), _ in shapes) + (2 * hidden if self.normalization is not None else 0)
         self._params_flat = np.zeros(total, dtype=dtype)
         self._grad_flat = np.zeros(total, dtype=dtype)
+        self._running_flat = None
+        if self.normalization == "batch":  # per hidden layer: running mean 0, then running variance 1
+            self._running_flat = np.concatenate([np.r_[np.zeros(m), np.ones(m)] for m in layer_units[1:-1]]
+                                                + [np.zeros(0)]).astype(dtype)
+        self._spectral_flat = None
+        if self.spectral_norm:  # per layer: u (n_out), then v (n_in)
+            self._spectral_flat = np.zeros(sum(a + b for (a, b), _ in shapes), dtype=dtype)
         self._make_views()
 
-    def _make_views(self):
-        """coefs_[i] and intercepts_[i] as views into the flat parameter buffer (W then b per layer)."""
-        self.coefs_, self.intercepts_ = [], []
-        off = 0
+    def _has_norm_params(self) -> bool:
+        """Whether the flat buffer holds γ and β (the model was built with a normalization)."""
+        plain = sum(a * b + b for (a, b), _ in self._layer_shapes)
+        return self._params_flat.shape[0] != plain
+
+    def _spectral_pairs(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per layer (u (n_out), v (n_in)) views of the spectral vectors ([] without spectral norm)."""
+        flat = self.__dict__.get("_spectral_flat")
+        if flat is None:
+            return []
+        pairs, off = [], 0
         for (n_in, n_out), _ in self._layer_shapes:
+            pairs.append((flat[off:off + n_out], flat[off + n_out:off + n_out + n_in]))
+            off += n_out + n_in
+        return pairs
+
+    def _make_views(self):
+        """The fitted attributes as views into the training buffers: ``coefs_[i]``, ``intercepts_[i]``
+        and ``norm_weights_[i]``, ``norm_biases_[i]`` (γ, β) into the flat parameter buffer (per
+        layer W, b, then γ, β for a normalized hidden layer); ``running_means_``, ``running_vars_``
+        into the running statistics; ``spectral_u_`` into the spectral vectors."""
+        self.coefs_, self.intercepts_, self.norm_weights_, self.norm_biases_ = [], [], [], []
+        norm = self._has_norm_params()
+        last = len(self._layer_shapes) - 1
+        off = 0
+        for i, ((n_in, n_out), _) in enumerate(self._layer_shapes):
             self.coefs_.append(self._params_flat[off:off + n_in * n_out].reshape(n_in, n_out))
             self.intercepts_.append(self._params_flat[off + n_in * n_out:off + n_in * n_out + n_out])
             off += n_in * n_out + n_out
+            if norm and i < last:
+                self.norm_weights_.append(self._params_flat[off:off + n_out])
+                self.norm_biases_.append(self._params_flat[off + n_out:off + 2 * n_out])
+                off += 2 * n_out
+        self.running_means_, self.running_vars_ = [], []
+        running = self.__dict__.get("_running_flat")
+        if running is not None:
+            off = 0
+            for (_, n_out), _ in self._layer_shapes[:-1]:
+                self.running_means_.append(running[off:off + n_out])
+                self.running_vars_.append(running[off + n_out:off + 2 * n_out])
+                off += 2 * n_out
+        self.spectral_u_ = [u for u, _ in self._spectral_pairs()]
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for name in ("coefs_", "intercepts_"):
-            state.pop(name, None)
+        if "_params_flat" in state:  # views, rebuilt on unpickling (user-assigned arrays are kept)
+            for name in _VIEWS:
+                state.pop(name, None)
         return state
 
     def __setstate__(self, state):
@@ -230,13 +347,23 @@ class _BaseMLP(BaseEstimator):
 
     def _initialize(self, layer_units, dtype, rng):
         """Glorot-uniform weights and biases, as scikit-learn: U(−b, b) with
-        b = sqrt(6 / (fan_in + fan_out)), or sqrt(2 / (fan_in + fan_out)) for logistic."""
+        b = sqrt(6 / (fan_in + fan_out)), or sqrt(2 / (fan_in + fan_out)) for logistic.
+
+        With a normalization γ = 1 and β = 0 (batch norm: running mean 0 and variance 1). With
+        spectral norm, drawn after all the weights, per layer u = normalize(randn(n_out)) and
+        v = normalize(randn(n_in)), as torch draws them when the parametrization is registered
+        (its 15 power iterations follow in :meth:`_spectral_warmup`, once the weights are final)."""
         self._allocate(layer_units, dtype)
         factor = 2.0 if self.activation == "logistic" else 6.0
         for W, b in zip(self.coefs_, self.intercepts_):
             bound = math.sqrt(factor / (W.shape[0] + W.shape[1]))
             W[...] = rng.uniform(-bound, bound, W.shape)
             b[...] = rng.uniform(-bound, bound, b.shape)
+        for gamma in self.norm_weights_:
+            gamma[...] = 1
+        for u, v in self._spectral_pairs():
+            u[...] = _normalize(rng.standard_normal(u.shape[0]))
+            v[...] = _normalize(rng.standard_normal(v.shape[0]))
         self.n_iter_ = 0
         self.t_ = 0
         self.n_layers_ = len(layer_units)
@@ -250,6 +377,32 @@ class _BaseMLP(BaseEstimator):
             self.validation_scores_ = None
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
+
+    def _spectral_warmup(self, iterations=15):
+        """torch's power iterations at registration: u ← normalize(Wᵀ v), v ← normalize(W u)."""
+        for W, (u, v) in zip(self.coefs_, self._spectral_pairs()):
+            W64 = W.astype(np.float64)
+            u64, v64 = u.astype(np.float64), v.astype(np.float64)
+            for _ in range(iterations):
+                u64 = _normalize(W64.T @ v64)
+                v64 = _normalize(W64 @ u64)
+            u[...], v[...] = u64, v64
+
+    def _fitted_tricks_match(self) -> None:
+        """A fitted model continues training (partial_fit, warm_start) only with the buffers its
+        parameters need: ValueError naming the parameter that changed the layout."""
+        has_norm = self._has_norm_params() or (self.normalization is not None and len(self._layer_shapes) == 1)
+        if (self.normalization is not None) != has_norm:
+            raise ValueError(f"normalization: the model was fitted {'with' if has_norm else 'without'} a "
+                             f"normalization, got normalization={self.normalization!r}; call fit to start again "
+                             "(warm_start=False)")
+        if (self.normalization == "batch") != (self.__dict__.get("_running_flat") is not None):
+            raise ValueError(f"normalization: batch norm's running statistics do not match "
+                             f"normalization={self.normalization!r}; call fit to start again (warm_start=False)")
+        if bool(self.spectral_norm) != (self.__dict__.get("_spectral_flat") is not None):
+            raise ValueError(f"spectral_norm: the model was fitted with spectral_norm="
+                             f"{not self.spectral_norm}, got {self.spectral_norm}; call fit to start again "
+                             "(warm_start=False)")
 
     def _make_optimizer(self, kernels):
         params = [self._params_flat]
@@ -278,12 +431,45 @@ class _BaseMLP(BaseEstimator):
             blocks = [self._forward(kernels, dense_rows(X, slice(i, i + step))) for i in range(0, X.shape[0], step)]
             return np.concatenate(blocks) if blocks else np.empty((0, self.n_outputs_), self._params_flat.dtype)
         hidden = _ACTIVATIONS[self.activation]
-        h = X
         last = len(self.coefs_) - 1
-        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
-            z, out = kernels.linear_forward(h, W, b, hidden if i < last else "identity")
-            h = out
+        if not (self.norm_weights_ or self.residual or self.spectral_u_ or self.normalization is not None
+                or self.spectral_norm):  # the plain network
+            h = X
+            for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_)):
+                z, out = kernels.linear_forward(h, W, b, hidden if i < last else "identity")
+                h = out
+            return h
+        # eval mode: W̃ = W / σ from the stored u, v; batch norm with the running statistics;
+        # no dropout; the residual connections as in training
+        self._fitted_tricks_match()
+        weights = self._spectral_weights() if self.spectral_u_ else self.coefs_
+        h = X
+        for i, (W, b) in enumerate(zip(weights, self.intercepts_)):
+            if i == last:
+                return kernels.linear_forward(h, W, b, "identity")[0]
+            if self.norm_weights_:
+                z = kernels.linear_forward(h, W, b, "identity")[0]
+                gamma, beta = self.norm_weights_[i], self.norm_biases_[i]
+                if self.normalization == "batch":
+                    a = kernels.batch_norm_forward(z, gamma, beta, self.running_means_[i], self.running_vars_[i],
+                                                   training=False, eps=float(self.norm_eps))[0]
+                else:
+                    groups = 1 if self.normalization == "layer" else int(self.norm_groups)
+                    a = kernels.group_norm_forward(z, gamma, beta, groups=groups, eps=float(self.norm_eps))[0]
+                g = _activate(a, self.activation)
+            else:
+                g = kernels.linear_forward(h, W, b, hidden)[1]
+            h = h + g if self.residual and W.shape[0] == W.shape[1] else g
         return h
+
+    def _spectral_weights(self) -> list[np.ndarray]:
+        """W̃ = W / σ with σ = uᵀ (Wᵀ v) from the stored vectors (no iteration; float64, rounded to
+        the dtype), as torch's spectral norm in eval mode."""
+        out = []
+        for W, (u, v) in zip(self.coefs_, self._spectral_pairs()):
+            sigma = W.dtype.type(float(np.dot(u.astype(np.float64), W.astype(np.float64).T @ v.astype(np.float64))))
+            out.append(W / sigma)
+        return out
 
     # ------------------------------------------------------------------ training loop
     def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
@@ -292,6 +478,8 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("early_stopping: partial_fit does not support early_stopping=True")
         fitted = hasattr(self, "_params_flat")
         first = not fitted or not (incremental or self.warm_start)
+        # warm_start from attributes a user assigned to an unfitted estimator (e.g. torch's weights)
+        adopt = first and fitted is False and self.warm_start and not incremental and "coefs_" in self.__dict__
         if not first and np.dtype(self._params_flat.dtype) != dtype:
             raise ValueError(f"dtype: the model was fitted with {self._params_flat.dtype}, got {dtype}; "
                              "call fit to start again")
@@ -301,24 +489,45 @@ class _BaseMLP(BaseEstimator):
             X = X.tocsr()  # row blocks (minibatches); a copy only for CSC
         if not first:
             check_n_features(self, X)
-        Y = self._prepare_targets(X, y, first=first, incremental=incremental, classes=classes)
+            self._fitted_tricks_match()
+        if adopt and "classes_" in self.__dict__ and isinstance(self, MLPClassifier):
+            user_classes = np.asarray(self.classes_)
+            if user_classes.ndim != 1 or not np.array_equal(np.unique(user_classes), user_classes):
+                raise ValueError(f"classes_: expected the sorted, distinct class labels (as np.unique gives), got "
+                                 f"{user_classes!r}")
+            Y = self._prepare_targets(X, y, first=True, incremental=True, classes=user_classes)
+        else:
+            Y = self._prepare_targets(X, y, first=first, incremental=incremental, classes=classes)
         sw = check_sample_weight(sample_weight, X.shape[0], dtype, keep_none=True)
         if sw is not None and not incremental and (strata := self._strata(Y)) is not None:
             check_weighted_classes(sw, strata.astype(np.int64), self.classes_)
+        if self.normalization == "batch" and X.shape[0] < 2:
+            raise ValueError(f"X: normalization='batch' needs at least 2 training samples, got {X.shape[0]} "
+                             "sample(s) (batch statistics of one row do not exist; torch refuses them too)")
         if first:
+            user = {name: self.__dict__[name] for name in _VIEWS if name in self.__dict__} if adopt else {}
             self._rng = check_random_state(self.random_state)
             self.n_features_in_ = X.shape[1]
             layer_units = [X.shape[1], *sizes, self.n_outputs_]
             self._initialize(layer_units, dtype, self._rng)
+            if adopt:
+                self._adopt(user)
+            elif self.spectral_norm:
+                self._spectral_warmup()
         elif not incremental:
             layer_units = [X.shape[1], *sizes, self.n_outputs_]
             if [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_] != layer_units:
                 raise ValueError(f"hidden_layer_sizes: warm_start needs the fitted architecture "
                                  f"{[s[0] for s, _ in self._layer_shapes][1:]}, got {list(sizes)}")
+            self._adopt({name: self.__dict__[name] for name in _VIEWS if name in self.__dict__})
+        if any(self._dropout_rates(len(sizes))) and (first or not incremental or "_dropout_seed" not in self.__dict__):
+            # drawn after the weights and spectral vectors, and only with dropout: dropout=0 leaves
+            # the random stream (and the network) as without the tricks
+            self._dropout_seed = int(self._rng.integers(0, 2**64, dtype=np.uint64))
         if first or not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(kernels)
 
-        snapshot = (self._params_flat.copy(), self._optimizer.state_dict()) if not first else None
+        snapshot = (self._params_flat.copy(), self._optimizer.state_dict(), self._buffers_copy()) if not first else None
         # From here on the weights change in place: Ctrl-C only sets a flag, which training checks
         # between slices of minibatches (so fit_context's restore never meets half-updated weights).
         with DeferredInterrupt() as interrupt:
@@ -332,6 +541,7 @@ class _BaseMLP(BaseEstimator):
                 else:
                     self._params_flat[...] = snapshot[0]
                     self._optimizer.load_state_dict(snapshot[1])
+                    self._buffers_restore(snapshot[2])
                 raise ValueError(
                     f"learning_rate_init: training diverged ({exc}); with learning_rate_init="
                     f"{self.learning_rate_init!r} and solver={self.solver!r} the updates grow without bound. Lower "
@@ -346,9 +556,63 @@ class _BaseMLP(BaseEstimator):
     def _forget(self):
         for name in [k for k in self.__dict__ if k.endswith("_") and not k.startswith("__")]:
             delattr(self, name)
-        for name in ("_params_flat", "_grad_flat", "_optimizer", "_layer_shapes",
-                     "_rng", "_no_improvement_count"):
+        for name in ("_params_flat", "_grad_flat", "_optimizer", "_layer_shapes", "_running_flat", "_spectral_flat",
+                     "_dropout_seed", "_rng", "_no_improvement_count"):
             self.__dict__.pop(name, None)
+
+    def _buffers_copy(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Copies of the running statistics and the spectral vectors (training state besides params)."""
+        return tuple(None if (a := self.__dict__.get(name)) is None else a.copy()
+                     for name in ("_running_flat", "_spectral_flat"))
+
+    def _buffers_restore(self, saved) -> None:
+        for name, copy in zip(("_running_flat", "_spectral_flat"), saved):
+            if copy is not None:
+                self.__dict__[name][...] = copy
+
+    def _adopt(self, user: dict[str, Any]) -> None:
+        """warm_start: copy the parameters the user assigned (``coefs_``, ``intercepts_``,
+        ``norm_weights_``, ``norm_biases_``, ``running_means_``, ``running_vars_``, ``spectral_u_``;
+        each a list with one array per layer, checked for shape) into the training buffers, then
+        make the attributes views again. With ``spectral_u_`` assigned, v = normalize(W u) (what
+        torch holds right after registering its parametrization); with new weights but no u, the
+        15 power iterations of the initialization are run on them."""
+        self._make_views()
+        views = {name: getattr(self, name) for name in _VIEWS}
+        copied = set()
+        for name, value in user.items():
+            target = views[name]
+            if isinstance(value, list) and len(value) == len(target) and all(
+                    isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                    and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+                    for a, b in zip(value, target)):
+                continue  # the buffers' own views (perhaps changed in place): nothing to copy
+            if isinstance(value, np.ndarray) or not isinstance(value, (list, tuple)):
+                raise TypeError(f"{name}: expected a list of arrays (one per layer), got {type(value).__name__}")
+            if len(value) != len(target):
+                raise ValueError(f"{name}: expected {len(target)} arrays for this network "
+                                 f"(layer sizes {[a for (a, _), _ in self._layer_shapes] + [self.n_outputs_]}, "
+                                 f"normalization={self.normalization!r}, spectral_norm={self.spectral_norm}), "
+                                 f"got {len(value)}")
+            arrays = []
+            for i, (a, t) in enumerate(zip(value, target)):
+                try:
+                    arr = np.asarray(a, dtype=np.float64)
+                except (TypeError, ValueError):
+                    raise TypeError(f"{name}[{i}]: expected an array of numbers, got {type(a).__name__}") from None
+                if arr.shape != t.shape:
+                    raise ValueError(f"{name}[{i}]: expected shape {t.shape}, got {arr.shape}")
+                arrays.append(arr)
+            for arr, t in zip(arrays, target):
+                t[...] = arr
+            copied.add(name)
+        if self.spectral_norm:
+            if "spectral_u_" in copied:
+                for W, (u, v) in zip(self.coefs_, self._spectral_pairs()):
+                    v[...] = _normalize(W.astype(np.float64) @ u.astype(np.float64))
+            elif "coefs_" in copied or not user:
+                self._spectral_warmup()
+        self._make_views()
 
     def _split_validation(self, n, y_for_strata):
         n_val = int(math.ceil(self.validation_fraction * n))
@@ -380,7 +644,11 @@ class _BaseMLP(BaseEstimator):
                                      "early_stopping all weigh 0; change the weights, random_state or "
                                      "validation_fraction")
             best_params = self._params_flat.copy()
+            best_buffers = self._buffers_copy()
         n = X.shape[0]
+        if self.normalization == "batch" and n < 2:
+            raise ValueError(f"X: normalization='batch' needs at least 2 training samples, but the training part "
+                             f"of early_stopping has {n}; use more data or a smaller validation_fraction")
         if self.batch_size == "auto":
             batch_size = min(200, n)
         else:
@@ -388,6 +656,9 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(f"batch_size: got {self.batch_size}, larger than the {n} training samples; "
                               "it is clipped", UserWarning)
             batch_size = min(int(self.batch_size), n)
+        if self.normalization == "batch" and batch_size < 2:
+            raise ValueError("batch_size: normalization='batch' never trains on a minibatch of one row (its batch "
+                             "statistics do not exist), so batch_size=1 would train on nothing; use batch_size >= 2")
         if not issparse(X):
             X = np.ascontiguousarray(X)
         idx = np.arange(n)
@@ -421,6 +692,7 @@ class _BaseMLP(BaseEstimator):
                     if score > self.best_validation_score_:
                         self.best_validation_score_ = score
                         best_params[...] = self._params_flat
+                        best_buffers = self._buffers_copy()
                 else:
                     if self.loss_ > self.best_loss_ - self.tol:
                         self._no_improvement_count += 1
@@ -461,6 +733,7 @@ class _BaseMLP(BaseEstimator):
             raise _Diverged("the weights became non-finite")
         if early_stopping:
             self._params_flat[...] = best_params
+            self._buffers_restore(best_buffers)
 
     #: Work per ``mlp_epoch`` call (multiply-adds × 2, forward and backward): an epoch runs as slices
     #: of whole minibatches of about this much work — ~5 ms on the cpp backend, ~100 ms at worst on
@@ -488,6 +761,15 @@ class _BaseMLP(BaseEstimator):
         if sparse:  # whole minibatches of densified rows, of bounded memory
             step_rows = min(step_rows, rows_per_block(X.shape[1], self._params_flat.dtype, multiple=batch_size))
         total, rows = 0.0, 0
+        batch_norm = self.normalization == "batch"
+        tricks: dict[str, Any] = {}
+        if self.normalization is not None or self.residual or self.spectral_norm or any(self._dropout_rates(len(sizes) - 2)):
+            rates = self._dropout_rates(len(sizes) - 2)
+            tricks = dict(dropout=rates, seed=self.__dict__.get("_dropout_seed", 0) if any(rates) else 0,
+                          normalization=self.normalization, norm_groups=int(self.norm_groups),
+                          norm_momentum=float(self.norm_momentum), norm_eps=float(self.norm_eps),
+                          running_stats=self.__dict__.get("_running_flat"), residual=bool(self.residual),
+                          spectral_norm=bool(self.spectral_norm), spectral_vectors=self.__dict__.get("_spectral_flat"))
         for start in range(0, idx.shape[0], step_rows):
             part = idx[start:start + step_rows]
             X_part, Y_part, idx_part, sw_part = X, Y, part, sw
@@ -503,17 +785,20 @@ class _BaseMLP(BaseEstimator):
                     X_part, Y_part, idx_part, self._params_flat, self._grad_flat, state, layer_sizes=sizes,
                     activation=_ACTIVATIONS[self.activation], loss=self._loss_name(), alpha=float(self.alpha),
                     batch_size=batch_size, optimizer=kind, hyper=hyper, step=step, first_step=first_step,
-                    sample_weight=sw_part)
+                    sample_weight=sw_part, **tricks)
             finally:
                 opt._fused_advance(steps)
-            if sw is None:
-                batches = -(-part.shape[0] // batch_size)
-            else:  # a batch whose samples all weigh 0 takes no step
-                batches = int(np.count_nonzero(np.add.reduceat(sw[part], np.arange(0, part.shape[0], batch_size)) > 0))
+            starts = np.arange(0, part.shape[0], batch_size)
+            trains = np.ones(starts.shape[0], dtype=bool)
+            if batch_norm:  # batch norm skips a minibatch of one row (only the last one can be)
+                trains &= np.minimum(starts + batch_size, part.shape[0]) - starts > 1
+            if sw is not None:  # a batch whose samples all weigh 0 takes no step
+                trains &= np.add.reduceat(sw[part], starts) > 0
+            batches = int(np.count_nonzero(trains))
             if steps < batches:
                 raise _Diverged(f"the loss became {value} in epoch {self.n_iter_ + 1}")
             total += value
-            rows += part.shape[0]
+            rows += part.shape[0] - (1 if batch_norm and part.shape[0] % batch_size == 1 else 0)
             if interrupt is not None and interrupt.requested:
                 break
         return total, rows
@@ -610,6 +895,51 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         (``n_iter_`` and ``loss_curve_`` include it; the best weights of ``early_stopping``
         are not restored), i.e. it is fitted as if training had been interrupted there.
         Not a scikit-learn parameter.
+    dropout : float or sequence of float, default 0.0
+        Inverted dropout on each hidden layer's output during training: a float in [0, 1) for
+        every hidden layer, or one per hidden layer. A unit is dropped with probability p and the
+        kept ones are scaled by 1/(1 − p); nothing happens at predict time. The masks come from a
+        counter-based generator (Philox) keyed by a seed drawn from ``random_state`` (only when
+        some rate is > 0, so ``dropout=0`` is the network without dropout, bit for bit): the same
+        ``random_state`` gives the same fit on a backend, and the same masks on every backend.
+    normalization : {None, "batch", "layer", "group"}, default None
+        Normalization of each hidden layer's pre-activation z = hW + b, before the activation,
+        with a learnable scale γ (init 1) and shift β (init 0) per hidden unit, trained by the
+        solver and not penalized by ``alpha``. ``"batch"`` follows ``torch.nn.BatchNorm1d``:
+        batch statistics (biased variance) in training, running mean and unbiased running
+        variance (``norm_momentum``), running statistics at predict time. Batch norm never
+        trains on a minibatch of one row (torch refuses one): a one-row last minibatch is
+        dropped for that epoch (no step, not in the epoch loss or ``t_``), ``batch_size=1`` and a
+        one-row training set are ValueErrors; the statistics are unweighted, even with
+        ``sample_weight``. ``"layer"`` and ``"group"`` follow ``torch.nn.GroupNorm`` (per-row
+        statistics over each group's features; ``"layer"`` is one group).
+    norm_groups : int, default 2
+        Groups of ``normalization="group"``; must divide every hidden width.
+    norm_momentum : float in [0, 1], default 0.1
+        Batch norm's running statistics: r ← (1 − momentum)·r + momentum·(batch statistic).
+    norm_eps : float >= 0, default 1e-5
+        Added to the variance of every normalization.
+    residual : bool, default False
+        Identity skip connections: every hidden layer whose input and output widths are equal
+        computes h = h_in + dropout(act(norm(z))) (the first hidden layer too when n_features
+        equals its width); the layers whose widths differ have none.
+    spectral_norm : bool, default False
+        Every weight matrix is used divided by its largest singular value σ, estimated with one
+        power-iteration step per training step, as ``torch.nn.utils.parametrizations.spectral_norm``
+        (n_power_iterations=1, eps=1e-12) does for a ``Linear`` layer: u ← normalize(W v),
+        v ← normalize(Wᵀ u) (torch's orientation; W is ``coefs_[l].T``), σ = uᵀ W v. Prediction
+        uses the stored u, v without iterating. ``coefs_`` holds the raw weights (the L2 term
+        penalizes them); u and v are initialized as torch does at registration (random unit
+        vectors drawn from ``random_state`` after the weights, then 15 power iterations).
+
+    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
+    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
+    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
+    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
+    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
+    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
+    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
+    parametrization holds right after registration; the optimizer state starts fresh.
 
     Attributes
     ----------
@@ -622,6 +952,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     n_iter_ : int, epochs run by the last fit;  t_ : int, samples seen in training
     stopped_by_callback_ : bool, whether ``callback`` stopped the last fit
     n_layers_, n_outputs_, out_activation_ ("softmax" or "logistic"), n_features_in_
+    norm_weights_, norm_biases_ : list of ndarray
+        γ and β of each hidden layer's normalization, (n_out,) each (empty lists without
+        ``normalization``); views into the flat parameter buffer.
+    running_means_, running_vars_ : list of ndarray
+        Batch norm's running statistics per hidden layer (empty lists unless
+        ``normalization="batch"``).
+    spectral_u_ : list of ndarray
+        Spectral norm's u (n_out,) per weight matrix, torch's ``_u`` for that layer (empty list
+        without ``spectral_norm``).
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
@@ -860,6 +1199,51 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         (``n_iter_`` and ``loss_curve_`` include it; the best weights of ``early_stopping``
         are not restored), i.e. it is fitted as if training had been interrupted there.
         Not a scikit-learn parameter.
+    dropout : float or sequence of float, default 0.0
+        Inverted dropout on each hidden layer's output during training: a float in [0, 1) for
+        every hidden layer, or one per hidden layer. A unit is dropped with probability p and the
+        kept ones are scaled by 1/(1 − p); nothing happens at predict time. The masks come from a
+        counter-based generator (Philox) keyed by a seed drawn from ``random_state`` (only when
+        some rate is > 0, so ``dropout=0`` is the network without dropout, bit for bit): the same
+        ``random_state`` gives the same fit on a backend, and the same masks on every backend.
+    normalization : {None, "batch", "layer", "group"}, default None
+        Normalization of each hidden layer's pre-activation z = hW + b, before the activation,
+        with a learnable scale γ (init 1) and shift β (init 0) per hidden unit, trained by the
+        solver and not penalized by ``alpha``. ``"batch"`` follows ``torch.nn.BatchNorm1d``:
+        batch statistics (biased variance) in training, running mean and unbiased running
+        variance (``norm_momentum``), running statistics at predict time. Batch norm never
+        trains on a minibatch of one row (torch refuses one): a one-row last minibatch is
+        dropped for that epoch (no step, not in the epoch loss or ``t_``), ``batch_size=1`` and a
+        one-row training set are ValueErrors; the statistics are unweighted, even with
+        ``sample_weight``. ``"layer"`` and ``"group"`` follow ``torch.nn.GroupNorm`` (per-row
+        statistics over each group's features; ``"layer"`` is one group).
+    norm_groups : int, default 2
+        Groups of ``normalization="group"``; must divide every hidden width.
+    norm_momentum : float in [0, 1], default 0.1
+        Batch norm's running statistics: r ← (1 − momentum)·r + momentum·(batch statistic).
+    norm_eps : float >= 0, default 1e-5
+        Added to the variance of every normalization.
+    residual : bool, default False
+        Identity skip connections: every hidden layer whose input and output widths are equal
+        computes h = h_in + dropout(act(norm(z))) (the first hidden layer too when n_features
+        equals its width); the layers whose widths differ have none.
+    spectral_norm : bool, default False
+        Every weight matrix is used divided by its largest singular value σ, estimated with one
+        power-iteration step per training step, as ``torch.nn.utils.parametrizations.spectral_norm``
+        (n_power_iterations=1, eps=1e-12) does for a ``Linear`` layer: u ← normalize(W v),
+        v ← normalize(Wᵀ u) (torch's orientation; W is ``coefs_[l].T``), σ = uᵀ W v. Prediction
+        uses the stored u, v without iterating. ``coefs_`` holds the raw weights (the L2 term
+        penalizes them); u and v are initialized as torch does at registration (random unit
+        vectors drawn from ``random_state`` after the weights, then 15 power iterations).
+
+    Tricks are exactly PyTorch's: with the same initial weights, ``shuffle=False`` and
+    ``dropout=0``, training equals the same ``torch.nn`` network trained by ``torch.optim``
+    (tests/test_mlp_tricks.py). ``warm_start=True`` also starts from parameters assigned to an
+    unfitted estimator (``coefs_``, ``intercepts_``, ``norm_weights_``, ``norm_biases_``,
+    ``running_means_``, ``running_vars_``, ``spectral_u_``, and ``classes_`` for a classifier;
+    each a list with one array per layer, checked for shape — e.g. weights made in PyTorch). When
+    ``spectral_u_`` is assigned, v = normalize(Wᵀ u) (torch's orientation), which is what torch's
+    parametrization holds right after registration; the optimizer state starts fresh.
 
     Attributes
     ----------
@@ -891,6 +1275,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     out_activation_ : str
         Always ``"identity"``.
     n_features_in_ : int
+    norm_weights_, norm_biases_ : list of ndarray
+        γ and β of each hidden layer's normalization, (n_out,) each (empty lists without
+        ``normalization``); views into the flat parameter buffer.
+    running_means_, running_vars_ : list of ndarray
+        Batch norm's running statistics per hidden layer (empty lists unless
+        ``normalization="batch"``).
+    spectral_u_ : list of ndarray
+        Spectral norm's u (n_out,) per weight matrix, torch's ``_u`` for that layer (empty list
+        without ``spectral_norm``).
 
     Training raises ValueError naming ``learning_rate_init`` if the loss becomes non-finite
     (the model is then left unfitted, or as it was before ``partial_fit``).
