@@ -962,7 +962,7 @@ def _mutate(args, written, how, rng, registry):
     elif how == "list":
         args[i] = a.tolist()
     elif how == "labels" and a.dtype == np.int64 and a.size:
-        a[rng.integers(a.size)] = int(rng.choice([-1, 10**6, np.iinfo(np.int64).min]))
+        a.flat[rng.integers(a.size)] = int(rng.choice([-1, 10**6, np.iinfo(np.int64).min]))  # 2-D too
     elif how == "code":
         for k, v in enumerate(args):
             if isinstance(v, int) and not isinstance(v, bool):
