@@ -191,3 +191,75 @@ def test_dropout_depends_on_seed_and_step(compiled):
     d = run(compiled, X, y, np.arange(20), params, None, None, seed=1, step=4, **kw)
     np.testing.assert_array_equal(a[2], b[2])
     assert not np.allclose(a[2], c[2]) and not np.allclose(a[2], d[2])
+
+
+def _raw_call(tricks, dtype=np.float64, sizes=(4, 4, 6, 2), normalization=True):
+    """The C++ raw mlp_epoch with a tricks dict (what the contract passes, here unchecked)."""
+    from mlbasics import _core
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((10, sizes[0])).astype(dtype)
+    y = rng.integers(0, sizes[-1], 10)
+    params = np.zeros(mlp_param_count(sizes, "batch" if normalization else None), dtype)
+    return _core.mlp_epoch(X, y, np.arange(10), params, np.empty_like(params), {}, list(sizes), 1, 0, 0.0, 5,
+                           "sgd", {"lr": 0.1, "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
+                                   "nesterov": False}, 0, True, None, tricks)
+
+
+def _good_tricks(dtype=np.float64):
+    return {"dropout": (0.1, 0.0), "seed": 3, "norm": 1, "groups": 1, "momentum": 0.1, "eps": 1e-5,
+            "running": np.r_[np.zeros(4), np.ones(4), np.zeros(6), np.ones(6)].astype(dtype), "residual": True,
+            "spectral": None}
+
+
+@pytest.mark.parametrize("change,error,match", [
+    ({"extra": 1}, ValueError, "unknown key 'extra'"),
+    ({"dropout": (0.1,)}, ValueError, r"dropout'\]: expected 2 values"),
+    ({"dropout": (0.1, 1.0)}, ValueError, r"every p must be in \[0, 1\)"),
+    ({"dropout": (0.1, float("nan"))}, ValueError, r"every p must be in \[0, 1\)"),
+    ({"dropout": 0.1}, TypeError, "expected a tuple"),
+    ({"seed": -1}, ValueError, r"seed'\]: expected an int in \[0, 2\*\*64\)"),
+    ({"seed": 2**64}, ValueError, r"seed'\]: expected an int in \[0, 2\*\*64\)"),
+    ({"seed": 1.5}, TypeError, r"seed'\]: expected an int"),
+    ({"norm": 3}, ValueError, r"norm'\]: expected 0 \(none\), 1 \(batch\) or 2 \(group\)"),
+    ({"norm": 2, "groups": 4, "running": None}, ValueError, r"groups'\]: 4 does not divide the hidden width 6"),
+    ({"momentum": 1.5}, ValueError, r"momentum'\]: expected a value in \[0, 1\]"),
+    ({"eps": -1.0}, ValueError, r"eps'\]: expected a finite value >= 0"),
+    ({"residual": 1}, TypeError, r"residual'\]: expected a bool"),
+    ({"running": None}, ValueError, r"running'\]: required with batch norm"),
+    ({"running": np.zeros(19)}, ValueError, r"running'\]: expected length 20"),
+    ({"running": np.zeros(20, np.float32)}, TypeError, r"running'\]: expected dtype float64"),
+    ({"norm": 0}, ValueError, r"running'\]: only used with batch norm"),
+    ({"spectral": np.zeros(5)}, ValueError, r"spectral'\]: expected length 26"),
+])
+def test_raw_tricks_dict_is_checked(change, error, match):
+    """The binding checks every entry of the raw tricks dict before the kernel runs (the contract
+    checks first; this is the second line, for direct callers of mlbasics._core)."""
+    tricks = _good_tricks()
+    _raw_call(tricks)  # the unchanged dict is accepted
+    tricks.update(change)
+    if change.get("norm") == 0:
+        with pytest.raises(error, match=match):
+            _raw_call(tricks, normalization=False)
+        return
+    with pytest.raises(error, match=match):
+        _raw_call(tricks, normalization=tricks["norm"] != 0)
+
+
+def test_raw_tricks_missing_key_and_overlap():
+    tricks = _good_tricks()
+    del tricks["eps"]
+    with pytest.raises(ValueError, match="tricks: missing 'eps'"):
+        _raw_call(tricks)
+    from mlbasics import _core
+
+    sizes = (4, 4, 6, 2)
+    X = np.zeros((10, 4))
+    params = np.zeros(mlp_param_count(sizes, "batch"))
+    tricks = _good_tricks()
+    tricks["running"] = params[:20]  # the running statistics inside the parameters: refused
+    with pytest.raises(ValueError, match="must not share memory"):
+        _core.mlp_epoch(X, np.zeros(10, np.int64), np.arange(10), params, np.empty_like(params), {},
+                        list(sizes), 1, 0, 0.0, 5, "sgd", {"lr": 0.1, "momentum": 0.0, "dampening": 0.0,
+                                                          "weight_decay": 0.0, "nesterov": False},
+                        0, True, None, tricks)

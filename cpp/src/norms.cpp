@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "cpu_internal.hpp"
@@ -21,7 +22,8 @@ KernelPathSwitch g_norms_path;
 
 philox_words_fn philox_words_kernel() {
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_norms_path.avx2()) return &philox_words_avx2;
+  // any SIMD path ("avx2", or a wider one whose CPUs have AVX2 too) runs the AVX2 words
+  if (std::strcmp(g_norms_path.name(), "generic") != 0) return &philox_words_avx2;
 #endif
   return &philox_words_batched;
 }
