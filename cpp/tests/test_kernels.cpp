@@ -1026,6 +1026,100 @@ void test_mlp() {
   CHECK(!std::isfinite(r.loss_sum));
 }
 
+// The tricks path of the epoch (issue #11), also for the sanitizers: (1) a residual flag on a network
+// without equal widths runs the tricks path and gives today's epoch; (2) batch norm skips a one-row
+// last batch and updates the running statistics (finite); dropout, group norm and spectral norm run,
+// stay finite, move u and v and keep them unit vectors; the same call twice gives the same bits.
+template <class T>
+void test_mlp_tricks() {
+  using mlbasics::Norm;
+  const std::vector<index_t> plain_sizes = {5, 7, 3};
+  mlbasics::MLPConfig net;
+  net.layer_sizes = plain_sizes;
+  net.hidden = mlbasics::Activation::tanh;
+  net.alpha = 1e-3;
+  net.batch_size = 4;
+  const index_t n = 17;
+  std::vector<T> X = random_vec<T>(static_cast<std::size_t>(n * 5));
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n)), order(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    labels[static_cast<std::size_t>(i)] = i % 2;
+    order[static_cast<std::size_t>(i)] = (i * 5) % n;
+  }
+  mlbasics::OptimizerConfig o;
+  o.lr = 0.05;
+  o.momentum = 0.9;
+  o.first_step = true;
+  const index_t P = mlbasics::mlp_num_params(plain_sizes);
+  const std::vector<T> p0 = random_vec<T>(static_cast<std::size_t>(P), -0.5, 0.5);
+  std::vector<T> pa = p0, pb = p0, ga(p0.size()), gb(p0.size()), ma(p0.size()), mb(p0.size());
+  mlbasics::OptimizerState<T> sa, sb;
+  sa.momentum_buffer = ma.data();
+  sb.momentum_buffer = mb.data();
+  const auto ra = mlbasics::mlp_epoch<T>(net, n, X.data(), labels.data(), nullptr, order.data(), n, pa.data(),
+                                         ga.data(), o, sa);
+  net.tricks.residual = true;  // 5 → 7 → 3: no layer has equal widths
+  const auto rb = mlbasics::mlp_epoch<T>(net, n, X.data(), labels.data(), nullptr, order.data(), n, pb.data(),
+                                         gb.data(), o, sb);
+  const double tol = sizeof(T) == 4 ? 1e-5 : 1e-13;
+  double worst = 0.0;
+  for (std::size_t e = 0; e < pa.size(); ++e) worst = std::max(worst, std::fabs(double(pa[e]) - double(pb[e])));
+  CHECK_MSG(ra.steps == rb.steps && close(ra.loss_sum, rb.loss_sum, tol) && worst <= tol,
+            "%s: tricks path without effective tricks vs today's: %g", tname<T>(), worst);
+
+  // every trick on a residual network 5 → 6 → 6 → 2, batch 4 over 17 rows (last batch: one row)
+  const std::vector<index_t> sizes = {5, 6, 6, 2};
+  for (Norm norm : {Norm::batch, Norm::group}) {
+    mlbasics::MLPConfig t;
+    t.layer_sizes = sizes;
+    t.hidden = mlbasics::Activation::relu;
+    t.alpha = 1e-3;
+    t.batch_size = 4;
+    t.tricks.dropout = {0.3, 0.5};
+    t.tricks.seed = 99;
+    t.tricks.norm = norm;
+    t.tricks.groups = norm == Norm::group ? 3 : 1;
+    t.tricks.residual = true;
+    t.tricks.spectral = true;
+    const index_t Pt = mlbasics::mlp_num_params(sizes, true);
+    std::vector<T> q0 = random_vec<T>(static_cast<std::size_t>(Pt), -0.5, 0.5);
+    std::vector<T> run0(24), vec0(5 + 6 + 6 + 6 + 6 + 2);
+    for (std::size_t e = 0; e < run0.size(); ++e) run0[e] = (e / 6) % 2 ? T(1) : T(0);
+    for (auto& v : vec0) v = T(0.3);
+    std::vector<T> out[2];
+    std::vector<T> vec1;
+    mlbasics::EpochResult res[2];
+    for (int rep = 0; rep < 2; ++rep) {
+      std::vector<T> q = q0, g(q.size()), m(q.size()), run = run0, vec = vec0;
+      mlbasics::OptimizerState<T> st;
+      st.momentum_buffer = m.data();
+      mlbasics::MLPTrickState<T> ts;
+      ts.running = norm == Norm::batch ? run.data() : nullptr;
+      ts.spectral = vec.data();
+      res[rep] = mlbasics::mlp_epoch<T>(t, n, X.data(), labels.data(), nullptr, order.data(), n, q.data(), g.data(), o,
+                                        st, nullptr, ts);
+      out[rep] = q;
+      vec1 = vec;
+      bool finite = std::isfinite(res[rep].loss_sum);
+      for (T v : q) finite = finite && std::isfinite(static_cast<double>(v));
+      for (T v : run) finite = finite && std::isfinite(static_cast<double>(v));
+      CHECK_MSG(finite, "%s: tricks epoch (norm %d) not finite", tname<T>(), static_cast<int>(norm));
+      if (norm == Norm::batch) CHECK(run != run0);
+    }
+    CHECK(res[0].steps == (norm == Norm::batch ? 4 : 5));  // the one-row batch is skipped with batch norm
+    CHECK(out[0] == out[1] && res[0].loss_sum == res[1].loss_sum);
+    CHECK(vec1 != vec0);
+    index_t off = 0;
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
+      for (index_t len : {sizes[l + 1], sizes[l]}) {
+        double q = 0;
+        for (index_t e = 0; e < len; ++e) q += double(vec1[static_cast<std::size_t>(off + e)]) * double(vec1[static_cast<std::size_t>(off + e)]);
+        CHECK_MSG(std::fabs(q - 1.0) < 1e-5, "%s: |u| or |v| = %g", tname<T>(), std::sqrt(q));
+        off += len;
+      }
+  }
+}
+
 void test_cpu_path() {
   const std::string p = mlbasics::cpu_path();
   CHECK(p == "avx2" || p == "generic");
@@ -1465,6 +1559,8 @@ int main(int argc, char** argv) {
   section("optim<double>", test_optim<double>);
   section("mlp<float>", test_mlp<float>);
   section("mlp<double>", test_mlp<double>);
+  section("mlp tricks<float>", test_mlp_tricks<float>);
+  section("mlp tricks<double>", test_mlp_tricks<double>);
   section("non-finite values<float>", test_nonfinite<float>);
   section("non-finite values<double>", test_nonfinite<double>);
   section("sparse<float, int32>", test_sparse<float, std::int32_t>);
