@@ -448,12 +448,12 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
         const T* gi = gz.data() + i * n_out;
         for (index_t j = 0; j < n_out; ++j) gbias[j] += gi[j];
       }
-      // ∂L/∂h_in = gz · W̃ᵀ (+ ∂L/∂h_out through the skip), before W changes
+      // ∂L/∂h_in = gz · W̃ᵀ (+ ∂L/∂h_out through the skip), before W changes. With the skip the
+      // product is accumulated into ∂L/∂h_out itself (its last use: gz came from it).
       T* gh_in = nullptr;
       if (l > 0) {
-        gh_in = gh_cur == ghA.data() ? ghB.data() : ghA.data();
         const bool skip = l < L - 1 && res[l];
-        if (skip) std::memcpy(gh_in, gh_cur, static_cast<std::size_t>(nb * n_in) * sizeof(T));
+        gh_in = skip ? gh_cur : (gh_cur == ghA.data() ? ghB.data() : ghA.data());
         gemm_ex<T>(nb, n_in, n_out, gz.data(), n_out, 1, w_use(l), 1, n_out, gh_in, n_in, skip, nullptr, false);
       }
       T* gw = grads + w_off[l];
