@@ -60,3 +60,50 @@ def test_mlp_epoch(benchmark, backend, arch, request):
 
     loss, steps = benchmark.pedantic(epoch, setup=setup, rounds=3, iterations=1)
     assert steps == -(-n // batch_size) and np.isfinite(loss)
+
+
+# Issue #11: the course's tricks in the whole-epoch kernel (batch norm, dropout 0.2, residual 256→256).
+TRICKS_SIZES, TRICKS_BATCH = (784, 256, 256, 10), 64
+TRICKS = dict(normalization="batch", dropout=0.2, residual=True, seed=0)
+
+
+def tricks_epoch(backend, X, y, order, params, running, sizes, batch_size):
+    grads = np.empty_like(params)
+    state = {"momentum_buffer": np.empty_like(params)}
+    return backend.mlp_epoch(X, y, order, params, grads, state, layer_sizes=sizes, activation="relu",
+                             loss="softmax_cross_entropy", alpha=1e-4, batch_size=batch_size, optimizer="sgd",
+                             hyper=HYPER, step=0, first_step=True, running_stats=running, **TRICKS)
+
+
+def test_mlp_epoch_tricks(benchmark, backend, request):
+    sizes, batch_size = TRICKS_SIZES, TRICKS_BATCH
+    n = 2_000 if request.config.getoption("benchmark_disable") else 60_000
+    X, y, order, plain = problem(sizes, n)
+    parts, off = [], 0  # the tricks' layout: gamma = 1, beta = 0 after each hidden layer's W, b
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        parts.append(plain[off:off + (n_in + 1) * n_out])
+        off += (n_in + 1) * n_out
+        if l < len(sizes) - 2:
+            parts += [np.ones(n_out, np.float32), np.zeros(n_out, np.float32)]
+    p0 = np.concatenate(parts)
+    r0 = np.concatenate([np.r_[np.zeros(m), np.ones(m)] for m in sizes[1:-1]]).astype(np.float32)
+    benchmark.group = f"mlp_epoch {'-'.join(map(str, sizes))} batch {batch_size} float32, batch norm + dropout 0.2 + residual"
+    benchmark.extra_info["samples"] = n
+    # correctness (and the JIT warm-up): the first 8 batches against NumPy
+    short = order[:8 * batch_size]
+    p, p_ref, r, r_ref = p0.copy(), p0.copy(), r0.copy(), r0.copy()
+    loss, steps = tricks_epoch(backend, X, y, short, p, r, sizes, batch_size)
+    ref_loss, ref_steps = tricks_epoch(mlbasics.get_backend("numpy"), X, y, short, p_ref, r_ref, sizes, batch_size)
+    assert steps == ref_steps == 8
+    assert loss == pytest.approx(ref_loss, rel=1e-3)
+    check(p, p_ref, np.float32)
+    check(r, r_ref, np.float32)
+    params, running = p0.copy(), r0.copy()
+
+    def setup():
+        params[...] = p0
+        running[...] = r0
+        return (backend, X, y, order, params, running, sizes, batch_size), {}
+
+    loss, steps = benchmark.pedantic(tricks_epoch, setup=setup, rounds=3, iterations=1)
+    assert steps == -(-n // batch_size) and np.isfinite(loss)
