@@ -1026,6 +1026,43 @@ void test_mlp() {
   CHECK(!std::isfinite(r.loss_sum));
 }
 
+void test_cpu_path() {
+  const std::string p = mlbasics::cpu_path();
+  CHECK(p == "avx2" || p == "generic");
+  CHECK(std::string(mlbasics::cpu_path()) == p);  // stable
+  CHECK(!mlbasics::detail::set_gemm_kernel_path("sse9"));
+  CHECK(!mlbasics::detail::set_optim_kernel_path("sse9"));
+  CHECK(std::string(mlbasics::detail::optim_kernel_path()) == p);
+  std::printf("  cpu_path() = %s\n", p.c_str());
+}
+
+// MLBASICS_CPU's values, as a pure function (the cached cpu_path() reads the real environment).
+void test_resolve_cpu_path() {
+  using mlbasics::detail::resolve_cpu_path;
+  const auto throws = [](const char* env, bool avx2, const std::string& expected) {
+    try {
+      resolve_cpu_path(env, avx2);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what()) == expected;
+    }
+    return false;
+  };
+  for (bool avx2 : {false, true}) {
+    const std::string best = avx2 ? "avx2" : "generic";
+    CHECK(resolve_cpu_path(nullptr, avx2) == best);  // unset
+    CHECK(resolve_cpu_path("", avx2) == best);
+    CHECK(std::string(resolve_cpu_path("generic", avx2)) == "generic");
+    for (const char* bad : {"bogus", "AVX2", "avx2 ", "generic,avx2", "sse2", "avx512"})
+      CHECK(throws(bad, avx2, std::string("MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got '") + bad + "'"));
+  }
+  CHECK(std::string(resolve_cpu_path("avx2", true)) == "avx2");
+  CHECK(throws("avx2", false, "MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA"));
+}
+
+// Run with MLBASICS_CPU set to an invalid value (ctest case mlbasics_cpu_env_invalid): cpu_path()
+// and every kernel that dispatches on it throw std::invalid_argument naming MLBASICS_CPU, each
+// time, and no kernel runs.
+
 // The tricks path of the epoch (issue #11), also for the sanitizers: (1) a residual flag on a network
 // without equal widths runs the tricks path and gives today's epoch; (2) batch norm skips a one-row
 // last batch and updates the running statistics (finite); dropout, group norm and spectral norm run,
@@ -1119,43 +1156,6 @@ void test_mlp_tricks() {
       }
   }
 }
-
-void test_cpu_path() {
-  const std::string p = mlbasics::cpu_path();
-  CHECK(p == "avx2" || p == "generic");
-  CHECK(std::string(mlbasics::cpu_path()) == p);  // stable
-  CHECK(!mlbasics::detail::set_gemm_kernel_path("sse9"));
-  CHECK(!mlbasics::detail::set_optim_kernel_path("sse9"));
-  CHECK(std::string(mlbasics::detail::optim_kernel_path()) == p);
-  std::printf("  cpu_path() = %s\n", p.c_str());
-}
-
-// MLBASICS_CPU's values, as a pure function (the cached cpu_path() reads the real environment).
-void test_resolve_cpu_path() {
-  using mlbasics::detail::resolve_cpu_path;
-  const auto throws = [](const char* env, bool avx2, const std::string& expected) {
-    try {
-      resolve_cpu_path(env, avx2);
-    } catch (const std::invalid_argument& e) {
-      return std::string(e.what()) == expected;
-    }
-    return false;
-  };
-  for (bool avx2 : {false, true}) {
-    const std::string best = avx2 ? "avx2" : "generic";
-    CHECK(resolve_cpu_path(nullptr, avx2) == best);  // unset
-    CHECK(resolve_cpu_path("", avx2) == best);
-    CHECK(std::string(resolve_cpu_path("generic", avx2)) == "generic");
-    for (const char* bad : {"bogus", "AVX2", "avx2 ", "generic,avx2", "sse2", "avx512"})
-      CHECK(throws(bad, avx2, std::string("MLBASICS_CPU: expected 'generic' or 'avx2' (or unset), got '") + bad + "'"));
-  }
-  CHECK(std::string(resolve_cpu_path("avx2", true)) == "avx2");
-  CHECK(throws("avx2", false, "MLBASICS_CPU: 'avx2' requested but this CPU/build has no AVX2+FMA"));
-}
-
-// Run with MLBASICS_CPU set to an invalid value (ctest case mlbasics_cpu_env_invalid): cpu_path()
-// and every kernel that dispatches on it throw std::invalid_argument naming MLBASICS_CPU, each
-// time, and no kernel runs.
 
 // Philox4x32-10 against the known answers of Random123 (kat_vectors), the scalar and the batched
 // word generators against each other (any offset, across the 2⁶⁴ wrap), and dropout's mask.
@@ -1559,8 +1559,6 @@ int main(int argc, char** argv) {
   section("optim<double>", test_optim<double>);
   section("mlp<float>", test_mlp<float>);
   section("mlp<double>", test_mlp<double>);
-  section("mlp tricks<float>", test_mlp_tricks<float>);
-  section("mlp tricks<double>", test_mlp_tricks<double>);
   section("non-finite values<float>", test_nonfinite<float>);
   section("non-finite values<double>", test_nonfinite<double>);
   section("sparse<float, int32>", test_sparse<float, std::int32_t>);
@@ -1568,6 +1566,8 @@ int main(int argc, char** argv) {
   section("philox + dropout", test_philox);
   section("norms<float>", test_norms<float>);
   section("norms<double>", test_norms<double>);
+  section("mlp tricks<float>", test_mlp_tricks<float>);
+  section("mlp tricks<double>", test_mlp_tricks<double>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;
