@@ -272,6 +272,9 @@ struct EpochResult {
 // term and its gradient; a batch with S = 0 is skipped (no step, nothing added to loss_sum).
 // loss_sum still adds each batch's loss times its row count |B|.
 // Arguments are not validated here beyond labels (std::invalid_argument, as the loss kernel).
+// net.tricks all off: today's epoch (and code path). With tricks: params/grads/state in the tricks'
+// layout (mlp_num_params(sizes, norm != none)); trick_state.running required with batch norm,
+// trick_state.spectral with spectral norm (net.tricks.spectral is ignored without it).
 template <class T>
 EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::int64_t* labels, const T* y,
                       const std::int64_t* order, index_t n_order, T* params, T* grads,
