@@ -490,9 +490,14 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
       optimizer_step_range<T>(b_off[l], norm && l < H ? 3 * n_out : n_out, params, grads, opt, state, t, first);
       if (l == 0) break;
 
-      // gz of hidden layer l − 1 from ∂L/∂h: dropout, activation, normalization backward
+      // gz of hidden layer l − 1 from ∂L/∂h: dropout, activation, normalization backward (batch
+      // norm's column sums taken row by row as the rows come out, while they are in L1)
       const int lh = l - 1;
       const index_t w = n_in;
+      if (bn) {
+        std::fill(d1.begin(), d1.begin() + w, 0.0);
+        std::fill(d2.begin(), d2.begin() + w, 0.0);
+      }
       for (index_t i = 0; i < nb; ++i) {
         const index_t o = i * w;
         const T* src = gh_in + o;
@@ -502,14 +507,17 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
           src = gzi;
         }
         activation_grad<T>(act, w, src, a_of(lh) + o, act == Activation::identity ? nullptr : g_of(lh) + o, gzi);
+        if (bn)
+          batch_norm_backward_sums_row<T>(w, gzi, z[lh].data() + o, st_mean[lh].data(), st_inv[lh].data(),
+                                          d1.data(), d2.data());
       }
       if (norm) {
         const T* gamma = params + b_off[lh] + w;  // not yet stepped: layer lh's update comes next
         T* ggam = grads + b_off[lh] + w;
         T* gbet = ggam + w;
         if (bn) {
-          batch_norm_backward_cols<T>(nb, w, 0, w, gz.data(), z[lh].data(), gamma, st_mean[lh].data(),
-                                      st_inv[lh].data(), gz.data(), d1.data(), d2.data());
+          batch_norm_backward_apply<T>(nb, w, 0, w, gz.data(), z[lh].data(), gamma, st_mean[lh].data(),
+                                       st_inv[lh].data(), gz.data(), d1.data(), d2.data());
           for (index_t j = 0; j < w; ++j) {
             ggam[j] = static_cast<T>(d2[j]);
             gbet[j] = static_cast<T>(d1[j]);

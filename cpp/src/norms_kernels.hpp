@@ -176,6 +176,24 @@ inline void normalize_row(index_t w, const T* x, const double* mu, const double*
   }
 }
 
+// One row's contribution to batch norm's backward sums: gb[j] += grad_y[j], gg[j] += grad_y[j]·x̂[j]
+// over w columns (mean, invstd: those columns' stored statistics).
+template <class T>
+inline void batch_norm_backward_sums_row(index_t w, const T* grad_y, const T* x, const T* mean, const T* invstd,
+                                         double* gb, double* gg) {
+  for (index_t j = 0; j < w; ++j) {
+    const double g = static_cast<double>(grad_y[j]);
+    const double xh = (static_cast<double>(x[j]) - static_cast<double>(mean[j])) * static_cast<double>(invstd[j]);
+    gb[j] += g;
+    gg[j] += g * xh;
+  }
+}
+
+template <class T>
+void batch_norm_backward_apply(index_t n, index_t ld, index_t j0, index_t j1, const T* grad_y, const T* x,
+                               const T* gamma, const T* mean, const T* invstd, T* grad_x, const double* gb,
+                               const double* gg);
+
 // Batch-norm backward over columns [j0, j1) of (n, ld) arrays; gb, gg: scratch of j1 − j0 doubles
 // (they end holding Σ grad_y and Σ grad_y·x̂). grad_x may be grad_y (in place).
 template <class T>
@@ -184,17 +202,17 @@ void batch_norm_backward_cols(index_t n, index_t ld, index_t j0, index_t j1, con
   const index_t w = j1 - j0;
   std::fill(gb, gb + w, 0.0);
   std::fill(gg, gg + w, 0.0);
-  for (index_t i = 0; i < n; ++i) {
-    const T* gi = grad_y + i * ld + j0;
-    const T* xi = x + i * ld + j0;
-    for (index_t j = 0; j < w; ++j) {
-      const double g = static_cast<double>(gi[j]);
-      const double xh = (static_cast<double>(xi[j]) - static_cast<double>(mean[j0 + j])) *
-                        static_cast<double>(invstd[j0 + j]);
-      gb[j] += g;
-      gg[j] += g * xh;
-    }
-  }
+  for (index_t i = 0; i < n; ++i)
+    batch_norm_backward_sums_row<T>(w, grad_y + i * ld + j0, x + i * ld + j0, mean + j0, invstd + j0, gb, gg);
+  batch_norm_backward_apply<T>(n, ld, j0, j1, grad_y, x, gamma, mean, invstd, grad_x, gb, gg);
+}
+
+// The second pass of batch_norm_backward_cols, given the sums gb = Σᵢ grad_y and gg = Σᵢ grad_y·x̂.
+template <class T>
+void batch_norm_backward_apply(index_t n, index_t ld, index_t j0, index_t j1, const T* grad_y, const T* x,
+                               const T* gamma, const T* mean, const T* invstd, T* grad_x, const double* gb,
+                               const double* gg) {
+  const index_t w = j1 - j0;
   const double dn = static_cast<double>(n);
   for (index_t i = 0; i < n; ++i) {
     const T* gi = grad_y + i * ld + j0;
