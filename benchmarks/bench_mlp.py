@@ -13,6 +13,7 @@ from _bench import check
 ARCHS = {  # name: (layer sizes, batch size)
     "784-256-10 batch 64": ((784, 256, 10), 64),
     "64-64-10 batch 32": ((64, 64, 10), 32),
+    "784-256-256-10 batch 64": ((784, 256, 256, 10), 64),  # the plain twin of the tricks group (issue #11)
 }
 HYPER = dict(lr=0.01, momentum=0.9, nesterov=False)
 
@@ -34,6 +35,51 @@ def epoch(backend, X, y, order, params, sizes, batch_size):
     return backend.mlp_epoch(X, y, order, params, grads, state, layer_sizes=sizes, activation="relu",
                              loss="softmax_cross_entropy", alpha=1e-4, batch_size=batch_size, optimizer="sgd",
                              hyper=HYPER, step=0, first_step=True)
+
+
+def test_mlp_epoch_tricks_torch(benchmark, request):
+    """The PyTorch peer of the tricks group (784-256-256-10, batch 64, float32, batch norm + dropout
+    0.2 + residual): the same network as torch.nn modules (Linear, BatchNorm1d, ReLU, Dropout, the
+    skip), CrossEntropyLoss and optim.SGD (lr 0.01, momentum 0.9, weight decay 1e-4 for alpha), one
+    thread, the usual per-batch loop. Checked: a finite loss, and the weights moved."""
+    torch = pytest.importorskip("torch")
+    sizes, batch = (784, 256, 256, 10), 64
+    n = 2_000 if request.config.getoption("benchmark_disable") else 60_000
+    X, y, order, _ = problem(sizes, n)
+    benchmark.group = f"mlp_epoch {'-'.join(map(str, sizes))} batch {batch} float32, batch norm + dropout 0.2 + residual"
+    benchmark.extra_info["samples"] = n
+    benchmark.extra_info["peer"] = "torch.nn + torch.optim.SGD, torch.set_num_threads(1)"
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        loss, moved = benchmark.pedantic(_torch_tricks_epoch, args=(torch, X, y, order, batch), rounds=3,
+                                         iterations=1)
+    finally:
+        torch.set_num_threads(old)
+    assert np.isfinite(loss) and moved
+
+
+def _torch_tricks_epoch(torch, X, y, order, batch):
+    """One epoch of the tricks network in PyTorch; returns (last loss, whether the weights moved)."""
+    torch.manual_seed(0)
+    nn = torch.nn
+    l1, n1, l2, n2, l3 = (nn.Linear(784, 256), nn.BatchNorm1d(256), nn.Linear(256, 256), nn.BatchNorm1d(256),
+                          nn.Linear(256, 10))
+    drop = nn.Dropout(0.2)
+    w0 = l1.weight.detach().clone()
+    opt = torch.optim.SGD([q for m in (l1, n1, l2, n2, l3) for q in m.parameters()], lr=0.01, momentum=0.9,
+                          weight_decay=1e-4)
+    loss_fn = nn.CrossEntropyLoss()
+    Xt, yt, ot = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(order)
+    for start in range(0, X.shape[0], batch):
+        idx = ot[start:start + batch]
+        opt.zero_grad()
+        h = drop(torch.relu(n1(l1(Xt[idx]))))
+        h = h + drop(torch.relu(n2(l2(h))))
+        loss = loss_fn(l3(h), yt[idx])
+        loss.backward()
+        opt.step()
+    return float(loss.detach()), not torch.equal(w0, l1.weight.detach())
 
 
 @pytest.mark.parametrize("arch", list(ARCHS))

@@ -145,6 +145,22 @@ View<T> optional_weights(const py::handle& h, const char* name, index_t n, bool 
   return w;
 }
 
+// A Python int (or an object with __index__, not a bool) in [0, 2⁶⁴) as an unsigned 64-bit value —
+// else TypeError/ValueError naming the argument.
+inline std::uint64_t u64_arg(const py::handle& h, const char* name) {
+  if (py::isinstance<py::bool_>(h) || !PyIndex_Check(h.ptr()))
+    type_error(std::string(name) + ": expected an int in [0, 2**64), got " +
+               py::str(py::type::handle_of(h).attr("__name__")).cast<std::string>());
+  const py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(h.ptr()));
+  if (!i) throw py::error_already_set();
+  const unsigned long long v = PyLong_AsUnsignedLongLong(i.ptr());
+  if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+    PyErr_Clear();
+    value_error(std::string(name) + ": expected an int in [0, 2**64), got " + py::repr(i).cast<std::string>());
+  }
+  return static_cast<std::uint64_t>(v);
+}
+
 // Calls f(T{}) with T = float or double according to the dtype of `a`.
 template <class F>
 auto dispatch_float(const py::handle& h, const char* name, F&& f) {

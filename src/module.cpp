@@ -17,6 +17,7 @@ void register_optim(py::module_& m);
 void register_mlp(py::module_& m);
 void register_distances(py::module_& m);
 void register_sparse(py::module_& m);
+void register_norms(py::module_& m);
 
 #define MLBASICS_STR2(x) #x
 #define MLBASICS_STR(x) MLBASICS_STR2(x)
@@ -32,6 +33,7 @@ PYBIND11_MODULE(_core_bindings, m) {
   register_mlp(m);
   register_distances(m);
   register_sparse(m);
+  register_norms(m);
 
   m.def("set_num_threads", [](std::int64_t n) {
     // the bound of mlbasics.backends.MAX_THREADS: the pool starts n - 1 workers

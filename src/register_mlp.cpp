@@ -1,7 +1,7 @@
 // register_mlp.cpp — bindings for mlbasics/mlp.hpp.
 //
 // mlp_epoch(X, targets, order, params, grads, state, layer_sizes, activation, loss, alpha,
-//           batch_size, optimizer, hyper, step, first_step) -> (loss_sum, steps)
+//           batch_size, optimizer, hyper, step, first_step[, sample_weight[, tricks]]) -> (loss_sum, steps)
 // Every array is checked (dtype, ndim, shape, contiguity, writability, overlaps, index and label
 // ranges) before the GIL is released; state and hyper are dicts keyed by the names of
 // mlbasics::OptimizerState / OptimizerConfig.
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -125,11 +126,110 @@ py::dict optimizer_schema() {
   return out;
 }
 
+// The `tricks` dict (issue #11) → MLPTricks + the in-place arrays. Exactly the keys dropout, seed,
+// norm, groups, momentum, eps, running, residual, spectral; each checked (ranges, group sizes
+// dividing every hidden width, the arrays' dtype, length, contiguity and writability).
+template <class T>
+mlbasics::MLPTrickState<T> read_tricks(const py::dict& d, mlbasics::MLPConfig& net,
+                                       std::vector<std::pair<View<T>, std::string>>& written) {
+  static const char* const keys[] = {"dropout", "seed", "norm", "groups", "momentum", "eps", "running", "residual",
+                                     "spectral"};
+  for (const auto& item : d) {
+    const std::string key = key_of(item.first, "tricks");
+    if (std::none_of(std::begin(keys), std::end(keys), [&](const char* k) { return key == k; }))
+      value_error("tricks: unknown key '" + key + "'; expected dropout, seed, norm, groups, momentum, eps, running, "
+                  "residual and spectral");
+  }
+  for (const char* k : keys)
+    if (!d.contains(k)) value_error(std::string("tricks: missing '") + k + "'");
+  const auto get = [&](const char* k) { return py::object(d[py::str(k)]); };
+  const auto number = [&](const char* k) {
+    const py::object v = get(k);
+    if (py::isinstance<py::bool_>(v) || !(py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v)))
+      type_error(std::string("tricks['") + k + "']: expected a number, got " +
+                 py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>());
+    return v.cast<double>();
+  };
+  const auto flag = [&](const char* k) {
+    const py::object v = get(k);
+    if (!py::isinstance<py::bool_>(v))
+      type_error(std::string("tricks['") + k + "']: expected a bool, got " +
+                 py::str(py::type::handle_of(v).attr("__name__")).cast<std::string>());
+    return v.cast<bool>();
+  };
+  const auto& u = net.layer_sizes;
+  const std::size_t H = u.size() - 2;
+  mlbasics::MLPTricks& tr = net.tricks;
+  const py::object drop = get("dropout");
+  if (!py::isinstance<py::tuple>(drop) && !py::isinstance<py::list>(drop))
+    type_error("tricks['dropout']: expected a tuple of " + std::to_string(H) + " floats (one per hidden layer)");
+  const py::sequence ps = py::reinterpret_borrow<py::sequence>(drop);
+  if (ps.size() != H)
+    value_error("tricks['dropout']: expected " + std::to_string(H) + " values (one per hidden layer), got " +
+                std::to_string(ps.size()));
+  for (const auto& item : ps) {
+    if (py::isinstance<py::bool_>(item) || !(py::isinstance<py::float_>(item) || py::isinstance<py::int_>(item)))
+      type_error("tricks['dropout']: expected floats");
+    const double p = item.cast<double>();
+    if (!(p >= 0.0 && p < 1.0)) value_error("tricks['dropout']: every p must be in [0, 1), got " + std::to_string(p));
+    tr.dropout.push_back(p);
+  }
+  tr.seed = u64_arg(get("seed"), "tricks['seed']");
+  const py::object nk = get("norm");
+  if (py::isinstance<py::bool_>(nk) || !py::isinstance<py::int_>(nk)) type_error("tricks['norm']: expected an int 0, 1 or 2");
+  const long long norm = nk.cast<long long>();
+  if (norm < 0 || norm > 2) value_error("tricks['norm']: expected 0 (none), 1 (batch) or 2 (group), got " + std::to_string(norm));
+  tr.norm = static_cast<mlbasics::Norm>(norm);
+  const py::object gk = get("groups");
+  if (py::isinstance<py::bool_>(gk) || !py::isinstance<py::int_>(gk)) type_error("tricks['groups']: expected an int");
+  const long long groups = gk.cast<long long>();
+  if (tr.norm == mlbasics::Norm::group) {
+    if (groups < 1) value_error("tricks['groups']: expected an int >= 1, got " + std::to_string(groups));
+    for (std::size_t l = 1; l + 1 < u.size(); ++l)
+      if (u[l] % groups != 0)
+        value_error("tricks['groups']: " + std::to_string(groups) + " does not divide the hidden width " +
+                    std::to_string(u[l]));
+    tr.groups = static_cast<mlbasics::index_t>(groups);
+  }
+  tr.momentum = number("momentum");
+  if (!(tr.momentum >= 0.0 && tr.momentum <= 1.0))
+    value_error("tricks['momentum']: expected a value in [0, 1], got " + std::to_string(tr.momentum));
+  tr.eps = number("eps");
+  if (!(tr.eps >= 0.0 && tr.eps <= std::numeric_limits<double>::max()))
+    value_error("tricks['eps']: expected a finite value >= 0, got " + std::to_string(tr.eps));
+  tr.residual = flag("residual");
+
+  mlbasics::MLPTrickState<T> ts;
+  std::int64_t hidden = 0, vectors = 0;
+  for (std::size_t l = 1; l + 1 < u.size(); ++l) hidden += u[l];
+  for (std::size_t l = 0; l + 1 < u.size(); ++l) vectors += u[l] + u[l + 1];
+  const py::object running = get("running");
+  if (tr.norm == mlbasics::Norm::batch) {
+    if (running.is_none()) value_error("tricks['running']: required with batch norm, got None");
+    const View<T> v = view<T>(running, "tricks['running']", 1, true, true);
+    check_len("tricks['running']", v.rows, 2 * hidden);
+    ts.running = v.data;
+    written.push_back({v, "tricks['running']"});
+  } else if (!running.is_none()) {
+    value_error("tricks['running']: only used with batch norm; expected None");
+  }
+  const py::object spectral = get("spectral");
+  if (!spectral.is_none()) {
+    const View<T> v = view<T>(spectral, "tricks['spectral']", 1, true, true);
+    check_len("tricks['spectral']", v.rows, vectors);
+    ts.spectral = v.data;
+    tr.spectral = true;
+    written.push_back({v, "tricks['spectral']"});
+  }
+  return ts;
+}
+
 template <class T>
 py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::object& order_, const py::object& params_,
                     const py::object& grads_, const py::dict& state_, const std::vector<std::int64_t>& sizes,
                     int act_code, int loss_code, double alpha, std::int64_t batch_size, const std::string& optimizer,
-                    const py::dict& hyper, std::int64_t step, bool first_step, const py::object& w_) {
+                    const py::dict& hyper, std::int64_t step, bool first_step, const py::object& w_,
+                    const py::object& tricks_) {
   using mlbasics::index_t;
   if (act_code < 0 || act_code > 3) value_error("activation: expected a code in 0..3, got " + std::to_string(act_code));
   if (loss_code < 0 || loss_code > 2) value_error("loss: expected a code in 0..2, got " + std::to_string(loss_code));
@@ -155,7 +255,13 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   net.alpha = alpha;
   net.batch_size = batch_size;
   const index_t k = net.layer_sizes.back();
-  const index_t P = mlbasics::mlp_num_params(net.layer_sizes);
+  std::vector<std::pair<View<T>, std::string>> written;
+  mlbasics::MLPTrickState<T> trick_state;
+  if (!tricks_.is_none()) {
+    if (!py::isinstance<py::dict>(tricks_)) type_error("tricks: expected a dict or None");
+    trick_state = read_tricks<T>(py::reinterpret_borrow<py::dict>(tricks_), net, written);
+  }
+  const index_t P = mlbasics::mlp_num_params(net.layer_sizes, net.tricks.norm != mlbasics::Norm::none);
 
   const View<T> X = view<T>(X_, "X", 2, true, false);
   const index_t n = X.rows;
@@ -196,7 +302,8 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   mlbasics::OptimizerConfig opt = read_hyper(kind, hyper);
   opt.step = step;
   opt.first_step = first_step;
-  std::vector<std::pair<View<T>, std::string>> written = {{params, "params"}, {grads, "grads"}};
+  written.push_back({params, "params"});
+  written.push_back({grads, "grads"});
   const mlbasics::OptimizerState<T> state = read_state<T>(kind, opt, state_, P, written);
   // Written arrays overlap neither the inputs nor each other.
   for (std::size_t i = 0; i < written.size(); ++i) {
@@ -214,7 +321,7 @@ py::tuple mlp_epoch(const py::object& X_, const py::object& targets_, const py::
   {
     py::gil_scoped_release nogil;
     r = mlbasics::mlp_epoch<T>(net, n, X.data, labels, labels != nullptr ? nullptr : yv.data, order.data,
-                               order.rows, params.data, grads.data, opt, state, sw.data);
+                               order.rows, params.data, grads.data, opt, state, sw.data, trick_state);
   }
   return py::make_tuple(r.loss_sum, r.steps);
 }
@@ -226,15 +333,15 @@ void register_mlp(py::module_& m) {
                         const py::object& grads, const py::dict& state, const std::vector<std::int64_t>& layer_sizes,
                         int activation, int loss, double alpha, std::int64_t batch_size, const std::string& optimizer,
                         const py::dict& hyper, std::int64_t step, bool first_step,
-                        const py::object& sample_weight) {
+                        const py::object& sample_weight, const py::object& tricks) {
     return dispatch_float(params, "params", [&](auto t) {
       return mlp_epoch<decltype(t)>(X, targets, order, params, grads, state, layer_sizes, activation, loss, alpha,
-                                    batch_size, optimizer, hyper, step, first_step, sample_weight);
+                                    batch_size, optimizer, hyper, step, first_step, sample_weight, tricks);
     });
   }, py::arg("X"), py::arg("targets"), py::arg("order"), py::arg("params"), py::arg("grads"), py::arg("state"),
   py::arg("layer_sizes"), py::arg("activation"), py::arg("loss"), py::arg("alpha"), py::arg("batch_size"),
   py::arg("optimizer"), py::arg("hyper"), py::arg("step"), py::arg("first_step"),
-  py::arg("sample_weight") = py::none(),
+  py::arg("sample_weight") = py::none(), py::arg("tricks") = py::none(),
   "One MLP training epoch (see mlbasics/mlp.hpp); returns (loss_sum, steps). sample_weight: optional per-row "
   "weights (each batch's loss is their weighted mean; batches of zero total weight are skipped).");
   m.def("optimizer_schema", &optimizer_schema,

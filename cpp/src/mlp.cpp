@@ -20,6 +20,7 @@
 #include "gemm_kernels.hpp"
 #include "mlbasics/losses.hpp"
 #include "mlbasics/optim.hpp"
+#include "norms_kernels.hpp"
 
 namespace mlbasics {
 namespace detail {
@@ -157,20 +158,411 @@ void update_epilogue(void* ctx, index_t i0, index_t i1, index_t j0, index_t j1) 
   }
 }
 
+// The batch's loss (rounded to T, as the loss kernels return it; without the L2 term) and its
+// gradient with respect to the logits (nb × k) into g.
+template <class T>
+double batch_loss(Loss loss, index_t nb, index_t k, const T* logits, const std::int64_t* lb, const T* yb,
+                  const T* wbatch, T* g) {
+  switch (loss) {
+    case Loss::softmax_cross_entropy:
+      return static_cast<double>(static_cast<T>(softmax_cross_entropy<T>(nb, k, logits, lb, g, wbatch)));
+    case Loss::binary_cross_entropy_with_logits:
+      return static_cast<double>(static_cast<T>(binary_cross_entropy_with_logits<T>(nb, logits, yb, g, wbatch)));
+    default: {
+      const double value = 0.5 * static_cast<double>(static_cast<T>(mse<T>(nb * k, logits, yb, g, wbatch, nb)));
+      const T scale = static_cast<T>(0.5 * static_cast<double>(k));
+      for (index_t e = 0; e < nb * k; ++e) g[e] *= scale;
+      return value;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace detail
 
-index_t mlp_num_params(const std::vector<index_t>& u) {
+namespace detail {
+namespace {
+
+template <class T>
+inline T sigmoid_of(T v) {  // as layers.cpp's: never overflows
+  if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
+  const T e = std::exp(v);
+  return e / (T(1) + e);
+}
+
+// g = act(a) over w values.
+template <class T>
+void activate(Activation act, index_t w, const T* a, T* g) {
+  switch (act) {
+    case Activation::identity: std::memcpy(g, a, static_cast<std::size_t>(w) * sizeof(T)); break;
+    case Activation::relu: for (index_t j = 0; j < w; ++j) g[j] = relu(a[j]); break;
+    case Activation::sigmoid: for (index_t j = 0; j < w; ++j) g[j] = sigmoid_of(a[j]); break;
+    case Activation::tanh: for (index_t j = 0; j < w; ++j) g[j] = std::tanh(a[j]); break;
+  }
+}
+
+// out = grad ⊙ act'(·) over w values (relu reads a, sigmoid/tanh read g = act(a)); out may be grad.
+template <class T>
+void activation_grad(Activation act, index_t w, const T* grad, const T* a, const T* g, T* out) {
+  switch (act) {
+    case Activation::identity:
+      if (out != grad) std::memcpy(out, grad, static_cast<std::size_t>(w) * sizeof(T));
+      break;
+    case Activation::relu: for (index_t j = 0; j < w; ++j) out[j] = relu_grad(grad[j], a[j]); break;
+    case Activation::sigmoid: for (index_t j = 0; j < w; ++j) out[j] = grad[j] * (g[j] * (T(1) - g[j])); break;
+    case Activation::tanh: for (index_t j = 0; j < w; ++j) out[j] = grad[j] * (T(1) - g[j] * g[j]); break;
+  }
+}
+
+// One power-iteration step of spectral normalization on W (n_in × n_out): u ← normalize(Wᵀv),
+// v ← normalize(W u) (u, v stored in T), σ = uᵀWᵀv = Σᵢ vᵢ (W u)ᵢ accumulated in double; writes
+// Wt = W / T(σ) and returns T(σ). tu (n_out), tv (n_in): double scratch.
+template <class T>
+T spectral_step(index_t n_in, index_t n_out, const T* W, T* u, T* v, T* Wt, double* tu, double* tv) {
+  std::fill(tu, tu + n_out, 0.0);
+  for (index_t i = 0; i < n_in; ++i) {
+    const double vi = static_cast<double>(v[i]);
+    const T* wi = W + i * n_out;
+    for (index_t j = 0; j < n_out; ++j) tu[j] += static_cast<double>(wi[j]) * vi;
+  }
+  double q = 0.0;
+  for (index_t j = 0; j < n_out; ++j) q += tu[j] * tu[j];
+  double d = std::max(std::sqrt(q), 1e-12);
+  for (index_t j = 0; j < n_out; ++j) u[j] = static_cast<T>(tu[j] / d);
+  for (index_t i = 0; i < n_in; ++i) {
+    const T* wi = W + i * n_out;
+    double s = 0.0;
+    for (index_t j = 0; j < n_out; ++j) s += static_cast<double>(wi[j]) * static_cast<double>(u[j]);
+    tv[i] = s;
+  }
+  q = 0.0;
+  for (index_t i = 0; i < n_in; ++i) q += tv[i] * tv[i];
+  d = std::max(std::sqrt(q), 1e-12);
+  double sigma = 0.0;
+  for (index_t i = 0; i < n_in; ++i) {
+    v[i] = static_cast<T>(tv[i] / d);
+    sigma += tv[i] * static_cast<double>(v[i]);
+  }
+  const T st = static_cast<T>(sigma);
+  for (index_t e = 0; e < n_in * n_out; ++e) Wt[e] = W[e] / st;
+  return st;
+}
+
+// The epoch with the tricks of issue #11 (mlp.hpp describes the step).
+template <class T>
+EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_t* labels, const T* y,
+                             const std::int64_t* order, index_t n_order, T* params, T* grads,
+                             const OptimizerConfig& opt, const OptimizerState<T>& state, const T* sample_weight,
+                             const MLPTrickState<T>& ts) {
+  const std::vector<index_t>& u = net.layer_sizes;
+  const int L = static_cast<int>(u.size()) - 1;
+  EpochResult result;
+  if (L < 1 || n_order <= 0 || net.batch_size < 1) return result;
+  const MLPTricks& tr = net.tricks;
+  const int H = L - 1;  // hidden layers
+  const bool norm = tr.norm != Norm::none, bn = tr.norm == Norm::batch;
+  const bool spectral = tr.spectral && ts.spectral != nullptr;
+  const index_t G = tr.norm == Norm::group ? tr.groups : 1;
+  const index_t bs = std::min(net.batch_size, n_order);
+  const index_t n0 = u[0], k = u[L];
+  const Activation act = net.hidden;
+
+  // Offsets of W, b, γ (β follows) in the flat buffers, of the running statistics and of the
+  // spectral vectors; W̃'s offset in its own buffer.
+  std::vector<index_t> w_off(L), b_off(L), r_off(L, 0), s_off(L), wt_off(L);
+  index_t max_width = n0;
+  {
+    index_t off = 0, ro = 0, so = 0, wo = 0;
+    for (int l = 0; l < L; ++l) {
+      w_off[l] = off;
+      b_off[l] = off + u[l] * u[l + 1];
+      off = b_off[l] + u[l + 1] + (norm && l < H ? 2 * u[l + 1] : 0);
+      r_off[l] = ro;
+      if (bn && l < H) ro += 2 * u[l + 1];
+      s_off[l] = so;
+      so += u[l + 1] + u[l];
+      wt_off[l] = wo;
+      wo += u[l] * u[l + 1];
+      max_width = std::max(max_width, u[l + 1]);
+    }
+  }
+  std::vector<T> wt(spectral ? static_cast<std::size_t>(wt_off[L - 1] + u[L - 1] * u[L]) : 0);
+  std::vector<T> sigma(static_cast<std::size_t>(L), T(1));
+
+  // Per hidden layer: dropout threshold and scale, residual, and the buffers the backward pass
+  // reads: z (GEMM output), a = norm(z) (with normalization), g = act(a) (unless identity),
+  // h = the layer's output (with dropout or residual; else h is g), the mask, the statistics.
+  std::vector<char> drop(H), res(H);
+  std::vector<std::uint32_t> thr(H);
+  std::vector<T> scale(H);
+  std::vector<std::vector<T>> z(L), a(H), g(H), h(H), st_mean(H), st_inv(H);
+  std::vector<std::vector<std::uint8_t>> mask(H);
+  for (int l = 0; l < L; ++l) {
+    const std::size_t blk = static_cast<std::size_t>(bs * u[l + 1]);
+    z[l].resize(blk);
+    if (l == L - 1) break;
+    const double p = static_cast<std::size_t>(l) < tr.dropout.size() ? tr.dropout[static_cast<std::size_t>(l)] : 0.0;
+    drop[l] = p > 0.0;
+    thr[l] = keep_threshold(p);
+    scale[l] = dropout_scale<T>(p);
+    res[l] = tr.residual && u[l] == u[l + 1];
+    if (norm) a[l].resize(blk);
+    if (act != Activation::identity) g[l].resize(blk);
+    if (drop[l] || res[l]) h[l].resize(blk);
+    if (drop[l]) mask[l].resize(blk);
+    if (norm) {
+      const std::size_t ns = bn ? static_cast<std::size_t>(u[l + 1]) : static_cast<std::size_t>(bs * G);
+      st_mean[l].resize(ns);
+      st_inv[l].resize(ns);
+    }
+  }
+  auto a_of = [&](int l) -> T* { return norm ? a[l].data() : z[l].data(); };
+  auto g_of = [&](int l) -> T* { return act == Activation::identity ? a_of(l) : g[l].data(); };
+  auto h_of = [&](int l) -> T* { return h[l].empty() ? g_of(l) : h[l].data(); };
+  auto w_use = [&](int l) -> const T* { return spectral ? wt.data() + wt_off[l] : params + w_off[l]; };
+
+  std::vector<T> xb(static_cast<std::size_t>(bs * n0));
+  std::vector<std::int64_t> lb(labels != nullptr ? static_cast<std::size_t>(bs) : 0);
+  std::vector<T> yb(labels == nullptr ? static_cast<std::size_t>(bs * k) : 0);
+  std::vector<T> gz(static_cast<std::size_t>(bs * max_width)), ghA(gz.size()), ghB(gz.size());
+  std::vector<T> wb(sample_weight != nullptr ? static_cast<std::size_t>(bs) : 0);
+  const T* wbatch = sample_weight != nullptr ? wb.data() : nullptr;
+  std::vector<double> d1(static_cast<std::size_t>(max_width)), d2(d1.size()), d3(d1.size());
+
+  double sumsq = 0.0;  // Σ‖W‖² of the current raw weights (for the L2 term)
+  if (net.alpha != 0.0)
+    for (int l = 0; l < L; ++l) sumsq += sum_squares(params + w_off[l], u[l] * u[l + 1]);
+
+  for (index_t start = 0; start < n_order; start += bs) {
+    const index_t nb = std::min(bs, n_order - start);
+    if (bn && nb < 2) continue;  // batch norm never trains on one row
+    const std::int64_t* rows = order + start;
+    double denom = static_cast<double>(nb);
+    if (sample_weight != nullptr) {
+      double sw = 0.0;
+      for (index_t r = 0; r < nb; ++r) {
+        wb[r] = sample_weight[rows[r]];
+        sw += static_cast<double>(wb[r]);
+      }
+      if (!(sw > 0.0)) continue;
+      denom = sw;
+    }
+    for (index_t r = 0; r < nb; ++r) {
+      const index_t src = static_cast<index_t>(rows[r]);
+      std::memcpy(xb.data() + r * n0, X + src * n0, static_cast<std::size_t>(n0) * sizeof(T));
+      if (labels != nullptr) lb[r] = labels[src];
+      else std::memcpy(yb.data() + r * k, y + src * k, static_cast<std::size_t>(k) * sizeof(T));
+    }
+    const std::int64_t t = opt.step + result.steps + 1;  // this step's update number: the dropout stream
+    const std::uint64_t stream = static_cast<std::uint64_t>(t);
+
+    // 0. spectral normalization: one power-iteration step per layer, W̃ = W / σ
+    if (spectral)
+      for (int l = 0; l < L; ++l) {
+        T* uv = ts.spectral + s_off[l];
+        sigma[l] = spectral_step<T>(u[l], u[l + 1], params + w_off[l], uv, uv + u[l + 1], wt.data() + wt_off[l],
+                                    d1.data(), d2.data());
+      }
+
+    // 1. forward: the GEMM (+ bias) per layer, then one pass over each hidden block: normalization,
+    // activation, dropout and the residual add, row by row while the row is in L1.
+    const T* in = xb.data();
+    for (int l = 0; l < L; ++l) {
+      const index_t n_in = u[l], n_out = u[l + 1];
+      T* zl = z[l].data();
+      linear_forward<T>(nb, n_in, n_out, in, w_use(l), params + b_off[l], zl, nullptr, Activation::identity);
+      if (l == L - 1) break;
+      const T* gamma = norm ? params + b_off[l] + n_out : nullptr;
+      const T* beta = norm ? gamma + n_out : nullptr;
+      double* mu = d1.data();
+      double* inv = d2.data();
+      if (bn) {
+        column_stats<T>(nb, n_out, 0, n_out, zl, mu, d3.data());
+        T* rm = ts.running != nullptr ? ts.running + r_off[l] : nullptr;
+        const double unbias = static_cast<double>(nb) / static_cast<double>(nb - 1);
+        for (index_t j = 0; j < n_out; ++j) {
+          inv[j] = 1.0 / std::sqrt(d3[j] + tr.eps);
+          st_mean[l][j] = static_cast<T>(mu[j]);
+          st_inv[l][j] = static_cast<T>(inv[j]);
+          if (rm != nullptr) {
+            T* rv = rm + n_out;
+            rm[j] = static_cast<T>((1.0 - tr.momentum) * static_cast<double>(rm[j]) + tr.momentum * mu[j]);
+            rv[j] = static_cast<T>((1.0 - tr.momentum) * static_cast<double>(rv[j]) + tr.momentum * d3[j] * unbias);
+          }
+        }
+      }
+      const std::uint64_t word0 = static_cast<std::uint64_t>(l) << 40;
+      for (index_t i = 0; i < nb; ++i) {
+        const index_t o = i * n_out;
+        T* ai = a_of(l) + o;
+        if (bn) {
+          normalize_row<T>(n_out, zl + o, mu, inv, gamma, beta, ai);
+        } else if (norm) {
+          group_stats_row<T>(n_out, G, zl + o, tr.eps, mu, inv);
+          for (index_t q = 0; q < G; ++q) {
+            st_mean[l][i * G + q] = static_cast<T>(mu[q]);
+            st_inv[l][i * G + q] = static_cast<T>(inv[q]);
+          }
+          group_normalize_row<T>(n_out, G, zl + o, mu, inv, gamma, beta, ai);
+        }
+        T* gi = g_of(l) + o;
+        if (act != Activation::identity) activate<T>(act, n_out, ai, gi);
+        if (h[l].empty()) continue;
+        T* hi = h[l].data() + o;
+        if (drop[l]) {
+          dropout_range<T>(n_out, gi, tr.seed, word0 + static_cast<std::uint64_t>(o), stream, thr[l], scale[l], hi,
+                           mask[l].data() + o);
+          if (res[l]) {
+            const T* xi = in + o;
+            for (index_t j = 0; j < n_out; ++j) hi[j] = xi[j] + hi[j];
+          }
+        } else {  // residual only
+          const T* xi = in + o;
+          for (index_t j = 0; j < n_out; ++j) hi[j] = xi[j] + gi[j];
+        }
+      }
+      in = h_of(l);
+    }
+
+    // 2. loss (+ the L2 term on the raw weights)
+    double value = batch_loss<T>(net.loss, nb, k, z[L - 1].data(), lb.data(), yb.data(), wbatch, gz.data());
+    if (net.alpha != 0.0) value += 0.5 * net.alpha * sumsq / denom;
+    if (!std::isfinite(value)) {
+      result.loss_sum = value;
+      return result;
+    }
+
+    // 3. + 4. backward, each layer's update as its gradient is complete
+    const bool first = opt.first_step && result.steps == 0;
+    const T l2 = static_cast<T>(net.alpha / denom);
+    const bool use_l2 = net.alpha != 0.0;
+    double sumsq_new = 0.0;
+    std::mutex mu_lock;
+    T* gh_cur = nullptr;  // ∂L/∂(output of the layer being processed), hidden layers only
+    for (int l = L - 1; l >= 0; --l) {
+      const index_t n_in = u[l], n_out = u[l + 1];
+      const T* x_in = l == 0 ? xb.data() : h_of(l - 1);
+      T* gbias = grads + b_off[l];
+      std::fill(gbias, gbias + n_out, T(0));
+      for (index_t i = 0; i < nb; ++i) {
+        const T* gi = gz.data() + i * n_out;
+        for (index_t j = 0; j < n_out; ++j) gbias[j] += gi[j];
+      }
+      // ∂L/∂h_in = gz · W̃ᵀ (+ ∂L/∂h_out through the skip), before W changes. With the skip the
+      // product is accumulated into ∂L/∂h_out itself (its last use: gz came from it).
+      T* gh_in = nullptr;
+      if (l > 0) {
+        const bool skip = l < L - 1 && res[l];
+        gh_in = skip ? gh_cur : (gh_cur == ghA.data() ? ghB.data() : ghA.data());
+        gemm_ex<T>(nb, n_in, n_out, gz.data(), n_out, 1, w_use(l), 1, n_out, gh_in, n_in, skip, nullptr, false);
+      }
+      T* gw = grads + w_off[l];
+      T* W = params + w_off[l];
+      if (!spectral) {
+        UpdateCtx<T> uctx{params, grads, w_off[l], n_out, l2, use_l2, &opt, &state, t, first, &mu_lock, &sumsq_new};
+        const Epilogue upd{&update_epilogue<T>, &uctx};
+        gemm_ex<T>(n_in, n_out, nb, x_in, 1, n_in, gz.data(), n_out, 1, gw, n_out, false, &upd, false);
+      } else {
+        // G = x_inᵀ·gz is the gradient of W̃; the raw weight's is G/σ − (⟨G, W⟩/σ²)·v uᵀ
+        gemm_ex<T>(n_in, n_out, nb, x_in, 1, n_in, gz.data(), n_out, 1, gw, n_out, false, nullptr, false);
+        const index_t cnt = n_in * n_out;
+        double dot = 0.0;
+        for (index_t e = 0; e < cnt; ++e) dot += static_cast<double>(gw[e]) * static_cast<double>(W[e]);
+        const double sg = static_cast<double>(sigma[l]);
+        const double c = dot / (sg * sg);
+        const T* uu = ts.spectral + s_off[l];
+        const T* vv = uu + n_out;
+        const T st = sigma[l];
+        for (index_t i = 0; i < n_in; ++i) {
+          const double vi = static_cast<double>(vv[i]);
+          T* gi = gw + i * n_out;
+          for (index_t j = 0; j < n_out; ++j)  // (G/σ in T) − c·(v uᵀ), as the reference rounds it
+            gi[j] = static_cast<T>(static_cast<double>(gi[j] / st) - c * (vi * static_cast<double>(uu[j])));
+          if (use_l2) {
+            const T* wi = W + i * n_out;
+            for (index_t j = 0; j < n_out; ++j) gi[j] += l2 * wi[j];
+          }
+        }
+        optimizer_step_range<T>(w_off[l], cnt, params, grads, opt, state, t, first);
+        if (use_l2) sumsq_new += sum_squares(W, cnt);
+      }
+      // bias (and γ, β of a normalized hidden layer, whose gradients are already in grads)
+      optimizer_step_range<T>(b_off[l], norm && l < H ? 3 * n_out : n_out, params, grads, opt, state, t, first);
+      if (l == 0) break;
+
+      // gz of hidden layer l − 1 from ∂L/∂h: dropout, activation, normalization backward (batch
+      // norm's column sums taken row by row as the rows come out, while they are in L1)
+      const int lh = l - 1;
+      const index_t w = n_in;
+      if (bn) {
+        std::fill(d1.begin(), d1.begin() + w, 0.0);
+        std::fill(d2.begin(), d2.begin() + w, 0.0);
+      }
+      for (index_t i = 0; i < nb; ++i) {
+        const index_t o = i * w;
+        const T* src = gh_in + o;
+        T* gzi = gz.data() + o;
+        if (drop[lh]) {
+          dropout_backward_range<T>(w, src, mask[lh].data() + o, scale[lh], gzi);
+          src = gzi;
+        }
+        activation_grad<T>(act, w, src, a_of(lh) + o, act == Activation::identity ? nullptr : g_of(lh) + o, gzi);
+        if (bn)
+          batch_norm_backward_sums_row<T>(w, gzi, z[lh].data() + o, st_mean[lh].data(), st_inv[lh].data(),
+                                          d1.data(), d2.data());
+      }
+      if (norm) {
+        const T* gamma = params + b_off[lh] + w;  // not yet stepped: layer lh's update comes next
+        T* ggam = grads + b_off[lh] + w;
+        T* gbet = ggam + w;
+        if (bn) {
+          batch_norm_backward_apply<T>(nb, w, 0, w, gz.data(), z[lh].data(), gamma, st_mean[lh].data(),
+                                       st_inv[lh].data(), gz.data(), d1.data(), d2.data());
+          for (index_t j = 0; j < w; ++j) {
+            ggam[j] = static_cast<T>(d2[j]);
+            gbet[j] = static_cast<T>(d1[j]);
+          }
+        } else {
+          group_norm_param_grads_cols<T>(nb, w, G, 0, w, gz.data(), z[lh].data(), st_mean[lh].data(),
+                                         st_inv[lh].data(), d2.data(), d1.data());
+          for (index_t j = 0; j < w; ++j) {
+            ggam[j] = static_cast<T>(d2[j]);
+            gbet[j] = static_cast<T>(d1[j]);
+          }
+          for (index_t i = 0; i < nb; ++i)
+            group_norm_backward_row<T>(w, G, gz.data() + i * w, z[lh].data() + i * w, gamma,
+                                       st_mean[lh].data() + i * G, st_inv[lh].data() + i * G, gz.data() + i * w);
+        }
+      }
+      gh_cur = gh_in;
+    }
+    sumsq = sumsq_new;
+    result.steps += 1;
+    result.loss_sum += value * static_cast<double>(nb);
+  }
+  return result;
+}
+
+}  // namespace
+}  // namespace detail
+
+index_t mlp_num_params(const std::vector<index_t>& u, bool normalization) {
   index_t total = 0;
   for (std::size_t l = 0; l + 1 < u.size(); ++l) total += (u[l] + 1) * u[l + 1];
+  if (normalization)
+    for (std::size_t l = 1; l + 1 < u.size(); ++l) total += 2 * u[l];
   return total;
 }
 
 template <class T>
 EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::int64_t* labels, const T* y,
                       const std::int64_t* order, index_t n_order, T* params, T* grads,
-                      const OptimizerConfig& opt, const OptimizerState<T>& state, const T* sample_weight) {
+                      const OptimizerConfig& opt, const OptimizerState<T>& state, const T* sample_weight,
+                      const MLPTrickState<T>& trick_state) {
   (void)n;
+  if (net.tricks.any())
+    return detail::mlp_epoch_tricks<T>(net, X, labels, y, order, n_order, params, grads, opt, state, sample_weight,
+                                       trick_state);
   const std::vector<index_t>& u = net.layer_sizes;
   const int L = static_cast<int>(u.size()) - 1;
   EpochResult result;
@@ -241,23 +633,8 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
       in = out_of(l);
     }
     // loss and its gradient with respect to the logits
-    const T* logits = z[L - 1].data();
     T* g = ga.data();
-    double value;
-    switch (net.loss) {
-      case Loss::softmax_cross_entropy:
-        value = static_cast<double>(static_cast<T>(softmax_cross_entropy<T>(nb, k, logits, lb.data(), g, wbatch)));
-        break;
-      case Loss::binary_cross_entropy_with_logits:
-        value = static_cast<double>(
-            static_cast<T>(binary_cross_entropy_with_logits<T>(nb, logits, yb.data(), g, wbatch)));
-        break;
-      default: {
-        value = 0.5 * static_cast<double>(static_cast<T>(mse<T>(nb * k, logits, yb.data(), g, wbatch, nb)));
-        const T scale = static_cast<T>(0.5 * static_cast<double>(k));
-        for (index_t e = 0; e < nb * k; ++e) g[e] *= scale;
-      }
-    }
+    double value = detail::batch_loss<T>(net.loss, nb, k, z[L - 1].data(), lb.data(), yb.data(), wbatch, g);
     // the loss with its L2 term (Σ‖W‖² of the current weights, summed when they were last updated)
     if (net.alpha != 0.0) value += 0.5 * net.alpha * sumsq / denom;
     if (!std::isfinite(value)) {
@@ -307,9 +684,11 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
 
 template EpochResult mlp_epoch<float>(const MLPConfig&, index_t, const float*, const std::int64_t*, const float*,
                                       const std::int64_t*, index_t, float*, float*, const OptimizerConfig&,
-                                      const OptimizerState<float>&, const float*);
+                                      const OptimizerState<float>&, const float*,
+                                      const MLPTrickState<float>&);
 template EpochResult mlp_epoch<double>(const MLPConfig&, index_t, const double*, const std::int64_t*,
                                        const double*, const std::int64_t*, index_t, double*, double*,
-                                       const OptimizerConfig&, const OptimizerState<double>&, const double*);
+                                       const OptimizerConfig&, const OptimizerState<double>&, const double*,
+                                       const MLPTrickState<double>&);
 
 }  // namespace mlbasics

@@ -19,12 +19,15 @@
 
 #include "cpu_internal.hpp"
 #include "gemm_kernels.hpp"
+#include "norms_kernels.hpp"
 #include "optim_kernels.hpp"
+#include "philox.hpp"
 #include "mlbasics/cpu.hpp"
 #include "mlbasics/gemm.hpp"
 #include "mlbasics/layers.hpp"
 #include "mlbasics/losses.hpp"
 #include "mlbasics/mlp.hpp"
+#include "mlbasics/norms.hpp"
 #include "mlbasics/optim.hpp"
 #include "mlbasics/parallel.hpp"
 #include "mlbasics/sparse.hpp"
@@ -1160,6 +1163,309 @@ void test_resolve_cpu_path() {
 // Run with MLBASICS_CPU set to an invalid value (ctest case mlbasics_cpu_env_invalid): cpu_path()
 // and every kernel that dispatches on it throw std::invalid_argument naming MLBASICS_CPU, each
 // time, and no kernel runs.
+
+// The tricks path of the epoch (issue #11), also for the sanitizers: (1) a residual flag on a network
+// without equal widths runs the tricks path and gives today's epoch; (2) batch norm skips a one-row
+// last batch and updates the running statistics (finite); dropout, group norm and spectral norm run,
+// stay finite, move u and v and keep them unit vectors; the same call twice gives the same bits.
+template <class T>
+void test_mlp_tricks() {
+  using mlbasics::Norm;
+  const std::vector<index_t> plain_sizes = {5, 7, 3};
+  mlbasics::MLPConfig net;
+  net.layer_sizes = plain_sizes;
+  net.hidden = mlbasics::Activation::tanh;
+  net.alpha = 1e-3;
+  net.batch_size = 4;
+  const index_t n = 17;
+  std::vector<T> X = random_vec<T>(static_cast<std::size_t>(n * 5));
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n)), order(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    labels[static_cast<std::size_t>(i)] = i % 2;
+    order[static_cast<std::size_t>(i)] = (i * 5) % n;
+  }
+  mlbasics::OptimizerConfig o;
+  o.lr = 0.05;
+  o.momentum = 0.9;
+  o.first_step = true;
+  const index_t P = mlbasics::mlp_num_params(plain_sizes);
+  const std::vector<T> p0 = random_vec<T>(static_cast<std::size_t>(P), -0.5, 0.5);
+  std::vector<T> pa = p0, pb = p0, ga(p0.size()), gb(p0.size()), ma(p0.size()), mb(p0.size());
+  mlbasics::OptimizerState<T> sa, sb;
+  sa.momentum_buffer = ma.data();
+  sb.momentum_buffer = mb.data();
+  const auto ra = mlbasics::mlp_epoch<T>(net, n, X.data(), labels.data(), nullptr, order.data(), n, pa.data(),
+                                         ga.data(), o, sa);
+  net.tricks.residual = true;  // 5 → 7 → 3: no layer has equal widths
+  const auto rb = mlbasics::mlp_epoch<T>(net, n, X.data(), labels.data(), nullptr, order.data(), n, pb.data(),
+                                         gb.data(), o, sb);
+  const double tol = sizeof(T) == 4 ? 1e-5 : 1e-13;
+  double worst = 0.0;
+  for (std::size_t e = 0; e < pa.size(); ++e) worst = std::max(worst, std::fabs(double(pa[e]) - double(pb[e])));
+  CHECK_MSG(ra.steps == rb.steps && close(ra.loss_sum, rb.loss_sum, tol) && worst <= tol,
+            "%s: tricks path without effective tricks vs today's: %g", tname<T>(), worst);
+
+  // every trick on a residual network 5 → 6 → 6 → 2, batch 4 over 17 rows (last batch: one row)
+  const std::vector<index_t> sizes = {5, 6, 6, 2};
+  for (Norm norm : {Norm::batch, Norm::group}) {
+    mlbasics::MLPConfig t;
+    t.layer_sizes = sizes;
+    t.hidden = mlbasics::Activation::relu;
+    t.alpha = 1e-3;
+    t.batch_size = 4;
+    t.tricks.dropout = {0.3, 0.5};
+    t.tricks.seed = 99;
+    t.tricks.norm = norm;
+    t.tricks.groups = norm == Norm::group ? 3 : 1;
+    t.tricks.residual = true;
+    t.tricks.spectral = true;
+    const index_t Pt = mlbasics::mlp_num_params(sizes, true);
+    std::vector<T> q0 = random_vec<T>(static_cast<std::size_t>(Pt), -0.5, 0.5);
+    std::vector<T> run0(24), vec0(5 + 6 + 6 + 6 + 6 + 2);
+    for (std::size_t e = 0; e < run0.size(); ++e) run0[e] = (e / 6) % 2 ? T(1) : T(0);
+    for (auto& v : vec0) v = T(0.3);
+    std::vector<T> out[2];
+    std::vector<T> vec1;
+    mlbasics::EpochResult res[2];
+    for (int rep = 0; rep < 2; ++rep) {
+      std::vector<T> q = q0, g(q.size()), m(q.size()), run = run0, vec = vec0;
+      mlbasics::OptimizerState<T> st;
+      st.momentum_buffer = m.data();
+      mlbasics::MLPTrickState<T> ts;
+      ts.running = norm == Norm::batch ? run.data() : nullptr;
+      ts.spectral = vec.data();
+      res[rep] = mlbasics::mlp_epoch<T>(t, n, X.data(), labels.data(), nullptr, order.data(), n, q.data(), g.data(), o,
+                                        st, nullptr, ts);
+      out[rep] = q;
+      vec1 = vec;
+      bool finite = std::isfinite(res[rep].loss_sum);
+      for (T v : q) finite = finite && std::isfinite(static_cast<double>(v));
+      for (T v : run) finite = finite && std::isfinite(static_cast<double>(v));
+      CHECK_MSG(finite, "%s: tricks epoch (norm %d) not finite", tname<T>(), static_cast<int>(norm));
+      if (norm == Norm::batch) CHECK(run != run0);
+    }
+    CHECK(res[0].steps == (norm == Norm::batch ? 4 : 5));  // the one-row batch is skipped with batch norm
+    CHECK(out[0] == out[1] && res[0].loss_sum == res[1].loss_sum);
+    CHECK(vec1 != vec0);
+    index_t off = 0;
+    for (std::size_t l = 0; l + 1 < sizes.size(); ++l)
+      for (index_t len : {sizes[l + 1], sizes[l]}) {
+        double q = 0;
+        for (index_t e = 0; e < len; ++e) q += double(vec1[static_cast<std::size_t>(off + e)]) * double(vec1[static_cast<std::size_t>(off + e)]);
+        CHECK_MSG(std::fabs(q - 1.0) < 1e-5, "%s: |u| or |v| = %g", tname<T>(), std::sqrt(q));
+        off += len;
+      }
+  }
+}
+
+// Philox4x32-10 against the known answers of Random123 (kat_vectors), the scalar and the batched
+// word generators against each other (any offset, across the 2⁶⁴ wrap), and dropout's mask.
+void test_philox() {
+  using mlbasics::detail::philox4x32_10;
+  const auto r0 = philox4x32_10(0, 0, 0, 0, 0, 0);
+  CHECK(r0.w[0] == 0x6627e8d5u && r0.w[1] == 0xe169c58du && r0.w[2] == 0xbc57ac4cu && r0.w[3] == 0x9b00dbd8u);
+  const std::uint32_t f = 0xffffffffu;
+  const auto r1 = philox4x32_10(f, f, f, f, f, f);
+  CHECK(r1.w[0] == 0x408f276du && r1.w[1] == 0x41c83b0eu && r1.w[2] == 0xa20bc7c6u && r1.w[3] == 0x6d5451fdu);
+  const auto r2 = philox4x32_10(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u);
+  CHECK(r2.w[0] == 0xd16cfe09u && r2.w[1] == 0x94fdccebu && r2.w[2] == 0x5001e420u && r2.w[3] == 0x24126ea1u);
+  const std::uint64_t offsets[] = {0, 1, 2, 3, 5, 1000, ~std::uint64_t{0} - 40, ~std::uint64_t{0}};
+  for (const char* path : {"generic", "avx2"}) {
+    if (!mlbasics::detail::set_norms_kernel_path(path)) continue;  // avx2 not available here
+    const auto words = mlbasics::detail::philox_words_kernel();
+    for (std::uint64_t off : offsets)
+      for (std::int64_t n : {0, 1, 3, 4, 31, 32, 33, 63, 64, 65, 100, 300}) {
+        std::vector<std::uint32_t> a(static_cast<std::size_t>(n) + 1, 7u), b(a), c(a);
+        mlbasics::detail::philox_words(0x0123456789abcdefULL, 99, off, n, a.data());
+        mlbasics::detail::philox_words_batched(0x0123456789abcdefULL, 99, off, n, b.data());
+        words(0x0123456789abcdefULL, 0xfedcba9876543210ULL, off, n, c.data());
+        mlbasics::detail::philox_words(0x0123456789abcdefULL, 0xfedcba9876543210ULL, off, n, a.data());
+        CHECK_MSG(a == c, "%s: offset %llu, n %lld", path, static_cast<unsigned long long>(off),
+                  static_cast<long long>(n));
+        mlbasics::detail::philox_words(0x0123456789abcdefULL, 99, off, n, a.data());
+        CHECK_MSG(a == b, "offset %llu, n %lld", static_cast<unsigned long long>(off), static_cast<long long>(n));
+        CHECK(b[static_cast<std::size_t>(n)] == 7u && c[static_cast<std::size_t>(n)] == 7u);  // nothing past n
+      }
+  }
+  mlbasics::detail::set_norms_kernel_path(nullptr);
+  // dropout: the mask is the words' test, y = x·s or 0 (even for NaN), on 1 and 2 threads alike
+  const index_t count = 70001;  // above the threading threshold, not a multiple of a chunk
+  std::vector<float> x(static_cast<std::size_t>(count));
+  for (index_t e = 0; e < count; ++e) x[static_cast<std::size_t>(e)] = e % 7 == 0 ? NAN : 0.001f * static_cast<float>(e);
+  std::vector<std::uint32_t> w(x.size());
+  const std::uint64_t off = ~std::uint64_t{0} - 1000;  // wraps around 2⁶⁴
+  mlbasics::detail::philox_words(5, 3, off, count, w.data());
+  const double p = 0.3;
+  const std::uint32_t thr = static_cast<std::uint32_t>(std::ceil(p * 16777216.0));
+  const float s = static_cast<float>(1.0 / (1.0 - p));
+  const int saved = mlbasics::get_num_threads();
+  std::vector<std::uint8_t> mask1;
+  for (int threads : {1, 2}) {
+    mlbasics::set_num_threads(threads);
+    std::vector<float> y(x.size());
+    std::vector<std::uint8_t> mask(x.size(), 9);
+    mlbasics::dropout_forward<float>(count, x.data(), p, 5, off, 3, y.data(), mask.data());
+    bool same = true;
+    std::size_t kept = 0;
+    for (std::size_t e = 0; e < x.size(); ++e) {
+      const bool keep = (w[e] >> 8) >= thr;
+      kept += keep;
+      same = same && mask[e] == keep &&
+             (keep ? (std::isnan(x[e]) ? std::isnan(y[e]) : y[e] == x[e] * s) : (y[e] == 0.0f && !std::signbit(y[e])));
+    }
+    CHECK(same);
+    CHECK(std::fabs(static_cast<double>(kept) / static_cast<double>(count) - (1.0 - p)) < 0.01);
+    if (threads == 1) mask1 = mask;
+    else CHECK(mask == mask1);
+    std::vector<float> gx(x.size());
+    mlbasics::dropout_backward<float>(count, x.data(), mask.data(), p, gx.data());
+    CHECK(gx == y || std::equal(gx.begin(), gx.end(), y.begin(), [](float a, float b) {
+      return a == b || (std::isnan(a) && std::isnan(b));
+    }));
+  }
+  mlbasics::set_num_threads(saved);
+  // p = 0 keeps everything and y == x exactly
+  std::vector<float> y0(x.size());
+  std::vector<std::uint8_t> m0(x.size());
+  mlbasics::dropout_forward<float>(count, x.data(), 0.0, 1, 0, 0, y0.data(), m0.data());
+  CHECK(std::all_of(m0.begin(), m0.end(), [](std::uint8_t v) { return v == 1; }));
+  CHECK(std::memcmp(y0.data(), x.data(), x.size() * sizeof(float)) == 0);
+}
+
+// Identities of batch and group normalization: normalized columns (rows' groups) have mean 0 and
+// variance 1 before γ/β; the gradients sum to 0 and are orthogonal to x̂ (per column / row group);
+// grad_beta = Σ grad_y; layer norm of xᵀ is batch norm of x; running statistics; eval mode.
+template <class T>
+void test_norms() {
+  const double tol = std::is_same<T, float>::value ? 1e-4 : 1e-10;
+  std::mt19937_64 gen(11);
+  std::normal_distribution<double> nd(0.0, 1.0);
+  for (int threads : {1, 2}) {
+    mlbasics::set_num_threads(threads);
+    for (auto [n, m] : {std::pair<index_t, index_t>{2, 3}, {7, 12}, {300, 257}}) {
+      std::vector<T> x(static_cast<std::size_t>(n * m)), g(x.size()), gamma(static_cast<std::size_t>(m)),
+          beta(gamma.size()), ones(gamma.size(), T(1)), zeros(gamma.size(), T(0));
+      for (auto& v : x) v = static_cast<T>(3.0 + 2.0 * nd(gen));
+      for (auto& v : g) v = static_cast<T>(nd(gen));
+      for (auto& v : gamma) v = static_cast<T>(nd(gen));
+      for (auto& v : beta) v = static_cast<T>(nd(gen));
+      std::vector<T> y(x.size()), mean(gamma.size()), invstd(gamma.size()), rm(gamma.size(), T(0)),
+          rv(gamma.size(), T(1));
+      mlbasics::batch_norm_forward<T>(n, m, x.data(), ones.data(), zeros.data(), rm.data(), rv.data(), true, 0.1, 0.0,
+                                      y.data(), mean.data(), invstd.data());
+      bool ok = true;
+      for (index_t j = 0; j < m; ++j) {
+        double s = 0, q = 0, mu = 0, var = 0;
+        for (index_t i = 0; i < n; ++i) mu += static_cast<double>(x[static_cast<std::size_t>(i * m + j)]);
+        mu /= static_cast<double>(n);
+        for (index_t i = 0; i < n; ++i) {
+          const double d = static_cast<double>(x[static_cast<std::size_t>(i * m + j)]) - mu;
+          var += d * d;
+          s += static_cast<double>(y[static_cast<std::size_t>(i * m + j)]);
+          q += static_cast<double>(y[static_cast<std::size_t>(i * m + j)]) * static_cast<double>(y[static_cast<std::size_t>(i * m + j)]);
+        }
+        var /= static_cast<double>(n);
+        ok = ok && std::fabs(s / static_cast<double>(n)) < tol && std::fabs(q / static_cast<double>(n) - 1.0) < 10 * tol;
+        ok = ok && std::fabs(static_cast<double>(rm[static_cast<std::size_t>(j)]) - 0.1 * mu) < tol * (1 + std::fabs(mu));
+        ok = ok && std::fabs(static_cast<double>(rv[static_cast<std::size_t>(j)]) -
+                             (0.9 + 0.1 * var * static_cast<double>(n) / static_cast<double>(n - 1))) < tol * 10;
+      }
+      CHECK_MSG(ok, "batch norm forward n=%lld m=%lld", static_cast<long long>(n), static_cast<long long>(m));
+      // eval with the batch statistics as running ones reproduces training's y (eps = 0)
+      std::vector<T> var_b(gamma.size());
+      for (index_t j = 0; j < m; ++j) {
+        const double iv = static_cast<double>(invstd[static_cast<std::size_t>(j)]);
+        var_b[static_cast<std::size_t>(j)] = static_cast<T>(1.0 / (iv * iv));
+      }
+      std::vector<T> y2(x.size()), mean2(gamma.size()), inv2(gamma.size());
+      std::vector<T> mcopy = mean;
+      mlbasics::batch_norm_forward<T>(n, m, x.data(), ones.data(), zeros.data(), mcopy.data(), var_b.data(), false, 0.1,
+                                      0.0, y2.data(), mean2.data(), inv2.data());
+      CHECK(mean2 == mean);
+      double err = 0;
+      for (std::size_t e = 0; e < y.size(); ++e) err = std::max(err, std::fabs(static_cast<double>(y[e] - y2[e])));
+      CHECK_MSG(err < 100 * tol, "eval vs training: %g", err);
+      // backward identities with γ ≠ 1: Σᵢ grad_x = 0 and Σᵢ grad_x·x̂ = 0 per column
+      mlbasics::batch_norm_forward<T>(n, m, x.data(), gamma.data(), beta.data(), nullptr, nullptr, true, 0.1, 0.0,
+                                      y.data(), mean.data(), invstd.data());
+      std::vector<T> gx(x.size()), gg(gamma.size()), gb(gamma.size());
+      mlbasics::batch_norm_backward<T>(n, m, g.data(), x.data(), gamma.data(), mean.data(), invstd.data(), gx.data(),
+                                       gg.data(), gb.data());
+      ok = true;
+      for (index_t j = 0; j < m; ++j) {
+        double s = 0, sx = 0, sg = 0, sgx = 0;
+        for (index_t i = 0; i < n; ++i) {
+          const std::size_t e = static_cast<std::size_t>(i * m + j);
+          const double xh = (static_cast<double>(x[e]) - static_cast<double>(mean[static_cast<std::size_t>(j)])) *
+                            static_cast<double>(invstd[static_cast<std::size_t>(j)]);
+          s += static_cast<double>(gx[e]);
+          sx += static_cast<double>(gx[e]) * xh;
+          sg += static_cast<double>(g[e]);
+          sgx += static_cast<double>(g[e]) * xh;
+        }
+        ok = ok && std::fabs(s) < 100 * tol && std::fabs(sx) < 100 * tol;
+        ok = ok && std::fabs(sg - static_cast<double>(gb[static_cast<std::size_t>(j)])) < tol * 10 &&
+             std::fabs(sgx - static_cast<double>(gg[static_cast<std::size_t>(j)])) < tol * 10;
+      }
+      CHECK_MSG(ok, "batch norm backward n=%lld m=%lld", static_cast<long long>(n), static_cast<long long>(m));
+      // layer norm (1 group) of xᵀ (m, n) equals batch norm of x, with γ = 1, β = 0
+      std::vector<T> xt(x.size()), yt(x.size()), mt(static_cast<std::size_t>(m)), it(mt.size()), gt(x.size()),
+          gxt(x.size()), ggt(static_cast<std::size_t>(n)), gbt(ggt.size()), onesn(ggt.size(), T(1)),
+          zerosn(ggt.size(), T(0));
+      for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < m; ++j) {
+          xt[static_cast<std::size_t>(j * n + i)] = x[static_cast<std::size_t>(i * m + j)];
+          gt[static_cast<std::size_t>(j * n + i)] = g[static_cast<std::size_t>(i * m + j)];
+        }
+      mlbasics::group_norm_forward<T>(m, n, 1, xt.data(), onesn.data(), zerosn.data(), 1e-5, yt.data(), mt.data(),
+                                      it.data());
+      mlbasics::batch_norm_forward<T>(n, m, x.data(), ones.data(), zeros.data(), nullptr, nullptr, true, 0.1, 1e-5,
+                                      y.data(), mean.data(), invstd.data());
+      mlbasics::group_norm_backward<T>(m, n, 1, gt.data(), xt.data(), onesn.data(), mt.data(), it.data(), gxt.data(),
+                                       ggt.data(), gbt.data());
+      mlbasics::batch_norm_backward<T>(n, m, g.data(), x.data(), ones.data(), mean.data(), invstd.data(), gx.data(),
+                                       gg.data(), gb.data());
+      double e1 = 0, e2 = 0;
+      for (index_t i = 0; i < n; ++i)
+        for (index_t j = 0; j < m; ++j) {
+          e1 = std::max(e1, std::fabs(static_cast<double>(yt[static_cast<std::size_t>(j * n + i)] - y[static_cast<std::size_t>(i * m + j)])));
+          e2 = std::max(e2, std::fabs(static_cast<double>(gxt[static_cast<std::size_t>(j * n + i)] - gx[static_cast<std::size_t>(i * m + j)])));
+        }
+      CHECK_MSG(e1 < 10 * tol && e2 < 100 * tol, "layer norm of x^T vs batch norm: %g %g", e1, e2);
+      CHECK(mt == mean && it == invstd);
+      // group norm: every row group of y (γ = 1, β = 0) has mean 0; grad_beta = Σ grad_y
+      const index_t G = m % 3 == 0 ? 3 : 1;
+      std::vector<T> mg(static_cast<std::size_t>(n * G)), ig(mg.size());
+      mlbasics::group_norm_forward<T>(n, m, G, x.data(), ones.data(), zeros.data(), 1e-5, y.data(), mg.data(), ig.data());
+      ok = true;
+      const index_t k = m / G;
+      for (index_t i = 0; i < n; ++i)
+        for (index_t gi = 0; gi < G; ++gi) {
+          double s = 0;
+          for (index_t j = gi * k; j < (gi + 1) * k; ++j) s += static_cast<double>(y[static_cast<std::size_t>(i * m + j)]);
+          ok = ok && std::fabs(s / static_cast<double>(k)) < 10 * tol;
+        }
+      CHECK(ok);
+      mlbasics::group_norm_backward<T>(n, m, G, g.data(), x.data(), gamma.data(), mg.data(), ig.data(), gx.data(),
+                                       gg.data(), gb.data());
+      ok = true;
+      for (index_t j = 0; j < m; ++j) {
+        double s = 0;
+        for (index_t i = 0; i < n; ++i) s += static_cast<double>(g[static_cast<std::size_t>(i * m + j)]);
+        ok = ok && std::fabs(s - static_cast<double>(gb[static_cast<std::size_t>(j)])) < 10 * tol;
+      }
+      for (index_t i = 0; i < n; ++i)
+        for (index_t gi = 0; gi < G; ++gi) {
+          double s = 0;
+          for (index_t j = gi * k; j < (gi + 1) * k; ++j) s += static_cast<double>(gx[static_cast<std::size_t>(i * m + j)]);
+          ok = ok && std::fabs(s) < 100 * tol;
+        }
+      CHECK(ok);
+    }
+  }
+  mlbasics::set_num_threads(2);
+}
+
 int expect_invalid_cpu_env() {
   const auto rejects = [](const char* what, auto&& fn) {
     try {
@@ -1373,6 +1679,11 @@ int main(int argc, char** argv) {
   section("non-finite values<double>", test_nonfinite<double>);
   section("sparse<float, int32>", test_sparse<float, std::int32_t>);
   section("sparse<double, int64>", test_sparse<double, std::int64_t>);
+  section("philox + dropout", test_philox);
+  section("norms<float>", test_norms<float>);
+  section("norms<double>", test_norms<double>);
+  section("mlp tricks<float>", test_mlp_tricks<float>);
+  section("mlp tricks<double>", test_mlp_tricks<double>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;

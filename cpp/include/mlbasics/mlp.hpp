@@ -204,12 +204,57 @@ static_assert(optimizer_kinds_in_enum_order(), "kOptimizerKinds must be indexed 
 
 inline const OptimizerKindInfo& kind_info(OptimizerKind k) { return kOptimizerKinds[static_cast<int>(k)]; }
 
+// Normalization of the hidden layers' pre-activations (issue #11): none, batch (BatchNorm1d:
+// batch statistics in training, running statistics updated) or group (GroupNorm; layer norm is
+// one group).
+enum class Norm : int { none = 0, batch = 1, group = 2 };
+
+// The training tricks of issue #11. All off (the default) is today's network and today's code
+// path, bit for bit. With any on, one training step on batch B (update number t) is:
+//   0. spectral: for every layer, from the raw W (n_in × n_out): u ← normalize(Wᵀv),
+//      v ← normalize(W u), σ = uᵀWᵀv (double), W̃ = W / T(σ); u, v updated in place. Else W̃ = W.
+//   1. hidden layer l: z = h W̃ + b; a = norm(z) with γ, β (batch: B's statistics, running ones
+//      updated; group: per row); g = act(a); d = dropout(g) with p_l, words (l << 40) + the flat
+//      index in the (|B|, n_out) block, stream t, key seed; h ← h + d when residual and
+//      n_in == n_out, else d. Output layer: o = h W̃ + b.
+//   2. loss as without tricks (L2 on the raw W).
+//   3. backward through all of it; with spectral norm the raw weight's gradient is
+//      G/σ − (⟨G, W⟩/σ²)·v uᵀ (G the gradient of W̃), then + alpha·W/S.
+//   4. one optimizer step over the whole flat buffer (γ, β included).
+// With batch norm, one-row batches are skipped (no step, no update number).
+// Flat layout: per layer W, b, then (hidden layers, normalization on) γ, β (n_out each).
+// running (batch norm): per hidden layer running_mean (n_out), running_var (n_out).
+// spectral vectors: per layer (all, the output one too) u (n_out), then v (n_in).
+struct MLPTricks {
+  std::vector<double> dropout;  // p per hidden layer, each in [0, 1) (missing entries: 0)
+  std::uint64_t seed = 0;       // the dropout key
+  Norm norm = Norm::none;
+  index_t groups = 1;           // group norm: divides every hidden width
+  double momentum = 0.1;        // batch norm's running statistics
+  double eps = 1e-5;
+  bool residual = false;
+  bool spectral = false;
+  bool any() const {
+    bool drop = false;
+    for (double p : dropout) drop = drop || p > 0.0;
+    return drop || norm != Norm::none || residual || spectral;
+  }
+};
+
+// The in-place state arrays of the tricks (nullptr when unused).
+template <class T>
+struct MLPTrickState {
+  T* running = nullptr;   // 2·Σ hidden widths (batch norm)
+  T* spectral = nullptr;  // Σ over all layers of n_out + n_in (spectral norm)
+};
+
 struct MLPConfig {
   std::vector<index_t> layer_sizes;  // (n_features, hidden..., n_outputs), at least 2, all >= 1
   Activation hidden = Activation::relu;
   Loss loss = Loss::softmax_cross_entropy;
   double alpha = 0.0;    // L2 strength
   index_t batch_size = 1;
+  MLPTricks tricks;      // issue #11 (all off by default)
 };
 
 struct EpochResult {
@@ -227,13 +272,17 @@ struct EpochResult {
 // term and its gradient; a batch with S = 0 is skipped (no step, nothing added to loss_sum).
 // loss_sum still adds each batch's loss times its row count |B|.
 // Arguments are not validated here beyond labels (std::invalid_argument, as the loss kernel).
+// net.tricks all off: today's epoch (and code path). With tricks: params/grads/state in the tricks'
+// layout (mlp_num_params(sizes, norm != none)); trick_state.running required with batch norm,
+// trick_state.spectral with spectral norm (net.tricks.spectral is ignored without it).
 template <class T>
 EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::int64_t* labels, const T* y,
                       const std::int64_t* order, index_t n_order, T* params, T* grads,
                       const OptimizerConfig& opt, const OptimizerState<T>& state,
-                      const T* sample_weight = nullptr);
+                      const T* sample_weight = nullptr, const MLPTrickState<T>& trick_state = MLPTrickState<T>{});
 
-// Number of parameters P of the flat buffer for these layer sizes.
-index_t mlp_num_params(const std::vector<index_t>& layer_sizes);
+// Number of parameters P of the flat buffer for these layer sizes (with γ, β per hidden unit when
+// `normalization`).
+index_t mlp_num_params(const std::vector<index_t>& layer_sizes, bool normalization = false);
 
 }  // namespace mlbasics
