@@ -109,6 +109,7 @@ ESTIMATORS = {
     "MLPRegressor": (lambda **kw: MLPRegressor(**{"hidden_layer_sizes": (5,), "max_iter": 5, "random_state": 0,
                                                    "dtype": np.float64, **kw}),
                      "regressor", True, "coefs_"),
+    "PCA": (lambda **kw: PCA(**{"n_components": 2, **kw}), "transformer", True, "components_"),
     # the course's new tricks, all on (batch norm in the classifier, group norm in the regressor)
     "MLPClassifierTricks": (lambda **kw: MLPClassifier(**{"hidden_layer_sizes": (4, 4), "max_iter": 5,
                                                           "random_state": 0, "dtype": np.float64, "dropout": 0.1,

@@ -63,7 +63,10 @@ def test_unshuffled_streamed_fit_equals_in_memory(tmp_path, chunk_rows, Est, bac
         for a, b in zip(est.coefs_ + est.intercepts_, ref.coefs_ + ref.intercepts_):
             np.testing.assert_array_equal(a, b)  # the same minibatches in the same order: bit for bit
         np.testing.assert_allclose(est.loss_curve_, ref.loss_curve_, rtol=1e-12)  # summed per chunk
-        np.testing.assert_array_equal(est.predict(data), ref.predict(X))
+        if Est is MLPClassifier:
+            np.testing.assert_array_equal(est.predict(data), ref.predict(X))
+        else:  # predicted by row blocks: a product of fewer rows may round its last bit otherwise
+            np.testing.assert_allclose(est.predict(data), ref.predict(X), rtol=1e-5, atol=1e-6)
     assert src.reads > 0
 
 
