@@ -7,10 +7,6 @@ The parity tests build the same network in PyTorch (``torch.nn`` modules, the sp
 loss curve, the weights, γ, β, the running statistics, the spectral vectors and the eval-mode
 predictions. They run wherever torch is installed; with ``MLBASICS_REQUIRE_TORCH=1`` a missing
 torch fails.
-
-The cpp and numba backends get their tricks from other branches (``cpptricks``,
-``numbatricks``): while a backend cannot load because it lacks the ``norms`` kernels, its cases
-are skipped with that reason (see ``trick_backend``); once it loads, they run.
 """
 import itertools
 import pickle
@@ -19,47 +15,16 @@ import numpy as np
 import pytest
 
 import mlbasics
-from mlbasics.backends import backend_errors
 from mlbasics.backends._contract.mlp import mlp_param_count
 from mlbasics.neural_network import MLPClassifier, MLPRegressor
 
 NORMS = (None, "batch", "layer", "group")
 
 
-_PROBED = {}
-
-
-def _backend_or_skip(name):
-    """The backend, or a skip while its kernels for the tricks (other branches) are missing: the
-    backend cannot load for lack of the norms kernels, or its raw ``mlp_epoch`` does not take the
-    ``tricks`` argument yet (a TypeError from a tiny probe call). Any other failure is a failure."""
-    try:
-        backend = mlbasics.get_backend(name)
-    except RuntimeError:
-        why = backend_errors().get(name, "")
-        if "lacks kernels" in why and "dropout_forward" in why:
-            pytest.skip(f"backend {name!r} has no norms kernels yet (branch "
-                        f"{'cpptricks' if name == 'cpp' else 'numbatricks'}): {why}")
-        raise
-    if name not in _PROBED:
-        params = np.zeros(3)
-        try:
-            backend.mlp_epoch(np.eye(2), np.ones((2, 1)), np.arange(2), params, np.empty(3), {}, layer_sizes=(2, 1),
-                              activation="identity", loss="squared_error", alpha=0.0, batch_size=2, optimizer="sgd",
-                              hyper={"lr": 0.1}, step=0, residual=True)
-            _PROBED[name] = None
-        except TypeError as exc:
-            _PROBED[name] = str(exc)
-    if _PROBED[name] is not None:
-        pytest.skip(f"backend {name!r}: its raw mlp_epoch does not take the tricks yet (branch "
-                    f"{'cpptricks' if name == 'cpp' else 'numbatricks'}): {_PROBED[name]}")
-    return backend
-
-
 @pytest.fixture(params=["cpp", "numba", "numpy"])
 def trick_backend(request):
-    """Every backend by name (skipped, with the reason, while it lacks the norms kernels)."""
-    return _backend_or_skip(request.param).name
+    """Every backend by name. All three must load: a missing backend is a failure, not a skip."""
+    return mlbasics.get_backend(request.param).name
 
 
 def _torch():

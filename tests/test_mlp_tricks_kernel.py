@@ -9,7 +9,6 @@ different gradient (that unit's contribution scaled by 1/(1 âˆ’ p) or dropped) â
 order of the gradient itself, far above the float64 tolerance of these comparisons. Matching
 epochs with dropout therefore means the same masks, bit for bit.
 """
-import inspect
 import itertools
 
 import numpy as np
@@ -25,17 +24,8 @@ ACTS = ("relu", "tanh", "sigmoid", "identity")
 
 @pytest.fixture(params=["cpp", "numba"])
 def compiled(request):
-    """A compiled backend whose raw mlp_epoch takes the tricks (numba gets them from branch
-    numbatricks: skipped, with that reason, until its raw kernel has the ``tricks`` argument)."""
-    b = mlbasics.get_backend(request.param)
-    if request.param == "numba":
-        try:
-            params = inspect.signature(b._raw.mlp_epoch).parameters
-        except (TypeError, ValueError):  # pragma: no cover - a dispatcher without a signature
-            params = {}
-        if "tricks" not in params:
-            pytest.skip("the numba mlp_epoch has no tricks yet (branch numbatricks)")
-    return b
+    """Each compiled backend (both must load and take the tricks: a failure, not a skip)."""
+    return mlbasics.get_backend(request.param)
 
 
 def make_problem(dtype, sizes, n, *, seed, normalization, spectral, classes=True):

@@ -201,7 +201,7 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dic
     group = f"MLP 784-256-256-10 batch 64, batch norm + dropout 0.2 + residual, 1 epoch of {n:,}"
     steps = -(-n // 64)
     for tricks in (True, False):
-        kw = dict(normalization="batch", dropout=0.2, residual=True) if tricks else {}
+        kw: dict[str, Any] = dict(normalization="batch", dropout=0.2, residual=True) if tricks else {}
 
         def ours_tricks(name: str) -> None:
             clf = MLPClassifier(hidden_layer_sizes=(256, 256), solver="sgd", learning_rate_init=0.01, momentum=0.9,
@@ -212,8 +212,6 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dic
                 clf.fit(X, y)
 
         for name in backends:
-            if tricks and not _takes_tricks(name):
-                continue
             t = median_time(lambda: ours_tricks(name), 1 if quick else 3)
             yield _row(group, name if tricks else f"{name} (plain network)", "float32", t, threads,
                        per_step_us=t / steps * 1e6)
@@ -221,17 +219,6 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dic
         t = median_time(lambda: _torch_tricks_epoch(torch, X, y), 1 if quick else 3)
         yield _row(group, "torch (BatchNorm1d, Dropout, skip + optim.SGD)", "float32", t, threads,
                    per_step_us=t / steps * 1e6)
-
-
-def _takes_tricks(name: str) -> bool:
-    """Whether the backend's raw mlp_epoch takes the tricks (a Python one without the ``tricks``
-    argument does not yet; the C++ one has no introspectable signature and does)."""
-    import inspect
-
-    try:
-        return "tricks" in inspect.signature(get_backend(name)._raw.mlp_epoch).parameters
-    except (TypeError, ValueError):
-        return True
 
 
 def _torch_tricks_epoch(torch: Any, X: np.ndarray, y: np.ndarray) -> None:
