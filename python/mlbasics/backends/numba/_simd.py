@@ -23,7 +23,7 @@ from numba.core import cgutils, types
 from numba.extending import intrinsic, models, register_model
 
 __all__ = ["VECTOR_BYTES", "TRANSPOSE_DEPTH", "vzero", "vload", "vbcast", "vfma", "vstore", "vstore_add", "vstore1",
-           "vtranspose", "vcopy"]
+           "vtranspose", "vcopy", "prefetch"]
 
 
 def _probe_vector_bytes():
@@ -261,3 +261,22 @@ def vcopy(typingctx, dst, d, src, s, n):
         return context.get_dummy_value()
 
     return types.none(dst, d, src, s, n), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, i, j):
+    """Hint that arr[i, j] (2-D arr) is about to be read and written (llvm.prefetch, into L1)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 2 and isinstance(i, types.Integer)
+            and isinstance(j, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = _item_ptr(context, builder, sig.args[0], args[0], _indices(context, builder, sig, args, 1, 2))
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.none(arr, i, j), codegen

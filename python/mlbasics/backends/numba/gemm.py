@@ -50,7 +50,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import get_num_threads
-from ._simd import TRANSPOSE_DEPTH, VECTOR_BYTES, vbcast, vcopy, vfma, vload, vstore, vstore1, vstore_add, vtranspose, vzero
+from ._simd import TRANSPOSE_DEPTH, VECTOR_BYTES, prefetch, vbcast, vcopy, vfma, vload, vstore, vstore1, vstore_add, vtranspose, vzero
 
 # No 'nnan'/'ninf'/'fast': NaN and inf must propagate like in NumPy.
 _FM = {"contract", "reassoc", "nsz", "arcp"}
@@ -75,6 +75,18 @@ def _kernel6(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
     6 values a step) and bp (from bo, NR values a step) over kc steps; NR = two vectors."""
     v = _VB // bp.itemsize
     nr = 2 * v
+    prefetch(c, ci, cj)
+    prefetch(c, ci, cj + nr - 1)
+    prefetch(c, ci + 1, cj)
+    prefetch(c, ci + 1, cj + nr - 1)
+    prefetch(c, ci + 2, cj)
+    prefetch(c, ci + 2, cj + nr - 1)
+    prefetch(c, ci + 3, cj)
+    prefetch(c, ci + 3, cj + nr - 1)
+    prefetch(c, ci + 4, cj)
+    prefetch(c, ci + 4, cj + nr - 1)
+    prefetch(c, ci + 5, cj)
+    prefetch(c, ci + 5, cj + nr - 1)
     c00 = vzero(bp)
     c01 = vzero(bp)
     c10 = vzero(bp)
@@ -144,6 +156,22 @@ def _kernel8(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
     8 values a step) and bp (from bo, NR values a step) over kc steps; NR = two vectors."""
     v = _VB // bp.itemsize
     nr = 2 * v
+    prefetch(c, ci, cj)
+    prefetch(c, ci, cj + nr - 1)
+    prefetch(c, ci + 1, cj)
+    prefetch(c, ci + 1, cj + nr - 1)
+    prefetch(c, ci + 2, cj)
+    prefetch(c, ci + 2, cj + nr - 1)
+    prefetch(c, ci + 3, cj)
+    prefetch(c, ci + 3, cj + nr - 1)
+    prefetch(c, ci + 4, cj)
+    prefetch(c, ci + 4, cj + nr - 1)
+    prefetch(c, ci + 5, cj)
+    prefetch(c, ci + 5, cj + nr - 1)
+    prefetch(c, ci + 6, cj)
+    prefetch(c, ci + 6, cj + nr - 1)
+    prefetch(c, ci + 7, cj)
+    prefetch(c, ci + 7, cj + nr - 1)
     c00 = vzero(bp)
     c01 = vzero(bp)
     c10 = vzero(bp)
@@ -367,11 +395,14 @@ def _block(af, aoff, ars, acs, i0, mcur, p0, kcur, j0, ncur, bp, out, first):  #
 
 @njit(cache=True)
 def _sizes(m, n, k, mc, kc, nc, nr):  # pragma: no cover
-    """The effective (mc, kc, nc) — mc a multiple of MR, nc of NR, none larger than the product needs —
-    and the work array's parts: packed B slice, and per thread unit its A block + scratch tile."""
+    """The effective (mc, kc, nc) — mc a multiple of MR, nc of NR, none larger than the product needs, k cut
+    in slices of equal depth — and the work array's parts: packed B slice, and per thread unit its A block
+    + scratch tile."""
     mc = max(_MR, mc // _MR * _MR)
     mc = min(mc, (m + _MR - 1) // _MR * _MR)
     kc = max(1, min(kc, k))
+    nk = (k + kc - 1) // kc  # as many KC slices, of equal depths (a multiple of the transpose depth)
+    kc = min(k, ((k + nk - 1) // nk + TRANSPOSE_DEPTH - 1) // TRANSPOSE_DEPTH * TRANSPOSE_DEPTH)
     nc = max(nr, nc // nr * nr)
     nc = min(nc, (n + nr - 1) // nr * nr)
     return mc, kc, nc, nc * kc, mc * kc + _MR * nr
