@@ -23,7 +23,8 @@ AVX2 / AVX     32 bytes  6 x 16        6 x 8         12 accumulators + 2 B + 1 A
 SSE2 / NEON    16 bytes  6 x 8         6 x 4         12 + 3 (of 16 / 32)
 =============  ========  ============  ============  ===================================
 
-The kernel is written out long-hand so that every accumulator is its own local variable.
+The kernel is written out long-hand so that every accumulator is its own local variable, and it
+prefetches its C tile before the k loop (the tile's update at the end then hits L1).
 Edge tiles (fewer than MR rows or NR columns left) go through a per-thread MR x NR scratch tile;
 packed panels are zero padded, and padding never reaches the output (0·NaN in a padded lane is
 never stored), so NaN/inf propagate as in NumPy.
@@ -34,9 +35,10 @@ allocated once per thread, grown when a larger product needs more; concurrent ca
 Python threads never share one, and a forked child has its own copy); ``_mm`` (called from the
 jitted MLP epoch) allocates it once per call. Nothing is allocated per block.
 
-Threads: op(B)'s slice is packed once, by all threads (each packs a share of the panels); then the
-output is split into one rectangle per thread — along the rows, or along the columns when there are
-few row panels (e.g. the 64-row products of a minibatch) — and each thread packs its own A blocks.
+Threads (``_units_par``, two parallel regions per KC x NC slice): op(B)'s slice is packed once, by all
+threads (each packs a share of the panels); then the output is split into one rectangle per thread —
+along the rows, or along the columns when there are few row panels (e.g. the 64-row products of a
+minibatch) — and each thread packs its own A blocks into its own part of the work array.
 A product's every element is summed in the same order whatever the thread count (k in KC slices,
 each in order), so the result does not depend on the number of threads.
 
@@ -47,7 +49,9 @@ import threading
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic
 
 from .. import get_num_threads
 from ._simd import TRANSPOSE_DEPTH, VECTOR_BYTES, prefetch, vbcast, vcopy, vfma, vload, vstore, vstore1, vstore_add, vtranspose, vzero
@@ -351,18 +355,17 @@ def _macro(ap, mcur, bp, kcur, q0, q1, ncur, out, ci0, cj0, first, tri, direct, 
             if tri and cj + ncols <= ci:  # every column of the tile left of its first row
                 break
             nrows = min(_MR, mcur - ir * _MR)
-            ao = ir * _MR * kcur
-            if direct and nrows == _MR and ncols == nr:
-                _kernel(kcur, ap, ao, bp, bo, out, ci, cj, first)
-            else:
-                _kernel(kcur, ap, ao, bp, bo, tile, 0, 0, True)
+            whole = direct and nrows == _MR and ncols == nr
+            # one call site (the kernel is inlined once): into out, or into the scratch tile at an edge
+            _kernel(kcur, ap, ir * _MR * kcur, bp, bo, out if whole else tile, ci if whole else 0,
+                    cj if whole else 0, first or not whole)
+            if not whole:
                 for i in range(nrows):
-                    trow = tile[i]
                     for j in range(ncols):
                         if first:
-                            out[ci + i, cj + j] = trow[j]
+                            out[ci + i, cj + j] = tile[i, j]
                         else:
-                            out[ci + i, cj + j] += trow[j]
+                            out[ci + i, cj + j] += tile[i, j]
 
 
 @njit(cache=True)
@@ -449,36 +452,41 @@ def _row_range(m, part, parts, tri):  # pragma: no cover
     return min(m, lo * _MR), min(m, hi * _MR)
 
 
-@njit(cache=True, parallel=True)
-def _gemm_par(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, units, scale, has_scale, tri,
-              ws, w0, bsize, usize, direct):  # pragma: no cover
-    """The NC / KC loops on ``units`` threads: each KC x NC slice of op(B) packed by all of them (a share of
-    the panels each), then one rectangle of the output per thread unit."""
+@njit(cache=True)
+def _unit_work(u, pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+               has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
+    """Thread unit u's share of one KC x NC slice: its panels of op(B) packed (pack), or its rectangle of the
+    output multiplied (its rows of op(A) packed into its own part of ws)."""
     nr = _nr(out)
+    npan = (ncur + nr - 1) // nr
     bp = ws[w0:w0 + bsize]
-    for j0 in range(0, n, nc):
-        ncur = min(nc, n - j0)
-        npan = (ncur + nr - 1) // nr
-        tm, tn = _split(m, npan, units, tri)
-        for p0 in range(0, k, kc):
-            kcur = min(kc, k - p0)
-            for u in prange(units):
-                _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, u * npan // units, (u + 1) * npan // units,
-                               bp, scale, has_scale)
-            for u in prange(units):
-                r0, r1 = _row_range(m, u // tn, tm, tri)
-                uj = u % tn
-                a0 = w0 + bsize + u * usize
-                tile = ws[a0 + usize - _MR * nr:a0 + usize].reshape((_MR, nr))
-                _rows_then_panels(af, aoff, ars, acs, r0, r1, mc, p0, kcur, j0, ncur, uj * npan // tn,
-                                  (uj + 1) * npan // tn, bp, out, p0 == 0, tri, direct, ws[a0:a0 + usize], tile)
+    if pack:
+        _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, u * npan // units, (u + 1) * npan // units, bp,
+                       scale, has_scale)
+        return
+    r0, r1 = _row_range(m, u // tn, tm, tri)
+    uj = u % tn
+    a0 = w0 + bsize + u * usize
+    tile = ws[a0 + usize - _MR * nr:a0 + usize].reshape((_MR, nr))
+    _rows_then_panels(af, aoff, ars, acs, r0, r1, mc, p0, kcur, j0, ncur, uj * npan // tn, (uj + 1) * npan // tn, bp,
+                      out, p0 == 0, tri, direct, ws[a0:a0 + usize - _MR * nr], tile)
+
+
+@njit(cache=True, parallel=True)
+def _units_par(pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+               has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
+    """_unit_work for every unit, on the thread pool (one parallel region: B packed, or the output's rectangles)."""
+    for u in prange(units):
+        _unit_work(u, pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+                   has_scale, tri, ws, w0, bsize, usize, direct)
 
 
 @njit(cache=True)
 def _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads, scale, has_scale, tri,
           ws):  # pragma: no cover
     """out (m, n) = op(A) @ op(B) (op(B)'s row p times scale[p] when has_scale; tri: only the tiles on or
-    above the diagonal) with the work array ws (allocated here when too small)."""
+    above the diagonal) on nthreads thread units (fewer when there are too few tiles), with the work array ws
+    (allocated here when too small)."""
     if m == 0 or n == 0:
         return
     if k == 0:
@@ -488,7 +496,7 @@ def _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthr
         return
     nr = _nr(out)
     mc, kc, nc, bsize, usize = _sizes(m, n, k, mc, kc, nc, nr)
-    units = nthreads if nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS else 1
+    units = max(1, nthreads)  # the caller has weighed the product against _PARALLEL_MIN_FLOPS
     if units > 1 and ((m + _MR - 1) // _MR) * ((min(n, nc) + nr - 1) // nr) < 2 * units:
         units = 1  # too few tiles to share
     itemsize = out.itemsize
@@ -498,21 +506,31 @@ def _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthr
     addr = ws.ctypes.data
     w0 = ((-addr) % _ALIGN) // itemsize if addr % itemsize == 0 else 0
     direct = out.strides[1] == itemsize
-    if units > 1:
-        _gemm_par(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, units, scale, has_scale, tri,
-                  ws, w0, bsize, usize, direct)
-        return
-    bp = ws[w0:w0 + bsize]
-    ap = ws[w0 + bsize:w0 + bsize + usize]
-    tile = ws[w0 + bsize + usize - _MR * nr:w0 + bsize + usize].reshape((_MR, nr))
     for j0 in range(0, n, nc):
         ncur = min(nc, n - j0)
-        npan = (ncur + nr - 1) // nr
+        tm, tn = _split(m, (ncur + nr - 1) // nr, units, tri)
         for p0 in range(0, k, kc):
             kcur = min(kc, k - p0)
-            _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, 0, npan, bp, scale, has_scale)
-            _rows_then_panels(af, aoff, ars, acs, 0, m, mc, p0, kcur, j0, ncur, 0, npan, bp, out, p0 == 0, tri, direct,
-                              ap, tile)
+            for phase in range(2):  # B packed (by all the threads), then one rectangle of the output per thread
+                if units > 1:
+                    _units_par(phase == 0, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units,
+                               tm, tn, out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
+                else:
+                    _unit_work(0, phase == 0, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, 1,
+                               1, 1, out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
+
+
+@intrinsic
+def _readonly(typingctx, arr):
+    """The same array typed read-only (no copy): the operands reach _gemm with the types matmul gives them,
+    so the MLP epoch reuses matmul's compilation instead of compiling the GEMM a second time."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return impl_ret_borrowed(context, builder, sig.return_type, args[0])  # a new reference: incref'd
+
+    return arr.copy(readonly=True)(arr), codegen
 
 
 @njit(cache=True)
@@ -522,7 +540,9 @@ def _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthrea
     nr = _nr(out)
     units = nthreads if nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS else 1
     ws = np.empty(_ws_size(m, n, k, mc, kc, nc, nr, units, out.itemsize), dtype=out.dtype)
-    _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads, ws[:0], False, False, ws)
+    no = m < 0  # a bool variable, not a literal: the signature matmul compiles
+    _gemm(_readonly(af), aoff, ars, acs, _readonly(bf), boff, brs, bcs, m, n, k, out, mc, kc, nc, units, ws[:0], no,
+          no, ws)
 
 
 # ---------------------------------------------------------------------------
