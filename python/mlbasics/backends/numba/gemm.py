@@ -421,14 +421,13 @@ def _ws_size(m, n, k, mc, kc, nc, nr, units, itemsize):  # pragma: no cover
 @njit(cache=True)
 def _split(m, npan, units, tri):  # pragma: no cover
     """(row parts, column parts) of the output for ``units`` threads: the factorization with the fewest
-    tiles per unit, ties to more column parts (a column split runs in one parallel region, each unit
-    packing its own panels of B and all of A); rows only for tri."""
+    tiles per unit, ties to more row parts (column parts each pack the same A rows); rows only for tri."""
     if tri:
         return units, 1
     mpan = (m + _MR - 1) // _MR
     best_tm = units
     best = -1
-    for tm in range(1, units + 1):
+    for tm in range(units, 0, -1):
         if units % tm:
             continue
         tn = units // tm
@@ -454,49 +453,32 @@ def _row_range(m, part, parts, tri):  # pragma: no cover
 
 
 @njit(cache=True)
-def _unit_work(u, phase, af, aoff, ars, acs, bf, boff, brs, bcs, m, k, mc, kc, p0, kcur, j0, ncur, units, tm, tn, out,
-               scale, has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
-    """Thread unit u's share of the product. phase 0: its panels of one KC x NC slice of op(B) packed; phase 1:
-    its rectangle of the output multiplied by that slice (its rows of op(A) packed into its own part of ws);
-    phase 2 (a column split): its own columns from start to end — its panels of op(B) and all the rows of
-    op(A) packed, slice after slice, with no other unit waited for."""
+def _unit_work(u, pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+               has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
+    """Thread unit u's share of one KC x NC slice: its panels of op(B) packed (pack), or its rectangle of the
+    output multiplied (its rows of op(A) packed into its own part of ws)."""
     nr = _nr(out)
     npan = (ncur + nr - 1) // nr
-    a0 = w0 + bsize + u * usize
-    ap = ws[a0:a0 + usize - _MR * nr]
-    tile = ws[a0 + usize - _MR * nr:a0 + usize].reshape((_MR, nr))
-    if phase == 2:
-        q0 = u * npan // units
-        q1 = (u + 1) * npan // units
-        if q0 == q1:
-            return
-        ju = j0 + q0 * nr
-        nu = min(ncur, q1 * nr) - q0 * nr
-        bp = ws[w0 + q0 * nr * kc:w0 + q1 * nr * kc]  # its own panels: room for the deepest slice
-        for pk in range(0, k, kc):
-            kk = min(kc, k - pk)
-            _pack_b_panels(bf, boff, brs, bcs, pk, kk, ju, nu, 0, q1 - q0, bp, scale, has_scale)
-            _rows_then_panels(af, aoff, ars, acs, 0, m, mc, pk, kk, ju, nu, 0, q1 - q0, bp, out, pk == 0, tri, direct,
-                              ap, tile)
-        return
     bp = ws[w0:w0 + bsize]
-    if phase == 0:
+    if pack:
         _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, u * npan // units, (u + 1) * npan // units, bp,
                        scale, has_scale)
         return
     r0, r1 = _row_range(m, u // tn, tm, tri)
     uj = u % tn
+    a0 = w0 + bsize + u * usize
+    tile = ws[a0 + usize - _MR * nr:a0 + usize].reshape((_MR, nr))
     _rows_then_panels(af, aoff, ars, acs, r0, r1, mc, p0, kcur, j0, ncur, uj * npan // tn, (uj + 1) * npan // tn, bp,
-                      out, p0 == 0, tri, direct, ap, tile)
+                      out, p0 == 0, tri, direct, ws[a0:a0 + usize - _MR * nr], tile)
 
 
 @njit(cache=True, parallel=True)
-def _units_par(phase, af, aoff, ars, acs, bf, boff, brs, bcs, m, k, mc, kc, p0, kcur, j0, ncur, units, tm, tn, out,
-               scale, has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
-    """_unit_work for every unit, on the thread pool (one parallel region)."""
+def _units_par(pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+               has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
+    """_unit_work for every unit, on the thread pool (one parallel region: B packed, or the output's rectangles)."""
     for u in prange(units):
-        _unit_work(u, phase, af, aoff, ars, acs, bf, boff, brs, bcs, m, k, mc, kc, p0, kcur, j0, ncur, units, tm, tn,
-                   out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
+        _unit_work(u, pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+                   has_scale, tri, ws, w0, bsize, usize, direct)
 
 
 @njit(cache=True)
@@ -527,18 +509,14 @@ def _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthr
     for j0 in range(0, n, nc):
         ncur = min(nc, n - j0)
         tm, tn = _split(m, (ncur + nr - 1) // nr, units, tri)
-        if units > 1 and tm == 1:  # split by columns: one parallel region for the whole NC block
-            _units_par(2, af, aoff, ars, acs, bf, boff, brs, bcs, m, k, mc, kc, 0, kc, j0, ncur, units, tm, tn, out,
-                       scale, has_scale, tri, ws, w0, bsize, usize, direct)
-            continue
         for p0 in range(0, k, kc):
             kcur = min(kc, k - p0)
             for phase in range(2):  # B packed (by all the threads), then one rectangle of the output per thread
                 if units > 1:
-                    _units_par(phase, af, aoff, ars, acs, bf, boff, brs, bcs, m, k, mc, kc, p0, kcur, j0, ncur, units,
+                    _units_par(phase == 0, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units,
                                tm, tn, out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
                 else:
-                    _unit_work(0, phase, af, aoff, ars, acs, bf, boff, brs, bcs, m, k, mc, kc, p0, kcur, j0, ncur, 1,
+                    _unit_work(0, phase == 0, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, 1,
                                1, 1, out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
 
 
