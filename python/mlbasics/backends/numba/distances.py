@@ -1,7 +1,7 @@
 """Distances for the Numba backend: squared distances, the k-means assignment step, k nearest neighbours.
 
 All three take the cross term ``x·y`` from this backend's packed GEMM (``gemm._block``: the
-MC-row packing of x and the 4x4 micro-kernel) against panels of y (or of the centres) packed
+MC-row packing of x and the register micro-kernel) against panels of y (or of the centres) packed
 once per call. ``kmeans_step`` and ``nearest_neighbors`` never form the n×m matrix: rows of x go
 in FIXED-size chunks of ``_CHUNK`` rows (spread over the threads with ``prange``), and each chunk
 multiplies MC-row blocks against NC-column blocks of y into a small buffer that is consumed at
@@ -18,12 +18,12 @@ every number (so np.argmin's "a NaN wins" is handled separately in the k-means a
 import numpy as np
 from numba import njit, prange
 
-from .gemm import _BLOCKING, _NR, _block, _n_chunks, _pack_b, _threads, matmul
+from .gemm import _BLOCKING, _NR, _block, _n_chunks, _nr, _pack_b, _threads, matmul
 
 # No 'nnan'/'ninf'/'fast': NaN and inf must propagate like in NumPy.
 _FM = {"contract", "reassoc", "nsz", "arcp"}
 
-#: Rows of x per chunk (a multiple of the GEMM's MR = 4). Fixed: the thread count never changes it.
+#: Rows of x per chunk. Fixed: the thread count never changes it.
 _CHUNK = 256
 #: Multiply-adds per wave of chunks (about 10–50 ms here), and the most memory a wave's k-means
 #: partial sums may take.
@@ -48,16 +48,17 @@ def _sq_norms(x, out):  # pragma: no cover
 @njit(cache=True)
 def _pack_all(yf, m, p, kc, nc, bpack):  # pragma: no cover
     """Pack op(B) = yᵀ (y: m×p rows, flat yf) into GEMM panels, every (NC column block, KC slice) at
-    once: the slice (j0, p0) sits at offset ``j0·p + npb·NR·p0`` (npb = its NR-panels), shape (npb, NR, kcur)."""
+    once: the slice (j0, p0) sits at offset ``j0·p + npb·NR·p0`` (npb = its NR-panels), npb·NR·kcur values."""
     one = m * 0 + 1
     zero = one - 1
+    nr = _nr(bpack)
     for j0 in range(0, m, nc):
         ncur = min(nc, m - j0)
-        npb = (ncur + _NR - 1) // _NR
+        npb = (ncur + nr - 1) // nr
         for p0 in range(0, p, kc):
             kcur = min(kc, p - p0)
-            off = j0 * p + npb * _NR * p0
-            _pack_b(yf, zero, one, p, p0, kcur, j0, ncur, bpack[off:off + npb * _NR * kcur].reshape((npb, _NR, kcur)))
+            off = j0 * p + npb * nr * p0
+            _pack_b(yf, zero, one, p, p0, kcur, j0, ncur, bpack[off:off + npb * nr * kcur])
 
 
 @njit(cache=True)
@@ -70,11 +71,12 @@ def _products(xf, s0, mcur, p, bpack, j0, ncur, kc, prod):  # pragma: no cover
         return
     one = s0 * 0 + 1
     zero = one - 1
-    npb = (ncur + _NR - 1) // _NR
+    nr = _nr(bpack)
+    npb = (ncur + nr - 1) // nr
     for p0 in range(0, p, kc):
         kcur = min(kc, p - p0)
-        off = j0 * p + npb * _NR * p0
-        bp = bpack[off:off + npb * _NR * kcur].reshape((npb, _NR, kcur))
+        off = j0 * p + npb * nr * p0
+        bp = bpack[off:off + npb * nr * kcur]
         _block(xf, s0 * p, p, one, zero, mcur, p0, kcur, zero, ncur, bp, prod, p0 == 0)
 
 
@@ -101,7 +103,8 @@ def _packed(y, kc, nc):
     """(y's flat read-only view, y packed as GEMM panels) for y of shape (m, p), C-contiguous."""
     m, p = y.shape
     yf = _readonly(y.reshape(-1))
-    bpack = np.empty(((m + _NR - 1) // _NR) * _NR * p, dtype=y.dtype)
+    nr = _NR[y.dtype]
+    bpack = np.empty(((m + nr - 1) // nr) * nr * p, dtype=y.dtype)
     if bpack.size:
         _pack_all(yf, m, p, kc, nc, bpack)
     return yf, bpack

@@ -1,229 +1,564 @@
-"""GEMM for the Numba backend: packed panels + a register-tiled micro-kernel.
+"""GEMM for the Numba backend: packed panels around an outer-product register micro-kernel.
 
-Structure (Goto / BLIS): for each NC-wide column block of op(B) and each KC-deep
-slice, op(B) is packed into NR-row panels; then every MC-tall row block of op(A)
-is packed into MR-row panels (in parallel over row blocks when the problem is
-large) and an MR x NR micro-kernel sweeps the tiles.  The packing routines read
-the operands through explicit element strides, so C/F-ordered, transposed,
-strided and negatively strided views all go through one compiled signature per
-dtype.
+Structure (Goto / BLIS). For each NC-wide column block of op(B) and each KC-deep slice, op(B) is
+packed into NR-column panels (``_pack_b_panels``: panel q holds KC rows of NR contiguous values);
+then every MC-tall row block of op(A) is packed into MR-row panels (``_pack_a``: KC steps of MR
+contiguous values) and the micro-kernel sweeps the MR x NR tiles: for each B panel (kept in L1),
+every A panel of the block (streamed from L2). The packing routines read the operands through
+explicit element strides, so C/F-ordered, transposed, strided and negatively strided views all go
+through one compiled signature per dtype; each picks its loop order from the strides so that it
+reads the source contiguously where the source allows.
 
-Micro-kernel ("dot" form): both panels are stored k-contiguous, pa (MR, kc) and
-pb (NR, kc), and the MR*NR scalar accumulators c[i][j] += pa[i, p] * pb[j, p]
-live in one loop over p.  Numba leaves LLVM's SLP vectorizer off by default
-(NUMBA_SLP_VECTORIZE=0), so an accumulator tile laid out along j is never
-vectorized; the loop vectorizer, however, vectorizes this p-loop (each
-accumulator becomes a vector of partial sums, which 'reassoc' permits) with
-contiguous loads and vector FMAs, then reduces each accumulator once per tile.
-4x4 = 16 vector accumulators fit the register file (ymm or zmm).  The kernel
-text is written out long-hand (generated once, not at run time) so every
-accumulator is a distinct scalar.
+Micro-kernel ("outer-product" form, ``_kernel6`` / ``_kernel8``): the MR x NR tile of C lives in
+2·MR vector registers (NR = two vectors); each step loads the two vectors of one B-panel row,
+broadcasts each of the MR A values and does 2·MR vector FMAs. The vectors are explicit (see
+``_simd``: Numba's SLP vectorizer is off, so scalar accumulators would stay scalar), and the
+widest register of the compilation target sets their width, hence the tile:
+
+=============  ========  ============  ============  ===================================
+target         vector    float32 tile  float64 tile  registers (of 16 / 32)
+=============  ========  ============  ============  ===================================
+AVX-512        64 bytes  8 x 32        8 x 16        16 accumulators + 2 B + 1 A (of 32)
+AVX2 / AVX     32 bytes  6 x 16        6 x 8         12 accumulators + 2 B + 1 A (of 16)
+SSE2 / NEON    16 bytes  6 x 8         6 x 4         12 + 3 (of 16 / 32)
+=============  ========  ============  ============  ===================================
+
+The kernel is written out long-hand so that every accumulator is its own local variable, and it
+prefetches its C tile before the k loop (the tile's update at the end then hits L1).
+Edge tiles (fewer than MR rows or NR columns left) go through a per-thread MR x NR scratch tile;
+packed panels are zero padded, and padding never reaches the output (0·NaN in a padded lane is
+never stored), so NaN/inf propagate as in NumPy.
+
+Memory: one work array holds the packed B slice, then per thread unit its packed A block and its
+scratch tile. ``matmul`` and ``gram`` take it from a per-Python-thread cache (``threading.local``:
+allocated once per thread, grown when a larger product needs more; concurrent calls from several
+Python threads never share one, and a forked child has its own copy); ``_mm`` (called from the
+jitted MLP epoch) allocates it once per call. Nothing is allocated per block.
+
+Threads (``_units_par``, two parallel regions per KC x NC slice): op(B)'s slice is packed once, by all
+threads (each packs a share of the panels); then the output is split into one rectangle per thread —
+along the rows, or along the columns when there are few row panels (e.g. the 64-row products of a
+minibatch) — and each thread packs its own A blocks into its own part of the work array.
+A product's every element is summed in the same order whatever the thread count (k in KC slices,
+each in order), so the result does not depend on the number of threads.
+
+``gram`` computes one triangle: tiles strictly below the diagonal are skipped (the threads split
+the rows so that each gets the same area of the triangle), then the upper triangle is mirrored.
 """
+import threading
+
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core.imputils import impl_ret_borrowed
+from numba.extending import intrinsic
 
 from .. import get_num_threads
+from ._simd import TRANSPOSE_DEPTH, VECTOR_BYTES, prefetch, vbcast, vcopy, vfma, vload, vstore, vstore1, vstore_add, vtranspose, vzero
 
 # No 'nnan'/'ninf'/'fast': NaN and inf must propagate like in NumPy.
 _FM = {"contract", "reassoc", "nsz", "arcp"}
 
-_MR = 4
-_NR = 4
+_VB = VECTOR_BYTES
+#: Rows of the micro-tile: 8 where 32 vector registers hold 16 accumulators, else 6 (12 of 16).
+_MR = 8 if _VB >= 64 else 6
+#: Columns of the micro-tile (two vectors) per dtype; jitted code uses ``_nr(array)``.
+_NR = {np.dtype(np.float32): 2 * _VB // 4, np.dtype(np.float64): 2 * _VB // 8}
+_ALIGN = 64  # bytes: packed panels start on a cache line
+
+
+@njit(cache=True)
+def _nr(x):  # pragma: no cover
+    """NR, the micro-tile's width, for x's dtype (a compile-time constant)."""
+    return 2 * (_VB // x.itemsize)
 
 
 @njit(cache=True, fastmath=_FM)
-def _kernel(kc, pa, pb, c, ci, cj, mr, nr, first):  # pragma: no cover
-    """4x4 tile: C[ci:ci+mr, cj:cj+nr] (+)= pa @ pb.T; pa (4, kc), pb (4, kc)."""
-    z = c.dtype.type(0)
-    c00, c01, c02, c03 = z, z, z, z
-    c10, c11, c12, c13 = z, z, z, z
-    c20, c21, c22, c23 = z, z, z, z
-    c30, c31, c32, c33 = z, z, z, z
-    a0r = pa[0]
-    a1r = pa[1]
-    a2r = pa[2]
-    a3r = pa[3]
-    b0r = pb[0]
-    b1r = pb[1]
-    b2r = pb[2]
-    b3r = pb[3]
-    for p in range(kc):
-        a0 = a0r[p]
-        a1 = a1r[p]
-        a2 = a2r[p]
-        a3 = a3r[p]
-        b0 = b0r[p]
-        b1 = b1r[p]
-        b2 = b2r[p]
-        b3 = b3r[p]
-        c00 += a0 * b0
-        c01 += a0 * b1
-        c02 += a0 * b2
-        c03 += a0 * b3
-        c10 += a1 * b0
-        c11 += a1 * b1
-        c12 += a1 * b2
-        c13 += a1 * b3
-        c20 += a2 * b0
-        c21 += a2 * b1
-        c22 += a2 * b2
-        c23 += a2 * b3
-        c30 += a3 * b0
-        c31 += a3 * b1
-        c32 += a3 * b2
-        c33 += a3 * b3
-    if mr == 4 and nr == 4:
-        ct = c[ci:ci + 4, cj:cj + 4]
-        if first:
-            ct[0, 0] = c00
-            ct[0, 1] = c01
-            ct[0, 2] = c02
-            ct[0, 3] = c03
-            ct[1, 0] = c10
-            ct[1, 1] = c11
-            ct[1, 2] = c12
-            ct[1, 3] = c13
-            ct[2, 0] = c20
-            ct[2, 1] = c21
-            ct[2, 2] = c22
-            ct[2, 3] = c23
-            ct[3, 0] = c30
-            ct[3, 1] = c31
-            ct[3, 2] = c32
-            ct[3, 3] = c33
-        else:
-            ct[0, 0] += c00
-            ct[0, 1] += c01
-            ct[0, 2] += c02
-            ct[0, 3] += c03
-            ct[1, 0] += c10
-            ct[1, 1] += c11
-            ct[1, 2] += c12
-            ct[1, 3] += c13
-            ct[2, 0] += c20
-            ct[2, 1] += c21
-            ct[2, 2] += c22
-            ct[2, 3] += c23
-            ct[3, 0] += c30
-            ct[3, 1] += c31
-            ct[3, 2] += c32
-            ct[3, 3] += c33
+def _kernel6(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
+    """c[ci:ci+6, cj:cj+NR] = (or +=, unless first) the 6 x NR product of the packed panels ap (from ao,
+    6 values a step) and bp (from bo, NR values a step) over kc steps; NR = two vectors."""
+    v = _VB // bp.itemsize
+    nr = 2 * v
+    prefetch(c, ci, cj)
+    prefetch(c, ci, cj + nr - 1)
+    prefetch(c, ci + 1, cj)
+    prefetch(c, ci + 1, cj + nr - 1)
+    prefetch(c, ci + 2, cj)
+    prefetch(c, ci + 2, cj + nr - 1)
+    prefetch(c, ci + 3, cj)
+    prefetch(c, ci + 3, cj + nr - 1)
+    prefetch(c, ci + 4, cj)
+    prefetch(c, ci + 4, cj + nr - 1)
+    prefetch(c, ci + 5, cj)
+    prefetch(c, ci + 5, cj + nr - 1)
+    c00 = vzero(bp)
+    c01 = vzero(bp)
+    c10 = vzero(bp)
+    c11 = vzero(bp)
+    c20 = vzero(bp)
+    c21 = vzero(bp)
+    c30 = vzero(bp)
+    c31 = vzero(bp)
+    c40 = vzero(bp)
+    c41 = vzero(bp)
+    c50 = vzero(bp)
+    c51 = vzero(bp)
+    for _ in range(kc):
+        b0 = vload(bp, bo)
+        b1 = vload(bp, bo + v)
+        a = vbcast(ap, ao)
+        c00 = vfma(a, b0, c00)
+        c01 = vfma(a, b1, c01)
+        a = vbcast(ap, ao + 1)
+        c10 = vfma(a, b0, c10)
+        c11 = vfma(a, b1, c11)
+        a = vbcast(ap, ao + 2)
+        c20 = vfma(a, b0, c20)
+        c21 = vfma(a, b1, c21)
+        a = vbcast(ap, ao + 3)
+        c30 = vfma(a, b0, c30)
+        c31 = vfma(a, b1, c31)
+        a = vbcast(ap, ao + 4)
+        c40 = vfma(a, b0, c40)
+        c41 = vfma(a, b1, c41)
+        a = vbcast(ap, ao + 5)
+        c50 = vfma(a, b0, c50)
+        c51 = vfma(a, b1, c51)
+        ao += 6
+        bo += nr
+    if first:
+        vstore(c, ci, cj, c00)
+        vstore(c, ci, cj + v, c01)
+        vstore(c, ci + 1, cj, c10)
+        vstore(c, ci + 1, cj + v, c11)
+        vstore(c, ci + 2, cj, c20)
+        vstore(c, ci + 2, cj + v, c21)
+        vstore(c, ci + 3, cj, c30)
+        vstore(c, ci + 3, cj + v, c31)
+        vstore(c, ci + 4, cj, c40)
+        vstore(c, ci + 4, cj + v, c41)
+        vstore(c, ci + 5, cj, c50)
+        vstore(c, ci + 5, cj + v, c51)
     else:
-        t = np.empty((4, 4), dtype=c.dtype)
-        t[0, 0] = c00; t[0, 1] = c01; t[0, 2] = c02; t[0, 3] = c03
-        t[1, 0] = c10; t[1, 1] = c11; t[1, 2] = c12; t[1, 3] = c13
-        t[2, 0] = c20; t[2, 1] = c21; t[2, 2] = c22; t[2, 3] = c23
-        t[3, 0] = c30; t[3, 1] = c31; t[3, 2] = c32; t[3, 3] = c33
-        for i in range(mr):
-            for j in range(nr):
-                if first:
-                    c[ci + i, cj + j] = t[i, j]
-                else:
-                    c[ci + i, cj + j] += t[i, j]
+        vstore_add(c, ci, cj, c00)
+        vstore_add(c, ci, cj + v, c01)
+        vstore_add(c, ci + 1, cj, c10)
+        vstore_add(c, ci + 1, cj + v, c11)
+        vstore_add(c, ci + 2, cj, c20)
+        vstore_add(c, ci + 2, cj + v, c21)
+        vstore_add(c, ci + 3, cj, c30)
+        vstore_add(c, ci + 3, cj + v, c31)
+        vstore_add(c, ci + 4, cj, c40)
+        vstore_add(c, ci + 4, cj + v, c41)
+        vstore_add(c, ci + 5, cj, c50)
+        vstore_add(c, ci + 5, cj + v, c51)
 
 
-@njit(cache=True)
-def _pack(xf, off, s_row, s_k, r0, rcur, p0, kcur, dst):  # pragma: no cover
-    """dst[q, i, p] = X[r0 + q*R + i, p0 + p] for X[r, p] = xf[off + r*s_row + p*s_k], zero padded;
-    dst (npanels, R, kcur). Packs op(A) by rows (R = MR) and op(B) by columns (R = NR, strides swapped)."""
-    z = dst.dtype.type(0)
-    r = dst.shape[1]
-    for q in range(dst.shape[0]):
-        rows = min(r, rcur - q * r)
-        pan = dst[q]
-        for i in range(rows):
-            src = off + (r0 + q * r + i) * s_row + p0 * s_k
-            row = pan[i]
-            for p in range(kcur):
-                row[p] = xf[src + p * s_k]
-        for i in range(rows, r):
-            pan[i, :kcur] = z
+@njit(cache=True, fastmath=_FM)
+def _kernel8(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
+    """c[ci:ci+8, cj:cj+NR] = (or +=, unless first) the 8 x NR product of the packed panels ap (from ao,
+    8 values a step) and bp (from bo, NR values a step) over kc steps; NR = two vectors."""
+    v = _VB // bp.itemsize
+    nr = 2 * v
+    prefetch(c, ci, cj)
+    prefetch(c, ci, cj + nr - 1)
+    prefetch(c, ci + 1, cj)
+    prefetch(c, ci + 1, cj + nr - 1)
+    prefetch(c, ci + 2, cj)
+    prefetch(c, ci + 2, cj + nr - 1)
+    prefetch(c, ci + 3, cj)
+    prefetch(c, ci + 3, cj + nr - 1)
+    prefetch(c, ci + 4, cj)
+    prefetch(c, ci + 4, cj + nr - 1)
+    prefetch(c, ci + 5, cj)
+    prefetch(c, ci + 5, cj + nr - 1)
+    prefetch(c, ci + 6, cj)
+    prefetch(c, ci + 6, cj + nr - 1)
+    prefetch(c, ci + 7, cj)
+    prefetch(c, ci + 7, cj + nr - 1)
+    c00 = vzero(bp)
+    c01 = vzero(bp)
+    c10 = vzero(bp)
+    c11 = vzero(bp)
+    c20 = vzero(bp)
+    c21 = vzero(bp)
+    c30 = vzero(bp)
+    c31 = vzero(bp)
+    c40 = vzero(bp)
+    c41 = vzero(bp)
+    c50 = vzero(bp)
+    c51 = vzero(bp)
+    c60 = vzero(bp)
+    c61 = vzero(bp)
+    c70 = vzero(bp)
+    c71 = vzero(bp)
+    for _ in range(kc):
+        b0 = vload(bp, bo)
+        b1 = vload(bp, bo + v)
+        a = vbcast(ap, ao)
+        c00 = vfma(a, b0, c00)
+        c01 = vfma(a, b1, c01)
+        a = vbcast(ap, ao + 1)
+        c10 = vfma(a, b0, c10)
+        c11 = vfma(a, b1, c11)
+        a = vbcast(ap, ao + 2)
+        c20 = vfma(a, b0, c20)
+        c21 = vfma(a, b1, c21)
+        a = vbcast(ap, ao + 3)
+        c30 = vfma(a, b0, c30)
+        c31 = vfma(a, b1, c31)
+        a = vbcast(ap, ao + 4)
+        c40 = vfma(a, b0, c40)
+        c41 = vfma(a, b1, c41)
+        a = vbcast(ap, ao + 5)
+        c50 = vfma(a, b0, c50)
+        c51 = vfma(a, b1, c51)
+        a = vbcast(ap, ao + 6)
+        c60 = vfma(a, b0, c60)
+        c61 = vfma(a, b1, c61)
+        a = vbcast(ap, ao + 7)
+        c70 = vfma(a, b0, c70)
+        c71 = vfma(a, b1, c71)
+        ao += 8
+        bo += nr
+    if first:
+        vstore(c, ci, cj, c00)
+        vstore(c, ci, cj + v, c01)
+        vstore(c, ci + 1, cj, c10)
+        vstore(c, ci + 1, cj + v, c11)
+        vstore(c, ci + 2, cj, c20)
+        vstore(c, ci + 2, cj + v, c21)
+        vstore(c, ci + 3, cj, c30)
+        vstore(c, ci + 3, cj + v, c31)
+        vstore(c, ci + 4, cj, c40)
+        vstore(c, ci + 4, cj + v, c41)
+        vstore(c, ci + 5, cj, c50)
+        vstore(c, ci + 5, cj + v, c51)
+        vstore(c, ci + 6, cj, c60)
+        vstore(c, ci + 6, cj + v, c61)
+        vstore(c, ci + 7, cj, c70)
+        vstore(c, ci + 7, cj + v, c71)
+    else:
+        vstore_add(c, ci, cj, c00)
+        vstore_add(c, ci, cj + v, c01)
+        vstore_add(c, ci + 1, cj, c10)
+        vstore_add(c, ci + 1, cj + v, c11)
+        vstore_add(c, ci + 2, cj, c20)
+        vstore_add(c, ci + 2, cj + v, c21)
+        vstore_add(c, ci + 3, cj, c30)
+        vstore_add(c, ci + 3, cj + v, c31)
+        vstore_add(c, ci + 4, cj, c40)
+        vstore_add(c, ci + 4, cj + v, c41)
+        vstore_add(c, ci + 5, cj, c50)
+        vstore_add(c, ci + 5, cj + v, c51)
+        vstore_add(c, ci + 6, cj, c60)
+        vstore_add(c, ci + 6, cj + v, c61)
+        vstore_add(c, ci + 7, cj, c70)
+        vstore_add(c, ci + 7, cj + v, c71)
 
 
-@njit(cache=True)
-def _pack_scaled(xf, off, s_row, s_k, r0, rcur, p0, kcur, scale, dst):  # pragma: no cover
-    """As _pack, each element multiplied by the weight of its depth index: dst[q, i, p] =
-    X[r0 + q*R + i, p0 + p] * scale[p0 + p] (packs the weighted operand of a weighted Gram matrix)."""
-    z = dst.dtype.type(0)
-    r = dst.shape[1]
-    for q in range(dst.shape[0]):
-        rows = min(r, rcur - q * r)
-        pan = dst[q]
-        for i in range(rows):
-            src = off + (r0 + q * r + i) * s_row + p0 * s_k
-            row = pan[i]
-            for p in range(kcur):
-                row[p] = xf[src + p * s_k] * scale[p0 + p]
-        for i in range(rows, r):
-            pan[i, :kcur] = z
+_kernel = _kernel8 if _MR == 8 else _kernel6
 
 
 @njit(cache=True)
 def _pack_a(af, aoff, ars, acs, i0, mcur, p0, kcur, ap):  # pragma: no cover
-    """ap[ir, ii, p] = op(A)[i0 + ir*MR + ii, p0 + p], zero padded; ap (npanels, MR, kcur)."""
-    _pack(af, aoff, ars, acs, i0, mcur, p0, kcur, ap)
+    """ap[q*MR*kcur + p*MR + i] = op(A)[i0 + q*MR + i, p0 + p] for op(A)[r, p] = af[aoff + r*ars + p*acs],
+    rows past mcur zero (the last panel is padded to MR rows)."""
+    z = ap.dtype.type(0)
+    td = TRANSPOSE_DEPTH
+    for q in range((mcur + _MR - 1) // _MR):
+        dst = q * _MR * kcur
+        rows = min(_MR, mcur - q * _MR)
+        src = aoff + (i0 + q * _MR) * ars + p0 * acs
+        p1 = 0
+        if rows == _MR and acs == 1:  # rows of op(A) contiguous: transposed td values at a time
+            p1 = kcur // td * td
+            for p in range(0, p1, td):
+                vtranspose(ap, dst + p * _MR, _MR, af, src + p, ars, _MR)
+        elif rows == _MR and ars == 1:  # columns of op(A) contiguous: MR values a step
+            p1 = kcur
+            for p in range(kcur):
+                vcopy(ap, dst + p * _MR, af, src + p * acs, _MR)
+        for p in range(p1, kcur):
+            s = src + p * acs
+            d = dst + p * _MR
+            for i in range(rows):
+                ap[d + i] = af[s + i * ars]
+            for i in range(rows, _MR):
+                ap[d + i] = z
+
+
+@njit(cache=True, fastmath=_FM)
+def _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, q0, q1, bp, scale, has_scale):  # pragma: no cover
+    """Panels q0:q1 of bp: bp[q*NR*kcur + p*NR + j] = op(B)[p0 + p, j0 + q*NR + j] (times scale[p0 + p] when
+    has_scale) for op(B)[p, c] = bf[boff + p*brs + c*bcs], columns past ncur zero."""
+    nr = _nr(bp)
+    v = nr // 2
+    z = bp.dtype.type(0)
+    td = TRANSPOSE_DEPTH
+    for q in range(q0, q1):
+        dst = q * nr * kcur
+        cols = min(nr, ncur - q * nr)
+        src = boff + p0 * brs + (j0 + q * nr) * bcs
+        p1 = 0
+        if cols == nr and not has_scale:
+            if bcs == 1:  # rows of op(B) contiguous: two vectors a step
+                p1 = kcur
+                for p in range(kcur):
+                    s = src + p * brs
+                    d = dst + p * nr
+                    vstore1(bp, d, vload(bf, s))
+                    vstore1(bp, d + v, vload(bf, s + v))
+            elif brs == 1:  # columns of op(B) contiguous (a transposed row-major array): 8 (4) columns
+                p1 = kcur // td * td  # transposed td values at a time
+                for p in range(0, p1, td):
+                    d = dst + p * nr
+                    if nr % 8 == 0:
+                        for g in range(0, nr, 8):
+                            vtranspose(bp, d + g, nr, bf, src + g * bcs + p, bcs, 8)
+                    else:
+                        for g in range(0, nr, 4):
+                            vtranspose(bp, d + g, nr, bf, src + g * bcs + p, bcs, 4)
+        for p in range(p1, kcur):
+            s = src + p * brs
+            d = dst + p * nr
+            if has_scale:
+                w = scale[p0 + p]
+                for j in range(cols):
+                    bp[d + j] = bf[s + j * bcs] * w
+            else:
+                for j in range(cols):
+                    bp[d + j] = bf[s + j * bcs]
+            for j in range(cols, nr):
+                bp[d + j] = z
 
 
 @njit(cache=True)
 def _pack_b(bf, boff, brs, bcs, p0, kcur, j0, ncur, bp):  # pragma: no cover
-    """bp[jr, jj, p] = op(B)[p0 + p, j0 + jr*NR + jj], zero padded; bp (npanels, NR, kcur)."""
-    _pack(bf, boff, bcs, brs, j0, ncur, p0, kcur, bp)
+    """All panels of one KC x NC slice: bp[q*NR*kcur + p*NR + j] = op(B)[p0 + p, j0 + q*NR + j], zero padded;
+    bp is 1-D, of at least ceil(ncur / NR) * NR * kcur elements."""
+    _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, 0, (ncur + _nr(bp) - 1) // _nr(bp), bp, bp[:0], False)
+
+
+@njit(cache=True)
+def _macro(ap, mcur, bp, kcur, q0, q1, ncur, out, ci0, cj0, first, tri, direct, tile):  # pragma: no cover
+    """out[ci0 + i, cj0 + j] = (or +=) the packed A block (mcur rows) times the packed B panels q0:q1
+    (ncur columns in all); tri: only tiles reaching the diagonal or above it."""
+    nr = _nr(bp)
+    npa = (mcur + _MR - 1) // _MR
+    for q in range(q0, q1):
+        cj = cj0 + q * nr
+        ncols = min(nr, ncur - q * nr)
+        bo = q * nr * kcur
+        for ir in range(npa):
+            ci = ci0 + ir * _MR
+            if tri and cj + ncols <= ci:  # every column of the tile left of its first row
+                break
+            nrows = min(_MR, mcur - ir * _MR)
+            whole = direct and nrows == _MR and ncols == nr
+            # one call site (the kernel is inlined once): into out, or into the scratch tile at an edge
+            _kernel(kcur, ap, ir * _MR * kcur, bp, bo, out if whole else tile, ci if whole else 0,
+                    cj if whole else 0, first or not whole)
+            if not whole:
+                for i in range(nrows):
+                    for j in range(ncols):
+                        if first:
+                            out[ci + i, cj + j] = tile[i, j]
+                        else:
+                            out[ci + i, cj + j] += tile[i, j]
+
+
+@njit(cache=True)
+def _rows_then_panels(af, aoff, ars, acs, r0, r1, mc, p0, kcur, j0, ncur, q0, q1, bp, out, first, tri, direct,
+                      ap, tile):  # pragma: no cover
+    """Rows r0:r1 of out times panels q0:q1 of the packed slice bp, MC rows at a time (ap: the A block's room)."""
+    for i0 in range(r0, r1, mc):
+        if tri and j0 + ncur <= i0:  # this block and those after it lie below the diagonal
+            break
+        mcur = min(mc, r1 - i0)
+        _pack_a(af, aoff, ars, acs, i0, mcur, p0, kcur, ap)
+        _macro(ap, mcur, bp, kcur, q0, q1, ncur, out, i0, j0, first, tri, direct, tile)
 
 
 @njit(cache=True)
 def _block(af, aoff, ars, acs, i0, mcur, p0, kcur, j0, ncur, bp, out, first):  # pragma: no cover
-    """Pack one MC x KC block of op(A) and multiply it by the packed KC x NC slice bp (first: store, else add)."""
-    npa = (mcur + _MR - 1) // _MR
-    ap = np.empty((npa, _MR, kcur), dtype=out.dtype)
-    _pack_a(af, aoff, ars, acs, i0, mcur, p0, kcur, ap)
-    for jr in range(bp.shape[0]):
-        cj = j0 + jr * _NR
-        nrr = min(_NR, ncur - jr * _NR)
-        pb = bp[jr]
-        for ir in range(npa):
-            _kernel(kcur, ap[ir], pb, out, i0 + ir * _MR, cj, min(_MR, mcur - ir * _MR), nrr, first)
+    """out[i0:i0+mcur, j0:j0+ncur] = (or +=, unless first) op(A)[i0:i0+mcur, p0:p0+kcur] times the packed
+    slice bp (see _pack_b). Allocates the A block's room (for callers without a work array)."""
+    nr = _nr(bp)
+    asz = (mcur + _MR - 1) // _MR * _MR * kcur
+    ap = np.empty(asz + _MR * nr, dtype=out.dtype)
+    tile = ap[asz:].reshape((_MR, nr))
+    direct = out.strides[1] == out.itemsize
+    _rows_then_panels(af, aoff, ars, acs, i0, i0 + mcur, mcur, p0, kcur, j0, ncur, 0, (ncur + nr - 1) // nr, bp, out,
+                      first, False, direct, ap, tile)
+
+
+# ---------------------------------------------------------------------------
+# drivers: blocking, the work array, the threads
+
+@njit(cache=True)
+def _sizes(m, n, k, mc, kc, nc, nr):  # pragma: no cover
+    """The effective (mc, kc, nc) — mc a multiple of MR, nc of NR, none larger than the product needs, k cut
+    in slices of equal depth — and the work array's parts: packed B slice, and per thread unit its A block
+    + scratch tile."""
+    mc = max(_MR, mc // _MR * _MR)
+    mc = min(mc, (m + _MR - 1) // _MR * _MR)
+    kc = max(1, min(kc, k))
+    nk = (k + kc - 1) // kc  # as many KC slices, of equal depths (a multiple of the transpose depth)
+    kc = min(k, ((k + nk - 1) // nk + TRANSPOSE_DEPTH - 1) // TRANSPOSE_DEPTH * TRANSPOSE_DEPTH)
+    nc = max(nr, nc // nr * nr)
+    nc = min(nc, (n + nr - 1) // nr * nr)
+    return mc, kc, nc, nc * kc, mc * kc + _MR * nr
 
 
 @njit(cache=True)
-def _row_blocks(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out):  # pragma: no cover
-    """Every MC-row block of op(A) times the packed slice bp, one after the other."""
-    for i0 in range(0, m, mc):
-        _block(af, aoff, ars, acs, i0, min(mc, m - i0), p0, kcur, j0, ncur, bp, out, p0 == 0)
+def _ws_size(m, n, k, mc, kc, nc, nr, units, itemsize):  # pragma: no cover
+    """Elements of the work array for a product on ``units`` thread units (with the alignment slack)."""
+    _, _, _, bsize, usize = _sizes(m, n, k, mc, kc, nc, nr)
+    return bsize + units * usize + _ALIGN // itemsize
+
+
+@njit(cache=True)
+def _split(m, npan, units, tri):  # pragma: no cover
+    """(row parts, column parts) of the output for ``units`` threads: the factorization with the fewest
+    tiles per unit, ties to more row parts (column parts each pack the same A rows); rows only for tri."""
+    if tri:
+        return units, 1
+    mpan = (m + _MR - 1) // _MR
+    best_tm = units
+    best = -1
+    for tm in range(units, 0, -1):
+        if units % tm:
+            continue
+        tn = units // tm
+        cost = ((mpan + tm - 1) // tm) * ((npan + tn - 1) // tn)
+        if best < 0 or cost < best:
+            best = cost
+            best_tm = tm
+    return best_tm, units // best_tm
+
+
+@njit(cache=True)
+def _row_range(m, part, parts, tri):  # pragma: no cover
+    """Rows of row part ``part`` of ``parts``: equal numbers of MR panels, or (tri) equal areas of the
+    upper triangle (row i holds m - i of its elements: boundaries at m (1 - sqrt(1 - part / parts)))."""
+    mpan = (m + _MR - 1) // _MR
+    if tri:
+        lo = int(np.floor(mpan * (1.0 - np.sqrt(1.0 - part / parts)) + 0.5))
+        hi = int(np.floor(mpan * (1.0 - np.sqrt(1.0 - (part + 1) / parts)) + 0.5)) if part + 1 < parts else mpan
+    else:
+        lo = part * mpan // parts
+        hi = (part + 1) * mpan // parts
+    return min(m, lo * _MR), min(m, hi * _MR)
+
+
+@njit(cache=True)
+def _unit_work(u, pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+               has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
+    """Thread unit u's share of one KC x NC slice: its panels of op(B) packed (pack), or its rectangle of the
+    output multiplied (its rows of op(A) packed into its own part of ws)."""
+    nr = _nr(out)
+    npan = (ncur + nr - 1) // nr
+    bp = ws[w0:w0 + bsize]
+    if pack:
+        _pack_b_panels(bf, boff, brs, bcs, p0, kcur, j0, ncur, u * npan // units, (u + 1) * npan // units, bp,
+                       scale, has_scale)
+        return
+    r0, r1 = _row_range(m, u // tn, tm, tri)
+    uj = u % tn
+    a0 = w0 + bsize + u * usize
+    tile = ws[a0 + usize - _MR * nr:a0 + usize].reshape((_MR, nr))
+    _rows_then_panels(af, aoff, ars, acs, r0, r1, mc, p0, kcur, j0, ncur, uj * npan // tn, (uj + 1) * npan // tn, bp,
+                      out, p0 == 0, tri, direct, ws[a0:a0 + usize - _MR * nr], tile)
 
 
 @njit(cache=True, parallel=True)
-def _row_blocks_par(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out):  # pragma: no cover
-    """The same, the row blocks spread over the threads."""
-    for ib in prange((m + mc - 1) // mc):
-        _block(af, aoff, ars, acs, ib * mc, min(mc, m - ib * mc), p0, kcur, j0, ncur, bp, out, p0 == 0)
+def _units_par(pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+               has_scale, tri, ws, w0, bsize, usize, direct):  # pragma: no cover
+    """_unit_work for every unit, on the thread pool (one parallel region: B packed, or the output's rectangles)."""
+    for u in prange(units):
+        _unit_work(u, pack, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units, tm, tn, out, scale,
+                   has_scale, tri, ws, w0, bsize, usize, direct)
 
 
 @njit(cache=True)
-def _gemm_blocked(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, parallel):  # pragma: no cover
-    """The NC / KC loops around packing B; the row blocks on the thread pool when parallel."""
-    buf = np.empty(((min(nc, n) + _NR - 1) // _NR) * _NR * min(kc, k), dtype=out.dtype)
+def _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads, scale, has_scale, tri,
+          ws):  # pragma: no cover
+    """out (m, n) = op(A) @ op(B) (op(B)'s row p times scale[p] when has_scale; tri: only the tiles on or
+    above the diagonal) on nthreads thread units (fewer when there are too few tiles), with the work array ws
+    (allocated here when too small)."""
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        for i in range(m):
+            for j in range(n):
+                out[i, j] = 0
+        return
+    nr = _nr(out)
+    mc, kc, nc, bsize, usize = _sizes(m, n, k, mc, kc, nc, nr)
+    units = max(1, nthreads)  # the caller has weighed the product against _PARALLEL_MIN_FLOPS
+    if units > 1 and ((m + _MR - 1) // _MR) * ((min(n, nc) + nr - 1) // nr) < 2 * units:
+        units = 1  # too few tiles to share
+    itemsize = out.itemsize
+    need = bsize + units * usize + _ALIGN // itemsize
+    if ws.shape[0] < need:
+        ws = np.empty(need, dtype=out.dtype)
+    addr = ws.ctypes.data
+    w0 = ((-addr) % _ALIGN) // itemsize if addr % itemsize == 0 else 0
+    direct = out.strides[1] == itemsize
     for j0 in range(0, n, nc):
         ncur = min(nc, n - j0)
-        npb = (ncur + _NR - 1) // _NR
+        tm, tn = _split(m, (ncur + nr - 1) // nr, units, tri)
         for p0 in range(0, k, kc):
             kcur = min(kc, k - p0)
-            bp = buf[:npb * _NR * kcur].reshape((npb, _NR, kcur))
-            _pack_b(bf, boff, brs, bcs, p0, kcur, j0, ncur, bp)
-            if parallel:
-                _row_blocks_par(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
-            else:
-                _row_blocks(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
+            for phase in range(2):  # B packed (by all the threads), then one rectangle of the output per thread
+                if units > 1:
+                    _units_par(phase == 0, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, units,
+                               tm, tn, out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
+                else:
+                    _unit_work(0, phase == 0, af, aoff, ars, acs, bf, boff, brs, bcs, m, mc, p0, kcur, j0, ncur, 1,
+                               1, 1, out, scale, has_scale, tri, ws, w0, bsize, usize, direct)
+
+
+@intrinsic
+def _readonly(typingctx, arr):
+    """The same array typed read-only (no copy): the operands reach _gemm with the types matmul gives them,
+    so the MLP epoch reuses matmul's compilation instead of compiling the GEMM a second time."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return impl_ret_borrowed(context, builder, sig.return_type, args[0])  # a new reference: incref'd
+
+    return arr.copy(readonly=True)(arr), codegen
+
+
+@njit(cache=True)
+def _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads):  # pragma: no cover
+    """out (m, n) = op(A) @ op(B) for op(A)[i, p] = af[aoff + i*ars + p*acs], op(B)[p, j] = bf[boff + p*brs + j*bcs],
+    on up to nthreads threads when the product is large enough to pay for them; one work array per call."""
+    nr = _nr(out)
+    units = nthreads if nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS else 1
+    ws = np.empty(_ws_size(m, n, k, mc, kc, nc, nr, units, out.itemsize), dtype=out.dtype)
+    no = m < 0  # a bool variable, not a literal: the signature matmul compiles
+    _gemm(_readonly(af), aoff, ars, acs, _readonly(bf), boff, brs, bcs, m, n, k, out, mc, kc, nc, units, ws[:0], no,
+          no, ws)
 
 
 # ---------------------------------------------------------------------------
 # Python side: strides -> (flat buffer, offset, row stride, col stride)
 
-# (MC, KC, NC) per dtype: MC x KC block of A ~ L2, KC x NR panel of B ~ L1.
-_BLOCKING = {
-    np.dtype(np.float64): (96, 256, 2048),
-    np.dtype(np.float32): (96, 512, 2048),
-}
+# (MC, KC, NC) per dtype: the KC x NR panel of B ~ half of L1, the MC x KC block of A ~ L2.
+if _MR == 8:  # AVX-512: NR = 32 (float32) / 16 (float64)
+    _BLOCKING = {
+        np.dtype(np.float64): (96, 256, 4096),
+        np.dtype(np.float32): (192, 256, 4096),
+    }
+else:  # NR = 16 / 8 (AVX2), 8 / 4 (16-byte vectors)
+    _BLOCKING = {
+        np.dtype(np.float64): (72, 256, 4080),
+        np.dtype(np.float32): (144, 256, 4080),
+    }
 # Below this many multiply-adds the thread-pool launch costs more than it saves.
 _PARALLEL_MIN_FLOPS = 1 << 21
 # Elementwise kernels go parallel from this many elements on.
@@ -281,37 +616,21 @@ def _flat(a):
     return buf, off, rs, cs
 
 
-@njit(cache=True)
-def _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nthreads):  # pragma: no cover
-    """out (m, n) = op(A) @ op(B) through the packed GEMM; on several threads (row blocks small enough
-    that every thread gets one) when the product is large enough to pay for it."""
-    parallel = nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS and m >= 2 * 4 * _MR
-    if parallel:
-        per = -(-m // nthreads)
-        mc = min(mc, -(-per // _MR) * _MR)
-    _gemm_blocked(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, parallel)
+_local = threading.local()
 
 
-@njit(cache=True)
-def _mm_scaled(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, scale, mc, kc, nc, nthreads):  # pragma: no cover
-    """out (m, n) = op(A) @ diag(scale) @ op(B): as _mm, with op(B)'s row p multiplied by scale[p] as
-    it is packed (no scaled copy of B)."""
-    parallel = nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS and m >= 2 * 4 * _MR
-    if parallel:
-        per = -(-m // nthreads)
-        mc = min(mc, -(-per // _MR) * _MR)
-    buf = np.empty(((min(nc, n) + _NR - 1) // _NR) * _NR * min(kc, k), dtype=out.dtype)
-    for j0 in range(0, n, nc):
-        ncur = min(nc, n - j0)
-        npb = (ncur + _NR - 1) // _NR
-        for p0 in range(0, k, kc):
-            kcur = min(kc, k - p0)
-            bp = buf[:npb * _NR * kcur].reshape((npb, _NR, kcur))
-            _pack_scaled(bf, boff, bcs, brs, j0, ncur, p0, kcur, scale, bp)
-            if parallel:
-                _row_blocks_par(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
-            else:
-                _row_blocks(af, aoff, ars, acs, m, mc, p0, kcur, j0, ncur, bp, out)
+def _workspace(dtype, m, n, k, nthreads):
+    """This Python thread's work array for a product of this size (allocated once, grown when needed)."""
+    mc, kc, nc = _BLOCKING[dtype]
+    units = nthreads if nthreads > 1 and m * n * k >= _PARALLEL_MIN_FLOPS else 1
+    need = _ws_size(m, n, k, mc, kc, nc, _NR[dtype], units, dtype.itemsize)
+    cache = getattr(_local, "ws", None)
+    if cache is None:
+        cache = _local.ws = {}
+    ws = cache.get(dtype.char)
+    if ws is None or ws.shape[0] < need:
+        ws = cache[dtype.char] = np.empty(need, dtype=dtype)
+    return ws
 
 
 def matmul(a, b, trans_a, trans_b, out):
@@ -329,13 +648,16 @@ def matmul(a, b, trans_a, trans_b, out):
     bf, boff, brs, bcs = _flat(b)
     if trans_b:
         brs, bcs = bcs, brs
-    mc, kc, nc = _BLOCKING[out.dtype]
+    dtype = out.dtype
+    mc, kc, nc = _BLOCKING[dtype]
     nt = _threads() if m * n * k >= _PARALLEL_MIN_FLOPS else 1
-    _mm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nt)
+    ws = _workspace(dtype, m, n, k, nt)
+    _gemm(af, aoff, ars, acs, bf, boff, brs, bcs, m, n, k, out, mc, kc, nc, nt, ws[:0], False, False, ws)
 
 
 @njit(cache=True)
 def _symmetrize(out):  # pragma: no cover
+    """The lower triangle from the upper one."""
     p = out.shape[0]
     for i in range(p):
         for j in range(i):
@@ -343,20 +665,24 @@ def _symmetrize(out):  # pragma: no cover
 
 
 def gram(x, out, sample_weight=None):
-    """out = x.T @ x, or x.T @ diag(w) @ x (the weights scale x as it is packed), exactly symmetric."""
+    """out = x.T @ x, or x.T @ diag(w) @ x (the weights scale x as it is packed): the upper triangle's
+    tiles only, then mirrored, so exactly symmetric."""
+    n, p = x.shape
+    if p == 0:
+        return
+    if n == 0:
+        out[...] = 0
+        return
+    xf, off, rs, cs = _flat(x)
+    dtype = out.dtype
+    mc, kc, nc = _BLOCKING[dtype]
+    nt = _threads() if p * p * n >= 2 * _PARALLEL_MIN_FLOPS else 1
+    ws = _workspace(dtype, p, p, n, nt)
     if sample_weight is None:
-        matmul(x, x, True, False, out)
+        scale, has_scale = ws[:0], False
     else:
-        n, p = x.shape
-        if p == 0:
-            return
-        if n == 0:
-            out[...] = 0
-            return
-        xf, off, rs, cs = _flat(x)
-        mc, kc, nc = _BLOCKING[out.dtype]
-        nt = _threads() if p * p * n >= _PARALLEL_MIN_FLOPS else 1
-        # op(A) = xᵀ (strides swapped), op(B) = x with row q scaled by w[q]
-        _mm_scaled(xf, off, cs, rs, xf, off, rs, cs, p, p, n, out, sample_weight, mc, kc, nc, nt)
-    if out.shape[0] > 1 and x.shape[0] > 0:
+        scale, has_scale = np.require(sample_weight, dtype, ["C", "W"]), True
+    # op(A) = xᵀ (strides swapped), op(B) = x (row q scaled by w[q])
+    _gemm(xf, off, cs, rs, xf, off, rs, cs, p, p, n, out, mc, kc, nc, nt, scale, has_scale, True, ws)
+    if p > 1:
         _symmetrize(out)
