@@ -20,7 +20,13 @@ propagation either way.
 """
 from llvmlite import ir
 from numba.core import cgutils, types
-from numba.extending import intrinsic, models, register_model
+from typing import Any, Callable
+
+from numba.extending import intrinsic as _intrinsic, models, register_model
+
+#: numba's ``intrinsic``, typed for mypy as what it is used as here: a decorator whose result is
+#: called from jitted code with the arguments after ``typingctx``.
+intrinsic: Callable[[Callable[..., Any]], Any] = _intrinsic
 
 __all__ = ["VECTOR_BYTES", "TRANSPOSE_DEPTH", "vzero", "vload", "vbcast", "vfma", "vstore", "vstore_add", "vstore1",
            "vtranspose", "vcopy", "prefetch"]

@@ -51,9 +51,8 @@ import numba
 import numpy as np
 from numba import njit, prange, types
 from numba.core.imputils import impl_ret_borrowed
-from numba.extending import intrinsic
-
 from .. import get_num_threads
+from ._simd import intrinsic  # typed for mypy (see _simd.py)
 from ._simd import TRANSPOSE_DEPTH, VECTOR_BYTES, prefetch, vbcast, vcopy, vfma, vload, vstore, vstore1, vstore_add, vtranspose, vzero
 
 # No 'nnan'/'ninf'/'fast': NaN and inf must propagate like in NumPy.
