@@ -39,6 +39,24 @@ def optimizer_step(kind, params, grads, state, hyper, step, first_step):
     kernel(*raw_arguments(kind, params, grads, state, hyper, step, first_step))
 
 
+def _loss(logits, y, loss, dtype, sample_weight):
+    """(the batch loss as the loss kernel returns it, rounded to the dtype; its gradient w.r.t. the
+    logits), for the loss code of ``mlp_epoch``; squared error is scikit-learn's ½·mse."""
+    w = () if sample_weight is None else (sample_weight,)
+    if loss == 0:
+        grad = np.empty_like(logits)
+        return float(dtype(softmax_cross_entropy(logits, y, grad, *w))), grad
+    if loss == 1:
+        col = np.ascontiguousarray(logits[:, 0])
+        grad = np.empty_like(col)
+        return float(dtype(binary_cross_entropy_with_logits(col, y, grad, *w))), grad.reshape(-1, 1)
+    grad = np.empty(logits.size, dtype=logits.dtype)
+    value = float(dtype(mse(logits.reshape(-1), y.reshape(-1), grad, *w)))
+    grad = grad.reshape(logits.shape)
+    grad *= 0.5 * y.shape[1]
+    return 0.5 * value, grad
+
+
 def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha, sample_weight=None):
     """Loss of one minibatch (incl. the L2 term, as a Python float) and its gradient, written into
     ``grad_views``; weighted by ``sample_weight`` (the batch's rows' weights, positive sum) if given."""
@@ -54,21 +72,7 @@ def batch_loss_grad(x, y, weights, grad_views, act, loss, alpha, sample_weight=N
         cache.append((h, z, out))
         h = out
     logits = h
-    w = () if sample_weight is None else (sample_weight,)
-    if loss == 0:
-        grad = np.empty_like(logits)
-        value = float(dtype(softmax_cross_entropy(logits, y, grad, *w)))
-    elif loss == 1:
-        col = np.ascontiguousarray(logits[:, 0])
-        grad = np.empty_like(col)
-        value = float(dtype(binary_cross_entropy_with_logits(col, y, grad, *w)))
-        grad = grad.reshape(-1, 1)
-    else:
-        grad = np.empty(logits.size, dtype=logits.dtype)
-        value = float(dtype(mse(logits.reshape(-1), y.reshape(-1), grad, *w)))
-        grad = grad.reshape(logits.shape)
-        grad *= 0.5 * y.shape[1]
-        value = 0.5 * value
+    value, grad = _loss(logits, y, loss, dtype, sample_weight)
     # |B|, or the batch's total weight: the L2 term's denominator
     n = x.shape[0] if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
     if alpha:
@@ -173,21 +177,7 @@ def batch_loss_grad_tricks(x, y, layers, grad_layers, act, loss, alpha, tricks, 
     logits = np.empty((h.shape[0], w_out.shape[1]), dtype=w_out.dtype)
     linear_forward(h, w_out, b_out, 0, logits, None)
     cache.append((h, logits, None, None, None, None, False))
-    sw = () if sample_weight is None else (sample_weight,)
-    if loss == 0:
-        grad = np.empty_like(logits)
-        value = float(dtype(softmax_cross_entropy(logits, y, grad, *sw)))
-    elif loss == 1:
-        col = np.ascontiguousarray(logits[:, 0])
-        grad = np.empty_like(col)
-        value = float(dtype(binary_cross_entropy_with_logits(col, y, grad, *sw)))
-        grad = grad.reshape(-1, 1)
-    else:
-        grad = np.empty(logits.size, dtype=logits.dtype)
-        value = float(dtype(mse(logits.reshape(-1), y.reshape(-1), grad, *sw)))
-        grad = grad.reshape(logits.shape)
-        grad *= 0.5 * y.shape[1]
-        value = 0.5 * value
+    value, grad = _loss(logits, y, loss, dtype, sample_weight)
     n = x.shape[0] if sample_weight is None else float(np.sum(sample_weight, dtype=np.float64))
     if alpha:  # on the raw weights
         value += 0.5 * alpha * sum(float(np.dot(w.ravel(), w.ravel())) for w, _, _, _ in layers) / n
