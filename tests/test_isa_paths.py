@@ -2,7 +2,8 @@
 boundary of that path's GEMM context: k above KC (several packed panel passes), m above MC, n above
 NC, every edge-tile width 1..NR−1, transposed and strided operands, float32 and float64 — for
 matmul, gram, the dense layers, the optimizer steps, kmeans_step (ties to the lowest index) and
-mlp_epoch (a batch above KC: the fused weight-gradient epilogue spans several passes).
+mlp_epoch (a batch above KC: the fused weight-gradient epilogue spans several passes), plain and
+with the tricks (its row kernels: a full vector body and a tail).
 
 The block sizes are read from the extension (``_core._gemm_blocking``), so the sizes follow the
 context of whichever path runs. The module runs twice over: in this process on the path it chose,
@@ -227,6 +228,49 @@ def test_mlp_epoch_batch_above_kc(dtype, optimizer, hyper, restore_threads):
     tol = 2e-4 if dtype == np.float32 else 1e-10
     assert l1 == pytest.approx(l2, rel=tol)
     np.testing.assert_allclose(p1, p2, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("normalization", [None, "batch", "group"])
+def test_mlp_epoch_tricks_every_width(dtype, activation, normalization, restore_threads):
+    """The tricks epoch (normalization, dropout, the skip) against the NumPy reference, with hidden
+    widths that give the row kernels of this path a full vector body and a tail (37 = 2·16 + 5),
+    and a batch above KC; the dropout masks are the same words on every backend and path."""
+    b = blocking(dtype)
+    batch = b["kc"] + 9
+    n, sizes = 2 * batch + 5, (19, 37, 37, 3)
+    rng = np.random.default_rng(23)
+    X = rng.standard_normal((n, sizes[0])).astype(dtype)
+    y = rng.integers(0, 3, n)
+    order = rng.permutation(n)
+    norm = normalization is not None
+    P = sum((a + 1) * c for a, c in zip(sizes[:-1], sizes[1:])) + (2 * sum(sizes[1:-1]) if norm else 0)
+    p0 = (rng.standard_normal(P) * 0.1).astype(dtype)
+    if norm:  # γ = 1, β = 0 after each hidden layer's W and b
+        off = 0
+        for a, c in zip(sizes[:-2], sizes[1:-1]):
+            off += (a + 1) * c
+            p0[off:off + c], p0[off + c:off + 2 * c] = 1, 0
+            off += 2 * c
+    kw = dict(layer_sizes=sizes, activation=activation, loss="softmax_cross_entropy", alpha=1e-3, batch_size=batch,
+              optimizer="sgd", hyper=dict(lr=0.05, momentum=0.9), step=0, first_step=True, dropout=[0.3, 0.2],
+              seed=5, normalization=normalization, norm_groups=37 if normalization == "group" else 2, residual=True)
+    results = []
+    for be in (cpp, ref):
+        params, running = p0.copy(), np.tile(np.r_[np.zeros(37), np.ones(37)], 2).astype(dtype)
+        extra = dict(running_stats=running) if normalization == "batch" else {}
+        loss_sum, steps = be.mlp_epoch(X, y, order, params, np.full_like(params, np.nan),
+                                       {"momentum_buffer": np.zeros_like(params)}, **kw, **extra)
+        results.append((loss_sum, steps, params, running))
+    (l1, s1, p1, r1), (l2, s2, p2, r2) = results
+    assert s1 == s2 == math.ceil(n / batch)
+    tol = 2e-4 if dtype == np.float32 else 1e-10
+    assert l1 == pytest.approx(l2, rel=tol)
+    np.testing.assert_allclose(p1, p2, rtol=tol, atol=tol)
+    np.testing.assert_allclose(r1, r2, rtol=tol, atol=tol)
+    if normalization == "batch":
+        assert not np.array_equal(r1, np.tile(np.r_[np.zeros(37), np.ones(37)], 2))  # the statistics moved
 
 
 @pytest.mark.skipif(os.environ.get("MLBASICS_ISA_PATHS_CHILD") == "1", reason="already the forced run")

@@ -7,6 +7,8 @@
 
 namespace mlbasics {
 namespace detail {
+// Internal linkage: also compiled into the per-ISA translation units (see norms_kernels.hpp).
+namespace {
 
 // max(z, 0) with NaN propagated (std::max(z, 0) would too, but std::max(0, z) would not).
 template <class T>
@@ -24,5 +26,6 @@ inline T relu_grad(T grad, T z) {
   return grad * d;
 }
 
+}  // namespace
 }  // namespace detail
 }  // namespace mlbasics

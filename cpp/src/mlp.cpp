@@ -16,14 +16,48 @@
 #include <stdexcept>
 #include <utility>
 
-#include "activations.hpp"
+#include "cpu_internal.hpp"
 #include "gemm_kernels.hpp"
 #include "mlbasics/losses.hpp"
 #include "mlbasics/optim.hpp"
+#include "mlp_rows.hpp"
 #include "norms_kernels.hpp"
 
 namespace mlbasics {
 namespace detail {
+namespace {
+KernelPathSwitch g_mlp_rows_path;
+}  // namespace
+
+#if defined(MLBASICS_HAVE_AVX2_TU)
+#define MLB_ROWS_AVX2(SUFFIX) mlp_rows_avx2_##SUFFIX
+#else
+#define MLB_ROWS_AVX2(SUFFIX) mlp_rows_generic_##SUFFIX
+#endif
+#if defined(MLBASICS_HAVE_AVX512_TU)
+#define MLB_ROWS_AVX512(SUFFIX) mlp_rows_avx512_##SUFFIX
+#else
+#define MLB_ROWS_AVX512(SUFFIX) MLB_ROWS_AVX2(SUFFIX)
+#endif
+#define MLB_ROWS_TABLE(T, SUFFIX)                          \
+  template <>                                              \
+  const MlpRowKernels<T>& mlp_row_kernels<T>() {           \
+    switch (g_mlp_rows_path.isa()) {                       \
+      case Isa::avx512: return MLB_ROWS_AVX512(SUFFIX);    \
+      case Isa::avx2: return MLB_ROWS_AVX2(SUFFIX);        \
+      default: return mlp_rows_generic_##SUFFIX;           \
+    }                                                      \
+  }
+MLB_ROWS_TABLE(float, f32)
+MLB_ROWS_TABLE(double, f64)
+#undef MLB_ROWS_TABLE
+#undef MLB_ROWS_AVX512
+#undef MLB_ROWS_AVX2
+
+const char* mlp_rows_kernel_path() { return g_mlp_rows_path.name(); }
+
+bool set_mlp_rows_kernel_path(const char* name) { return g_mlp_rows_path.force(name); }
+
 namespace {
 
 // grad_z = grad_h ⊙ act'(·) in place on the rows/columns one GEMM block has just finished.
@@ -34,34 +68,13 @@ struct DerivativeCtx {
   const T* h;    // sigmoid/tanh read h = act(z)
   index_t ld;
   Activation act;
+  const MlpRowKernels<T>* rk;
 };
-
-template <class T, Activation A>
-void derivative_rows(const DerivativeCtx<T>& C, index_t i0, index_t i1, index_t j0, index_t j1) {
-  for (index_t i = i0; i < i1; ++i) {
-    T* gi = C.g + i * C.ld;
-    if (A == Activation::relu) {
-      const T* zi = C.z + i * C.ld;
-      for (index_t j = j0; j < j1; ++j) gi[j] = relu_grad(gi[j], zi[j]);
-    } else if (A == Activation::sigmoid) {
-      const T* hi = C.h + i * C.ld;
-      for (index_t j = j0; j < j1; ++j) gi[j] = gi[j] * (hi[j] * (T(1) - hi[j]));
-    } else if (A == Activation::tanh) {
-      const T* hi = C.h + i * C.ld;
-      for (index_t j = j0; j < j1; ++j) gi[j] = gi[j] * (T(1) - hi[j] * hi[j]);
-    }
-  }
-}
 
 template <class T>
 void derivative_epilogue(void* ctx, index_t i0, index_t i1, index_t j0, index_t j1) {
   const DerivativeCtx<T>& C = *static_cast<const DerivativeCtx<T>*>(ctx);
-  switch (C.act) {
-    case Activation::relu: derivative_rows<T, Activation::relu>(C, i0, i1, j0, j1); break;
-    case Activation::sigmoid: derivative_rows<T, Activation::sigmoid>(C, i0, i1, j0, j1); break;
-    case Activation::tanh: derivative_rows<T, Activation::tanh>(C, i0, i1, j0, j1); break;
-    case Activation::identity: break;
-  }
+  C.rk->derivative(C.act, C.g, C.z, C.h, C.ld, i0, i1, j0, j1);
 }
 
 template <class T>
@@ -103,20 +116,6 @@ void optimizer_step_range(index_t begin, index_t count, T* params, const T* grad
   optimizer_step<T>(count, params + begin, grads + begin, o, r, t, first);
 }
 
-// Σ a² in 16 independent lanes of T (vectorizable), the lanes added in double.
-template <class T>
-double sum_squares(const T* a, index_t n) {
-  constexpr int W = 16;
-  T acc[W] = {};
-  index_t i = 0;
-  for (; i + W <= n; i += W)
-    for (int l = 0; l < W; ++l) acc[l] += a[i + l] * a[i + l];
-  double s = 0.0;
-  for (; i < n; ++i) s += static_cast<double>(a[i]) * static_cast<double>(a[i]);
-  for (int l = 0; l < W; ++l) s += static_cast<double>(acc[l]);
-  return s;
-}
-
 // Epilogue of gW = x_inᵀ·grad_z (n_in × n_out at offset `off` of the flat buffers): per finished
 // block, gW += l2·W, then the optimizer step on that block of W, then Σ W_new² (if l2 is used).
 template <class T>
@@ -132,6 +131,7 @@ struct UpdateCtx {
   bool first;
   std::mutex* mu;
   double* sumsq;
+  const MlpRowKernels<T>* rk;
 };
 
 template <class T>
@@ -144,13 +144,9 @@ void update_epilogue(void* ctx, index_t i0, index_t i1, index_t j0, index_t j1) 
   const index_t cnt = whole_rows ? (i1 - i0) * C.ld : j1 - j0;
   for (index_t r = 0; r < rows; ++r) {
     const index_t b = C.off + (i0 + r) * C.ld + j0;
-    if (C.use_l2) {
-      const T* w = C.params + b;
-      T* g = C.grads + b;
-      for (index_t j = 0; j < cnt; ++j) g[j] += C.l2 * w[j];
-    }
+    if (C.use_l2) C.rk->add_scaled(cnt, C.l2, C.params + b, C.grads + b);
     optimizer_step_range<T>(b, cnt, C.params, C.grads, *C.opt, *C.state, C.t, C.first);
-    if (C.use_l2) s += sum_squares(C.params + b, cnt);
+    if (C.use_l2) s += C.rk->sum_squares(C.params + b, cnt);
   }
   if (C.use_l2) {
     std::lock_guard<std::mutex> lock(*C.mu);
@@ -182,37 +178,6 @@ double batch_loss(Loss loss, index_t nb, index_t k, const T* logits, const std::
 
 namespace detail {
 namespace {
-
-template <class T>
-inline T sigmoid_of(T v) {  // as layers.cpp's: never overflows
-  if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-  const T e = std::exp(v);
-  return e / (T(1) + e);
-}
-
-// g = act(a) over w values.
-template <class T>
-void activate(Activation act, index_t w, const T* a, T* g) {
-  switch (act) {
-    case Activation::identity: std::memcpy(g, a, static_cast<std::size_t>(w) * sizeof(T)); break;
-    case Activation::relu: for (index_t j = 0; j < w; ++j) g[j] = relu(a[j]); break;
-    case Activation::sigmoid: for (index_t j = 0; j < w; ++j) g[j] = sigmoid_of(a[j]); break;
-    case Activation::tanh: for (index_t j = 0; j < w; ++j) g[j] = std::tanh(a[j]); break;
-  }
-}
-
-// out = grad ⊙ act'(·) over w values (relu reads a, sigmoid/tanh read g = act(a)); out may be grad.
-template <class T>
-void activation_grad(Activation act, index_t w, const T* grad, const T* a, const T* g, T* out) {
-  switch (act) {
-    case Activation::identity:
-      if (out != grad) std::memcpy(out, grad, static_cast<std::size_t>(w) * sizeof(T));
-      break;
-    case Activation::relu: for (index_t j = 0; j < w; ++j) out[j] = relu_grad(grad[j], a[j]); break;
-    case Activation::sigmoid: for (index_t j = 0; j < w; ++j) out[j] = grad[j] * (g[j] * (T(1) - g[j])); break;
-    case Activation::tanh: for (index_t j = 0; j < w; ++j) out[j] = grad[j] * (T(1) - g[j] * g[j]); break;
-  }
-}
 
 // One power-iteration step of spectral normalization on W (n_in × n_out): u ← normalize(Wᵀv),
 // v ← normalize(W u) (u, v stored in T), σ = uᵀWᵀv = Σᵢ vᵢ (W u)ᵢ accumulated in double; writes
@@ -266,6 +231,7 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
   const index_t bs = std::min(net.batch_size, n_order);
   const index_t n0 = u[0], k = u[L];
   const Activation act = net.hidden;
+  const MlpRowKernels<T>& rk = mlp_row_kernels<T>();
 
   // Offsets of W, b, γ (β follows) in the flat buffers, of the running statistics and of the
   // spectral vectors; W̃'s offset in its own buffer.
@@ -331,7 +297,7 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
 
   double sumsq = 0.0;  // Σ‖W‖² of the current raw weights (for the L2 term)
   if (net.alpha != 0.0)
-    for (int l = 0; l < L; ++l) sumsq += sum_squares(params + w_off[l], u[l] * u[l + 1]);
+    for (int l = 0; l < L; ++l) sumsq += rk.sum_squares(params + w_off[l], u[l] * u[l + 1]);
 
   for (index_t start = 0; start < n_order; start += bs) {
     const index_t nb = std::min(bs, n_order - start);
@@ -377,50 +343,27 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
       double* mu = d1.data();
       double* inv = d2.data();
       if (bn) {
-        column_stats<T>(nb, n_out, 0, n_out, zl, mu, d3.data());
-        T* rm = ts.running != nullptr ? ts.running + r_off[l] : nullptr;
-        const double unbias = static_cast<double>(nb) / static_cast<double>(nb - 1);
-        for (index_t j = 0; j < n_out; ++j) {
-          inv[j] = 1.0 / std::sqrt(d3[j] + tr.eps);
-          st_mean[l][j] = static_cast<T>(mu[j]);
-          st_inv[l][j] = static_cast<T>(inv[j]);
-          if (rm != nullptr) {
-            T* rv = rm + n_out;
-            rm[j] = static_cast<T>((1.0 - tr.momentum) * static_cast<double>(rm[j]) + tr.momentum * mu[j]);
-            rv[j] = static_cast<T>((1.0 - tr.momentum) * static_cast<double>(rv[j]) + tr.momentum * d3[j] * unbias);
-          }
-        }
-      }
-      const std::uint64_t word0 = static_cast<std::uint64_t>(l) << 40;
-      for (index_t i = 0; i < nb; ++i) {
-        const index_t o = i * n_out;
-        T* ai = a_of(l) + o;
-        if (bn) {
-          normalize_row<T>(n_out, zl + o, mu, inv, gamma, beta, ai);
-        } else if (norm) {
+        rk.bn_stats(nb, n_out, zl, tr.eps, tr.momentum, ts.running != nullptr ? ts.running + r_off[l] : nullptr, mu,
+                    d3.data(), inv, st_mean[l].data(), st_inv[l].data());
+      } else if (norm) {  // group (or layer) norm: per-row statistics, in portable code
+        for (index_t i = 0; i < nb; ++i) {
+          const index_t o = i * n_out;
           group_stats_row<T>(n_out, G, zl + o, tr.eps, mu, inv);
           for (index_t q = 0; q < G; ++q) {
             st_mean[l][i * G + q] = static_cast<T>(mu[q]);
             st_inv[l][i * G + q] = static_cast<T>(inv[q]);
           }
-          group_normalize_row<T>(n_out, G, zl + o, mu, inv, gamma, beta, ai);
-        }
-        T* gi = g_of(l) + o;
-        if (act != Activation::identity) activate<T>(act, n_out, ai, gi);
-        if (h[l].empty()) continue;
-        T* hi = h[l].data() + o;
-        if (drop[l]) {
-          dropout_range<T>(n_out, gi, tr.seed, word0 + static_cast<std::uint64_t>(o), stream, thr[l], scale[l], hi,
-                           mask[l].data() + o);
-          if (res[l]) {
-            const T* xi = in + o;
-            for (index_t j = 0; j < n_out; ++j) hi[j] = xi[j] + hi[j];
-          }
-        } else {  // residual only
-          const T* xi = in + o;
-          for (index_t j = 0; j < n_out; ++j) hi[j] = xi[j] + gi[j];
+          group_normalize_row<T>(n_out, G, zl + o, mu, inv, gamma, beta, a[l].data() + o);
         }
       }
+      // activation, dropout and the skip, row by row (and batch norm's normalization first)
+      const HiddenForward<T> fw{nb, n_out, bn || !norm ? zl : a[l].data(), norm ? a[l].data() : nullptr,
+                                bn ? mu : nullptr, bn ? inv : nullptr, gamma, beta, act,
+                                act != Activation::identity ? g[l].data() : nullptr, drop[l] != 0, tr.seed,
+                                static_cast<std::uint64_t>(l) << 40, stream, thr[l], scale[l],
+                                drop[l] ? mask[l].data() : nullptr, res[l] ? in : nullptr,
+                                h[l].empty() ? nullptr : h[l].data()};
+      rk.forward(fw);
       in = h_of(l);
     }
 
@@ -442,12 +385,7 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
     for (int l = L - 1; l >= 0; --l) {
       const index_t n_in = u[l], n_out = u[l + 1];
       const T* x_in = l == 0 ? xb.data() : h_of(l - 1);
-      T* gbias = grads + b_off[l];
-      std::fill(gbias, gbias + n_out, T(0));
-      for (index_t i = 0; i < nb; ++i) {
-        const T* gi = gz.data() + i * n_out;
-        for (index_t j = 0; j < n_out; ++j) gbias[j] += gi[j];
-      }
+      rk.col_sums(nb, n_out, gz.data(), grads + b_off[l]);
       // ∂L/∂h_in = gz · W̃ᵀ (+ ∂L/∂h_out through the skip), before W changes. With the skip the
       // product is accumulated into ∂L/∂h_out itself (its last use: gz came from it).
       T* gh_in = nullptr;
@@ -459,7 +397,8 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
       T* gw = grads + w_off[l];
       T* W = params + w_off[l];
       if (!spectral) {
-        UpdateCtx<T> uctx{params, grads, w_off[l], n_out, l2, use_l2, &opt, &state, t, first, &mu_lock, &sumsq_new};
+        UpdateCtx<T> uctx{params, grads, w_off[l], n_out, l2, use_l2, &opt, &state, t, first, &mu_lock, &sumsq_new,
+                          &rk};
         const Epilogue upd{&update_epilogue<T>, &uctx};
         gemm_ex<T>(n_in, n_out, nb, x_in, 1, n_in, gz.data(), n_out, 1, gw, n_out, false, &upd, false);
       } else {
@@ -484,7 +423,7 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
           }
         }
         optimizer_step_range<T>(w_off[l], cnt, params, grads, opt, state, t, first);
-        if (use_l2) sumsq_new += sum_squares(W, cnt);
+        if (use_l2) sumsq_new += rk.sum_squares(W, cnt);
       }
       // bias (and γ, β of a normalized hidden layer, whose gradients are already in grads)
       optimizer_step_range<T>(b_off[l], norm && l < H ? 3 * n_out : n_out, params, grads, opt, state, t, first);
@@ -494,30 +433,18 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
       // norm's column sums taken row by row as the rows come out, while they are in L1)
       const int lh = l - 1;
       const index_t w = n_in;
-      if (bn) {
-        std::fill(d1.begin(), d1.begin() + w, 0.0);
-        std::fill(d2.begin(), d2.begin() + w, 0.0);
-      }
-      for (index_t i = 0; i < nb; ++i) {
-        const index_t o = i * w;
-        const T* src = gh_in + o;
-        T* gzi = gz.data() + o;
-        if (drop[lh]) {
-          dropout_backward_range<T>(w, src, mask[lh].data() + o, scale[lh], gzi);
-          src = gzi;
-        }
-        activation_grad<T>(act, w, src, a_of(lh) + o, act == Activation::identity ? nullptr : g_of(lh) + o, gzi);
-        if (bn)
-          batch_norm_backward_sums_row<T>(w, gzi, z[lh].data() + o, st_mean[lh].data(), st_inv[lh].data(),
-                                          d1.data(), d2.data());
-      }
+      const HiddenBackward<T> bw{nb, w, gh_in, gz.data(), drop[lh] != 0, drop[lh] ? mask[lh].data() : nullptr,
+                                 scale[lh], act, a_of(lh), act == Activation::identity ? nullptr : g_of(lh),
+                                 bn ? z[lh].data() : nullptr, st_mean[lh].data(), st_inv[lh].data(), d1.data(),
+                                 d2.data()};
+      rk.backward(bw);
       if (norm) {
         const T* gamma = params + b_off[lh] + w;  // not yet stepped: layer lh's update comes next
         T* ggam = grads + b_off[lh] + w;
         T* gbet = ggam + w;
         if (bn) {
-          batch_norm_backward_apply<T>(nb, w, 0, w, gz.data(), z[lh].data(), gamma, st_mean[lh].data(),
-                                       st_inv[lh].data(), gz.data(), d1.data(), d2.data());
+          rk.bn_apply(nb, w, gz.data(), z[lh].data(), gamma, st_mean[lh].data(), st_inv[lh].data(), gz.data(),
+                      d1.data(), d2.data());
           for (index_t j = 0; j < w; ++j) {
             ggam[j] = static_cast<T>(d2[j]);
             gbet[j] = static_cast<T>(d1[j]);
@@ -570,6 +497,7 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
   const index_t bs = std::min(net.batch_size, n_order);
   const index_t n0 = u[0], k = u[L];
   const bool hidden_identity = net.hidden == Activation::identity;
+  const detail::MlpRowKernels<T>& rk = detail::mlp_row_kernels<T>();
 
   // Offsets of each layer's W and b in the flat buffers.
   std::vector<index_t> w_off(L), b_off(L);
@@ -598,7 +526,7 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
 
   double sumsq = 0.0;  // Σ‖W‖² of the current weights (for the L2 term)
   if (net.alpha != 0.0)
-    for (int l = 0; l < L; ++l) sumsq += detail::sum_squares(params + w_off[l], u[l] * u[l + 1]);
+    for (int l = 0; l < L; ++l) sumsq += rk.sum_squares(params + w_off[l], u[l] * u[l + 1]);
 
   for (index_t start = 0; start < n_order; start += bs) {
     const index_t nb = std::min(bs, n_order - start);
@@ -652,24 +580,19 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
       const index_t n_in = u[l], n_out = u[l + 1];
       const T* x_in = l == 0 ? xb.data() : out_of(l - 1);
       const T* W = params + w_off[l];
-      T* gbias = grads + b_off[l];
-      std::fill(gbias, gbias + n_out, T(0));
-      for (index_t i = 0; i < nb; ++i) {
-        const T* gi = g + i * n_out;
-        for (index_t j = 0; j < n_out; ++j) gbias[j] += gi[j];
-      }
+      rk.col_sums(nb, n_out, g, grads + b_off[l]);
       if (l > 0) {
         // grad_z of layer l-1 = (g · Wᵀ) ⊙ act'(z_{l-1}), with the weights before this step:
         // op(B) = Wᵀ has (p, j) at W[j*n_out + p].
         detail::DerivativeCtx<T> ctx{gnext, z[l - 1].data(), h[l - 1].empty() ? nullptr : h[l - 1].data(), n_in,
-                                     net.hidden};
+                                     net.hidden, &rk};
         const detail::Epilogue epi{&detail::derivative_epilogue<T>, &ctx};
         detail::gemm_ex<T>(nb, n_in, n_out, g, n_out, 1, W, 1, n_out, gnext, n_in, false,
                            hidden_identity ? nullptr : &epi, false);
       }
       // gW = x_inᵀ · g (op(A) = x_inᵀ has (i, p) at x_in[p*n_in + i]), then L2 + step per block.
       detail::UpdateCtx<T> uctx{params, grads, w_off[l], n_out, l2, net.alpha != 0.0, &opt, &state, t, first,
-                                &mu, &sumsq_new};
+                                &mu, &sumsq_new, &rk};
       const detail::Epilogue upd{&detail::update_epilogue<T>, &uctx};
       detail::gemm_ex<T>(n_in, n_out, nb, x_in, 1, n_in, g, n_out, 1, grads + w_off[l], n_out, false, &upd, false);
       detail::optimizer_step_range<T>(b_off[l], n_out, params, grads, opt, state, t, first);

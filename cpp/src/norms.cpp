@@ -21,10 +21,15 @@ KernelPathSwitch g_norms_path;
 }  // namespace
 
 philox_words_fn philox_words_kernel() {
-#if defined(MLBASICS_HAVE_AVX2_TU)
-  // any SIMD path ("avx2", or a wider one whose CPUs have AVX2 too) runs the AVX2 words
-  if (std::strcmp(g_norms_path.name(), "generic") != 0) return &philox_words_avx2;
+  const Isa isa = g_norms_path.isa();
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (isa == Isa::avx512) return &philox_words_avx512;
 #endif
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  // a SIMD path without words of its own runs the AVX2 ones (its CPUs have AVX2 too)
+  if (isa != Isa::generic) return &philox_words_avx2;
+#endif
+  (void)isa;
   return &philox_words_batched;
 }
 

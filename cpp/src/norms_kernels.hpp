@@ -15,6 +15,30 @@
 namespace mlbasics {
 namespace detail {
 
+#if defined(MLBASICS_HAVE_AVX2_TU)
+// The same words, 16 counters at a time with AVX2 (norms_avx2.cpp).
+void philox_words_avx2(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n,
+                       std::uint32_t* out);
+#endif
+#if defined(MLBASICS_HAVE_AVX512_TU)
+// The same words, 32 counters at a time with AVX-512 (norms_avx512.cpp).
+void philox_words_avx512(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n,
+                         std::uint32_t* out);
+#endif
+
+// The word generator for this CPU: philox_words_avx512 on the "avx512" path, philox_words_avx2 on
+// the "avx2" one, else philox_words_batched (norms.cpp; the choice follows cpu_path()).
+using philox_words_fn = void (*)(std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t, std::uint32_t*);
+philox_words_fn philox_words_kernel();
+// For tests: force "generic", "avx2" or "avx512" (where available), or nullptr for cpu_path(); false if not available.
+bool set_norms_kernel_path(const char* name);
+
+// Everything below has internal linkage: the per-ISA translation units (mlp_rows_*.cpp) compile
+// their own copies with their own vector width, and an inline function of external linkage
+// instantiated there could be picked by the linker for a portable TU too (and then run AVX-512
+// code on a CPU without it).
+namespace {
+
 // Words offset, ..., offset + n − 1 (mod 2⁶⁴) of `stream` under `seed`, as philox_words, computed
 // eight counters at a time so that the compiler vectorizes the rounds (32×32→64-bit products).
 inline void philox_words_batched(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n,
@@ -72,18 +96,6 @@ inline void philox_words_batched(std::uint64_t seed, std::uint64_t stream, std::
   }
 }
 
-#if defined(MLBASICS_HAVE_AVX2_TU)
-// The same words, 16 counters at a time with AVX2 (norms_avx2.cpp).
-void philox_words_avx2(std::uint64_t seed, std::uint64_t stream, std::uint64_t offset, std::int64_t n,
-                       std::uint32_t* out);
-#endif
-
-// The word generator for this CPU: philox_words_avx2 on the "avx2" path, else
-// philox_words_batched (norms.cpp; the choice follows cpu_path()).
-using philox_words_fn = void (*)(std::uint64_t, std::uint64_t, std::uint64_t, std::int64_t, std::uint32_t*);
-philox_words_fn philox_words_kernel();
-// For tests: force "generic" or "avx2" (where available), or nullptr for cpu_path(); false if not available.
-bool set_norms_kernel_path(const char* name);
 
 // ⌈p·2²⁴⌉ for 0 <= p < 1 (exact in double).
 inline std::uint32_t keep_threshold(double p) { return static_cast<std::uint32_t>(std::ceil(p * 16777216.0)); }
@@ -106,7 +118,7 @@ void dropout_range(index_t count, const T* x, std::uint64_t seed, std::uint64_t 
   const std::int32_t thr = static_cast<std::int32_t>(threshold);
   const philox_words_fn words = philox_words_kernel();
   for (index_t e0 = 0; e0 < count; e0 += kChunk) {
-    const index_t c = std::min(kChunk, count - e0);
+    const index_t c = count - e0 < kChunk ? count - e0 : kChunk;
     words(seed, stream, offset + static_cast<std::uint64_t>(e0), c, w);
     const T* xe = x + e0;
     T* ye = y + e0;
@@ -148,8 +160,7 @@ inline void dropout_backward_range(index_t count, const T* grad_y, const std::ui
 template <class T>
 void column_stats(index_t n, index_t ld, index_t j0, index_t j1, const T* x, double* mu, double* var) {
   const index_t w = j1 - j0;
-  std::fill(mu, mu + w, 0.0);
-  std::fill(var, var + w, 0.0);
+  for (index_t j = 0; j < w; ++j) mu[j] = var[j] = 0.0;  // no std::fill: see the namespace's note
   for (index_t i = 0; i < n; ++i) {
     const T* xi = x + i * ld + j0;
     for (index_t j = 0; j < w; ++j) mu[j] += static_cast<double>(xi[j]);
@@ -313,5 +324,6 @@ void group_norm_param_grads_cols(index_t n, index_t m, index_t groups, index_t j
   }
 }
 
+}  // namespace
 }  // namespace detail
 }  // namespace mlbasics

@@ -19,6 +19,7 @@
 
 #include "cpu_internal.hpp"
 #include "gemm_kernels.hpp"
+#include "mlp_rows.hpp"
 #include "norms_kernels.hpp"
 #include "optim_kernels.hpp"
 #include "philox.hpp"
@@ -1258,6 +1259,75 @@ void test_mlp_tricks() {
   }
 }
 
+// The fused epoch's elementwise passes (mlp_rows.hpp) on every path this CPU has give the same
+// epoch bit for bit: the GEMM path stays the process's, only the row kernels (and the Philox
+// words) change. Widths 37 and 53 cover the 16- and 8-lane bodies and their tails; every
+// activation, no normalization / batch / group norm, dropout + the skip, and the plain epoch.
+template <class T>
+void test_mlp_rows_paths() {
+  using mlbasics::Norm;
+  const index_t n = 45, n0 = 53;
+  std::vector<T> X = random_vec<T>(static_cast<std::size_t>(n * n0));
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n)), order(static_cast<std::size_t>(n));
+  for (index_t i = 0; i < n; ++i) {
+    labels[static_cast<std::size_t>(i)] = i % 3;
+    order[static_cast<std::size_t>(i)] = (i * 7) % n;
+  }
+  mlbasics::OptimizerConfig o;
+  o.lr = 0.05;
+  o.momentum = 0.9;
+  o.first_step = true;
+  const std::vector<index_t> sizes = {n0, 37, 37, 3};
+  int compared = 0;
+  for (auto act : {mlbasics::Activation::relu, mlbasics::Activation::tanh, mlbasics::Activation::sigmoid,
+                   mlbasics::Activation::identity})
+    for (int variant = 0; variant < 4; ++variant) {  // plain, no norm + tricks, batch, group
+      mlbasics::MLPConfig t;
+      t.layer_sizes = sizes;
+      t.hidden = act;
+      t.alpha = 1e-3;
+      t.batch_size = 8;
+      if (variant > 0) {
+        t.tricks.dropout = {0.3, 0.2};
+        t.tricks.seed = 7;
+        t.tricks.residual = true;
+        t.tricks.norm = variant == 2 ? Norm::batch : variant == 3 ? Norm::group : Norm::none;
+        t.tricks.groups = variant == 3 ? 37 : 1;
+      }
+      const bool norm = t.tricks.norm != Norm::none;
+      const index_t P = mlbasics::mlp_num_params(sizes, norm);
+      const std::vector<T> q0 = random_vec<T>(static_cast<std::size_t>(P), -0.3, 0.3);
+      std::vector<T> ref_q, ref_run;
+      double ref_loss = 0.0;
+      for (const char* path : {"generic", "avx2", "avx512"}) {
+        if (!mlbasics::detail::set_mlp_rows_kernel_path(path)) continue;  // not available here
+        mlbasics::detail::set_norms_kernel_path(path);
+        std::vector<T> q = q0, g(q.size()), m(q.size()), run(4 * 37);
+        for (std::size_t e = 0; e < run.size(); ++e) run[e] = (e / 37) % 2 ? T(1) : T(0);
+        mlbasics::OptimizerState<T> st;
+        st.momentum_buffer = m.data();
+        mlbasics::MLPTrickState<T> ts;
+        ts.running = t.tricks.norm == Norm::batch ? run.data() : nullptr;
+        const auto r = mlbasics::mlp_epoch<T>(t, n, X.data(), labels.data(), nullptr, order.data(), n, q.data(),
+                                              g.data(), o, st, nullptr, ts);
+        if (std::strcmp(path, "generic") == 0) {
+          ref_q = q;
+          ref_run = run;
+          ref_loss = r.loss_sum;
+          CHECK_MSG(std::isfinite(r.loss_sum), "%s: epoch loss not finite", tname<T>());
+        } else {
+          ++compared;
+          CHECK_MSG(q == ref_q && run == ref_run && r.loss_sum == ref_loss,
+                    "%s: mlp rows path %s != generic (activation %d, variant %d)", tname<T>(), path,
+                    static_cast<int>(act), variant);
+        }
+      }
+    }
+  mlbasics::detail::set_mlp_rows_kernel_path(nullptr);
+  mlbasics::detail::set_norms_kernel_path(nullptr);
+  std::printf("  (%s: %d path comparisons)\n", tname<T>(), compared);
+}
+
 // Philox4x32-10 against the known answers of Random123 (kat_vectors), the scalar and the batched
 // word generators against each other (any offset, across the 2⁶⁴ wrap), and dropout's mask.
 void test_philox() {
@@ -1270,8 +1340,8 @@ void test_philox() {
   const auto r2 = philox4x32_10(0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u);
   CHECK(r2.w[0] == 0xd16cfe09u && r2.w[1] == 0x94fdccebu && r2.w[2] == 0x5001e420u && r2.w[3] == 0x24126ea1u);
   const std::uint64_t offsets[] = {0, 1, 2, 3, 5, 1000, ~std::uint64_t{0} - 40, ~std::uint64_t{0}};
-  for (const char* path : {"generic", "avx2"}) {
-    if (!mlbasics::detail::set_norms_kernel_path(path)) continue;  // avx2 not available here
+  for (const char* path : {"generic", "avx2", "avx512"}) {
+    if (!mlbasics::detail::set_norms_kernel_path(path)) continue;  // not available here
     const auto words = mlbasics::detail::philox_words_kernel();
     for (std::uint64_t off : offsets)
       for (std::int64_t n : {0, 1, 3, 4, 31, 32, 33, 63, 64, 65, 100, 300}) {
@@ -1507,11 +1577,13 @@ int expect_cpu_path(const char* expected) {
     std::printf("  MLBASICS_CPU=%s not available here but cpu_path() did not throw\nFAIL\n", env ? env : "(unset)");
     return 1;
   }
-  std::printf("  MLBASICS_CPU=%s: cpu_path() = %s, gemm %s, optim %s\n", env ? env : "(unset)",
-              mlbasics::cpu_path(), mlbasics::detail::gemm_kernel_path(), mlbasics::detail::optim_kernel_path());
+  std::printf("  MLBASICS_CPU=%s: cpu_path() = %s, gemm %s, optim %s, mlp rows %s\n", env ? env : "(unset)",
+              mlbasics::cpu_path(), mlbasics::detail::gemm_kernel_path(), mlbasics::detail::optim_kernel_path(),
+              mlbasics::detail::mlp_rows_kernel_path());
   const bool ok = std::strcmp(mlbasics::cpu_path(), expected) == 0 &&
                   std::strcmp(mlbasics::detail::gemm_kernel_path(), expected) == 0 &&
-                  std::strcmp(mlbasics::detail::optim_kernel_path(), expected) == 0;
+                  std::strcmp(mlbasics::detail::optim_kernel_path(), expected) == 0 &&
+                  std::strcmp(mlbasics::detail::mlp_rows_kernel_path(), expected) == 0;
   std::printf("%s\n", ok ? "ok" : "FAIL");
   return ok ? 0 : 1;
 }
@@ -1684,6 +1756,8 @@ int main(int argc, char** argv) {
   section("norms<double>", test_norms<double>);
   section("mlp tricks<float>", test_mlp_tricks<float>);
   section("mlp tricks<double>", test_mlp_tricks<double>);
+  section("mlp rows on every path<float>", test_mlp_rows_paths<float>);
+  section("mlp rows on every path<double>", test_mlp_rows_paths<double>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;

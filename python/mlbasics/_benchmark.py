@@ -237,13 +237,15 @@ def mlp_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dic
 
 def _torch_tricks_epoch(torch: Any, X: np.ndarray, y: np.ndarray) -> None:
     """The PyTorch CPU loop of the tricks network: Linear, BatchNorm1d, ReLU, Dropout(0.2), the skip
-    around the 256→256 layer, CrossEntropyLoss, optim.SGD, batch 64."""
+    around the 256→256 layer, CrossEntropyLoss, optim.SGD with weight decay (our MLPs' L2 term,
+    alpha=1e-4: the same work per step as benchmarks/bench_mlp.py's loop), batch 64."""
     torch.manual_seed(0)
     nn = torch.nn
     l1, n1, l2, n2, l3 = nn.Linear(784, 256), nn.BatchNorm1d(256), nn.Linear(256, 256), nn.BatchNorm1d(256), \
         nn.Linear(256, 10)
     drop = nn.Dropout(0.2)
-    opt = torch.optim.SGD([q for m in (l1, n1, l2, n2, l3) for q in m.parameters()], lr=0.01, momentum=0.9)
+    opt = torch.optim.SGD([q for m in (l1, n1, l2, n2, l3) for q in m.parameters()], lr=0.01, momentum=0.9,
+                          weight_decay=1e-4)
     loss_fn = nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     perm = torch.randperm(X.shape[0])
@@ -260,7 +262,8 @@ def _torch_tricks_epoch(torch: Any, X: np.ndarray, y: np.ndarray) -> None:
 
 
 def _torch_epoch(torch: Any, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ...], batch: int) -> None:
-    """The standard PyTorch CPU training loop: nn.Sequential, CrossEntropyLoss, optim.SGD."""
+    """The standard PyTorch CPU training loop: nn.Sequential, CrossEntropyLoss, optim.SGD with weight
+    decay (the L2 term our MLPs and scikit-learn's compute with alpha=1e-4)."""
     torch.manual_seed(0)
     sizes = [X.shape[1], *hidden, 10]
     layers = []
@@ -269,7 +272,7 @@ def _torch_epoch(torch: Any, X: np.ndarray, y: np.ndarray, hidden: tuple[int, ..
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
     model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     loss_fn = torch.nn.CrossEntropyLoss()
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     perm = torch.randperm(X.shape[0])

@@ -749,16 +749,20 @@ class _BaseMLP(BaseEstimator):
             self._buffers_restore(best_buffers)
 
     #: Work per ``mlp_epoch`` call (multiply-adds × 2, forward and backward): an epoch runs as slices
-    #: of whole minibatches of about this much work — ~5 ms on the cpp backend, ~100 ms at worst on
-    #: the numpy one — so Ctrl-C is answered between two slices instead of at the end of the epoch.
-    #: Measured on 784-256-10, batch 64, 60,000 rows (cpp, 2 threads): one call per epoch 540-557
-    #: ms; slices of 2.5e8 flops 566 ms, of 1e9 flops 545-556 ms once warm (1-3%).
-    _SLICE_FLOPS = 5e8
+    #: of whole minibatches of about this much work, so Ctrl-C is answered between two slices
+    #: instead of at the end of the epoch — ~100 ms at worst on the numpy backend (5e8 flops), and
+    #: 20–40 ms on the compiled ones (4e9 flops at their 100–200 GFLOP/s). Each call costs ~0.2 ms
+    #: of argument checks in Python and a fresh set of work buffers: measured on 784-256-256-10,
+    #: batch 64, 60,000 rows (cpp, 1 thread, Zen 5), slices of 5e8 flops cost 35–45 ms more per
+    #: epoch than slices of 4e9 (~8%, 235 calls against 30).
+    _SLICE_FLOPS = {"numpy": 5e8}
+    _SLICE_FLOPS_COMPILED = 4e9
 
-    def _slice_rows(self, batch_size: int) -> int:
-        """Rows per kernel call: whole minibatches worth about ``_SLICE_FLOPS``."""
+    def _slice_rows(self, batch_size: int, backend: str = "cpp") -> int:
+        """Rows per kernel call: whole minibatches worth about ``_SLICE_FLOPS`` of ``backend``."""
         per_row = 6.0 * sum(shape[0] * shape[1] for shape, _ in self._layer_shapes)
-        batches = max(1, int(self._SLICE_FLOPS // max(per_row * batch_size, 1.0)))
+        budget = self._SLICE_FLOPS.get(backend, self._SLICE_FLOPS_COMPILED)
+        batches = max(1, int(budget // max(per_row * batch_size, 1.0)))
         return batches * batch_size
 
     def _epoch(self, kernels: Any, X: np.ndarray, Y: np.ndarray, idx: np.ndarray, batch_size: int,
@@ -771,7 +775,7 @@ class _BaseMLP(BaseEstimator):
             return self._epoch_streamed(kernels, X, Y, idx, batch_size, interrupt, sw)
         opt = self._optimizer
         sizes = [s[0] for s, _ in self._layer_shapes] + [self.n_outputs_]
-        step_rows = self._slice_rows(batch_size)
+        step_rows = self._slice_rows(batch_size, getattr(kernels, "name", "cpp"))
         sparse = issparse(X)
         if sparse:  # whole minibatches of densified rows, of bounded memory
             step_rows = min(step_rows, rows_per_block(X.shape[1], self._params_flat.dtype, multiple=batch_size))
