@@ -103,7 +103,9 @@ def matmul_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[
     """GEMM at square and MLP-layer shapes, float32 and float64, per backend (and PyTorch)."""
     rng = np.random.default_rng(0)
     torch = _optional("torch")
-    squares = [64, 256] if quick else [32, 64, 128, 256, 512, 1024]
+    # 1×1 @ 1×1 is the cost of a call from Python to the kernel and back (argument checks, the
+    # output's allocation), which the small products pay on top of their arithmetic.
+    squares = [64, 256] if quick else [1, 32, 64, 128, 256, 512, 1024]
     # (name, m, k, n, trans_a, trans_b): a dense layer 784→256 at batch 64, its two backward
     # products (Xᵀ·dY and dY·Wᵀ) and the output layer 256→10.
     layers = [("64×784 @ 784×256", 64, 784, 256, False, False),
