@@ -6,7 +6,9 @@
 // gradient (+ the L2 term) and applies the optimizer step to the same block of weights while both
 // are still in cache (the steps are elementwise, so a block at a time is the same update), also
 // summing the new weights' squares for the next batch's L2 term. grad_x of a layer is computed
-// before its weights change.
+// before its weights change. The passes over a minibatch's activations (the derivative, the bias
+// sums, the L2 term, the tricks' normalization, activation, dropout and skip) are the row kernels
+// of mlp_rows.hpp, compiled per SIMD path; this file stays portable.
 #include "mlbasics/mlp.hpp"
 
 #include <algorithm>
