@@ -60,12 +60,12 @@ using Body = std::function<void(std::ptrdiff_t, std::ptrdiff_t)>;
 using Clock = std::chrono::steady_clock;
 
 // How long a worker polls for the next job, and a caller for its helpers, before sleeping.
-// Measured (Zen 5, 2 threads, 64×784 @ 784×256 f32, 1-thread time 121 µs, a busy gap of G µs
-// between products): with spin S the product takes ~70 µs while G < S and the 1-thread time
-// or more once G > S (a futex wake-up each way costs ~25-50 µs on this VM); S = 0 gives
-// 112-125 µs at every G. The gaps inside a training step (bias + activation, loss, optimizer,
-// Python between calls) are a few to a few tens of µs, so 100 µs covers them while an idle
-// pool stops costing CPU 0.1 ms after its last job.
+// Measured (Zen 5 VM, 2 threads, 64×784 @ 784×256 f32, 1-thread time 121 µs, a busy gap of
+// G µs in Python between products; medians, busy machine): S = 100 gave 68-74 µs for G <= 50
+// and 87-106 µs for G >= 100 (the worker asleep again: a futex wake-up each way); S = 0 gave
+// 96-136 µs at every G; S = 200 no better than 100 at G <= 50. The gaps inside a training step
+// (bias + activation, loss, optimizer, Python between calls) are a few to a few tens of µs, so
+// 100 µs covers them, and an idle pool stops costing CPU 0.1 ms after its last job.
 constexpr long kSpinMicros = 100;
 
 long spin_micros() {
