@@ -32,6 +32,7 @@
 #include "mlbasics/optim.hpp"
 #include "mlbasics/parallel.hpp"
 #include "mlbasics/sparse.hpp"
+#include "test_pool_waiting.hpp"
 
 using mlbasics::index_t;
 
@@ -777,6 +778,9 @@ void test_optim() {
 }
 
 // ----------------------------------------------------------------------------- parallel
+
+// The pool's spin-then-sleep policy and dynamic participation (test_pool_waiting.hpp).
+void test_pool_waiting() { CHECK(pool_waiting_failures() == 0); }
 
 void test_parallel() {
   mlbasics::set_num_threads(2);
@@ -1734,6 +1738,7 @@ int main(int argc, char** argv) {
   section("cpu_path", test_cpu_path);
   section("resolve_cpu_path (MLBASICS_CPU values)", test_resolve_cpu_path);
   section("parallel_for", test_parallel);
+  section("pool waiting policy", test_pool_waiting);
   section("gemm + gram (all kernels, 1 and 2 threads)", test_gemm_all_kernels);
   section("gemm contexts (shipped and forced)", test_gemm_contexts);
   section("layers<float>", test_layers<float>);
