@@ -63,17 +63,41 @@ template <class T>
 detail::AssignRows<T> assign_rows();
 template <>
 detail::AssignRows<float> assign_rows<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_rows_avx512_f32;
+#endif
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f32;  // no AVX-512 version
+  if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f32;
 #endif
   return detail::assign_rows_generic_f32;
 }
 template <>
 detail::AssignRows<double> assign_rows<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_rows_avx512_f64;
+#endif
 #if defined(MLBASICS_HAVE_AVX2_TU)
   if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f64;
 #endif
   return detail::assign_rows_generic_f64;
+}
+
+// The direct (GEMM-free) assignment for k ≤ detail::direct_max_k<T>, where this path has one.
+template <class T>
+detail::AssignDirect<T> assign_direct();
+template <>
+detail::AssignDirect<float> assign_direct<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_direct_avx512_f32;
+#endif
+  return nullptr;
+}
+template <>
+detail::AssignDirect<double> assign_direct<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_direct_avx512_f64;
+#endif
+  return nullptr;
 }
 
 // Columns to compute so that every one goes through the same micro-kernel. The AVX2 GEMM runs an
@@ -143,8 +167,17 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
                  std::int64_t* labels, T* sq_dist, T* sums, T* weights) {
   std::vector<T> cc(static_cast<std::size_t>(k));
   sq_norms(k, p, centers, cc.data());
+  // A few centres: the direct loop (no GEMM) with the centres transposed and zero-padded.
+  const detail::AssignDirect<T> direct = k <= detail::direct_max_k<T> ? assign_direct<T>() : nullptr;
+  std::vector<T> ct;
+  if (direct) {
+    constexpr index_t LD = detail::direct_max_k<T>;
+    ct.assign(static_cast<std::size_t>(p * LD), T(0));
+    for (index_t j = 0; j < k; ++j)
+      for (index_t q = 0; q < p; ++q) ct[static_cast<std::size_t>(q * LD + j)] = centers[j * p + q];
+  }
   const T* centers_for_gemm = centers;
-  const index_t kp = uniform_columns<T>(k);  // products per row (k, or k padded with zero centres)
+  const index_t kp = direct ? k : uniform_columns<T>(k);  // products per row (k, or k padded with zero centres)
   std::vector<T> padded;
   if (kp != k) {
     padded = zero_padded(k, kp, p, centers);
@@ -163,12 +196,18 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
   for (index_t c0 = 0; c0 < n_chunks; c0 += wave) {
     const index_t c1 = std::min(n_chunks, c0 + wave);
     parallel_for(c1 - c0, 1, [&](std::ptrdiff_t a, std::ptrdiff_t b) {
-      std::vector<T> buf(static_cast<std::size_t>(block * kp));
+      std::vector<T> buf(direct ? 0 : static_cast<std::size_t>(block * kp));
       for (index_t c = c0 + a; c < c0 + b; ++c) {
         double* ps = partial.data() + static_cast<std::size_t>(c - c0) * slot;
         double* pw = ps + k * p;
         std::fill(ps, ps + slot, 0.0);
         const index_t r_end = std::min(n, (c + 1) * kChunkRows);
+        if (direct) {
+          const index_t r0 = c * kChunkRows;
+          direct(r_end - r0, k, p, ct.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
+                 labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
+          continue;
+        }
         for (index_t r0 = c * kChunkRows; r0 < r_end; r0 += block) {
           const index_t rows = std::min(block, r_end - r0);
           cross(rows, kp, p, x + r0 * p, centers_for_gemm, buf.data());

@@ -1,6 +1,8 @@
 // distances_kernels.hpp — internals of the k-means assignment: the loop that consumes one block
 // of products (argmin, direct distance, per-centre sums) is compiled once per ISA
-// (distances_generic.cpp, distances_avx2.cpp); distances.cpp picks one from cpu_path().
+// (distances_generic.cpp, distances_avx2.cpp, distances_avx512.cpp); distances.cpp picks one from
+// cpu_path(). For a few centres (k ≤ 2 vectors) the AVX-512 TU also has a direct loop with no
+// GEMM: the products of a group of rows against all k centres in registers.
 #pragma once
 #include <cstdint>
 
@@ -24,6 +26,30 @@ extern const AssignRows<double> assign_rows_generic_f64;
 extern const AssignRows<float> assign_rows_avx2_f32;
 extern const AssignRows<double> assign_rows_avx2_f64;
 #endif
+
+// The direct assignment of `rows` rows against k ≤ direct_max_k<T> centres, no GEMM: the same
+// outputs as AssignRows (labels, optional sq_dist, sums and weights added in row order), with the
+// products x_i·c_j accumulated over q = 0 … p−1 (one FMA per feature, the same order for every
+// centre, so equal centres give equal products and ties go low). ct holds the centres transposed
+// and zero-padded, p rows of direct_max_k<T> values (ct[q·direct_max_k + j] = c_j[q]); cc the k
+// norms ‖c_j‖².
+template <class T>
+using AssignDirect = void (*)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const T* ct, const T* cc,
+                              const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist,
+                              double* sums, double* weights);
+template <class T>
+constexpr std::ptrdiff_t direct_max_k = 128 / static_cast<std::ptrdiff_t>(sizeof(T));  // two zmm of T
+
+#if defined(MLBASICS_HAVE_AVX512_TU)
+extern const AssignRows<float> assign_rows_avx512_f32;
+extern const AssignRows<double> assign_rows_avx512_f64;
+extern const AssignDirect<float> assign_direct_avx512_f32;
+extern const AssignDirect<double> assign_direct_avx512_f64;
+#endif
+
+// The helpers below have internal linkage: each ISA's TU compiles its own copy, so the linker can
+// never hand a portable TU the AVX2 build of one (or the other way round).
+namespace {
 
 // The scalar argmin of the contract (first minimum, first NaN wins) of cc[j] − 2·prod[j].
 template <class T>
@@ -56,5 +82,6 @@ inline void add_row(std::ptrdiff_t p, const T* xi, double wi, double* s) {
   for (std::ptrdiff_t q = 0; q < p; ++q) s[q] += wi * static_cast<double>(xi[q]);
 }
 
+}  // namespace
 }  // namespace detail
 }  // namespace mlbasics

@@ -1,0 +1,372 @@
+// distances_avx512.cpp — the k-means assignment with AVX-512 (F, DQ, BW, VL) and FMA, in two loops:
+//  * assign_rows: after the GEMM, as distances_avx2.cpp but 16 floats / 8 doubles per
+//    instruction with masked tails (no scalar tail): the argmin in two passes (ranking values and
+//    their minimum, then the first position equal to it), the direct distance and the per-centre
+//    sums 8 doubles per instruction;
+//  * assign_direct: for k ≤ 2 vectors of centres (32 floats / 16 doubles) no GEMM at all: a group
+//    of rows is multiplied by all k centres in registers (one broadcast x_i[q] times the column q
+//    of the transposed centres per FMA), and each row's argmin is taken from its registers. At such
+//    k a GEMM runs a narrow edge tile of the packed panel for little work per row, and the step is
+//    bound by that per-row overhead, not by the FLOPs.
+// Like gemm_avx512.cpp, only reached after cpu_path() has checked CPUID and XGETBV; x86-64 builds
+// only. Everything but the four exported pointers has internal linkage, and nothing here calls an
+// inline library template that the linker could share with a portable TU.
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC 12 reports the unmasked AVX-512 intrinsics' internal undefined source operand
+// (_mm512_undefined_*) as maybe-uninitialized inside avx512fintrin.h.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "distances_kernels.hpp"
+
+namespace mlbasics {
+namespace detail {
+namespace {
+
+using idx = std::ptrdiff_t;
+
+inline int first_set(unsigned mask) {
+#if defined(_MSC_VER) && !defined(__clang__)
+  unsigned long i;
+  _BitScanForward(&i, static_cast<unsigned long>(mask));
+  return static_cast<int>(i);
+#else
+  return __builtin_ctz(mask);
+#endif
+}
+
+struct F32 {
+  using T = float;
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int W = 16;
+  static M lanes(idx n) { return n >= W ? M(0xFFFF) : static_cast<M>((1u << n) - 1u); }
+  static V zero() { return _mm512_setzero_ps(); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V loadz(M m, const T* p) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(M m, T* p, V v) { _mm512_mask_storeu_ps(p, m, v); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  // cc − 2·prod, one rounding (as the AVX2 loop)
+  static V rank(V cc, V prod) { return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), prod, cc); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V mask_min(V src, M m, V a, V b) { return _mm512_mask_min_ps(src, m, a, b); }
+  static V mask_mov(V src, M m, V a) { return _mm512_mask_mov_ps(src, m, a); }
+  static M unord(M m, V a) { return _mm512_mask_cmp_ps_mask(m, a, a, _CMP_UNORD_Q); }
+  static M eq(M m, V a, V b) { return _mm512_mask_cmp_ps_mask(m, a, b, _CMP_EQ_OQ); }
+  static V inf() { return _mm512_set1_ps(__builtin_huge_valf()); }
+  // the minimum of the 16 lanes, in every lane
+  static V all_min(V v) {
+    V m = _mm512_min_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
+    m = _mm512_min_ps(m, _mm512_shuffle_f32x4(m, m, 0xB1));
+    m = _mm512_min_ps(m, _mm512_permute_ps(m, 0x4E));
+    return _mm512_min_ps(m, _mm512_permute_ps(m, 0xB1));
+  }
+  // 8 values from p as doubles (lanes outside m are 0)
+  static __m512d to_f64(__mmask8 m, const T* p) { return _mm512_cvtps_pd(_mm256_maskz_loadu_ps(m, p)); }
+};
+
+struct F64 {
+  using T = double;
+  using V = __m512d;
+  using M = __mmask8;
+  static constexpr int W = 8;
+  static M lanes(idx n) { return n >= W ? M(0xFF) : static_cast<M>((1u << n) - 1u); }
+  static V zero() { return _mm512_setzero_pd(); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V loadz(M m, const T* p) { return _mm512_maskz_loadu_pd(m, p); }
+  static void store(M m, T* p, V v) { _mm512_mask_storeu_pd(p, m, v); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V rank(V cc, V prod) { return _mm512_fnmadd_pd(_mm512_set1_pd(2.0), prod, cc); }
+  static V min(V a, V b) { return _mm512_min_pd(a, b); }
+  static V mask_min(V src, M m, V a, V b) { return _mm512_mask_min_pd(src, m, a, b); }
+  static V mask_mov(V src, M m, V a) { return _mm512_mask_mov_pd(src, m, a); }
+  static M unord(M m, V a) { return _mm512_mask_cmp_pd_mask(m, a, a, _CMP_UNORD_Q); }
+  static M eq(M m, V a, V b) { return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_EQ_OQ); }
+  static V inf() { return _mm512_set1_pd(__builtin_huge_val()); }
+  static V all_min(V v) {
+    V m = _mm512_min_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));
+    m = _mm512_min_pd(m, _mm512_shuffle_f64x2(m, m, 0xB1));
+    return _mm512_min_pd(m, _mm512_permute_pd(m, 0x55));
+  }
+  static __m512d to_f64(__mmask8 m, const T* p) { return _mm512_maskz_loadu_pd(m, p); }
+};
+
+inline __mmask8 lanes8(idx n) { return n >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << n) - 1u); }
+
+// ‖a − b‖² over p elements, 8 partial sums in double.
+template <class S>
+double sq_distance(idx p, const typename S::T* a, const typename S::T* b) {
+  __m512d acc = _mm512_setzero_pd();
+  for (idx q = 0; q < p; q += 8) {
+    const __mmask8 m = lanes8(p - q);
+    const __m512d d = _mm512_sub_pd(S::to_f64(m, a + q), S::to_f64(m, b + q));
+    acc = _mm512_fmadd_pd(d, d, acc);
+  }
+  return _mm512_reduce_add_pd(acc);
+}
+
+// s[q] += w·x[q] (or += x[q] without weights) in double.
+template <class S>
+void add_row(idx p, const typename S::T* xi, const double* wi, double* s) {
+  for (idx q = 0; q < p; q += 8) {
+    const __mmask8 m = lanes8(p - q);
+    const __m512d xv = S::to_f64(m, xi + q);
+    const __m512d sv = _mm512_maskz_loadu_pd(m, s + q);
+    _mm512_mask_storeu_pd(s + q, m, wi ? _mm512_fmadd_pd(_mm512_set1_pd(*wi), xv, sv) : _mm512_add_pd(sv, xv));
+  }
+}
+
+// Everything after the argmin of row i: its label, direct distance, and its share of the sums.
+template <class S>
+inline void finish_row(idx i, idx j, idx p, const typename S::T* x, const typename S::T* centers,
+                       const typename S::T* w, std::int64_t* labels, typename S::T* sq_dist, double* sums,
+                       double* weights) {
+  using T = typename S::T;
+  const T* xi = x + i * p;
+  labels[i] = j;
+  if (sq_dist) sq_dist[i] = static_cast<T>(sq_distance<S>(p, xi, centers + j * p));
+  if (w) {
+    const double wi = static_cast<double>(w[i]);
+    add_row<S>(p, xi, &wi, sums + j * p);
+    weights[j] += wi;
+  } else {
+    add_row<S>(p, xi, nullptr, sums + j * p);
+    weights[j] += 1.0;
+  }
+}
+
+// The sums and weights of `rows` labelled rows, centre by centre: the rows of each centre (in
+// row order, as finish_row would add them) are summed in registers, then added to the centre's
+// sums once. No read-modify-write of a centre's sums from one row to the next: those make a chain
+// through memory whenever two nearby rows share a centre (often, when k is small), and the
+// loads of the next rows wait on it. k ≤ kGroupMaxK, rows ≤ kGroupRows.
+constexpr idx kGroupMaxK = direct_max_k<float>;
+constexpr idx kGroupRows = 256;
+template <class S>
+void group_sums(idx rows, idx k, idx p, const typename S::T* x, const typename S::T* w,
+                const std::int64_t* labels, double* sums, double* weights) {
+  using T = typename S::T;
+  int start[kGroupMaxK + 1];
+  int order[kGroupRows];
+  for (idx j = 0; j <= k; ++j) start[j] = 0;
+  for (idx i = 0; i < rows; ++i) ++start[labels[i] + 1];
+  for (idx j = 0; j < k; ++j) start[j + 1] += start[j];
+  int next[kGroupMaxK];
+  for (idx j = 0; j < k; ++j) next[j] = start[j];
+  for (idx i = 0; i < rows; ++i) order[next[labels[i]]++] = static_cast<int>(i);
+  for (idx j = 0; j < k; ++j) {
+    const int b = start[j], e = start[j + 1];
+    if (b == e) continue;
+    double* s = sums + j * p;
+    double wsum = weights[j];  // added in row order, as finish_row does
+    if (w) {
+      for (int t = b; t < e; ++t) wsum += static_cast<double>(w[order[t]]);
+    } else {
+      for (int t = b; t < e; ++t) wsum += 1.0;
+    }
+    weights[j] = wsum;
+    idx q = 0;
+    for (; q + 32 <= p; q += 32) {  // four vectors of sums at a time
+      __m512d a0 = _mm512_loadu_pd(s + q), a1 = _mm512_loadu_pd(s + q + 8);
+      __m512d a2 = _mm512_loadu_pd(s + q + 16), a3 = _mm512_loadu_pd(s + q + 24);
+      for (int t = b; t < e; ++t) {
+        const T* xi = x + order[t] * p + q;
+        if (w) {
+          const __m512d wi = _mm512_set1_pd(static_cast<double>(w[order[t]]));
+          a0 = _mm512_fmadd_pd(wi, S::to_f64(0xFF, xi), a0);
+          a1 = _mm512_fmadd_pd(wi, S::to_f64(0xFF, xi + 8), a1);
+          a2 = _mm512_fmadd_pd(wi, S::to_f64(0xFF, xi + 16), a2);
+          a3 = _mm512_fmadd_pd(wi, S::to_f64(0xFF, xi + 24), a3);
+        } else {
+          a0 = _mm512_add_pd(a0, S::to_f64(0xFF, xi));
+          a1 = _mm512_add_pd(a1, S::to_f64(0xFF, xi + 8));
+          a2 = _mm512_add_pd(a2, S::to_f64(0xFF, xi + 16));
+          a3 = _mm512_add_pd(a3, S::to_f64(0xFF, xi + 24));
+        }
+      }
+      _mm512_storeu_pd(s + q, a0);
+      _mm512_storeu_pd(s + q + 8, a1);
+      _mm512_storeu_pd(s + q + 16, a2);
+      _mm512_storeu_pd(s + q + 24, a3);
+    }
+    for (; q < p; q += 8) {
+      const __mmask8 m = lanes8(p - q);
+      __m512d a = _mm512_maskz_loadu_pd(m, s + q);
+      for (int t = b; t < e; ++t) {
+        const T* xi = x + order[t] * p + q;
+        a = w ? _mm512_fmadd_pd(_mm512_set1_pd(static_cast<double>(w[order[t]])), S::to_f64(m, xi), a)
+              : _mm512_add_pd(a, S::to_f64(m, xi));
+      }
+      _mm512_mask_storeu_pd(s + q, m, a);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- after the GEMM
+
+// The contract's argmin of cc[j] − 2·prod[j] over k values; prod is overwritten with them.
+template <class S>
+idx argmin(idx k, const typename S::T* cc, typename S::T* prod) {
+  using V = typename S::V;
+  using M = typename S::M;
+  constexpr int W = S::W;
+  // pass 1: ranking values (stored back), their minimum (two chains), any NaN
+  V m0 = S::inf(), m1 = S::inf();
+  M nan = 0;
+  idx t = 0;
+  for (; t + 2 * W <= k; t += 2 * W) {
+    const V d0 = S::rank(S::load(cc + t), S::load(prod + t));
+    const V d1 = S::rank(S::load(cc + t + W), S::load(prod + t + W));
+    S::store(M(~M(0)), prod + t, d0);
+    S::store(M(~M(0)), prod + t + W, d1);
+    nan |= S::unord(M(~M(0)), d0) | S::unord(M(~M(0)), d1);
+    m0 = S::min(m0, d0);
+    m1 = S::min(m1, d1);
+  }
+  for (; t < k; t += W) {
+    const M lm = S::lanes(k - t);
+    const V d = S::rank(S::loadz(lm, cc + t), S::loadz(lm, prod + t));
+    S::store(lm, prod + t, d);
+    nan |= S::unord(lm, d);
+    m0 = S::mask_min(m0, lm, m0, d);
+  }
+  if (nan) {  // the contract's NaN rule on the stored ranking values: the first NaN wins
+    for (idx u = 0; u < k; ++u)
+      if (prod[u] != prod[u]) return u;
+  }
+  const V mv = S::all_min(S::min(m0, m1));
+  // pass 2: the first position equal to the minimum
+  for (t = 0; t < k; t += W) {
+    const M lm = S::lanes(k - t);
+    const M hit = S::eq(lm, S::loadz(lm, prod + t), mv);
+    if (hit) return t + first_set(hit);
+  }
+  return 0;  // unreachable: the minimum is one of the values
+}
+
+template <class S>
+void assign_rows(idx rows, idx k, idx ldp, idx p, typename S::T* prod, const typename S::T* cc,
+                 const typename S::T* x, const typename S::T* centers, const typename S::T* w,
+                 std::int64_t* labels, typename S::T* sq_dist, double* sums, double* weights) {
+  for (idx i = 0; i < rows; ++i)
+    finish_row<S>(i, argmin<S>(k, cc, prod + i * ldp), p, x, centers, w, labels, sq_dist, sums, weights);
+}
+
+// ---------------------------------------------------------------- direct, k ≤ 2 vectors
+
+// The first minimum of the ranking values r[0..NV) (lanes outside valid[v] ignored): a NaN wins
+// (the first one), else the first lane equal to the minimum.
+template <class S, int NV>
+inline idx first_min(const typename S::V* r, const typename S::M* valid) {
+  using V = typename S::V;
+  using M = typename S::M;
+  M nan[NV];
+  bool any = false;
+  for (int v = 0; v < NV; ++v) {
+    nan[v] = S::unord(valid[v], r[v]);
+    any |= nan[v] != 0;
+  }
+  if (any) {
+    for (int v = 0; v < NV; ++v)
+      if (nan[v]) return v * S::W + first_set(nan[v]);
+  }
+  V rr[NV];
+  V m = S::inf();
+  for (int v = 0; v < NV; ++v) {
+    rr[v] = S::mask_mov(S::inf(), valid[v], r[v]);
+    m = S::min(m, rr[v]);
+  }
+  m = S::all_min(m);
+  for (int v = 0; v < NV; ++v) {
+    const M hit = S::eq(valid[v], rr[v], m);
+    if (hit) return v * S::W + first_set(hit);
+  }
+  return 0;  // unreachable
+}
+
+constexpr idx kPrefetchRows = 64;
+
+// R rows from row i0: their products with the NV vectors of centres, accumulated over q in
+// registers, then each row's argmin and bookkeeping.
+template <class S, int NV, int R>
+inline void direct_group(idx i0, idx p, const typename S::T* ct, const typename S::V* ccv,
+                         const typename S::M* valid, const typename S::T* x, const typename S::T* centers,
+                         std::int64_t* labels, typename S::T* sq_dist) {
+  using V = typename S::V;
+  constexpr idx LD = direct_max_k<typename S::T>;
+  V acc[R][NV];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
+  const typename S::T* xr = x + i0 * p;
+  {  // the rows kPrefetchRows ahead, towards L1 (x streams from memory once per step)
+    const char* ahead = reinterpret_cast<const char*>(xr + kPrefetchRows * p);
+    const idx bytes = R * p * static_cast<idx>(sizeof(typename S::T));
+    for (idx b = 0; b < bytes; b += 64) _mm_prefetch(ahead + b, _MM_HINT_T0);
+  }
+  for (idx q = 0; q < p; ++q) {
+    V c[NV];
+    for (int v = 0; v < NV; ++v) c[v] = S::load(ct + q * LD + v * S::W);
+    for (int r = 0; r < R; ++r) {
+      const V b = S::set1(xr[r * p + q]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = S::fmadd(b, c[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    V rk[NV];
+    for (int v = 0; v < NV; ++v) rk[v] = S::rank(ccv[v], acc[r][v]);
+    const idx j = first_min<S, NV>(rk, valid);
+    labels[i0 + r] = j;
+    if (sq_dist) sq_dist[i0 + r] = static_cast<typename S::T>(sq_distance<S>(p, xr + r * p, centers + j * p));
+  }
+}
+
+template <class S, int NV, int R>
+void direct_rows(idx rows, idx k, idx p, const typename S::T* ct, const typename S::T* cc,
+                 const typename S::T* x, const typename S::T* centers, const typename S::T* w,
+                 std::int64_t* labels, typename S::T* sq_dist, double* sums, double* weights) {
+  using V = typename S::V;
+  using M = typename S::M;
+  V ccv[NV];
+  M valid[NV];
+  for (int v = 0; v < NV; ++v) {
+    valid[v] = S::lanes(k - v * S::W);
+    ccv[v] = S::loadz(valid[v], cc + v * S::W);
+  }
+  // blocks of rows: their labels (and distances), then their sums centre by centre
+  for (idx i0 = 0; i0 < rows; i0 += kGroupRows) {
+    const idx i1 = rows - i0 < kGroupRows ? rows : i0 + kGroupRows;
+    idx i = i0;
+    for (; i + R <= i1; i += R) direct_group<S, NV, R>(i, p, ct, ccv, valid, x, centers, labels, sq_dist);
+    for (; i < i1; ++i) direct_group<S, NV, 1>(i, p, ct, ccv, valid, x, centers, labels, sq_dist);
+    group_sums<S>(i1 - i0, k, p, x + i0 * p, w ? w + i0 : nullptr, labels + i0, sums, weights);
+  }
+}
+
+template <class S>
+void assign_direct(idx rows, idx k, idx p, const typename S::T* ct, const typename S::T* cc,
+                   const typename S::T* x, const typename S::T* centers, const typename S::T* w,
+                   std::int64_t* labels, typename S::T* sq_dist, double* sums, double* weights) {
+  // 8 rows × 1 vector or 6 rows × 2 vectors of accumulators: enough independent FMA chains to
+  // cover the FMA latency, with the centres' vectors and a broadcast left in the 32 registers.
+  if (k <= S::W)
+    direct_rows<S, 1, 8>(rows, k, p, ct, cc, x, centers, w, labels, sq_dist, sums, weights);
+  else
+    direct_rows<S, 2, 6>(rows, k, p, ct, cc, x, centers, w, labels, sq_dist, sums, weights);
+}
+
+}  // namespace
+
+const AssignRows<float> assign_rows_avx512_f32 = &assign_rows<F32>;
+const AssignRows<double> assign_rows_avx512_f64 = &assign_rows<F64>;
+const AssignDirect<float> assign_direct_avx512_f32 = &assign_direct<F32>;
+const AssignDirect<double> assign_direct_avx512_f64 = &assign_direct<F64>;
+
+}  // namespace detail
+}  // namespace mlbasics
