@@ -231,17 +231,19 @@ def test_kmeans_step_small_k_every_width(dtype, p, restore_threads):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-@pytest.mark.parametrize("k", [3, 8, 9, 16, 17, 32, 33, 300])
+@pytest.mark.parametrize("k", [3, 4, 5, 8, 9, 16, 17, 32, 33, 300])
 def test_kmeans_step_non_finite_every_width(dtype, k):
     # A NaN in a row sends it to centre 0; a NaN centre takes every row it meets (the first NaN
     # centre); inf in x against a 0 in a centre gives a NaN ranking value (0·inf) that wins, in
-    # whichever lane of whichever vector it falls, and never from a padding lane.
+    # whichever lane of whichever vector it falls, and never from a padding lane (nor from the
+    # zero that pads an odd feature count in the layout that does two features per FMA).
     rng = np.random.default_rng(k)
     p = 5
     x = rng.standard_normal((40, p)).astype(dtype)
     centers = rng.standard_normal((k, p)).astype(dtype)
     x[3, 2] = np.nan
     x[7, 1] = np.inf
+    x[9, p - 1] = -np.inf  # p is odd: the last feature has no partner
     centers[k - 2, 1] = 0.0
     nan_last = centers.copy()
     nan_last[k - 1, 0] = np.nan

@@ -84,18 +84,18 @@ detail::AssignRows<double> assign_rows<double>() {
 
 // The direct (GEMM-free) assignment for k ≤ detail::direct_max_k<T>, where this path has one.
 template <class T>
-detail::AssignDirect<T> assign_direct();
+const detail::AssignDirect<T>* assign_direct();
 template <>
-detail::AssignDirect<float> assign_direct<float>() {
+const detail::AssignDirect<float>* assign_direct<float>() {
 #if defined(MLBASICS_HAVE_AVX512_TU)
-  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_direct_avx512_f32;
+  if (g_path.isa() >= detail::Isa::avx512) return &detail::assign_direct_avx512_f32;
 #endif
   return nullptr;
 }
 template <>
-detail::AssignDirect<double> assign_direct<double>() {
+const detail::AssignDirect<double>* assign_direct<double>() {
 #if defined(MLBASICS_HAVE_AVX512_TU)
-  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_direct_avx512_f64;
+  if (g_path.isa() >= detail::Isa::avx512) return &detail::assign_direct_avx512_f64;
 #endif
   return nullptr;
 }
@@ -167,14 +167,12 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
                  std::int64_t* labels, T* sq_dist, T* sums, T* weights) {
   std::vector<T> cc(static_cast<std::size_t>(k));
   sq_norms(k, p, centers, cc.data());
-  // A few centres: the direct loop (no GEMM) with the centres transposed and zero-padded.
-  const detail::AssignDirect<T> direct = k <= detail::direct_max_k<T> ? assign_direct<T>() : nullptr;
-  std::vector<T> ct;
+  // A few centres: the direct loop (no GEMM), on the centres as it packs them.
+  const detail::AssignDirect<T>* direct = k <= detail::direct_max_k<T> ? assign_direct<T>() : nullptr;
+  std::vector<T> packed;
   if (direct) {
-    constexpr index_t LD = detail::direct_max_k<T>;
-    ct.assign(static_cast<std::size_t>(p * LD), T(0));
-    for (index_t j = 0; j < k; ++j)
-      for (index_t q = 0; q < p; ++q) ct[static_cast<std::size_t>(q * LD + j)] = centers[j * p + q];
+    packed.resize(static_cast<std::size_t>(detail::direct_pack_size<T>(p)));
+    direct->pack(k, p, centers, cc.data(), packed.data());
   }
   const T* centers_for_gemm = centers;
   const index_t kp = direct ? k : uniform_columns<T>(k);  // products per row (k, or k padded with zero centres)
@@ -204,8 +202,8 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
         const index_t r_end = std::min(n, (c + 1) * kChunkRows);
         if (direct) {
           const index_t r0 = c * kChunkRows;
-          direct(r_end - r0, k, p, ct.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
-                 labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
+          direct->assign(r_end - r0, k, p, packed.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
+                         labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
           continue;
         }
         for (index_t r0 = c * kChunkRows; r0 < r_end; r0 += block) {

@@ -28,17 +28,20 @@ extern const AssignRows<double> assign_rows_avx2_f64;
 #endif
 
 // The direct assignment of `rows` rows against k ≤ direct_max_k<T> centres, no GEMM: the same
-// outputs as AssignRows (labels, optional sq_dist, sums and weights added in row order), with the
-// products x_i·c_j accumulated over q = 0 … p−1 (one FMA per feature, the same order for every
-// centre, so equal centres give equal products and ties go low). ct holds the centres transposed
-// and zero-padded, p rows of direct_max_k<T> values (ct[q·direct_max_k + j] = c_j[q]); cc the k
-// norms ‖c_j‖².
+// outputs as AssignRows (labels, optional sq_dist, sums and weights added in row order), with each
+// product x_i·c_j accumulated in registers in one fixed order for every centre (so equal centres
+// give equal products and ties go low). `pack` lays the centres and their norms cc out as the
+// loop reads them, in direct_pack_size<T>(p) values; `assign` then runs on any rows.
 template <class T>
-using AssignDirect = void (*)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const T* ct, const T* cc,
-                              const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist,
-                              double* sums, double* weights);
+struct AssignDirect {
+  void (*pack)(std::ptrdiff_t k, std::ptrdiff_t p, const T* centers, const T* cc, T* packed);
+  void (*assign)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const T* packed, const T* x,
+                 const T* centers, const T* w, std::int64_t* labels, T* sq_dist, double* sums, double* weights);
+};
 template <class T>
 constexpr std::ptrdiff_t direct_max_k = 128 / static_cast<std::ptrdiff_t>(sizeof(T));  // two zmm of T
+template <class T>
+constexpr std::ptrdiff_t direct_pack_size(std::ptrdiff_t p) { return (p + 2) * direct_max_k<T>; }
 
 #if defined(MLBASICS_HAVE_AVX512_TU)
 extern const AssignRows<float> assign_rows_avx512_f32;
