@@ -100,6 +100,24 @@ const detail::AssignDirect<double>* assign_direct<double>() {
   return nullptr;
 }
 
+// The neighbour filter of this path (nullptr: the scalar test only).
+template <class T>
+detail::NextBelow<T> next_below();
+template <>
+detail::NextBelow<float> next_below<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::next_below_avx512_f32;
+#endif
+  return nullptr;
+}
+template <>
+detail::NextBelow<double> next_below<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::next_below_avx512_f64;
+#endif
+  return nullptr;
+}
+
 // Columns to compute so that every one goes through the same micro-kernel. The AVX2 GEMM runs an
 // edge tile of at most split_nr (= NR/2) columns with a half-width kernel whose two FMA chains
 // (even and odd k) round differently from the full kernel, so two equal centres (or candidates)
@@ -231,6 +249,7 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
   sq_norms(m, p, y, yy.data());
   constexpr index_t kRows = 64;     // query rows per block
   constexpr index_t kCols = 2048;   // candidate rows per GEMM
+  const detail::NextBelow<T> skip = next_below<T>();
   parallel_for((n + kRows - 1) / kRows, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
     const index_t cols_max = uniform_columns<T>(std::min(m, kCols));
     std::vector<T> buf(static_cast<std::size_t>(kRows * cols_max));
@@ -267,6 +286,10 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
           // which any number beats.
           T top = h[0].v;
           for (; c < cols; ++c) {
+            if (skip && top == top) {  // jump to the next candidate below top (the same test, vectorized)
+              c = skip(c, cols, yy.data() + j0, v, top);
+              if (c == cols) break;
+            }
             const T val = yy[static_cast<std::size_t>(j0 + c)] - T(2) * v[c];
             if (!(val < top) && !(top != top && val == val)) continue;
             if (c == self) continue;

@@ -8,6 +8,8 @@
 //    of the transposed centres per FMA), and each row's argmin is taken from its registers. At such
 //    k a GEMM runs a narrow edge tile of the packed panel for little work per row, and the step is
 //    bound by that per-row overhead, not by the FLOPs.
+// It also has the neighbour search's filter: the first candidate below the worst kept one, 16 / 8
+// candidates per compare.
 // Like gemm_avx512.cpp, only reached after cpu_path() has checked CPUID and XGETBV; x86-64 builds
 // only. Everything but the four exported pointers has internal linkage, and nothing here calls an
 // inline library template that the linker could share with a portable TU.
@@ -59,6 +61,7 @@ struct F32 {
   static V mask_mov(V src, M m, V a) { return _mm512_mask_mov_ps(src, m, a); }
   static M unord(M m, V a) { return _mm512_mask_cmp_ps_mask(m, a, a, _CMP_UNORD_Q); }
   static M eq(M m, V a, V b) { return _mm512_mask_cmp_ps_mask(m, a, b, _CMP_EQ_OQ); }
+  static M lt(M m, V a, V b) { return _mm512_mask_cmp_ps_mask(m, a, b, _CMP_LT_OQ); }
   static V inf() { return _mm512_set1_ps(__builtin_huge_valf()); }
   // the minimum of the 16 lanes, in every lane
   static V all_min(V v) {
@@ -98,6 +101,7 @@ struct F64 {
   static V mask_mov(V src, M m, V a) { return _mm512_mask_mov_pd(src, m, a); }
   static M unord(M m, V a) { return _mm512_mask_cmp_pd_mask(m, a, a, _CMP_UNORD_Q); }
   static M eq(M m, V a, V b) { return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_EQ_OQ); }
+  static M lt(M m, V a, V b) { return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_LT_OQ); }
   static V inf() { return _mm512_set1_pd(__builtin_huge_val()); }
   static V all_min(V v) {
     V m = _mm512_min_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));
@@ -443,8 +447,26 @@ void assign_direct(idx rows, idx k, idx p, const typename S::T* packed, const ty
     direct_rows<S, 2, 6>(rows, k, p, packed, x, centers, w, labels, sq_dist, sums, weights);
 }
 
+// ---------------------------------------------------------------- neighbours
+
+template <class S>
+idx next_below(idx c, idx cols, const typename S::T* yy, const typename S::T* v, typename S::T top) {
+  using V = typename S::V;
+  using M = typename S::M;
+  const V tv = S::set1(top);
+  for (; c < cols; c += S::W) {
+    const M lm = S::lanes(cols - c);
+    const V val = S::rank(S::loadz(lm, yy + c), S::loadz(lm, v + c));  // yy − 2v, as the scalar loop
+    const M hit = S::lt(lm, val, tv);
+    if (hit) return c + first_set(hit);
+  }
+  return cols;
+}
+
 }  // namespace
 
+const NextBelow<float> next_below_avx512_f32 = &next_below<F32>;
+const NextBelow<double> next_below_avx512_f64 = &next_below<F64>;
 const AssignRows<float> assign_rows_avx512_f32 = &assign_rows<F32>;
 const AssignRows<double> assign_rows_avx512_f64 = &assign_rows<F64>;
 const AssignDirect<float> assign_direct_avx512_f32 = {&pack<F32>, &assign_direct<F32>};

@@ -43,7 +43,14 @@ constexpr std::ptrdiff_t direct_max_k = 128 / static_cast<std::ptrdiff_t>(sizeof
 template <class T>
 constexpr std::ptrdiff_t direct_pack_size(std::ptrdiff_t p) { return (p + 2) * direct_max_k<T>; }
 
+// The neighbour search's filter: the first c in [c0, cols) with yy[c] − 2·v[c] < top (top a
+// number; a NaN value is never below it), or cols.
+template <class T>
+using NextBelow = std::ptrdiff_t (*)(std::ptrdiff_t c0, std::ptrdiff_t cols, const T* yy, const T* v, T top);
+
 #if defined(MLBASICS_HAVE_AVX512_TU)
+extern const NextBelow<float> next_below_avx512_f32;
+extern const NextBelow<double> next_below_avx512_f64;
 extern const AssignRows<float> assign_rows_avx512_f32;
 extern const AssignRows<double> assign_rows_avx512_f64;
 extern const AssignDirect<float> assign_direct_avx512_f32;
