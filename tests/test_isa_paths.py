@@ -257,6 +257,34 @@ def test_kmeans_step_non_finite_every_width(dtype, k):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_nearest_neighbors_bound_and_filter_exact(dtype, restore_threads):
+    # The neighbour search's vector filter and per-row bound (AVX-512: the minima of 64 groups of
+    # the first block of candidates): candidates over two GEMM column blocks (2048), query rows
+    # over two row blocks (64), n_neighbors on each side of the 63/64 groups, many exact ties
+    # (small integers, duplicated rows) and NaN rows in x and y; the same indices and distances as
+    # the reference, bit for bit.
+    rng = np.random.default_rng(5)
+    p = 3
+    y = rng.integers(-4, 5, (2048 + 70, p)).astype(dtype)
+    y[2048 + 3] = y[5]  # a duplicate in the second block
+    x = rng.integers(-4, 5, (70, p)).astype(dtype)
+    for kn in (1, 10, 62, 63, 64):
+        for threads in (1, 2):
+            mlbasics.set_num_threads(threads)
+            for a, b in zip(cpp.nearest_neighbors(x, kn, y), ref.nearest_neighbors(x, kn, y)):
+                np.testing.assert_array_equal(a, b, err_msg=f"n_neighbors={kn}")
+            for a, b in zip(cpp.nearest_neighbors(y[:300], kn), ref.nearest_neighbors(y[:300], kn)):
+                np.testing.assert_array_equal(a, b, err_msg=f"n_neighbors={kn} (itself)")
+    xn, yn = x.copy(), y[:500].copy()
+    xn[4, 1] = np.nan
+    yn[::7, 0] = np.nan  # a NaN in every 7th candidate: those never beat a number
+    with np.errstate(invalid="ignore"):
+        for kn in (3, 70):
+            for a, b in zip(cpp.nearest_neighbors(xn, kn, yn), ref.nearest_neighbors(xn, kn, yn)):
+                np.testing.assert_array_equal(a, b, err_msg=f"NaN, n_neighbors={kn}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("optimizer, hyper", [("adam", dict(lr=0.01)), ("sgd", dict(lr=0.05, momentum=0.9))])
 def test_mlp_epoch_batch_above_kc(dtype, optimizer, hyper, restore_threads):
     b = blocking(dtype)

@@ -463,8 +463,31 @@ idx next_below(idx c, idx cols, const typename S::T* yy, const typename S::T* v,
   return cols;
 }
 
+template <class S>
+void group_minima(idx cols, const typename S::T* yy, const typename S::T* v, typename S::T* out) {
+  using V = typename S::V;
+  using M = typename S::M;
+  constexpr int NACC = static_cast<int>(kGroupMinima) / S::W;  // groups: lane × accumulator
+  V m[NACC];
+  for (int a = 0; a < NACC; ++a) m[a] = S::inf();
+  idx c = 0;
+  for (; c + NACC * S::W <= cols; c += NACC * S::W)
+    for (int a = 0; a < NACC; ++a) {
+      const V val = S::rank(S::load(yy + c + a * S::W), S::load(v + c + a * S::W));
+      m[a] = S::mask_min(m[a], static_cast<M>(~S::unord(M(~M(0)), val)), m[a], val);
+    }
+  for (int a = 0; c < cols; c += S::W, ++a) {
+    const M lm = S::lanes(cols - c);
+    const V val = S::rank(S::loadz(lm, yy + c), S::loadz(lm, v + c));
+    m[a] = S::mask_min(m[a], static_cast<M>(lm & ~S::unord(lm, val)), m[a], val);
+  }
+  for (int a = 0; a < NACC; ++a) S::store(M(~M(0)), out + a * S::W, m[a]);
+}
+
 }  // namespace
 
+const GroupMinima<float> group_minima_avx512_f32 = &group_minima<F32>;
+const GroupMinima<double> group_minima_avx512_f64 = &group_minima<F64>;
 const NextBelow<float> next_below_avx512_f32 = &next_below<F32>;
 const NextBelow<double> next_below_avx512_f64 = &next_below<F64>;
 const AssignRows<float> assign_rows_avx512_f32 = &assign_rows<F32>;

@@ -48,7 +48,15 @@ constexpr std::ptrdiff_t direct_pack_size(std::ptrdiff_t p) { return (p + 2) * d
 template <class T>
 using NextBelow = std::ptrdiff_t (*)(std::ptrdiff_t c0, std::ptrdiff_t cols, const T* yy, const T* v, T top);
 
+// The minima of yy[c] − 2·v[c] over kGroupMinima disjoint groups of the cols candidates (NaN
+// left out; +inf for a group with no number).
+constexpr std::ptrdiff_t kGroupMinima = 64;
+template <class T>
+using GroupMinima = void (*)(std::ptrdiff_t cols, const T* yy, const T* v, T* minima);
+
 #if defined(MLBASICS_HAVE_AVX512_TU)
+extern const GroupMinima<float> group_minima_avx512_f32;
+extern const GroupMinima<double> group_minima_avx512_f64;
 extern const NextBelow<float> next_below_avx512_f32;
 extern const NextBelow<double> next_below_avx512_f64;
 extern const AssignRows<float> assign_rows_avx512_f32;
