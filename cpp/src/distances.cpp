@@ -165,6 +165,8 @@ constexpr index_t kChunkRows = 2048;  // rows of x per partial sum (fixed: threa
 
 }  // namespace
 
+bool detail::set_distances_kernel_path(const char* name) { return g_path.force(name); }
+
 template <class T>
 void pairwise_sq_distances(index_t n, index_t m, index_t p, const T* x, const T* y, bool same, T* out) {
   if (n == 0 || m == 0) return;

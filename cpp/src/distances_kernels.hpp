@@ -15,6 +15,10 @@ namespace detail {
 // (the first minimum; a NaN wins, as np.argmin), labels[i] = j, sq_dist[i] = ‖x_i − c_j‖² summed
 // in double (unless sq_dist is nullptr), sums[j·p + q] += w_i·x_i[q] and weights[j] += w_i in
 // double (w_i = 1 without w). prod is scratch: the loop may overwrite it.
+// Force the family this group of kernels runs ("generic", "avx2", "avx512" where available), or
+// nullptr for cpu_path() again (tests). False, and nothing changed, for anything else.
+bool set_distances_kernel_path(const char* name);
+
 template <class T>
 using AssignRows = void (*)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t ldp, std::ptrdiff_t p, T* prod, const T* cc,
                             const T* x, const T* centers, const T* w, std::int64_t* labels, T* sq_dist,
