@@ -203,6 +203,88 @@ def test_kmeans_step_crosses_the_blocks_and_ties_go_low(dtype, restore_threads):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("p", [1, 7, 8, 9, 31, 32, 33, 40])
+def test_kmeans_step_small_k_every_width(dtype, p, restore_threads):
+    # The few-centre loops (AVX-512: no GEMM, k within one or two vectors of 16 floats / 8 doubles,
+    # row groups of 8 or 6 and blocks of 256 rows, sums gathered centre by centre): k on each side
+    # of one and two vector widths, p on each side of a vector of doubles, n with a tail after the
+    # row groups, the 256-row blocks and the 2048-row chunks. Small integers make every product,
+    # norm and sum exact, so labels, distances, sums and weights must equal the reference's bit for
+    # bit, ties (duplicate centres, common with such data) included.
+    rng = np.random.default_rng(p)
+    n = 2048 + 256 + 8 * 6 + 5
+    x = rng.integers(-3, 4, (n, p)).astype(dtype)
+    w = rng.integers(0, 4, n).astype(dtype)
+    for k in (1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33):
+        centers = rng.integers(-3, 4, (k, p)).astype(dtype)
+        if k > 2:
+            centers[k - 1] = centers[0]  # a duplicate of the first centre, in the last lane
+        for threads in (1, 2):
+            mlbasics.set_num_threads(threads)
+            for weights in (None, w):
+                got, exp = cpp.kmeans_step(x, centers, weights), ref.kmeans_step(x, centers, weights)
+                for name, a, b in zip(("labels", "sq_dist", "sums", "weights"), got, exp):
+                    np.testing.assert_array_equal(a, b, err_msg=f"{name}: k={k} p={p} threads={threads}")
+            labels = cpp.kmeans_step(x, centers, return_sq_dist=False)[0]
+            np.testing.assert_array_equal(labels, exp[0])
+            assert k <= 2 or not np.any(labels == k - 1), "a duplicate centre with a higher index won"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("k", [3, 4, 5, 8, 9, 16, 17, 32, 33, 300])
+def test_kmeans_step_non_finite_every_width(dtype, k):
+    # A NaN in a row sends it to centre 0; a NaN centre takes every row it meets (the first NaN
+    # centre); inf in x against a 0 in a centre gives a NaN ranking value (0·inf) that wins, in
+    # whichever lane of whichever vector it falls, and never from a padding lane (nor from the
+    # zero that pads an odd feature count in the layout that does two features per FMA).
+    rng = np.random.default_rng(k)
+    p = 5
+    x = rng.standard_normal((40, p)).astype(dtype)
+    centers = rng.standard_normal((k, p)).astype(dtype)
+    x[3, 2] = np.nan
+    x[7, 1] = np.inf
+    x[9, p - 1] = -np.inf  # p is odd: the last feature has no partner
+    centers[k - 2, 1] = 0.0
+    nan_last = centers.copy()
+    nan_last[k - 1, 0] = np.nan
+    with np.errstate(invalid="ignore", over="ignore"):
+        for c in (centers, nan_last):
+            got, exp = cpp.kmeans_step(x, c), ref.kmeans_step(x, c)
+            np.testing.assert_array_equal(got[0], exp[0], err_msg=f"k={k}")
+            np.testing.assert_array_equal(np.isnan(got[1]), np.isnan(exp[1]))
+            np.testing.assert_array_equal(np.isnan(got[2]), np.isnan(exp[2]))
+            np.testing.assert_array_equal(got[3], exp[3])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_nearest_neighbors_bound_and_filter_exact(dtype, restore_threads):
+    # The neighbour search's vector filter and per-row bound (AVX-512: the minima of 64 groups of
+    # the first block of candidates): candidates over two GEMM column blocks (2048), query rows
+    # over two row blocks (64), n_neighbors on each side of the 63/64 groups, many exact ties
+    # (small integers, duplicated rows) and NaN rows in x and y; the same indices and distances as
+    # the reference, bit for bit.
+    rng = np.random.default_rng(5)
+    p = 3
+    y = rng.integers(-4, 5, (2048 + 70, p)).astype(dtype)
+    y[2048 + 3] = y[5]  # a duplicate in the second block
+    x = rng.integers(-4, 5, (70, p)).astype(dtype)
+    for kn in (1, 10, 62, 63, 64):
+        for threads in (1, 2):
+            mlbasics.set_num_threads(threads)
+            for a, b in zip(cpp.nearest_neighbors(x, kn, y), ref.nearest_neighbors(x, kn, y)):
+                np.testing.assert_array_equal(a, b, err_msg=f"n_neighbors={kn}")
+            for a, b in zip(cpp.nearest_neighbors(y[:300], kn), ref.nearest_neighbors(y[:300], kn)):
+                np.testing.assert_array_equal(a, b, err_msg=f"n_neighbors={kn} (itself)")
+    xn, yn = x.copy(), y[:500].copy()
+    xn[4, 1] = np.nan
+    yn[::7, 0] = np.nan  # a NaN in every 7th candidate: those never beat a number
+    with np.errstate(invalid="ignore"):
+        for kn in (3, 70):
+            for a, b in zip(cpp.nearest_neighbors(xn, kn, yn), ref.nearest_neighbors(xn, kn, yn)):
+                np.testing.assert_array_equal(a, b, err_msg=f"NaN, n_neighbors={kn}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("optimizer, hyper", [("adam", dict(lr=0.01)), ("sgd", dict(lr=0.05, momentum=0.9))])
 def test_mlp_epoch_batch_above_kc(dtype, optimizer, hyper, restore_threads):
     b = blocking(dtype)

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "cpu_internal.hpp"
@@ -63,17 +64,76 @@ template <class T>
 detail::AssignRows<T> assign_rows();
 template <>
 detail::AssignRows<float> assign_rows<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_rows_avx512_f32;
+#endif
 #if defined(MLBASICS_HAVE_AVX2_TU)
-  if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f32;  // no AVX-512 version
+  if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f32;
 #endif
   return detail::assign_rows_generic_f32;
 }
 template <>
 detail::AssignRows<double> assign_rows<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::assign_rows_avx512_f64;
+#endif
 #if defined(MLBASICS_HAVE_AVX2_TU)
   if (g_path.isa() >= detail::Isa::avx2) return detail::assign_rows_avx2_f64;
 #endif
   return detail::assign_rows_generic_f64;
+}
+
+// The direct (GEMM-free) assignment for k ≤ detail::direct_max_k<T>, where this path has one.
+template <class T>
+const detail::AssignDirect<T>* assign_direct();
+template <>
+const detail::AssignDirect<float>* assign_direct<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return &detail::assign_direct_avx512_f32;
+#endif
+  return nullptr;
+}
+template <>
+const detail::AssignDirect<double>* assign_direct<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return &detail::assign_direct_avx512_f64;
+#endif
+  return nullptr;
+}
+
+// The neighbour filter of this path (nullptr: the scalar test only).
+template <class T>
+detail::NextBelow<T> next_below();
+template <>
+detail::NextBelow<float> next_below<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::next_below_avx512_f32;
+#endif
+  return nullptr;
+}
+template <>
+detail::NextBelow<double> next_below<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::next_below_avx512_f64;
+#endif
+  return nullptr;
+}
+
+template <class T>
+detail::GroupMinima<T> group_minima();
+template <>
+detail::GroupMinima<float> group_minima<float>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::group_minima_avx512_f32;
+#endif
+  return nullptr;
+}
+template <>
+detail::GroupMinima<double> group_minima<double>() {
+#if defined(MLBASICS_HAVE_AVX512_TU)
+  if (g_path.isa() >= detail::Isa::avx512) return detail::group_minima_avx512_f64;
+#endif
+  return nullptr;
 }
 
 // Columns to compute so that every one goes through the same micro-kernel. The AVX2 GEMM runs an
@@ -104,6 +164,8 @@ std::vector<T> zero_padded(index_t rows, index_t padded, index_t p, const T* src
 constexpr index_t kChunkRows = 2048;  // rows of x per partial sum (fixed: thread-independent sums)
 
 }  // namespace
+
+bool detail::set_distances_kernel_path(const char* name) { return g_path.force(name); }
 
 template <class T>
 void pairwise_sq_distances(index_t n, index_t m, index_t p, const T* x, const T* y, bool same, T* out) {
@@ -143,8 +205,15 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
                  std::int64_t* labels, T* sq_dist, T* sums, T* weights) {
   std::vector<T> cc(static_cast<std::size_t>(k));
   sq_norms(k, p, centers, cc.data());
+  // A few centres: the direct loop (no GEMM), on the centres as it packs them.
+  const detail::AssignDirect<T>* direct = k <= detail::direct_max_k<T> ? assign_direct<T>() : nullptr;
+  std::vector<T> packed;
+  if (direct) {
+    packed.resize(static_cast<std::size_t>(detail::direct_pack_size<T>(p)));
+    direct->pack(k, p, centers, cc.data(), packed.data());
+  }
   const T* centers_for_gemm = centers;
-  const index_t kp = uniform_columns<T>(k);  // products per row (k, or k padded with zero centres)
+  const index_t kp = direct ? k : uniform_columns<T>(k);  // products per row (k, or k padded with zero centres)
   std::vector<T> padded;
   if (kp != k) {
     padded = zero_padded(k, kp, p, centers);
@@ -163,12 +232,18 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
   for (index_t c0 = 0; c0 < n_chunks; c0 += wave) {
     const index_t c1 = std::min(n_chunks, c0 + wave);
     parallel_for(c1 - c0, 1, [&](std::ptrdiff_t a, std::ptrdiff_t b) {
-      std::vector<T> buf(static_cast<std::size_t>(block * kp));
+      std::vector<T> buf(direct ? 0 : static_cast<std::size_t>(block * kp));
       for (index_t c = c0 + a; c < c0 + b; ++c) {
         double* ps = partial.data() + static_cast<std::size_t>(c - c0) * slot;
         double* pw = ps + k * p;
         std::fill(ps, ps + slot, 0.0);
         const index_t r_end = std::min(n, (c + 1) * kChunkRows);
+        if (direct) {
+          const index_t r0 = c * kChunkRows;
+          direct->assign(r_end - r0, k, p, packed.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
+                         labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
+          continue;
+        }
         for (index_t r0 = c * kChunkRows; r0 < r_end; r0 += block) {
           const index_t rows = std::min(block, r_end - r0);
           cross(rows, kp, p, x + r0 * p, centers_for_gemm, buf.data());
@@ -194,12 +269,31 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
   sq_norms(m, p, y, yy.data());
   constexpr index_t kRows = 64;     // query rows per block
   constexpr index_t kCols = 2048;   // candidate rows per GEMM
+  const detail::NextBelow<T> skip = next_below<T>();
+  // Where the path has both vector helpers, each row first gets a bound from its first block of
+  // candidates: of kGroupMinima disjoint groups of candidates, the minima (NaN left out) are
+  // distinct candidates, so the `need`-th smallest minimum B has at least `need` candidates at or
+  // below it, and the row's final kn-th best (self excluded: need = kn + 1 then) is at most B.
+  // A candidate above B can never be kept, so it is never inserted: with the bound the heap sees
+  // a few candidates more than kn instead of kn·(1 + ln(m/kn)) on random data. The result is the
+  // same: every candidate at or below B meets the same test in the same order. No finite bound
+  // (too few groups, or NaN everywhere): NaN, and the loop without it.
+  const detail::GroupMinima<T> minima = skip && kn + 1 <= detail::kGroupMinima ? group_minima<T>() : nullptr;
+  const auto row_bound = [&](index_t cols, const T* yyb, const T* v, index_t need) -> T {
+    T g[detail::kGroupMinima];
+    minima(cols, yyb, v, g);
+    std::nth_element(g, g + (need - 1), g + detail::kGroupMinima);
+    const T b = g[need - 1];
+    if (!(b < std::numeric_limits<T>::infinity())) return std::numeric_limits<T>::quiet_NaN();
+    return std::nextafter(b, std::numeric_limits<T>::infinity());  // val ≤ b as val < bound
+  };
   parallel_for((n + kRows - 1) / kRows, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
     const index_t cols_max = uniform_columns<T>(std::min(m, kCols));
     std::vector<T> buf(static_cast<std::size_t>(kRows * cols_max));
     std::vector<T> ypad;  // the last block of candidates, zero-padded when it needs it
     std::vector<Candidate<T>> heaps(static_cast<std::size_t>(kRows * kn));
     std::vector<index_t> sizes(kRows);
+    std::vector<T> bounds(kRows);
     const auto worse = [](const Candidate<T>& a, const Candidate<T>& b) { return before(a, b); };
     for (index_t blk = b0; blk < b1; ++blk) {
       const index_t i0 = blk * kRows, rows = std::min(kRows, n - i0);
@@ -219,6 +313,27 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
           const T* v = buf.data() + r * ld;
           const index_t self = same ? i0 + r - j0 : -1;  // this row's own column in the block
           index_t c = 0;
+          if (j0 == 0 && minima) bounds[static_cast<std::size_t>(r)] = row_bound(cols, yy.data(), v, kn + (same ? 1 : 0));
+          const T bound = minima ? bounds[static_cast<std::size_t>(r)] : std::numeric_limits<T>::quiet_NaN();
+          if (bound == bound) {  // a bound: the candidates above it never enter (nor does a NaN)
+            T top = size == kn ? std::min(h[0].v, bound) : bound;
+            for (; c < cols; ++c) {
+              c = skip(c, cols, yy.data() + j0, v, top);
+              if (c == cols) break;
+              const T val = yy[static_cast<std::size_t>(j0 + c)] - T(2) * v[c];
+              if (!(val < top) || c == self) continue;
+              if (size < kn) {
+                h[size++] = Candidate<T>{val, j0 + c};
+                std::push_heap(h, h + size, worse);
+              } else {
+                std::pop_heap(h, h + kn, worse);
+                h[kn - 1] = Candidate<T>{val, j0 + c};
+                std::push_heap(h, h + kn, worse);
+              }
+              top = size == kn ? std::min(h[0].v, bound) : bound;
+            }
+            continue;
+          }
           for (; c < cols && size < kn; ++c) {  // fill the heap with the first kn candidates
             if (c == self) continue;
             h[size++] = Candidate<T>{yy[static_cast<std::size_t>(j0 + c)] - T(2) * v[c], j0 + c};
@@ -230,6 +345,10 @@ void nearest_neighbors(index_t n, index_t m, index_t p, const T* x, const T* y, 
           // which any number beats.
           T top = h[0].v;
           for (; c < cols; ++c) {
+            if (skip && top == top) {  // jump to the next candidate below top (the same test, vectorized)
+              c = skip(c, cols, yy.data() + j0, v, top);
+              if (c == cols) break;
+            }
             const T val = yy[static_cast<std::size_t>(j0 + c)] - T(2) * v[c];
             if (!(val < top) && !(top != top && val == val)) continue;
             if (c == self) continue;

@@ -18,12 +18,14 @@
 #include <vector>
 
 #include "cpu_internal.hpp"
+#include "distances_kernels.hpp"
 #include "gemm_kernels.hpp"
 #include "mlp_rows.hpp"
 #include "norms_kernels.hpp"
 #include "optim_kernels.hpp"
 #include "philox.hpp"
 #include "mlbasics/cpu.hpp"
+#include "mlbasics/distances.hpp"
 #include "mlbasics/gemm.hpp"
 #include "mlbasics/layers.hpp"
 #include "mlbasics/losses.hpp"
@@ -1723,6 +1725,86 @@ void test_sparse() {
   mlbasics::set_num_threads(2);
 }
 
+// kmeans_step and nearest_neighbors on small integers (every product, norm and sum exact) on
+// every distances path, against brute force bit for bit: the first minimum (duplicate centres
+// and exact ties go to the lowest index), sums and weights in row order, the direct distances.
+// k crosses the direct loops' vector widths (AVX-512: no GEMM up to 32 floats / 16 doubles, two
+// features per FMA up to half a vector) and p their tails; the neighbours cross two column
+// blocks and the 64 groups of the per-row bound.
+template <class T>
+void test_distances_paths() {
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<int> small(-3, 3), weight(0, 3);
+  auto ints = [&](index_t count) {
+    std::vector<T> v(static_cast<std::size_t>(count));
+    for (auto& e : v) e = static_cast<T>(small(gen));
+    return v;
+  };
+  for (const char* path : kPaths) {
+    if (!mlbasics::detail::set_distances_kernel_path(path)) continue;
+    const int before = g_failures;
+    const index_t n = 300;
+    for (index_t k : {1, 3, 4, 8, 9, 16, 17, 32, 33, 40})
+      for (index_t p : {1, 4, 7, 33}) {
+        std::vector<T> x = ints(n * p), c = ints(k * p), w(static_cast<std::size_t>(n));
+        for (auto& e : w) e = static_cast<T>(weight(gen));
+        if (k > 2)
+          for (index_t q = 0; q < p; ++q) c[static_cast<std::size_t>((k - 1) * p + q)] = c[static_cast<std::size_t>(q)];
+        for (const T* wp : {static_cast<const T*>(nullptr), static_cast<const T*>(w.data())}) {
+          std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
+          std::vector<T> sq(static_cast<std::size_t>(n)), sums(static_cast<std::size_t>(k * p)),
+              ws(static_cast<std::size_t>(k));
+          mlbasics::kmeans_step<T>(n, p, k, x.data(), c.data(), wp, labels.data(), sq.data(), sums.data(), ws.data());
+          std::vector<double> es(static_cast<std::size_t>(k * p), 0.0), ew(static_cast<std::size_t>(k), 0.0);
+          for (index_t i = 0; i < n; ++i) {
+            index_t best = 0;
+            double bd = 0.0;
+            for (index_t j = 0; j < k; ++j) {
+              double d = 0.0;
+              for (index_t q = 0; q < p; ++q) {
+                const double t = double(x[static_cast<std::size_t>(i * p + q)]) - double(c[static_cast<std::size_t>(j * p + q)]);
+                d += t * t;
+              }
+              if (j == 0 || d < bd) { bd = d; best = j; }
+            }
+            CHECK(labels[static_cast<std::size_t>(i)] == best);
+            CHECK(sq[static_cast<std::size_t>(i)] == static_cast<T>(bd));
+            const double wi = wp ? double(wp[i]) : 1.0;
+            for (index_t q = 0; q < p; ++q) es[static_cast<std::size_t>(best * p + q)] += wi * double(x[static_cast<std::size_t>(i * p + q)]);
+            ew[static_cast<std::size_t>(best)] += wi;
+          }
+          for (index_t e = 0; e < k * p; ++e) CHECK(sums[static_cast<std::size_t>(e)] == static_cast<T>(es[static_cast<std::size_t>(e)]));
+          for (index_t j = 0; j < k; ++j) CHECK(ws[static_cast<std::size_t>(j)] == static_cast<T>(ew[static_cast<std::size_t>(j)]));
+        }
+      }
+    const index_t nq = 70, m = 2100, p = 3;
+    std::vector<T> xq = ints(nq * p), y = ints(m * p);
+    for (index_t kn : {1, 10, 63}) {
+      std::vector<T> d(static_cast<std::size_t>(nq * kn));
+      std::vector<std::int64_t> idx(static_cast<std::size_t>(nq * kn));
+      mlbasics::nearest_neighbors<T>(nq, m, p, xq.data(), y.data(), false, kn, d.data(), idx.data());
+      std::vector<std::pair<double, index_t>> all(static_cast<std::size_t>(m));
+      for (index_t i = 0; i < nq; ++i) {
+        for (index_t j = 0; j < m; ++j) {
+          double s = 0.0;
+          for (index_t q = 0; q < p; ++q) {
+            const double t = double(xq[static_cast<std::size_t>(i * p + q)]) - double(y[static_cast<std::size_t>(j * p + q)]);
+            s += t * t;
+          }
+          all[static_cast<std::size_t>(j)] = {s, j};
+        }
+        std::sort(all.begin(), all.end());
+        for (index_t t = 0; t < kn; ++t) {
+          CHECK(idx[static_cast<std::size_t>(i * kn + t)] == all[static_cast<std::size_t>(t)].second);
+          CHECK(d[static_cast<std::size_t>(i * kn + t)] == static_cast<T>(all[static_cast<std::size_t>(t)].first));
+        }
+      }
+    }
+    std::printf("  distances kernel=%s%s\n", path, g_failures == before ? "" : " FAILED");
+  }
+  mlbasics::detail::set_distances_kernel_path(nullptr);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--expect-invalid-cpu-env") == 0) return expect_invalid_cpu_env();
   if (argc > 2 && std::strcmp(argv[1], "--expect-cpu-path") == 0) return expect_cpu_path(argv[2]);
@@ -1763,6 +1845,8 @@ int main(int argc, char** argv) {
   section("mlp tricks<double>", test_mlp_tricks<double>);
   section("mlp rows on every path<float>", test_mlp_rows_paths<float>);
   section("mlp rows on every path<double>", test_mlp_rows_paths<double>);
+  section("distances on every path<float>", test_distances_paths<float>);
+  section("distances on every path<double>", test_distances_paths<double>);
   const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("%d checks, %d failures, %.2f s\n", g_checks, g_failures, sec);
   return g_failures == 0 ? 0 : 1;

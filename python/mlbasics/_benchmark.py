@@ -344,10 +344,21 @@ def fit_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dic
                     yield _row(label, f"scikit-learn{note}", "float64", best[0], threads)
 
 
+def _openmp_limit(threads: int) -> Any:
+    """A context limiting the OpenMP pools (scikit-learn's k-means and neighbours) to ``threads``."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=threads, user_api="openmp")
+
+
 def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
     """The distances kernels and k-means: ``kmeans_step`` against our own GEMM on the same shapes
     (its GFLOP/s are 2·n·k·p per call), Lloyd iterations and mini-batch steps against
-    scikit-learn's, from the same initial centres."""
+    scikit-learn's, from the same initial centres. scikit-learn's k-means runs on its OpenMP
+    threads, which the BLAS limit of the run does not reach: they are limited to ``threads`` here
+    (without it, ``--threads 1`` compared one thread of ours with all of scikit-learn's)."""
     import warnings
 
     from .cluster import KMeans, MiniBatchKMeans
@@ -383,7 +394,8 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator
                     yield _row(group, name, dname, t / km.n_iter_, threads, inertia=km.inertia_)
                 if sk_cluster is not None:
                     sk = sk_cluster.KMeans(k, init=centres, n_init=1, max_iter=iters, tol=0.0, algorithm="lloyd")
-                    t = median_time(lambda: sk.fit(X), 1)
+                    with _openmp_limit(threads):
+                        t = median_time(lambda: sk.fit(X), 1)
                     yield _row(group, "scikit-learn", dname, t / sk.n_iter_, threads, inertia=sk.inertia_)
         # mini-batch: the same number of steps on each side (no early stop), time per step
         k, batch, epochs = 8, 1024, 1
@@ -399,7 +411,8 @@ def cluster_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator
             if sk_cluster is not None:
                 smb = sk_cluster.MiniBatchKMeans(k, init=centres, n_init=1, batch_size=batch, max_iter=epochs,
                                                  max_no_improvement=None, compute_labels=False, random_state=0)
-                t = median_time(lambda: smb.fit(X), 1)
+                with _openmp_limit(threads):
+                    t = median_time(lambda: smb.fit(X), 1)
                 yield _row(group, "scikit-learn", dname, t / smb.n_steps_, threads)
     yield from _graph_rows(backends, threads, quick)
 
@@ -436,7 +449,9 @@ def _graph_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[
             for name in backends:
                 yield _row(group, name, "float64", median_time(lambda: make(name).fit(X), reps), threads)
             if peer:
-                yield _row(group, "scikit-learn", "float64", median_time(lambda: peer().fit(X), reps), threads)
+                with _openmp_limit(threads):
+                    t = median_time(lambda: peer().fit(X), reps)
+                yield _row(group, "scikit-learn", "float64", t, threads)
 
 
 def sparse_rows(backends: Sequence[str], threads: int, quick: bool) -> Iterator[dict[str, Any]]:
