@@ -10,6 +10,20 @@ def backend(request):
     return mlbasics.get_backend(request.param)
 
 
+@pytest.fixture(autouse=True)
+def same_threads():
+    """The peers on as many threads as mlbasics: NumPy's BLAS and scikit-learn's OpenMP loops (its
+    k-means) are limited to ``mlbasics.get_num_threads()`` through threadpoolctl, when installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=mlbasics.get_num_threads(), user_api="blas"), \
+            threadpool_limits(limits=mlbasics.get_num_threads(), user_api="openmp"):
+        yield
+
+
 def pytest_report_header(config):
     """Which SIMD path the C++ kernels run (MLBASICS_CPU forces one), and their GEMM block sizes."""
     try:
