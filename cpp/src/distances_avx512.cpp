@@ -12,8 +12,10 @@
 // inline library template that the linker could share with a portable TU.
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC 12 reports the unmasked AVX-512 intrinsics' internal undefined source operand
-// (_mm512_undefined_*) as maybe-uninitialized inside avx512fintrin.h.
+// (_mm512_undefined_*) as maybe-uninitialized inside avx512fintrin.h, and, depending on inlining,
+// as uninitialized (_mm512_reduce_add_pd in sq_distance).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 
 #include <immintrin.h>

@@ -44,7 +44,12 @@ template <class S>
 double sq_distance(idx p, const typename S::T* a, const typename S::T* b) {
   using DV = typename S::DV;
   DV acc = S::dzero();
-  for (idx q = 0; q < p; q += S::DW) {
+  idx q = 0;
+  for (; q + S::DW <= p; q += S::DW) {  // whole vectors unmasked (AVX2's masked loads cost more)
+    const DV d = S::dsub(S::to_f64(a + q), S::to_f64(b + q));
+    acc = S::dfmadd(d, d, acc);
+  }
+  if (q < p) {
     const typename S::DM m = S::dlanes(p - q);
     const DV d = S::dsub(S::to_f64(m, a + q), S::to_f64(m, b + q));
     acc = S::dfmadd(d, d, acc);
