@@ -205,9 +205,9 @@ def test_kmeans_step_crosses_the_blocks_and_ties_go_low(dtype, restore_threads):
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("p", [1, 7, 8, 9, 31, 32, 33, 40])
 def test_kmeans_step_small_k_every_width(dtype, p, restore_threads):
-    # The few-centre loops (AVX-512: no GEMM, k within one or two vectors of 16 floats / 8 doubles,
-    # row groups of 8 or 6 and blocks of 256 rows, sums gathered centre by centre): k on each side
-    # of one and two vector widths, p on each side of a vector of doubles, n with a tail after the
+    # The few-centre loops (no GEMM, k within one or two vectors: AVX-512 16 floats / 8 doubles,
+    # AVX2 8 / 4; row groups of 8 or 6 and blocks of 256 rows, sums gathered centre by centre): k on
+    # each side of half, one and two vector widths on either path, p on each side of a vector of doubles, n with a tail after the
     # row groups, the 256-row blocks and the 2048-row chunks. Small integers make every product,
     # norm and sum exact, so labels, distances, sums and weights must equal the reference's bit for
     # bit, ties (duplicate centres, common with such data) included.
@@ -215,7 +215,7 @@ def test_kmeans_step_small_k_every_width(dtype, p, restore_threads):
     n = 2048 + 256 + 8 * 6 + 5
     x = rng.integers(-3, 4, (n, p)).astype(dtype)
     w = rng.integers(0, 4, n).astype(dtype)
-    for k in (1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33):
+    for k in (1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33):
         centers = rng.integers(-3, 4, (k, p)).astype(dtype)
         if k > 2:
             centers[k - 1] = centers[0]  # a duplicate of the first centre, in the last lane

@@ -41,7 +41,8 @@ const char* resolve_cpu_path(const char* env, bool avx2_available, bool avx512_a
 
 // Which micro-kernel family one group of kernels (gemm, optim, distances) runs: cpu_path()
 // unless forced. A group without kernels of its own for a family runs the best one it has below
-// it (e.g. the k-means assignment loop has no AVX-512 version: it runs its AVX2 one).
+// it, kernel by kernel (e.g. the distances group's neighbour filter has no AVX2 version: on the
+// avx2 path it runs the portable scalar test).
 class KernelPathSwitch {
  public:
   // The family in use. The first use resolves cpu_path(), so it throws std::invalid_argument

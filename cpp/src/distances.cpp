@@ -83,7 +83,7 @@ detail::AssignRows<double> assign_rows<double>() {
   return detail::assign_rows_generic_f64;
 }
 
-// The direct (GEMM-free) assignment for k ≤ detail::direct_max_k<T>, where this path has one.
+// The direct (GEMM-free) assignment for k ≤ its max_k, where this path has one.
 template <class T>
 const detail::AssignDirect<T>* assign_direct();
 template <>
@@ -91,12 +91,18 @@ const detail::AssignDirect<float>* assign_direct<float>() {
 #if defined(MLBASICS_HAVE_AVX512_TU)
   if (g_path.isa() >= detail::Isa::avx512) return &detail::assign_direct_avx512_f32;
 #endif
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (g_path.isa() >= detail::Isa::avx2) return &detail::assign_direct_avx2_f32;
+#endif
   return nullptr;
 }
 template <>
 const detail::AssignDirect<double>* assign_direct<double>() {
 #if defined(MLBASICS_HAVE_AVX512_TU)
   if (g_path.isa() >= detail::Isa::avx512) return &detail::assign_direct_avx512_f64;
+#endif
+#if defined(MLBASICS_HAVE_AVX2_TU)
+  if (g_path.isa() >= detail::Isa::avx2) return &detail::assign_direct_avx2_f64;
 #endif
   return nullptr;
 }
@@ -206,7 +212,8 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
   std::vector<T> cc(static_cast<std::size_t>(k));
   sq_norms(k, p, centers, cc.data());
   // A few centres: the direct loop (no GEMM), on the centres as it packs them.
-  const detail::AssignDirect<T>* direct = k <= detail::direct_max_k<T> ? assign_direct<T>() : nullptr;
+  const detail::AssignDirect<T>* direct = assign_direct<T>();
+  if (direct && k > direct->max_k) direct = nullptr;
   std::vector<T> packed;
   if (direct) {
     packed.resize(static_cast<std::size_t>(detail::direct_pack_size<T>(p)));

@@ -1,8 +1,9 @@
 // distances_kernels.hpp — internals of the k-means assignment: the loop that consumes one block
 // of products (argmin, direct distance, per-centre sums) is compiled once per ISA
 // (distances_generic.cpp, distances_avx2.cpp, distances_avx512.cpp); distances.cpp picks one from
-// cpu_path(). For a few centres (k ≤ 2 vectors) the AVX-512 TU also has a direct loop with no
-// GEMM: the products of a group of rows against all k centres in registers.
+// cpu_path(). For a few centres (k ≤ 2 vectors) the AVX2 and AVX-512 TUs also have a direct loop
+// with no GEMM (distances_direct.hpp): the products of a group of rows against all k centres in
+// registers.
 #pragma once
 #include <cstdint>
 
@@ -31,21 +32,27 @@ extern const AssignRows<float> assign_rows_avx2_f32;
 extern const AssignRows<double> assign_rows_avx2_f64;
 #endif
 
-// The direct assignment of `rows` rows against k ≤ direct_max_k<T> centres, no GEMM: the same
+// The direct assignment of `rows` rows against k ≤ max_k (≤ direct_max_k<T>) centres, no GEMM: the same
 // outputs as AssignRows (labels, optional sq_dist, sums and weights added in row order), with each
 // product x_i·c_j accumulated in registers in one fixed order for every centre (so equal centres
 // give equal products and ties go low). `pack` lays the centres and their norms cc out as the
 // loop reads them, in direct_pack_size<T>(p) values; `assign` then runs on any rows.
 template <class T>
 struct AssignDirect {
+  std::ptrdiff_t max_k;  // two vectors of T on this path
   void (*pack)(std::ptrdiff_t k, std::ptrdiff_t p, const T* centers, const T* cc, T* packed);
   void (*assign)(std::ptrdiff_t rows, std::ptrdiff_t k, std::ptrdiff_t p, const T* packed, const T* x,
                  const T* centers, const T* w, std::int64_t* labels, T* sq_dist, double* sums, double* weights);
 };
 template <class T>
-constexpr std::ptrdiff_t direct_max_k = 128 / static_cast<std::ptrdiff_t>(sizeof(T));  // two zmm of T
+constexpr std::ptrdiff_t direct_max_k = 128 / static_cast<std::ptrdiff_t>(sizeof(T));  // two zmm of T: any path's max_k
 template <class T>
 constexpr std::ptrdiff_t direct_pack_size(std::ptrdiff_t p) { return (p + 2) * direct_max_k<T>; }
+
+#if defined(MLBASICS_HAVE_AVX2_TU)
+extern const AssignDirect<float> assign_direct_avx2_f32;
+extern const AssignDirect<double> assign_direct_avx2_f64;
+#endif
 
 // The neighbour search's filter: the first c in [c0, cols) with yy[c] − 2·v[c] < top (top a
 // number; a NaN value is never below it), or cols.

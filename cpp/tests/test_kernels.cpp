@@ -1728,7 +1728,7 @@ void test_sparse() {
 // kmeans_step and nearest_neighbors on small integers (every product, norm and sum exact) on
 // every distances path, against brute force bit for bit: the first minimum (duplicate centres
 // and exact ties go to the lowest index), sums and weights in row order, the direct distances.
-// k crosses the direct loops' vector widths (AVX-512: no GEMM up to 32 floats / 16 doubles, two
+// k crosses the direct loops' vector widths (AVX-512: no GEMM up to 32 floats / 16 doubles, AVX2: 16 / 8, two
 // features per FMA up to half a vector) and p their tails; the neighbours cross two column
 // blocks and the 64 groups of the per-row bound.
 template <class T>
@@ -1744,7 +1744,7 @@ void test_distances_paths() {
     if (!mlbasics::detail::set_distances_kernel_path(path)) continue;
     const int before = g_failures;
     const index_t n = 300;
-    for (index_t k : {1, 3, 4, 8, 9, 16, 17, 32, 33, 40})
+    for (index_t k : {1, 2, 3, 4, 5, 8, 9, 16, 17, 32, 33, 40})
       for (index_t p : {1, 4, 7, 33}) {
         std::vector<T> x = ints(n * p), c = ints(k * p), w(static_cast<std::size_t>(n));
         for (auto& e : w) e = static_cast<T>(weight(gen));
