@@ -62,6 +62,25 @@ bool set_mlp_rows_kernel_path(const char* name) { return g_mlp_rows_path.force(n
 
 namespace {
 
+// Asks the memory system for the rows of the next minibatch (X's rows order[0..nb)), one request
+// per cache line, while this one trains: a minibatch is nb rows at random places in X, and
+// gathering them waits on the memory latency of every line (784-256-10, batch 64: about 3,100
+// lines per step). Measured (Zen 5, 1 thread, kernel-level epoch): 289 → 285 ms on 784-256-10,
+// 416 → 404 ms on 784-256-256-10 — small, and free.
+template <class T>
+void prefetch_rows(const T* X, index_t n0, const std::int64_t* order, index_t nb) {
+#if defined(__GNUC__) || defined(__clang__)
+  constexpr index_t kLine = 64 / static_cast<index_t>(sizeof(T));
+  for (index_t r = 0; r < nb; ++r) {
+    const T* row = X + static_cast<index_t>(order[r]) * n0;
+    for (index_t j = 0; j < n0; j += kLine) __builtin_prefetch(row + j, 0, 1);
+    __builtin_prefetch(row + n0 - 1, 0, 1);  // the last line, when the row is not line-aligned
+  }
+#else
+  (void)X, (void)n0, (void)order, (void)nb;
+#endif
+}
+
 // grad_z = grad_h ⊙ act'(·) in place on the rows/columns one GEMM block has just finished.
 template <class T>
 struct DerivativeCtx {
@@ -321,6 +340,7 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
       if (labels != nullptr) lb[r] = labels[src];
       else std::memcpy(yb.data() + r * k, y + src * k, static_cast<std::size_t>(k) * sizeof(T));
     }
+    if (start + bs < n_order) prefetch_rows(X, n0, order + start + bs, std::min(bs, n_order - start - bs));
     const std::int64_t t = opt.step + result.steps + 1;  // this step's update number: the dropout stream
     const std::uint64_t stream = static_cast<std::uint64_t>(t);
 
@@ -544,7 +564,7 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
       if (!(sw > 0.0)) continue;
       denom = sw;
     }
-    // gather the minibatch
+    // gather the minibatch, then ask for the next one's rows
     for (index_t r = 0; r < nb; ++r) {
       const index_t src = static_cast<index_t>(rows[r]);
       std::memcpy(xb.data() + r * n0, X + src * n0, static_cast<std::size_t>(n0) * sizeof(T));
@@ -554,6 +574,8 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
         std::memcpy(yb.data() + r * k, y + src * k, static_cast<std::size_t>(k) * sizeof(T));
       }
     }
+    if (start + bs < n_order)
+      detail::prefetch_rows(X, n0, order + start + bs, std::min(bs, n_order - start - bs));
     // forward
     const T* in = xb.data();
     for (int l = 0; l < L; ++l) {
