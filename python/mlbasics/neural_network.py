@@ -753,8 +753,8 @@ class _BaseMLP(BaseEstimator):
     #: instead of at the end of the epoch — ~100 ms at worst on the numpy backend (5e8 flops), and
     #: 20–40 ms on the compiled ones (4e9 flops at their 100–200 GFLOP/s). Each call costs ~0.2 ms
     #: of argument checks in Python and a fresh set of work buffers: measured on 784-256-256-10,
-    #: batch 64, 60,000 rows (cpp, 1 thread, Zen 5), slices of 5e8 flops cost 35–45 ms more per
-    #: epoch than slices of 4e9 (~8%, 235 calls against 30).
+    #: batch 64, 60,000 rows (cpp, 1 thread, Zen 5, a loaded machine), slices of 5e8 flops cost
+    #: 30–40 ms more per epoch than slices of 4e9 (6–8%; 235 calls against 25).
     _SLICE_FLOPS = {"numpy": 5e8}
     _SLICE_FLOPS_COMPILED = 4e9
 
