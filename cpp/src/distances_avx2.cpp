@@ -21,7 +21,32 @@ namespace {
 // equal to that minimum (a compare and a movemask per vector). The first equal position is the
 // contract's first minimum (−0 and +0 compare equal, as in np.argmin). A row holding a NaN goes
 // to the scalar loop (the contract's NaN rule). Rows of fewer than one vector use the scalar loop.
-struct F32 {
+// The double vectors of both element types' loops (per-centre sums and direct distances): DW per
+// vector; a DM holds all-ones in the lanes it keeps.
+struct D256 {
+  using DV = __m256d;
+  using DM = __m256i;
+  static constexpr int DW = 4;
+  static constexpr int kSumVectors = 8;
+  static DM dlanes(idx n) {
+    return n >= DW ? _mm256_set1_epi64x(-1) : _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+  }
+  static DV dzero() { return _mm256_setzero_pd(); }
+  static DV dload(const double* p) { return _mm256_loadu_pd(p); }
+  static DV dloadz(DM m, const double* p) { return _mm256_maskload_pd(p, m); }
+  static void dstore(double* p, DV v) { _mm256_storeu_pd(p, v); }
+  static void dstore(DM m, double* p, DV v) { _mm256_maskstore_pd(p, m, v); }
+  static DV dset1(double x) { return _mm256_set1_pd(x); }
+  static DV dadd(DV a, DV b) { return _mm256_add_pd(a, b); }
+  static DV dsub(DV a, DV b) { return _mm256_sub_pd(a, b); }
+  static DV dfmadd(DV a, DV b, DV c) { return _mm256_fmadd_pd(a, b, c); }
+  static double dsum(DV v) {
+    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+  }
+};
+
+struct F32 : D256 {
   using T = float;
   using V = __m256;
   using M = unsigned;  // bit t = lane t
@@ -67,27 +92,6 @@ struct F32 {
   static M even() { return 0x55u; }
   static V fmadd_even(V a, V b, V c) { return _mm256_blend_ps(c, _mm256_fmadd_ps(a, b, c), 0x55); }
   static V add_pairs(V a) { return _mm256_add_ps(a, _mm256_permute_ps(a, 0xB1)); }
-  // doubles, DW per vector (sums and distances); a DM holds all-ones in the lanes it keeps
-  using DV = __m256d;
-  using DM = __m256i;
-  static constexpr int DW = 4;
-  static constexpr int kSumVectors = 8;
-  static DM dlanes(idx n) {
-    return n >= DW ? _mm256_set1_epi64x(-1) : _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
-  }
-  static DV dzero() { return _mm256_setzero_pd(); }
-  static DV dload(const double* p) { return _mm256_loadu_pd(p); }
-  static DV dloadz(DM m, const double* p) { return _mm256_maskload_pd(p, m); }
-  static void dstore(double* p, DV v) { _mm256_storeu_pd(p, v); }
-  static void dstore(DM m, double* p, DV v) { _mm256_maskstore_pd(p, m, v); }
-  static DV dset1(double x) { return _mm256_set1_pd(x); }
-  static DV dadd(DV a, DV b) { return _mm256_add_pd(a, b); }
-  static DV dsub(DV a, DV b) { return _mm256_sub_pd(a, b); }
-  static DV dfmadd(DV a, DV b, DV c) { return _mm256_fmadd_pd(a, b, c); }
-  static double dsum(DV v) {
-    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
-  }
   static DV to_f64(const T* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
   static DV to_f64(DM m, const T* p) {  // the low half of each 64-bit mask lane as the float mask
     const __m128i m32 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(m, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7)));
@@ -95,7 +99,7 @@ struct F32 {
   }
 };
 
-struct F64 {
+struct F64 : D256 {
   using T = double;
   using V = __m256d;
   using M = unsigned;  // bit t = lane t
@@ -135,27 +139,6 @@ struct F64 {
   static M even() { return 0x5u; }
   static V fmadd_even(V a, V b, V c) { return _mm256_blend_pd(c, _mm256_fmadd_pd(a, b, c), 0x5); }
   static V add_pairs(V a) { return _mm256_add_pd(a, _mm256_permute_pd(a, 0x5)); }
-  // doubles, DW per vector (sums and distances); a DM holds all-ones in the lanes it keeps
-  using DV = __m256d;
-  using DM = __m256i;
-  static constexpr int DW = 4;
-  static constexpr int kSumVectors = 8;
-  static DM dlanes(idx n) {
-    return n >= DW ? _mm256_set1_epi64x(-1) : _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
-  }
-  static DV dzero() { return _mm256_setzero_pd(); }
-  static DV dload(const double* p) { return _mm256_loadu_pd(p); }
-  static DV dloadz(DM m, const double* p) { return _mm256_maskload_pd(p, m); }
-  static void dstore(double* p, DV v) { _mm256_storeu_pd(p, v); }
-  static void dstore(DM m, double* p, DV v) { _mm256_maskstore_pd(p, m, v); }
-  static DV dset1(double x) { return _mm256_set1_pd(x); }
-  static DV dadd(DV a, DV b) { return _mm256_add_pd(a, b); }
-  static DV dsub(DV a, DV b) { return _mm256_sub_pd(a, b); }
-  static DV dfmadd(DV a, DV b, DV c) { return _mm256_fmadd_pd(a, b, c); }
-  static double dsum(DV v) {
-    const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
-    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
-  }
   static DV to_f64(const T* p) { return _mm256_loadu_pd(p); }
   static DV to_f64(DM m, const T* p) { return _mm256_maskload_pd(p, m); }
 };

@@ -30,7 +30,27 @@ namespace mlbasics {
 namespace detail {
 namespace {
 
-struct F32 {
+// The double vectors of both element types' loops (per-centre sums and direct distances), DW per
+// vector.
+struct D512 {
+  using DV = __m512d;
+  using DM = __mmask8;
+  static constexpr int DW = 8;
+  static constexpr int kSumVectors = 4;
+  static DM dlanes(idx n) { return n >= DW ? DM(0xFF) : static_cast<DM>((1u << n) - 1u); }
+  static DV dzero() { return _mm512_setzero_pd(); }
+  static DV dload(const double* p) { return _mm512_loadu_pd(p); }
+  static DV dloadz(DM m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
+  static void dstore(double* p, DV v) { _mm512_storeu_pd(p, v); }
+  static void dstore(DM m, double* p, DV v) { _mm512_mask_storeu_pd(p, m, v); }
+  static DV dset1(double x) { return _mm512_set1_pd(x); }
+  static DV dadd(DV a, DV b) { return _mm512_add_pd(a, b); }
+  static DV dsub(DV a, DV b) { return _mm512_sub_pd(a, b); }
+  static DV dfmadd(DV a, DV b, DV c) { return _mm512_fmadd_pd(a, b, c); }
+  static double dsum(DV v) { return _mm512_reduce_add_pd(v); }
+};
+
+struct F32 : D512 {
   using T = float;
   using V = __m512;
   using M = __mmask16;
@@ -70,25 +90,9 @@ struct F32 {
   static M even() { return M(0x5555); }
   static V fmadd_even(V a, V b, V c) { return _mm512_mask3_fmadd_ps(a, b, c, M(0x5555)); }
   static V add_pairs(V a) { return _mm512_add_ps(a, _mm512_permute_ps(a, 0xB1)); }
-  // doubles, DW per vector (sums and distances)
-  using DV = __m512d;
-  using DM = __mmask8;
-  static constexpr int DW = 8;
-  static constexpr int kSumVectors = 4;
-  static DM dlanes(idx n) { return n >= DW ? DM(0xFF) : static_cast<DM>((1u << n) - 1u); }
-  static DV dzero() { return _mm512_setzero_pd(); }
-  static DV dload(const double* p) { return _mm512_loadu_pd(p); }
-  static DV dloadz(DM m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
-  static void dstore(double* p, DV v) { _mm512_storeu_pd(p, v); }
-  static void dstore(DM m, double* p, DV v) { _mm512_mask_storeu_pd(p, m, v); }
-  static DV dset1(double x) { return _mm512_set1_pd(x); }
-  static DV dadd(DV a, DV b) { return _mm512_add_pd(a, b); }
-  static DV dsub(DV a, DV b) { return _mm512_sub_pd(a, b); }
-  static DV dfmadd(DV a, DV b, DV c) { return _mm512_fmadd_pd(a, b, c); }
-  static double dsum(DV v) { return _mm512_reduce_add_pd(v); }
 };
 
-struct F64 {
+struct F64 : D512 {
   using T = double;
   using V = __m512d;
   using M = __mmask8;
@@ -119,22 +123,6 @@ struct F64 {
   static M even() { return M(0x55); }
   static V fmadd_even(V a, V b, V c) { return _mm512_mask3_fmadd_pd(a, b, c, M(0x55)); }
   static V add_pairs(V a) { return _mm512_add_pd(a, _mm512_permute_pd(a, 0x55)); }
-  // doubles, DW per vector (sums and distances)
-  using DV = __m512d;
-  using DM = __mmask8;
-  static constexpr int DW = 8;
-  static constexpr int kSumVectors = 4;
-  static DM dlanes(idx n) { return n >= DW ? DM(0xFF) : static_cast<DM>((1u << n) - 1u); }
-  static DV dzero() { return _mm512_setzero_pd(); }
-  static DV dload(const double* p) { return _mm512_loadu_pd(p); }
-  static DV dloadz(DM m, const double* p) { return _mm512_maskz_loadu_pd(m, p); }
-  static void dstore(double* p, DV v) { _mm512_storeu_pd(p, v); }
-  static void dstore(DM m, double* p, DV v) { _mm512_mask_storeu_pd(p, m, v); }
-  static DV dset1(double x) { return _mm512_set1_pd(x); }
-  static DV dadd(DV a, DV b) { return _mm512_add_pd(a, b); }
-  static DV dsub(DV a, DV b) { return _mm512_sub_pd(a, b); }
-  static DV dfmadd(DV a, DV b, DV c) { return _mm512_fmadd_pd(a, b, c); }
-  static double dsum(DV v) { return _mm512_reduce_add_pd(v); }
 };
 
 inline __mmask8 lanes8(idx n) { return n >= 8 ? __mmask8(0xFF) : static_cast<__mmask8>((1u << n) - 1u); }
