@@ -81,6 +81,34 @@ void prefetch_rows(const T* X, index_t n0, const std::int64_t* order, index_t nb
 #endif
 }
 
+// One minibatch, rows[0..nb) of X (and its labels or targets, and weights into wb), copied into
+// xb, lb / yb; then the next minibatch's rows (next[0..n_next)) are prefetched. Returns the
+// batch's denominator: |B|, or its total weight S — and 0 (nothing gathered) when S is not
+// positive: such a batch is skipped, as if its rows were absent.
+template <class T>
+double gather_batch(index_t nb, index_t n0, index_t k, const T* X, const std::int64_t* labels, const T* y,
+                    const T* sample_weight, const std::int64_t* rows, const std::int64_t* next, index_t n_next,
+                    T* xb, std::int64_t* lb, T* yb, T* wb) {
+  double denom = static_cast<double>(nb);
+  if (sample_weight != nullptr) {
+    double sw = 0.0;
+    for (index_t r = 0; r < nb; ++r) {
+      wb[r] = sample_weight[rows[r]];
+      sw += static_cast<double>(wb[r]);
+    }
+    if (!(sw > 0.0)) return 0.0;
+    denom = sw;
+  }
+  for (index_t r = 0; r < nb; ++r) {
+    const index_t src = static_cast<index_t>(rows[r]);
+    std::memcpy(xb + r * n0, X + src * n0, static_cast<std::size_t>(n0) * sizeof(T));
+    if (labels != nullptr) lb[r] = labels[src];
+    else std::memcpy(yb + r * k, y + src * k, static_cast<std::size_t>(k) * sizeof(T));
+  }
+  if (n_next > 0) prefetch_rows(X, n0, next, n_next);
+  return denom;
+}
+
 // grad_z = grad_h ⊙ act'(·) in place on the rows/columns one GEMM block has just finished.
 template <class T>
 struct DerivativeCtx {
@@ -323,24 +351,11 @@ EpochResult mlp_epoch_tricks(const MLPConfig& net, const T* X, const std::int64_
   for (index_t start = 0; start < n_order; start += bs) {
     const index_t nb = std::min(bs, n_order - start);
     if (bn && nb < 2) continue;  // batch norm never trains on one row
-    const std::int64_t* rows = order + start;
-    double denom = static_cast<double>(nb);
-    if (sample_weight != nullptr) {
-      double sw = 0.0;
-      for (index_t r = 0; r < nb; ++r) {
-        wb[r] = sample_weight[rows[r]];
-        sw += static_cast<double>(wb[r]);
-      }
-      if (!(sw > 0.0)) continue;
-      denom = sw;
-    }
-    for (index_t r = 0; r < nb; ++r) {
-      const index_t src = static_cast<index_t>(rows[r]);
-      std::memcpy(xb.data() + r * n0, X + src * n0, static_cast<std::size_t>(n0) * sizeof(T));
-      if (labels != nullptr) lb[r] = labels[src];
-      else std::memcpy(yb.data() + r * k, y + src * k, static_cast<std::size_t>(k) * sizeof(T));
-    }
-    if (start + bs < n_order) prefetch_rows(X, n0, order + start + bs, std::min(bs, n_order - start - bs));
+    const index_t n_next = std::max<index_t>(0, std::min(bs, n_order - start - bs));
+    const double denom = gather_batch(nb, n0, k, X, labels, y, sample_weight, order + start,
+                                      n_next > 0 ? order + start + bs : nullptr, n_next, xb.data(), lb.data(),
+                                      yb.data(), wb.data());
+    if (denom == 0.0) continue;
     const std::int64_t t = opt.step + result.steps + 1;  // this step's update number: the dropout stream
     const std::uint64_t stream = static_cast<std::uint64_t>(t);
 
@@ -552,30 +567,12 @@ EpochResult mlp_epoch(const MLPConfig& net, index_t n, const T* X, const std::in
 
   for (index_t start = 0; start < n_order; start += bs) {
     const index_t nb = std::min(bs, n_order - start);
-    const std::int64_t* rows = order + start;
-    // |B|, or the batch's total weight S (a batch with S = 0 is skipped: as if its rows were absent)
-    double denom = static_cast<double>(nb);
-    if (sample_weight != nullptr) {
-      double sw = 0.0;
-      for (index_t r = 0; r < nb; ++r) {
-        wb[r] = sample_weight[rows[r]];
-        sw += static_cast<double>(wb[r]);
-      }
-      if (!(sw > 0.0)) continue;
-      denom = sw;
-    }
-    // gather the minibatch, then ask for the next one's rows
-    for (index_t r = 0; r < nb; ++r) {
-      const index_t src = static_cast<index_t>(rows[r]);
-      std::memcpy(xb.data() + r * n0, X + src * n0, static_cast<std::size_t>(n0) * sizeof(T));
-      if (labels != nullptr) {
-        lb[r] = labels[src];
-      } else {
-        std::memcpy(yb.data() + r * k, y + src * k, static_cast<std::size_t>(k) * sizeof(T));
-      }
-    }
-    if (start + bs < n_order)
-      detail::prefetch_rows(X, n0, order + start + bs, std::min(bs, n_order - start - bs));
+    // gather the minibatch (and ask for the next one's rows); a batch of zero total weight is skipped
+    const index_t n_next = std::max<index_t>(0, std::min(bs, n_order - start - bs));
+    const double denom = detail::gather_batch(nb, n0, k, X, labels, y, sample_weight, order + start,
+                                              n_next > 0 ? order + start + bs : nullptr, n_next, xb.data(),
+                                              lb.data(), yb.data(), wb.data());
+    if (denom == 0.0) continue;
     // forward
     const T* in = xb.data();
     for (int l = 0; l < L; ++l) {
