@@ -25,15 +25,21 @@ void matmul(const py::object& a_, const py::object& b_, bool trans_a, bool trans
 }
 
 template <class T>
-void gram(const py::object& x_, const py::object& out_, const py::object& w_) {
+void gram(const py::object& x_, const py::object& out_, const py::object& w_, const py::object& shift_) {
   const View<T> x = view<T>(x_, "x", 2, false, false);
   View<T> out = view<T>(out_, "out", 2, true, true);
   check_shape("out", out.rows, out.cols, x.cols, x.cols);
   check_no_overlap(out, "out", x, "x");
   const View<T> w = optional_weights<T>(w_, "sample_weight", x.rows, false);
   if (w.data != nullptr) check_no_overlap(out, "out", w, "sample_weight");
+  View<T> shift;
+  if (!shift_.is_none()) {
+    shift = view<T>(shift_, "shift", 1, true, false);
+    check_len("shift", shift.rows, x.cols);
+    check_no_overlap(out, "out", shift, "shift");
+  }
   py::gil_scoped_release nogil;
-  mlbasics::gram<T>(x.rows, x.cols, x.data, x.rs, x.cs, out.data, w.data);
+  mlbasics::gram<T>(x.rows, x.cols, x.data, x.rs, x.cs, out.data, w.data, shift.data);
 }
 
 template <class T>
@@ -62,8 +68,10 @@ void register_gemm(py::module_& m) {
     value_error("dtype: expected 'float32' or 'float64', got '" + dtype + "'");
     return py::dict();
   }, py::arg("dtype"), "The GEMM's block sizes for this dtype (of the kernel family in use): family, mr, nr, kc, mc, nc.");
-  m.def("gram", [](const py::object& x, const py::object& out, const py::object& sample_weight) {
-    dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out, sample_weight); });
-  }, py::arg("x"), py::arg("out"), py::arg("sample_weight") = py::none(),
-  "out = x.T @ x, or x.T @ diag(sample_weight) @ x (exactly symmetric).");
+  m.def("gram", [](const py::object& x, const py::object& out, const py::object& sample_weight,
+                   const py::object& shift) {
+    dispatch_float(x, "x", [&](auto t) { gram<decltype(t)>(x, out, sample_weight, shift); });
+  }, py::arg("x"), py::arg("out"), py::arg("sample_weight") = py::none(), py::arg("shift") = py::none(),
+  "out = (x - shift).T @ (x - shift), or with diag(sample_weight) between (exactly symmetric); the shift\n"
+  "(one value per column, or None) is subtracted as x is packed, never into a copy.");
 }

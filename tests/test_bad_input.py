@@ -40,6 +40,11 @@ CASES = [
     # wrong ndim
     ("matmul", (np.ones(3), W), {}, ValueError, "a: expected a 2-D array"),
     ("gram", (np.ones((2, 2, 2)),), {}, ValueError, "x:"),
+    ("gram", (F64,), {"shift": np.ones(3)}, ValueError, "shift: expected 4 values"),
+    ("gram", (F64,), {"shift": np.ones((1, 4))}, ValueError, "shift: expected a 1-D"),
+    ("gram", (F64,), {"shift": np.ones(4, dtype=np.float32)}, TypeError, "shift: dtype float32"),
+    ("gram", (F64,), {"shift": np.ones(4, dtype=np.int64)}, TypeError, "shift:"),
+    ("gram", (F64,), {"shift": np.array([0.0, np.nan, 0.0, 0.0])}, ValueError, "shift: values must be finite"),
     ("linear_forward", (F64, W, np.ones((1, 2))), {}, ValueError, "b:"),
     ("softmax_cross_entropy", (V, np.zeros(3, int)), {}, ValueError, "logits:"),
     ("binary_cross_entropy_with_logits", (F64, F64), {}, ValueError, "logits:"),

@@ -80,3 +80,44 @@ def test_gram(backend, reference, dtype, rng, shape, layout):
     assert got.shape == (shape[1], shape[1]) and got.dtype == dtype
     assert np.array_equal(got, got.T), "gram must be exactly symmetric"
     assert_close(got, reference.gram(x), dtype)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (17, 3), (3, 17), (257, 40), (0, 5), (1000, 101), (3000, 7)])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gram_shift(backend, reference, dtype, rng, shape, layout, weighted):
+    """gram(x, shift=s) is the Gram matrix of x − s (the cpp backend subtracts as it packs)."""
+    x = make(rng, shape, dtype, layout) + np.asarray(3.0, dtype=dtype)
+    s = (x.mean(axis=0) if shape[0] else np.zeros(shape[1])).astype(dtype)
+    w = rng.uniform(0, 2, shape[0]).astype(dtype) if weighted else None
+    got = backend.gram(x, w, shift=s)
+    assert got.shape == (shape[1], shape[1]) and got.dtype == dtype
+    assert np.array_equal(got, got.T), "gram must be exactly symmetric"
+    centred = x - s
+    assert_close(got, reference.gram(centred, w), dtype)
+    if shape[0] > 1:  # the shift matters: without it the result is another matrix
+        assert not np.allclose(backend.gram(x, w), got)
+
+
+def test_gram_shift_large_mean(backend, rng):
+    """Column means 1e6 times the spread: the co-moment from the shifted Gram matrix keeps its
+    digits, the uncentred Gram matrix minus n·m·mᵀ does not."""
+    x = 1e6 + rng.standard_normal((5000, 6))
+    mean = x.mean(axis=0)
+    exact = (x - mean).T @ (x - mean)
+    got = backend.gram(x, shift=mean)
+    np.testing.assert_allclose(got, exact, rtol=1e-9, atol=1e-9 * np.abs(exact).max())
+    naive = backend.gram(x) - x.shape[0] * np.outer(mean, mean)
+    assert np.abs(naive - exact).max() > 1e-6 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("m,k,n", [(101, 20000, 1), (1, 20000, 101), (3000, 900, 1), (1, 900, 3000), (7, 5, 1)])
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("trans_b", [False, True])
+def test_matmul_matrix_vector(backend, reference, dtype, rng, m, k, n, trans_a, trans_b):
+    """One row or one column of C (the cpp backend's matrix-vector path), every layout; large
+    enough to run on two threads."""
+    a = make(rng, (k, m) if trans_a else (m, k), dtype, "C")
+    b = make(rng, (n, k) if trans_b else (k, n), dtype, "C")
+    got = backend.matmul(a, b, trans_a=trans_a, trans_b=trans_b)
+    assert_close(got, reference.matmul(a, b, trans_a=trans_a, trans_b=trans_b), dtype)

@@ -320,6 +320,35 @@ def test_gram_matches_reference_and_is_symmetric(backends, case):
         assert_close(res, ref, dtype, scale=scale)
 
 
+@st.composite
+def gram_shift_cases(draw):
+    n, p = draw(DIM), draw(DIM)
+    if n * p > 20000:
+        p = min(p, 60)
+    dtype, per = draw(dtypes_for(("x", "shift")))
+    shift_len = p + 1 if draw(st.integers(0, 15)) == 0 else p
+    specs = {"x": spec((n, p), per["x"], draw(st.sampled_from(INPUT_LAYOUTS))),
+             "shift": spec((shift_len,), per["shift"], gen=(-50.0, 50.0))}
+    return specs, draw(st.integers(0, 2**32 - 1))
+
+
+@_settings(60)
+@given(gram_shift_cases())
+def test_gram_shift_is_the_gram_of_the_difference(backends, case):
+    """Every backend raises as the reference does, or returns the Gram matrix of x − shift."""
+    specs, seed = case
+    outcomes = run_everywhere(backends, "gram", lambda: ((build(specs, seed)["x"],),
+                                                        {"shift": build(specs, seed)["shift"]}))
+    exc, ref, (x,), kwargs = outcomes["numpy"]
+    if exc is not None:
+        return
+    d = x - kwargs["shift"]
+    expected = np.asarray(d, dtype=np.float64).T @ np.asarray(d, dtype=np.float64)
+    for name, (_, res, _, _) in outcomes.items():
+        assert np.array_equal(res, res.T), f"{name}: gram is not exactly symmetric"
+        assert_close(res, expected.astype(x.dtype), x.dtype, scale=product_scale(d.T, d))
+
+
 # --------------------------------------------------------------------------- layers
 
 ACTS = ("identity", "relu", "sigmoid", "tanh")
@@ -895,7 +924,7 @@ def _core_call(kernel, n, p, q, dtype, rng, registry):
     mask = _guarded(rng.integers(0, 2, (n, p)).astype(np.uint8), registry)
     table = {
         "matmul": ([f(n, p), f(p, q), False, False, f(n, q)], [4]),
-        "gram": ([f(n, p), f(p, p)], [1]),
+        "gram": ([f(n, p), f(p, p), f(n, lo=0.0), f(p)], [1]),
         "linear_forward": ([f(n, p), f(p, q), f(q), 2, f(n, q), f(n, q)], [4, 5]),
         "linear_backward": ([f(n, p), f(p, q), f(n, q), f(n, q), f(n, q), 3, f(n, p), f(p, q), f(q)], [6, 7, 8]),
         "softmax_cross_entropy": ([f(n, q), labels, f(n, q)], [2]),

@@ -208,19 +208,71 @@ void pack_b(const GemmContext<T>& ctx, index_t kc, index_t nc, const T* b, index
   pack_panels_rt(ctx.nr, nc, kc, b, cs, rs, dst, ctx.pack_rows);
 }
 
-// The same, row p of the block multiplied by scale[p] (the weights of a weighted product):
-// element (p, j) at [p*NR + j] is scale[p]·b(p, j), rounded once.
+// pack_panels with a shift: element (i, p) is x(i, p) − shift[i] (the shift of row i of the
+// block, e.g. the column means of the x of a Gram matrix), rows past len zero. The difference is
+// rounded once, as the subtraction into a centred copy would round it.
+template <int R, class T>
+void pack_panels_shifted(index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, const T* shift, T* dst) {
+  for (index_t ir = 0; ir < len; ir += R, dst += R * kc) {
+    const index_t rows = std::min<index_t>(R, len - ir);
+    const T* src = x + ir * s_i;
+    const T* sh = shift + ir;
+    if (rows == R && s_i == 1) {  // a Gram matrix's operands: R consecutive columns of a row of x
+      T s[R];
+      for (int i = 0; i < R; ++i) s[i] = sh[i];
+      for (index_t p = 0; p < kc; ++p)
+        for (int i = 0; i < R; ++i) dst[p * R + i] = src[i + p * s_p] - s[i];
+      continue;
+    }
+    for (index_t p = 0; p < kc; ++p) {
+      for (index_t i = 0; i < rows; ++i) dst[p * R + i] = src[i * s_i + p * s_p] - sh[i];
+      for (index_t i = rows; i < R; ++i) dst[p * R + i] = T(0);
+    }
+  }
+}
+
 template <class T>
-void pack_b_scaled(int nr, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, const T* scale, T* dst) {
+void pack_panels_shifted_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, const T* shift,
+                            T* dst) {
+  switch (r) {
+    case 6: return pack_panels_shifted<6>(len, kc, x, s_i, s_p, shift, dst);
+    case 8: return pack_panels_shifted<8>(len, kc, x, s_i, s_p, shift, dst);
+    case 12: return pack_panels_shifted<12>(len, kc, x, s_i, s_p, shift, dst);
+    case 14: return pack_panels_shifted<14>(len, kc, x, s_i, s_p, shift, dst);
+    case 16: return pack_panels_shifted<16>(len, kc, x, s_i, s_p, shift, dst);
+    case 24: return pack_panels_shifted<24>(len, kc, x, s_i, s_p, shift, dst);
+    case 32: return pack_panels_shifted<32>(len, kc, x, s_i, s_p, shift, dst);
+    case 48: return pack_panels_shifted<48>(len, kc, x, s_i, s_p, shift, dst);
+    default: break;
+  }
+  for (index_t ir = 0; ir < len; ir += r, dst += r * kc) {
+    const index_t rows = std::min<index_t>(r, len - ir);
+    const T* src = x + ir * s_i;
+    for (index_t p = 0; p < kc; ++p) {
+      for (index_t i = 0; i < rows; ++i) dst[p * r + i] = src[i * s_i + p * s_p] - shift[ir + i];
+      for (index_t i = rows; i < r; ++i) dst[p * r + i] = T(0);
+    }
+  }
+}
+
+// The same, row p of the block multiplied by scale[p] (the weights of a weighted product):
+// element (p, j) at [p*NR + j] is scale[p]·b(p, j), rounded once; with a shift (nullptr: none),
+// scale[p]·(b(p, j) − shift[j]), the difference rounded first.
+template <class T>
+void pack_b_scaled(int nr, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, const T* scale,
+                   const T* shift, T* dst) {
   const index_t R = nr;
   for (index_t jr = 0; jr < nc; jr += R, dst += R * kc) {
     const index_t cols = std::min<index_t>(R, nc - jr);
     const T* src = b + jr * cs;
+    const T* sh = shift != nullptr ? shift + jr : nullptr;
     for (index_t p = 0; p < kc; ++p) {
       const T s = scale[p];
       const T* bp = src + p * rs;
       T* d = dst + p * R;
-      if (cs == 1) {
+      if (sh != nullptr) {
+        for (index_t j = 0; j < cols; ++j) d[j] = s * (bp[j * cs] - sh[j]);
+      } else if (cs == 1) {
         for (index_t j = 0; j < cols; ++j) d[j] = s * bp[j];
       } else {
         for (index_t j = 0; j < cols; ++j) d[j] = s * bp[j * cs];
@@ -245,6 +297,8 @@ struct Problem {
   const GemmContext<T>* ctx;   // block sizes and micro-kernel
   ukernel_ua_fn<T> kernel_ua;  // non-null: A is read in place (cs_a == 1), never packed
   const T* b_scale;            // non-null: row p of op(B) is scaled by b_scale[p] as it is packed
+  const T* a_shift;            // non-null: a_shift[i] is subtracted from row i of op(A) as it is packed
+  const T* b_shift;            // non-null: b_shift[j] is subtracted from column j of op(B) as it is packed
 };
 
 // Sequential blocked algorithm on the piece rows [i0, i1) × columns [j0, j1) of C.
@@ -256,6 +310,7 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
   // k in equal passes of at most the context's KC (784 = 3 × 262 rather than 384 + 384 + 16): a
   // short last pass would cost a whole pass over C and a packing of B for little work. Depends
   // only on k, so every piece and thread sums in the same order.
+  const index_t line = static_cast<index_t>(kAlign / sizeof(T));  // elements of C in a cache line
   const index_t passes = (P.k + X.kc - 1) / X.kc;
   const index_t KC = (P.k + passes - 1) / passes;
   if (i0 >= i1 || j0 >= j1) return;
@@ -275,16 +330,23 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
       const index_t kc = std::min<index_t>(KC, P.k - pc);
       const bool add = P.accumulate || pc > 0;
       const bool last = pc + kc >= P.k;
+      const T* bblock = P.b + pc * P.rs_b + jc * P.cs_b;
       if (P.b_scale != nullptr)
-        pack_b_scaled(NR, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, P.b_scale + pc, bt);
+        pack_b_scaled(NR, kc, nc, bblock, P.rs_b, P.cs_b, P.b_scale + pc,
+                      P.b_shift != nullptr ? P.b_shift + jc : nullptr, bt);
+      else if (P.b_shift != nullptr)
+        pack_panels_shifted_rt(NR, nc, kc, bblock, P.cs_b, P.rs_b, P.b_shift + jc, bt);
       else
-        pack_b(X, kc, nc, P.b + pc * P.rs_b + jc * P.cs_b, P.rs_b, P.cs_b, bt);
+        pack_b(X, kc, nc, bblock, P.rs_b, P.cs_b, bt);
       for (index_t ic = i0; ic < i1; ic += MC) {
         const index_t mc = std::min<index_t>(MC, i1 - ic);
         // Upper triangle only: rows ic.. are all below columns < jc + nc.
         if (P.upper_only && ic >= jc + nc) break;
         const T* ablock = P.a + ic * P.rs_a + pc * P.cs_a;
-        if (kernel_ua == nullptr) pack_a(X, mc, kc, ablock, P.rs_a, P.cs_a, at);
+        if (P.a_shift != nullptr)
+          pack_panels_shifted_rt(MR, mc, kc, ablock, P.rs_a, P.cs_a, P.a_shift + ic, at);
+        else if (kernel_ua == nullptr)
+          pack_a(X, mc, kc, ablock, P.rs_a, P.cs_a, at);
         for (index_t jr = 0; jr < nc; jr += NR) {
           const int nr = static_cast<int>(std::min<index_t>(NR, nc - jr));
           const T* bp = bt + jr * kc;
@@ -292,10 +354,17 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
           for (index_t ir = 0; ir < mc; ir += MR) {
             if (P.upper_only && ic + ir >= jc + jr + nr) break;
             const int mr = static_cast<int>(std::min<index_t>(MR, mc - ir));
+            // Upper triangle only: a tile straddling the diagonal skips its leading columns that
+            // lie wholly below it, in whole cache lines of C (the kernel reads the packed panel
+            // from column o on, still NR apart). For a tall x's Gram matrix (p = 100, tiles
+            // 8×24) this computes 5,824 of C's entries instead of 8,256 (5,050 needed).
+            index_t o = 0;
+            if (P.upper_only && ic + ir > jc + jr) o = (ic + ir - jc - jr) / line * line;
+            const int w = nr - static_cast<int>(o);
             if (kernel_ua != nullptr)
-              kernel_ua(kc, ablock + ir * P.rs_a, P.rs_a, bp, cc + ir * P.ldc, P.ldc, mr, nr, add);
+              kernel_ua(kc, ablock + ir * P.rs_a, P.rs_a, bp + o, cc + ir * P.ldc + o, P.ldc, mr, w, add);
             else
-              kernel(kc, at + ir * kc, bp, cc + ir * P.ldc, P.ldc, mr, nr, add);
+              kernel(kc, at + ir * kc, bp + o, cc + ir * P.ldc + o, P.ldc, mr, w, add);
           }
         }
         if (last && P.epilogue != nullptr) {
@@ -314,9 +383,12 @@ void gemm_direct(const Problem<T>& P) {
     if (!P.accumulate) std::fill(ci, ci + P.n, T(0));
     const T* ai = P.a + i * P.rs_a;
     for (index_t p = 0; p < P.k; ++p) {
-      const T aip = ai[p * P.cs_a];
+      const T aip = P.a_shift != nullptr ? ai[p * P.cs_a] - P.a_shift[i] : ai[p * P.cs_a];
       const T* bp = P.b + p * P.rs_b;
-      if (P.b_scale != nullptr) {
+      if (P.b_shift != nullptr) {
+        const T s = P.b_scale != nullptr ? P.b_scale[p] : T(1);
+        for (index_t j = 0; j < P.n; ++j) ci[j] += aip * (s * (bp[j * P.cs_b] - P.b_shift[j]));
+      } else if (P.b_scale != nullptr) {
         const T s = P.b_scale[p];
         for (index_t j = 0; j < P.n; ++j) ci[j] += aip * (s * bp[j * P.cs_b]);
       } else if (P.cs_b == 1) {
@@ -326,6 +398,80 @@ void gemm_direct(const Problem<T>& P) {
       }
     }
   }
+}
+
+// Matrix-vector products (C with one column, or one row seen transposed): c(i) = Σ_p A(i, p)·b(p)
+// for the rows [i0, i1), C's element i at c[i*inc_c]. They read A once and do 2 flops per element
+// of A, so they are bound by memory, not arithmetic: no packing, no micro-kernel. Each c(i) sums
+// its k terms in an order fixed by k alone (a split across threads changes nothing), and every
+// product is computed (a NaN or inf of A or b reaches C as in the packed GEMM).
+//   A with contiguous columns (rs_a == 1, e.g. Xᵀ·r for a row-major X): C accumulates column by
+//   column in a block of kGemvRows outputs, each column of A read as a contiguous slice (terms in
+//   order p = 0, 1, …); otherwise: one dot product per row of A in 8 partial sums (term p in sum
+//   p mod 8), added in a fixed tree.
+constexpr index_t kGemvRows = 256;
+
+template <class T>
+void gemv_rows(index_t i0, index_t i1, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b,
+               index_t rs_b, T* c, index_t inc_c, bool accumulate) {
+  if (rs_a == 1 && cs_a != 1) {
+    T acc[kGemvRows];
+    for (index_t ib = i0; ib < i1; ib += kGemvRows) {
+      const index_t len = std::min<index_t>(kGemvRows, i1 - ib);
+      for (index_t i = 0; i < len; ++i) acc[i] = accumulate ? c[(ib + i) * inc_c] : T(0);
+      index_t p = 0;
+      for (; p + 4 <= k; p += 4) {  // four columns of A per pass over acc, added in order p, p+1, …
+        const T b0 = b[p * rs_b], b1 = b[(p + 1) * rs_b], b2 = b[(p + 2) * rs_b], b3 = b[(p + 3) * rs_b];
+        const T* a0 = a + ib + p * cs_a;
+        const T* a1 = a0 + cs_a;
+        const T* a2 = a1 + cs_a;
+        const T* a3 = a2 + cs_a;
+        for (index_t i = 0; i < len; ++i) acc[i] = (((acc[i] + a0[i] * b0) + a1[i] * b1) + a2[i] * b2) + a3[i] * b3;
+      }
+      for (; p < k; ++p) {
+        const T bp = b[p * rs_b];
+        const T* ap = a + ib + p * cs_a;
+        for (index_t i = 0; i < len; ++i) acc[i] += ap[i] * bp;
+      }
+      for (index_t i = 0; i < len; ++i) c[(ib + i) * inc_c] = acc[i];
+    }
+    return;
+  }
+  constexpr int U = 8;  // partial sums, for the adder's latency (and SIMD when both are contiguous)
+  for (index_t i = i0; i < i1; ++i) {
+    const T* ai = a + i * rs_a;
+    T part[U] = {};
+    index_t p = 0;
+    if (cs_a == 1 && rs_b == 1) {
+      for (; p + U <= k; p += U)
+        for (int u = 0; u < U; ++u) part[u] += ai[p + u] * b[p + u];
+    } else {
+      for (; p + U <= k; p += U)
+        for (int u = 0; u < U; ++u) part[u] += ai[(p + u) * cs_a] * b[(p + u) * rs_b];
+    }
+    for (int u = 0; p < k; ++p, ++u) part[u] += ai[p * cs_a] * b[p * rs_b];
+    const T sum = ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]));
+    c[i * inc_c] = accumulate ? c[i * inc_c] + sum : sum;
+  }
+}
+
+// C (m×1) = op(A)·op(B) with op(B) one column, on the pool when it pays.
+template <class T>
+void gemv(index_t m, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b, index_t rs_b, T* c,
+          index_t inc_c, bool accumulate, bool threads) {
+  const double mk = static_cast<double>(m) * static_cast<double>(k);
+  const index_t units = (m + 7) / 8;  // pieces in whole 8-row units (a cache line of float64 C)
+  const int nt = (threads && mk >= kThreadMinMNK) ? static_cast<int>(std::min<index_t>(get_num_threads(), units)) : 1;
+  if (nt <= 1) {
+    gemv_rows(0, m, k, a, rs_a, cs_a, b, rs_b, c, inc_c, accumulate);
+    return;
+  }
+  parallel_for(nt, 1, [&](std::ptrdiff_t q0, std::ptrdiff_t q1) {
+    for (std::ptrdiff_t q = q0; q < q1; ++q) {
+      const index_t r0 = std::min(m, units * q / nt * 8), r1 = std::min(m, units * (q + 1) / nt * 8);
+      gemv_rows(r0, r1, k, a, rs_a, cs_a, b, rs_b, c, inc_c, accumulate);
+    }
+  });
 }
 
 // Whether to read a row-major A (cs_a == 1) in place instead of packing it. Packing A costs about
@@ -359,7 +505,8 @@ void gemm_ex(index_t m, index_t n, index_t k,
              const T* a, index_t rs_a, index_t cs_a,
              const T* b, index_t rs_b, index_t cs_b,
              T* c, index_t ldc, bool accumulate,
-             const Epilogue* epilogue, bool upper_only, bool threads, const T* b_scale) {
+             const Epilogue* epilogue, bool upper_only, bool threads, const T* b_scale,
+             const T* a_shift, const T* b_shift) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) {
@@ -369,16 +516,24 @@ void gemm_ex(index_t m, index_t n, index_t k,
     return;
   }
   const Problem<T> P{m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, accumulate,
-                     epilogue, upper_only, nullptr, nullptr, b_scale};
+                     epilogue, upper_only, nullptr, nullptr, b_scale, a_shift, b_shift};
   const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   if (mnk < kDirectMaxMNK) {
     gemm_direct(P);
     if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
     return;
   }
+  if ((n == 1 || m == 1) && !upper_only && b_scale == nullptr && a_shift == nullptr && b_shift == nullptr) {
+    if (n == 1)  // C (m×1) = op(A)·b
+      gemv(m, k, a, rs_a, cs_a, b, rs_b, c, ldc, accumulate, threads);
+    else  // C (1×n): its transpose, Cᵀ = op(B)ᵀ·aᵀ, with op(B)ᵀ(j, p) at b[j*cs_b + p*rs_b]
+      gemv(n, k, b, cs_b, rs_b, a, cs_a, c, index_t{1}, accumulate, threads);
+    if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
+    return;
+  }
   Problem<T> Q = P;
   Q.ctx = &gemm_context<T>();
-  if (cs_a == 1) {
+  if (cs_a == 1 && a_shift == nullptr) {
     const int mode = g_unpacked_a.load(std::memory_order_acquire);
     if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, k, rs_a))) Q.kernel_ua = Q.ctx->kernel_ua;
   }
@@ -394,9 +549,10 @@ void gemm_ex(index_t m, index_t n, index_t k,
     const int parts = static_cast<int>(std::min<index_t>(nt, row_units));
     parallel_for(parts, 1, [&](std::ptrdiff_t b0, std::ptrdiff_t b1) {
       for (std::ptrdiff_t q = b0; q < b1; ++q) {
-        index_t r0 = triangle_split(row_units, static_cast<int>(q), parts) * MR;
-        index_t r1 = triangle_split(row_units, static_cast<int>(q) + 1, parts) * MR;
-        run_piece(Q, std::min(r0, m), std::min(r1, m), 0, n);
+        const index_t r0 = std::min(triangle_split(row_units, static_cast<int>(q), parts) * MR, m);
+        const index_t r1 = std::min(triangle_split(row_units, static_cast<int>(q) + 1, parts) * MR, m);
+        // columns left of the NR panel holding row r0 are wholly below the diagonal: not packed
+        run_piece(Q, r0, r1, r0 / NR * NR, n);
       }
     });
   } else if (n >= m) {
@@ -430,10 +586,10 @@ void gemm_ex(index_t m, index_t n, index_t k,
 
 template void gemm_ex<float>(index_t, index_t, index_t, const float*, index_t, index_t,
                              const float*, index_t, index_t, float*, index_t, bool,
-                             const Epilogue*, bool, bool, const float*);
+                             const Epilogue*, bool, bool, const float*, const float*, const float*);
 template void gemm_ex<double>(index_t, index_t, index_t, const double*, index_t, index_t,
                               const double*, index_t, index_t, double*, index_t, bool,
-                              const Epilogue*, bool, bool, const double*);
+                              const Epilogue*, bool, bool, const double*, const double*, const double*);
 
 }  // namespace detail
 
@@ -446,12 +602,13 @@ void gemm(index_t m, index_t n, index_t k,
 }
 
 template <class T>
-void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w) {
+void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w, const T* shift) {
   if (p <= 0) return;
   // out = xᵀ·x: op(A) = xᵀ is p×n with element (i, q) at x[q*rs + i*cs]; only the tiles on or
   // above the diagonal are computed, then the upper triangle is mirrored. Weighted, op(B) = x has
-  // its row q scaled by w[q] as it is packed.
-  detail::gemm_ex<T>(p, p, n, x, cs, rs, x, rs, cs, out, p, false, nullptr, true, true, w);
+  // its row q scaled by w[q] as it is packed. Shifted, both operands have shift[i] subtracted from
+  // column i of x as they are packed: the co-moment matrix without a centred copy of x.
+  detail::gemm_ex<T>(p, p, n, x, cs, rs, x, rs, cs, out, p, false, nullptr, true, true, w, shift, shift);
   constexpr index_t TB = 32;  // mirror in tiles so both sides stay in cache
   for (index_t ib = 0; ib < p; ib += TB) {
     const index_t ie = std::min(ib + TB, p);
@@ -475,7 +632,8 @@ template void gemm<float>(index_t, index_t, index_t, const float*, index_t, inde
                           const float*, index_t, index_t, float*, index_t, bool);
 template void gemm<double>(index_t, index_t, index_t, const double*, index_t, index_t,
                            const double*, index_t, index_t, double*, index_t, bool);
-template void gram<float>(index_t, index_t, const float*, index_t, index_t, float*, const float*);
-template void gram<double>(index_t, index_t, const double*, index_t, index_t, double*, const double*);
+template void gram<float>(index_t, index_t, const float*, index_t, index_t, float*, const float*, const float*);
+template void gram<double>(index_t, index_t, const double*, index_t, index_t, double*, const double*,
+                           const double*);
 
 }  // namespace mlbasics

@@ -138,17 +138,21 @@ struct Epilogue {
 };
 
 // gemm plus: an optional epilogue; upper_only (m == n required) computes at least every C(i, j)
-// with j >= i, skipping whole tiles strictly below the diagonal (their content is unspecified;
-// a tile straddling the diagonal is written in full); threads == false forces one thread;
+// with j >= i, skipping whole tiles strictly below the diagonal and the cache lines of a
+// straddling tile that lie wholly below it (what is below the diagonal is unspecified); threads == false forces one thread;
 // b_scale (k values, or nullptr) multiplies row p of op(B) by b_scale[p] as B is packed, so that
 // C = op(A)·diag(b_scale)·op(B) with each product term a(i, p)·(b_scale[p]·b(p, j)) — no scaled
-// copy of B is made (the weighted Gram matrix xᵀ·diag(w)·x).
+// copy of B is made (the weighted Gram matrix xᵀ·diag(w)·x); a_shift (m values) and b_shift (n
+// values), or nullptr, are subtracted from row i of op(A) and column j of op(B) as they are packed:
+// C = (op(A) − a_shift·1ᵀ)·(op(B) − 1·b_shiftᵀ), each difference rounded once (the co-moment
+// matrix of x without a centred copy). A shifted A is always packed.
 template <class T>
 void gemm_ex(index_t m, index_t n, index_t k,
              const T* a, index_t rs_a, index_t cs_a,
              const T* b, index_t rs_b, index_t cs_b,
              T* c, index_t ldc, bool accumulate,
-             const Epilogue* epilogue, bool upper_only, bool threads = true, const T* b_scale = nullptr);
+             const Epilogue* epilogue, bool upper_only, bool threads = true, const T* b_scale = nullptr,
+             const T* a_shift = nullptr, const T* b_shift = nullptr);
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -175,7 +175,9 @@ void test_gemm_large() {
   // Bigger problems: pc accumulation (k > KC), several MC blocks, several NC blocks, and both
   // the row split and the column split when 2 threads are set.
   struct S { index_t m, n, k; };
-  const S shapes[] = {{300, 129, 300}, {129, 300, 301}, {13, 4100, 40}, {5, 5000, 300}, {1000, 7, 300}, {200, 200, 520}};
+  // m or n = 1: the matrix-vector path, threaded at these sizes (m·k above kThreadMinMNK)
+  const S shapes[] = {{300, 129, 300}, {129, 300, 301}, {13, 4100, 40}, {5, 5000, 300}, {1000, 7, 300}, {200, 200, 520},
+                      {4001, 1, 700}, {1, 3001, 900}, {2500, 1, 1000}, {1, 999, 2500}};
   int bad = 0;
   int i = 0;
   for (const S& s : shapes) {
@@ -189,34 +191,48 @@ void test_gemm_large() {
 template <class T>
 void test_gram() {
   struct S { index_t n, p; int lay; };
-  const S shapes[] = {{0, 3, 0}, {1, 1, 0}, {5, 7, 1}, {17, 16, 2}, {100, 33, 0}, {40, 257, 1}, {400, 300, 2}, {301, 50, 0}};
+  const S shapes[] = {{0, 3, 0}, {1, 1, 0}, {5, 7, 1}, {17, 16, 2}, {100, 33, 0}, {40, 257, 1}, {400, 300, 2}, {301, 50, 0},
+                      {700, 1, 0}, {900, 37, 0}};
   for (const S& s : shapes) {
     const Layout X = make_layout(s.lay, s.n, s.p);
     std::vector<T> x = random_vec<T>(static_cast<std::size_t>(X.size));
     // unweighted, then weighted (weights in [0, 2), every third one 0)
     std::vector<T> w = random_vec<T>(static_cast<std::size_t>(s.n), 0, 2);
     for (index_t q = 0; q < s.n; q += 3) w[q] = T(0);
-    for (const T* wp : {static_cast<const T*>(nullptr), static_cast<const T*>(w.data())}) {
-      std::vector<T> out(static_cast<std::size_t>(s.p * s.p), std::numeric_limits<T>::quiet_NaN());
-      mlbasics::gram<T>(s.n, s.p, x.data(), X.rs, X.cs, out.data(), wp);
-      int bad = 0, asym = 0;
-      for (index_t i = 0; i < s.p; ++i)
-        for (index_t j = 0; j < s.p; ++j) {
-          double ref = 0, mag = 0;
-          for (index_t q = 0; q < s.n; ++q) {
-            const double wq = wp != nullptr ? static_cast<double>(wp[q]) : 1.0;
-            const double prod =
-                static_cast<double>(x[q * X.rs + i * X.cs]) * wq * static_cast<double>(x[q * X.rs + j * X.cs]);
-            ref += prod;
-            mag += std::fabs(prod);
-          }
-          const double got = static_cast<double>(out[i * s.p + j]);
-          if (!(std::fabs(got - ref) <= 4.0 * (static_cast<double>(s.n) + 2.0) * eps_of<T>() * mag + 1e-30)) ++bad;
-          if (!(out[i * s.p + j] == out[j * s.p + i])) ++asym;
-        }
-      CHECK_MSG(bad == 0 && asym == 0, "gram<%s> n=%td p=%td lay=%d weighted=%d: %d wrong, %d asymmetric (kernel %s)",
-                tname<T>(), s.n, s.p, s.lay, wp != nullptr ? 1 : 0, bad, asym, mlbasics::detail::gemm_kernel_path());
+    // a shift per column: the column means (the co-moment matrix), then arbitrary values
+    std::vector<T> mean(static_cast<std::size_t>(s.p), T(0));
+    for (index_t j = 0; j < s.p; ++j) {
+      double acc = 0;
+      for (index_t q = 0; q < s.n; ++q) acc += static_cast<double>(x[q * X.rs + j * X.cs]);
+      mean[j] = static_cast<T>(s.n > 0 ? acc / static_cast<double>(s.n) : 0.0);
     }
+    const std::vector<T> other = random_vec<T>(static_cast<std::size_t>(s.p), -3, 3);
+    for (const T* wp : {static_cast<const T*>(nullptr), static_cast<const T*>(w.data())})
+      for (const T* sp : {static_cast<const T*>(nullptr), static_cast<const T*>(mean.data()), other.data()}) {
+        std::vector<T> out(static_cast<std::size_t>(s.p * s.p), std::numeric_limits<T>::quiet_NaN());
+        mlbasics::gram<T>(s.n, s.p, x.data(), X.rs, X.cs, out.data(), wp, sp);
+        int bad = 0, asym = 0;
+        for (index_t i = 0; i < s.p; ++i)
+          for (index_t j = 0; j < s.p; ++j) {
+            double ref = 0, mag = 0;
+            for (index_t q = 0; q < s.n; ++q) {
+              const double wq = wp != nullptr ? static_cast<double>(wp[q]) : 1.0;
+              // the kernel rounds each difference to T once, as a centred copy would
+              const T xi = sp != nullptr ? static_cast<T>(x[q * X.rs + i * X.cs] - sp[i]) : x[q * X.rs + i * X.cs];
+              const T xj = sp != nullptr ? static_cast<T>(x[q * X.rs + j * X.cs] - sp[j]) : x[q * X.rs + j * X.cs];
+              const double prod = static_cast<double>(xi) * wq * static_cast<double>(xj);
+              ref += prod;
+              mag += std::fabs(prod);
+            }
+            const double got = static_cast<double>(out[i * s.p + j]);
+            if (!(std::fabs(got - ref) <= 4.0 * (static_cast<double>(s.n) + 2.0) * eps_of<T>() * mag + 1e-30)) ++bad;
+            if (!(out[i * s.p + j] == out[j * s.p + i])) ++asym;
+          }
+        CHECK_MSG(bad == 0 && asym == 0,
+                  "gram<%s> n=%td p=%td lay=%d weighted=%d shift=%d: %d wrong, %d asymmetric (kernel %s)", tname<T>(),
+                  s.n, s.p, s.lay, wp != nullptr ? 1 : 0, sp == nullptr ? 0 : (sp == mean.data() ? 1 : 2), bad, asym,
+                  mlbasics::detail::gemm_kernel_path());
+      }
   }
 }
 

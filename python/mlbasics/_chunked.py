@@ -464,6 +464,8 @@ def block_moments(blocks: Sequence[np.ndarray], names: Sequence[str], backend: A
     """The summary of one block of rows of [X | Y] (the blocks side by side, same rows)."""
     nb = blocks[0].shape[0]
     q = sum(b.shape[1] for b in blocks)
+    if not diag and backend is not None and blocks[0].dtype == np.float64 and nb:
+        return _block_moments_shifted(blocks, names, backend, offset, q, buf)
     w = (np.empty((nb, q)) if buf is None else buf[:nb])
     mean, bad = _center_into(blocks, w, offset, names)
     if mean is None:
@@ -471,6 +473,44 @@ def block_moments(blocks: Sequence[np.ndarray], names: Sequence[str], backend: A
         out.bad = bad
         return out
     M = np.einsum("ij,ij->j", w, w) if diag else backend.gram(w)
+    return Moments(nb, mean, M)
+
+
+def _block_moments_shifted(blocks: Sequence[np.ndarray], names: Sequence[str], backend: Any, offset: int, q: int,
+                           buf: np.ndarray | None) -> Moments:
+    """block_moments for a float64 X read in place: X's co-moment is the Gram matrix of X minus its
+    means (the cpp backend subtracts them as it packs X, so X is never copied); the other blocks
+    (the targets, a few columns) are centred into ``buf`` and meet X in one product,
+    Σ (xᵢ − x̄)(yᵢ − ȳ)ᵀ = Xᵀ(Y − ȳ) − x̄·Σ(yᵢ − ȳ)ᵀ."""
+    x, rest = blocks[0], blocks[1:]
+    nb, p = x.shape
+    mx = x.mean(axis=0)
+    bad: dict = {}
+    if not np.isfinite(mx).all():
+        found = _inspect(x, offset)
+        if found.count:
+            bad[names[0]] = found
+    t = q - p
+    r = None
+    if t:
+        # contiguous (the products below read it row by row), in the front of buf's memory
+        r = (np.empty((nb, t)) if buf is None else buf.reshape(-1)[:nb * t].reshape(nb, t))
+        my, bad_rest = _center_into(rest, r, offset, names[1:])
+        bad.update(bad_rest)
+    if bad:
+        out = Moments.empty(q)
+        out.bad = bad
+        return out
+    M = np.empty((q, q))
+    M[:p, :p] = backend.gram(x, shift=mx)
+    mean = mx
+    if r is not None:
+        xr = backend.matmul(x, r, trans_a=True)
+        xr -= np.outer(mx, r.sum(axis=0))
+        M[:p, p:] = xr
+        M[p:, :p] = xr.T
+        M[p:, p:] = backend.gram(r)
+        mean = np.concatenate([mx, my])
     return Moments(nb, mean, M)
 
 

@@ -24,8 +24,12 @@ void gemm(index_t m, index_t n, index_t k,
 // exactly symmetric (the lower triangle is a copy of the upper one).
 // With weights w (n values, or nullptr for none): out = xᵀ·diag(w)·x = Σᵢ wᵢ xᵢxᵢᵀ, each term
 // x(i, q)·(w[i]·x(i, r)): the weights scale one operand as it is packed, x is not copied.
+// With a shift (p values, or nullptr for none): x's column j minus shift[j] in both operands,
+// subtracted as they are packed (each difference rounded once): with the column means, the
+// co-moment matrix (x − 1·μᵀ)ᵀ·(x − 1·μᵀ) without a centred copy of x.
 template <class T>
-void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w = nullptr);
+void gram(index_t n, index_t p, const T* x, index_t rs, index_t cs, T* out, const T* w = nullptr,
+          const T* shift = nullptr);
 
 // The block sizes the GEMM runs with for element type T: those of the micro-kernel family in use
 // (cpu_path(), see mlbasics/cpu.hpp), chosen at run time with its micro-kernel. MR×NR is the

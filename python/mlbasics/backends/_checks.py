@@ -113,20 +113,36 @@ def flag(x, name: str) -> bool:
     return bool(check_param(name, x, ["boolean"]))
 
 
-def sample_weights(w, name: str, n: int, dtype: np.dtype, *, positive_sum: bool, of: str) -> np.ndarray:
-    """Per-row weights of a kernel: a 1-D array of ``dtype`` (no cast) and length n, every value
-    finite and >= 0 and, if ``positive_sum``, a positive sum; returned C-contiguous. ``of`` names
-    the array whose rows they weigh, for the messages."""
-    a = float_array(w, name, 1)
+def _vector(x, name: str, n: int, dtype: np.dtype, what: str, of: str) -> np.ndarray:
+    """A 1-D float array of exactly ``dtype`` and length n (``what``: the message's noun for its values)."""
+    a = float_array(x, name, 1)
     if a.dtype != dtype:
         raise TypeError(f"{name}: dtype {a.dtype} does not match {of}'s dtype {dtype}; all floating arrays of "
                         "one call must share one dtype")
     if a.shape[0] != n:
-        raise ValueError(f"{name}: expected {n} weights (one per row of {of}), got {a.shape[0]}")
+        raise ValueError(f"{name}: expected {n} {what}, got {a.shape[0]}")
+    return a
+
+
+def sample_weights(w, name: str, n: int, dtype: np.dtype, *, positive_sum: bool, of: str) -> np.ndarray:
+    """Per-row weights of a kernel: a 1-D array of ``dtype`` (no cast) and length n, every value
+    finite and >= 0 and, if ``positive_sum``, a positive sum; returned C-contiguous. ``of`` names
+    the array whose rows they weigh, for the messages."""
+    a = _vector(w, name, n, dtype, f"weights (one per row of {of})", of)
     if n and not (np.isfinite(a).all() and a.min() >= 0):
         raise ValueError(f"{name}: weights must be finite and >= 0, got values in [{a.min()}, {a.max()}]")
     if positive_sum and not a.sum(dtype=np.float64) > 0:
         raise ValueError(f"{name}: the weights sum to 0; at least one row needs a positive weight")
+    return np.ascontiguousarray(a)
+
+
+def float_vector(x, name: str, n: int, dtype: np.dtype, *, of: str) -> np.ndarray:
+    """A per-column parameter of a kernel (e.g. a shift): a 1-D array of ``dtype`` (no cast) and
+    length n, every value finite; returned C-contiguous. ``of`` names the array whose columns it
+    belongs to, for the messages."""
+    a = _vector(x, name, n, dtype, f"values (one per column of {of})", of)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name}: values must be finite")
     return np.ascontiguousarray(a)
 
 

@@ -96,9 +96,11 @@ class GemmContract:
         self._raw.matmul(a, b, trans_a, trans_b, out)
         return out
 
-    def gram(self, x: ArrayLike, sample_weight: ArrayLike | None = None) -> np.ndarray:
+    def gram(self, x: ArrayLike, sample_weight: ArrayLike | None = None, shift: ArrayLike | None = None
+             ) -> np.ndarray:
         """Gram matrix ``xᵀx`` of a 2-D float array x (n, p): a (p, p) symmetric array; with
-        ``sample_weight`` w, the weighted Gram matrix ``xᵀ diag(w) x = Σᵢ wᵢ xᵢxᵢᵀ``.
+        ``sample_weight`` w, the weighted Gram matrix ``xᵀ diag(w) x = Σᵢ wᵢ xᵢxᵢᵀ``; with a
+        ``shift`` s, the same of ``x − s`` (s subtracted from every row).
 
         Used by the normal equations (XᵀX w = Xᵀy, or XᵀWX w = XᵀWy for weighted least squares)
         and by the covariance of centered data. The weights scale one operand of the product as it
@@ -111,6 +113,11 @@ class GemmContract:
         sample_weight : ndarray of shape (n,) of x's dtype, optional
             One weight per row of x, each finite and >= 0 (checked; all zero gives zeros).
             None is the unweighted product.
+        shift : array-like of shape (p,), optional
+            Subtracted from every row of x, each difference rounded once to x's dtype: with the
+            column means, ``(x − mean)ᵀ(x − mean)`` is the co-moment (scatter) matrix, the
+            covariance times n. The cpp backend subtracts while it packs the operands, so no
+            centred copy of x is made; numpy and numba subtract into a copy. None is no shift.
 
         Returns
         -------
@@ -135,9 +142,12 @@ class GemmContract:
         """
         x = v.float_array(x, "x", 2)
         out = np.empty((x.shape[1], x.shape[1]), dtype=x.dtype)
-        if sample_weight is None:
-            self._raw.gram(x, out)
+        w = None
+        if sample_weight is not None:
+            w = v.sample_weights(sample_weight, "sample_weight", x.shape[0], x.dtype, positive_sum=False, of="x")
+        if shift is None:
+            self._raw.gram(x, out, w)
             return out
-        w = v.sample_weights(sample_weight, "sample_weight", x.shape[0], x.dtype, positive_sum=False, of="x")
-        self._raw.gram(x, out, w)
+        s = v.float_vector(shift, "shift", x.shape[1], x.dtype, of="x")
+        self._raw.gram(x, out, w, s)
         return out

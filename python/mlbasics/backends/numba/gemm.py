@@ -663,9 +663,12 @@ def _symmetrize(out):  # pragma: no cover
             out[i, j] = out[j, i]
 
 
-def gram(x, out, sample_weight=None):
+def gram(x, out, sample_weight=None, shift=None):
     """out = x.T @ x, or x.T @ diag(w) @ x (the weights scale x as it is packed): the upper triangle's
-    tiles only, then mirrored, so exactly symmetric."""
+    tiles only, then mirrored, so exactly symmetric. A shift is subtracted into a copy of x (the cpp
+    backend subtracts it as it packs)."""
+    if shift is not None:
+        x = x - shift
     n, p = x.shape
     if p == 0:
         return

@@ -6,7 +6,9 @@ def matmul(a, b, trans_a, trans_b, out):
     np.matmul(a.T if trans_a else a, b.T if trans_b else b, out=out)
 
 
-def gram(x, out, sample_weight=None):
+def gram(x, out, sample_weight=None, shift=None):
+    if shift is not None:
+        x = x - shift  # the reference centres a copy; the cpp backend subtracts as it packs
     if sample_weight is None:
         np.matmul(x.T, x, out=out)
     else:
