@@ -1,8 +1,12 @@
 // losses.cpp — losses fused with their gradients; stable for logits of ±1e4.
 #include "mlbasics/losses.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <vector>
+
+#include "mlp_rows.hpp"
 
 namespace mlbasics {
 namespace {
@@ -50,51 +54,59 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
       throw std::invalid_argument("label out of range");
     }
   }
-  if (w != nullptr) {
-    return weighted_mean_of(n, w, [&](index_t i, double ri) {
-      const T* li = logits + i * C;
-      T mx = li[0];
-      for (index_t j = 1; j < C; ++j) mx = li[j] > mx ? li[j] : mx;
-      double s = 0.0;
-      if (grad != nullptr) {
-        T* gi = grad + i * C;
-        for (index_t j = 0; j < C; ++j) {
-          const T e = std::exp(li[j] - mx);
-          gi[j] = e;
-          s += static_cast<double>(e);
-        }
-        const T scale = static_cast<T>(ri / s);
-        for (index_t j = 0; j < C; ++j) gi[j] *= scale;
-        gi[y[i]] = static_cast<T>(static_cast<double>(gi[y[i]]) - ri);
-      } else {
-        for (index_t j = 0; j < C; ++j) s += static_cast<double>(std::exp(li[j] - mx));
-      }
-      const index_t yi = static_cast<index_t>(y[i]);
-      return (static_cast<double>(mx) - static_cast<double>(li[yi])) + std::log(s);
-    });
-  }
-  const T inv_n = n > 0 ? T(1) / static_cast<T>(n) : T(0);
-  return mean_of(n, [&](index_t i) {
-    const T* li = logits + i * C;
-    T mx = li[0];
-    for (index_t j = 1; j < C; ++j) mx = li[j] > mx ? li[j] : mx;
-    double s = 0.0;
-    if (grad != nullptr) {
-      T* gi = grad + i * C;
-      for (index_t j = 0; j < C; ++j) {
-        const T e = std::exp(li[j] - mx);
-        gi[j] = e;
-        s += static_cast<double>(e);
-      }
-      const T scale = static_cast<T>(1.0 / s) * inv_n;
-      for (index_t j = 0; j < C; ++j) gi[j] *= scale;
-      gi[y[i]] -= inv_n;
-    } else {
-      for (index_t j = 0; j < C; ++j) s += static_cast<double>(std::exp(li[j] - mx));
+  if (n <= 0) return 0.0;
+  // Rows in blocks of kRows: each row's logits minus its maximum go to the gradient's rows (or a
+  // scratch block), one vectorized exp over the whole block (detail::MlpRowKernels::exp), then
+  // per row the sum s in double, the loss max − z_y + log s and the gradient (e/s − onehot)/n
+  // (weighted: the factor rᵢ = wᵢ/Σw instead of 1/n). glibc's exp, one call per value, was most
+  // of this kernel's time (100,000 × 10 logits: 5.3 ms).
+  constexpr index_t kRows = 64;
+  const auto exp_block = detail::mlp_row_kernels<T>().exp;
+  std::vector<T> scratch(grad == nullptr ? static_cast<std::size_t>(std::min(n, kRows) * C) : 0);
+  const double sw = w != nullptr ? weight_sum(n, w) : static_cast<double>(n);
+  const double inv_sw = 1.0 / sw;
+  const T inv_n = T(1) / static_cast<T>(n);
+  double total = 0.0;
+  T mx[kRows];
+  for (index_t i0 = 0; i0 < n; i0 += kRows) {
+    const index_t nb = std::min(kRows, n - i0);
+    T* e = grad != nullptr ? grad + i0 * C : scratch.data();
+    for (index_t r = 0; r < nb; ++r) {
+      const T* li = logits + (i0 + r) * C;
+      T m = li[0];
+      for (index_t j = 1; j < C; ++j) m = li[j] > m ? li[j] : m;
+      mx[r] = m;
+      T* er = e + r * C;
+      for (index_t j = 0; j < C; ++j) er[j] = li[j] - m;
     }
-    const index_t yi = static_cast<index_t>(y[i]);
-    return (static_cast<double>(mx) - static_cast<double>(li[yi])) + std::log(s);
-  });
+    exp_block(nb * C, e, e);
+    for (index_t r = 0; r < nb; ++r) {
+      const index_t i = i0 + r;
+      T* er = e + r * C;
+      double s = 0.0;
+      for (index_t j = 0; j < C; ++j) s += static_cast<double>(er[j]);
+      const index_t yi = static_cast<index_t>(y[i]);
+      const double term = (static_cast<double>(mx[r]) - static_cast<double>(logits[i * C + yi])) + std::log(s);
+      if (w != nullptr) {
+        const double wi = static_cast<double>(w[i]);
+        total += wi * term;
+        if (grad != nullptr) {
+          const double ri = wi * inv_sw;
+          const T scale = static_cast<T>(ri / s);
+          for (index_t j = 0; j < C; ++j) er[j] *= scale;
+          er[yi] = static_cast<T>(static_cast<double>(er[yi]) - ri);
+        }
+      } else {
+        total += term;
+        if (grad != nullptr) {
+          const T scale = static_cast<T>(1.0 / s) * inv_n;
+          for (index_t j = 0; j < C; ++j) er[j] *= scale;
+          er[yi] -= inv_n;
+        }
+      }
+    }
+  }
+  return total / sw;
 }
 
 template <class T>

@@ -80,6 +80,9 @@ struct MlpRowKernels {
   // Batch norm's input gradient from the sums gb, gg (bn_stats' stored statistics); out may be gz.
   void (*bn_apply)(index_t nb, index_t w, const T* gz, const T* z, const T* gamma, const T* mean, const T* invstd,
                    T* out, const double* gb, const double* gg);
+  // out[i] = exp(x[i]), i < n (out may be x): vectorized, the same bits on every path, within
+  // 2 ulp of the C library's exp (softmax_cross_entropy's exponentials, losses.cpp).
+  void (*exp)(index_t n, const T* x, T* out);
 };
 
 // Defined in mlp_rows_generic.cpp (always), mlp_rows_avx2.cpp and mlp_rows_avx512.cpp (x86-64).

@@ -1285,6 +1285,57 @@ void test_mlp_tricks() {
 // epoch bit for bit: the GEMM path stays the process's, only the row kernels (and the Philox
 // words) change. Widths 37 and 53 cover the 16- and 8-lane bodies and their tails; every
 // activation, no normalization / batch / group norm, dropout + the skip, and the plain epoch.
+// The table's exp (softmax_cross_entropy's exponentials) on every path: the same bits, within 2 ulp
+// of the C library's exp over the whole range (a tail past every vector width), the edges exact.
+template <class T>
+void test_exp_paths() {
+  std::vector<T> x;
+  for (int i = -7500; i <= 7200; ++i) x.push_back(static_cast<T>(i * 0.0987654321));  // -740.7 .. 711.1
+  std::vector<T> r = random_vec<T>(1003, -30, 30);
+  x.insert(x.end(), r.begin(), r.end());
+  const T inf = std::numeric_limits<T>::infinity();
+  const T edges[] = {T(0), T(-0.0), -inf, inf, std::numeric_limits<T>::quiet_NaN(), T(-708), T(-708.1), T(-87.5),
+                     T(88.8), T(1e-20), T(-1e-20), std::numeric_limits<T>::max(), std::numeric_limits<T>::lowest()};
+  x.insert(x.end(), std::begin(edges), std::end(edges));
+  const std::size_t n = x.size();
+  std::vector<T> first;
+  for (const char* path : {"generic", "avx2", "avx512"}) {
+    if (!mlbasics::detail::set_mlp_rows_kernel_path(path)) continue;
+    std::vector<T> out(n);
+    mlbasics::detail::mlp_row_kernels<T>().exp(static_cast<index_t>(n), x.data(), out.data());
+    int far = 0, edge = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double xi = static_cast<double>(x[i]);
+      const T want = static_cast<T>(std::exp(xi));
+      const T got = out[i];
+      if (std::isnan(xi)) {
+        if (!std::isnan(got)) ++edge;
+      } else if (xi < -708.0) {
+        if (!(got >= T(0) && static_cast<double>(got) <= 3.4e-308)) ++edge;  // flushed below -708
+      } else if (std::isinf(want) || want == T(0)) {
+        if (!(got == want)) ++edge;
+      } else if (std::fabs(static_cast<double>(got) - static_cast<double>(want)) >
+                 2.0 * eps_of<T>() * std::fabs(static_cast<double>(want)) + (sizeof(T) == 4 ? 1.5e-45 : 0.0)) {
+        if (++far <= 3) std::fprintf(stderr, "exp<%s> %s: exp(%.17g) = %.17g, libm %.17g\n", tname<T>(), path, xi,
+                                     static_cast<double>(got), static_cast<double>(want));
+      }
+    }
+    CHECK_MSG(far == 0 && edge == 0, "exp<%s> on %s: %d values beyond 2 ulp, %d wrong edge cases", tname<T>(), path, far,
+              edge);
+    CHECK_MSG(out[n - 13] == T(1) && out[n - 11] == T(0), "exp<%s> on %s: exp(0) must be 1 and exp(-inf) 0",
+              tname<T>(), path);
+    if (first.empty()) {
+      first = out;
+    } else {
+      int differ = 0;
+      for (std::size_t i = 0; i < n; ++i)
+        if (std::memcmp(&first[i], &out[i], sizeof(T)) != 0) ++differ;
+      CHECK_MSG(differ == 0, "exp<%s>: %d values differ between generic and %s", tname<T>(), differ, path);
+    }
+  }
+  mlbasics::detail::set_mlp_rows_kernel_path(nullptr);
+}
+
 template <class T>
 void test_mlp_rows_paths() {
   using mlbasics::Norm;
@@ -1859,6 +1910,8 @@ int main(int argc, char** argv) {
   section("norms<double>", test_norms<double>);
   section("mlp tricks<float>", test_mlp_tricks<float>);
   section("mlp tricks<double>", test_mlp_tricks<double>);
+  section("exp on every path<float>", test_exp_paths<float>);
+  section("exp on every path<double>", test_exp_paths<double>);
   section("mlp rows on every path<float>", test_mlp_rows_paths<float>);
   section("mlp rows on every path<double>", test_mlp_rows_paths<double>);
   section("distances on every path<float>", test_distances_paths<float>);

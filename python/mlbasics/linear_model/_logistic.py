@@ -84,8 +84,11 @@ class _LogisticLoss:
         return z
 
     def _xt(self, G):
-        """XᵀG."""
-        return self.backend.matmul(self.X, G, trans_a=True)
+        """XᵀG, computed as (GᵀX)ᵀ: with X tall and G a few columns wide, the product with X as the
+        right operand splits X's columns between the threads and reads X once; Xᵀ as the left
+        operand splits C's 100 rows instead and ran slower on 2 threads than on 1 (100,000×100
+        X, 10 classes, Zen 5: 5.3 ms against 13.5 ms)."""
+        return self.backend.matmul(G, self.X, trans_a=True).T
 
     def hessian(self, theta):
         """The exact Hessian of f at θ (call after :meth:`loss_grad` at the same θ).
