@@ -488,3 +488,31 @@ def test_sklearn_clone_pipeline_grid_search_pickle(name, grid):
     again = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
     assert repr(est).startswith(name)
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_logistic_objective_in_row_blocks_equals_whole(backend, n_classes, fit_intercept):
+    """The objective reads a large X in row blocks (each block's loss and XᵀG while it is in
+    cache); its value, gradient and Hessian equal the whole-X evaluation's."""
+    from mlbasics.backends import get_backend
+    from mlbasics.linear_model._logistic import _LogisticLoss
+
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5000, 7))
+    y = rng.integers(0, n_classes, 5000)
+    be = get_backend(backend)
+    whole = _LogisticLoss(be, X, y, n_classes, fit_intercept, 1e-3)
+    whole._blocked = False
+    blocked = _LogisticLoss(be, X, y, n_classes, fit_intercept, 1e-3)
+    blocked.__class__ = type("SmallBlocks", (_LogisticLoss,), {"_block_rows": 1024})  # 5 blocks, the last short
+    theta = rng.standard_normal(whole.size) * 0.3
+    f0, g0 = whole.loss_grad(theta)
+    f1, g1 = blocked.loss_grad(theta)
+    assert abs(f1 - f0) <= 1e-12 * abs(f0)
+    np.testing.assert_allclose(g1, g0, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(blocked.hessian(theta), whole.hessian(theta), rtol=1e-10, atol=1e-13)
+    f2, g2 = blocked.loss_grad(theta * 0.5)  # the buffer of G is reused between evaluations
+    f3, g3 = whole.loss_grad(theta * 0.5)
+    assert abs(f2 - f3) <= 1e-12 * abs(f3)
+    np.testing.assert_allclose(g2, g3, rtol=1e-10, atol=1e-13)
