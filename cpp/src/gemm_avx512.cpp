@@ -19,6 +19,7 @@
 #include <immintrin.h>
 
 #include "gemm_kernels.hpp"
+#include "gemm_pack_cols.hpp"
 
 #if defined(__clang__)
 #define MLB_UNROLL _Pragma("unroll")
@@ -279,9 +280,11 @@ void ukernel_avx512_ua_f64(index_t kc, const double* a, index_t rs_a, const doub
 }  // namespace
 
 const GemmContext<float> gemm_context_avx512_f32 = {"avx512", kMRf, kNVf * 16, 384, 192, 4080, 0,
-                                                    &ukernel_avx512_f32, &ukernel_avx512_ua_f32, &pack_rows<float>};
+                                                    &ukernel_avx512_f32, &ukernel_avx512_ua_f32, &pack_rows<float>,
+                                                    &pack_cols<float>};
 const GemmContext<double> gemm_context_avx512_f64 = {"avx512", kMRd, kNVd * 8, 384, 192, 4080, 0,
-                                                     &ukernel_avx512_f64, &ukernel_avx512_ua_f64, &pack_rows<double>};
+                                                     &ukernel_avx512_f64, &ukernel_avx512_ua_f64, &pack_rows<double>,
+                                                     &pack_cols<double>};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -62,6 +62,13 @@ using ukernel_ua_fn = void (*)(index_t kc, const T* a, index_t rs_a, const T* bp
 template <class T>
 using pack_rows_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_i, T* dst);
 
+// The same packing for panels whose R elements per depth step p are contiguous (s_i == 1; element
+// (i, p) at x[i + p*s_p]), minus shift[i] when shift is not null (gemm_ex's a_shift / b_shift):
+// copies of R contiguous values, vectorized for the family's ISA (gemm_pack_cols.hpp). Returns false
+// (having written nothing) for a panel height it leaves to the portable loops.
+template <class T>
+using pack_cols_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_p, const T* shift, T* dst);
+
 // The block sizes and micro-kernels of one kernel family for one element type: the run-time
 // context the GEMM driver works in (as BLIS's context, instead of compile-time constants), chosen
 // with the micro-kernel because the cache blocks follow from its register tile:
@@ -82,6 +89,7 @@ struct GemmContext {
   ukernel_fn<T> kernel;
   ukernel_ua_fn<T> kernel_ua;  // unpacked-A micro-kernel, or nullptr: A is always packed
   pack_rows_fn<T> pack_rows;   // vectorized transposing pack, or nullptr: the portable loops
+  pack_cols_fn<T> pack_cols;   // vectorized contiguous (and shifted) pack, or nullptr: the portable loops
 };
 
 // Whether a context keeps the driver's invariants (positive sizes, MC a multiple of MR, NC of NR,
