@@ -13,8 +13,10 @@ means m_B and its co-moment about those means
 
 .. math:: M_B = (B - 1 m_Bᵀ)ᵀ (B - 1 m_Bᵀ),
 
-formed by writing B − 1m_Bᵀ (cast to float64) into one reusable block-sized buffer and calling
-the backend's ``gram`` on it. Two summaries merge exactly (the pairwise update of Chan, Golub &
+formed for a float64 X by the backend's ``gram(X_B, shift=m_B)`` (the cpp backend subtracts the
+means as it packs: no centred copy of X is made) with the target columns centred into a small
+buffer (:func:`_block_moments_shifted`); other dtypes write B − 1m_Bᵀ (cast to float64) into one
+reusable block-sized buffer and call the backend's ``gram`` on it. Two summaries merge exactly (the pairwise update of Chan, Golub &
 LeVeque, 1979):
 
 .. math::

@@ -49,6 +49,7 @@ class _LogisticLoss:
             self.onehot[np.arange(self.n), self.target] = 1.0
         self.size = self.p * self.k + (self.k if fit_intercept else 0)
         self._zero_b = np.zeros(self.k)
+        self._G: np.ndarray | None = None  # the blocked evaluation's G, kept between evaluations
 
     def unpack(self, theta):
         W = theta[: self.p * self.k].reshape(self.p, self.k)
@@ -97,8 +98,9 @@ class _LogisticLoss:
         Each block's mean loss and G_b (divided by its own row count) are rescaled by n_b / N;
         G is kept whole for the Hessian (``_last_G``)."""
         n, rows = self.n, self._block_rows
-        G = self._G if getattr(self, "_G", None) is not None else np.empty((n, self.k))
-        self._G = G
+        if self._G is None:
+            self._G = np.empty((n, self.k))
+        G = self._G
         gW = np.zeros((self.p, self.k))
         f = 0.0
         for s in range(0, n, rows):
