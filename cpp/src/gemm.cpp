@@ -170,11 +170,12 @@ void pack_panels(index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, 
 
 // pack_panels for a panel height R known only at run time: the heights of the shipped contexts
 // get their own constant-bound loops, any other height (a tuning context) a generic loop.
+// (The unshifted copies of contiguous runs, s_i == 1, stay in these loops: the context's pack_cols,
+// row by row, made the MLP epoch's packing of its weights 3-5% slower; it serves the shifted packs.)
 template <class T>
 void pack_panels_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, index_t s_p, T* dst,
-                    pack_rows_fn<T> pack_rows, pack_cols_fn<T> pack_cols) {
+                    pack_rows_fn<T> pack_rows) {
   if (s_p == 1 && pack_rows != nullptr && pack_rows(r, len, kc, x, s_i, dst)) return;
-  if (s_i == 1 && pack_cols != nullptr && pack_cols(r, len, kc, x, s_p, nullptr, dst)) return;
   switch (r) {
     case 6: return pack_panels<6>(len, kc, x, s_i, s_p, dst);
     case 8: return pack_panels<8>(len, kc, x, s_i, s_p, dst);
@@ -199,14 +200,14 @@ void pack_panels_rt(int r, index_t len, index_t kc, const T* x, index_t s_i, ind
 // The mc×kc block of op(A) at `a` (strides rs, cs) into MR-row micro-panels.
 template <class T>
 void pack_a(const GemmContext<T>& ctx, index_t mc, index_t kc, const T* a, index_t rs, index_t cs, T* dst) {
-  pack_panels_rt(ctx.mr, mc, kc, a, rs, cs, dst, ctx.pack_rows, ctx.pack_cols);
+  pack_panels_rt(ctx.mr, mc, kc, a, rs, cs, dst, ctx.pack_rows);
 }
 
 // The kc×nc block of op(B) at `b` into NR-column micro-panels (element (p, j) at [p*NR + j]):
 // its transpose packed into NR-row panels.
 template <class T>
 void pack_b(const GemmContext<T>& ctx, index_t kc, index_t nc, const T* b, index_t rs, index_t cs, T* dst) {
-  pack_panels_rt(ctx.nr, nc, kc, b, cs, rs, dst, ctx.pack_rows, ctx.pack_cols);
+  pack_panels_rt(ctx.nr, nc, kc, b, cs, rs, dst, ctx.pack_rows);
 }
 
 // pack_panels with a shift: element (i, p) is x(i, p) − shift[i] (the shift of row i of the
@@ -306,13 +307,18 @@ struct Problem {
 // The cache lines of rows [p0, p0 + rows) × columns [j0, j0 + cols) of a row-major op(B)
 // (cs_b == 1; nothing otherwise), prefetched `per_call` at a time by some(), spread over about
 // `calls` calls.
+constexpr double kPrefetchMinBytes = 8.0 * 1024 * 1024;
+
 template <class T>
 struct NextRows {
   const char* base = nullptr;
   index_t row_bytes = 0, rows = 0, lines = 0, per_call = 0, row = 0, line = 0;
   std::size_t stride = 0;
   NextRows(const Problem<T>& P, index_t p0, index_t rows_, index_t j0, index_t cols, index_t calls) {
-    if (P.cs_b != 1 || rows_ <= 0) return;
+    // Only for a B too large to stay in the cache between calls: the MLP's weights (800 KB) are
+    // there already, and their prefetches cost its epoch 3-7% (784-256-10, float32).
+    const double bytes = static_cast<double>(P.k) * static_cast<double>(cols) * sizeof(T);
+    if (P.cs_b != 1 || rows_ <= 0 || bytes < kPrefetchMinBytes) return;
     base = reinterpret_cast<const char*>(P.b + p0 * P.rs_b + j0);
     stride = static_cast<std::size_t>(P.rs_b) * sizeof(T);
     rows = rows_;
@@ -370,8 +376,8 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
       // While the micro-kernels work on this block, prefetch the next depth block's rows of a
       // row-major op(B) into the cache, a few lines per kernel call, so that its packing finds
       // them there: a tall Gram matrix packs B straight from memory, and the packing waited for
-      // it (1,000,000×100 float64, 1 thread, Zen 5, with the per-ISA column packs: 200-210 →
-      // 171-189 ms per 10⁶ rows on the avx512 path, 311-325 → 259 on the avx2 path; noisy machine).
+      // it (1,000,000×100 float64 with a shift, 1 thread, Zen 5, with the per-ISA shifted packs:
+      // 200-210 → 171-189 ms per 10⁶ rows on the avx512 path, 311-325 → 259 on the avx2 path).
       NextRows<T> next(P, pc + kc, std::min<index_t>(KC, P.k - pc - kc), jc, nc,
                        ((nc + NR - 1) / NR) * ((std::min<index_t>(MC, i1 - i0) + MR - 1) / MR));
       for (index_t ic = i0; ic < i1; ic += MC) {

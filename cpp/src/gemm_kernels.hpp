@@ -63,9 +63,10 @@ template <class T>
 using pack_rows_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_i, T* dst);
 
 // The same packing for panels whose R elements per depth step p are contiguous (s_i == 1; element
-// (i, p) at x[i + p*s_p]), minus shift[i] when shift is not null (gemm_ex's a_shift / b_shift):
-// copies of R contiguous values, vectorized for the family's ISA (gemm_pack_cols.hpp). Returns false
-// (having written nothing) for a panel height it leaves to the portable loops.
+// (i, p) at x[i + p*s_p]), minus shift[i] (gemm_ex's a_shift / b_shift, never null): vectorized
+// for the family's ISA, row by row of x
+// (gemm_pack_cols.hpp). Returns false (having written nothing) for a panel height it leaves to the
+// portable loops.
 template <class T>
 using pack_cols_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_p, const T* shift, T* dst);
 

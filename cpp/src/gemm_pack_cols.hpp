@@ -1,11 +1,12 @@
 // gemm_pack_cols.hpp — the packing of panels whose R elements per depth step are contiguous in
-// memory (s_i == 1: the A and B panels of a Gram matrix xᵀx of a row-major x, and any op(B) whose
-// rows are contiguous), optionally minus a shift per element (gemm_ex's a_shift / b_shift). Included
+// memory (s_i == 1: the A and B panels of a Gram matrix xᵀx of a row-major x) minus a shift per
+// element (gemm_ex's a_shift / b_shift: gram's shift; unshifted packs keep the driver's loops). Included
 // by the per-ISA translation units (gemm_avx2.cpp, gemm_avx512.cpp), whose compiler flags
-// vectorize the same loops for their ISA; the driver's portable loops (gemm.cpp, baseline SSE2)
-// were half of a tall Gram matrix's time (1,000,000×100 float64 at 1 thread on Zen 5: 34% of the
-// samples in the packing, 31% in the micro-kernels). Internal linkage (the anonymous namespace): no
-// instantiation compiled for one ISA can be shared with a TU of another.
+// vectorize the same loops for their ISA. The packing was half of a tall Gram matrix's time (1,000,000
+// ×100 float64 at 1 thread on Zen 5: 34% of the samples in the driver's portable SSE2 loops, 31% in
+// the micro-kernels); mostly waiting for x, which the driver's prefetch of the next depth block
+// addresses (gemm.cpp); these loops took about a tenth off on their own. Internal linkage (the
+// anonymous namespace): no instantiation compiled for one ISA can be shared with a TU of another.
 #pragma once
 #include "gemm_kernels.hpp"
 
@@ -24,20 +25,11 @@ void pack_cols_panels(index_t len, index_t kc, const T* x, index_t s_p, const T*
   for (index_t p = 0; p < kc; ++p) {
     const T* src = x + p * s_p;
     T* d = dst + p * R;
-    if (shift != nullptr) {
-      for (index_t ir = 0; ir < full; ir += R, d += R * kc)
-        for (int i = 0; i < R; ++i) d[i] = src[ir + i] - shift[ir + i];
-      if (rows > 0) {
-        for (index_t i = 0; i < rows; ++i) d[i] = src[full + i] - shift[full + i];
-        for (index_t i = rows; i < R; ++i) d[i] = T(0);
-      }
-    } else {
-      for (index_t ir = 0; ir < full; ir += R, d += R * kc)
-        for (int i = 0; i < R; ++i) d[i] = src[ir + i];
-      if (rows > 0) {
-        for (index_t i = 0; i < rows; ++i) d[i] = src[full + i];
-        for (index_t i = rows; i < R; ++i) d[i] = T(0);
-      }
+    for (index_t ir = 0; ir < full; ir += R, d += R * kc)
+      for (int i = 0; i < R; ++i) d[i] = src[ir + i] - shift[ir + i];
+    if (rows > 0) {
+      for (index_t i = 0; i < rows; ++i) d[i] = src[full + i] - shift[full + i];
+      for (index_t i = rows; i < R; ++i) d[i] = T(0);
     }
   }
 }
