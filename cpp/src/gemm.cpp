@@ -19,6 +19,7 @@
 #include <cstring>
 #include <new>
 
+#include "gemm_gemv.hpp"
 #include "gemm_kernels.hpp"
 #include "cpu_internal.hpp"
 #include "mlbasics/cpu.hpp"
@@ -450,69 +451,26 @@ void gemm_direct(const Problem<T>& P) {
 // product is computed (a NaN or inf of A or b reaches C as in the packed GEMM).
 //   A with contiguous columns (rs_a == 1, e.g. Xᵀ·r for a row-major X): C accumulates column by
 //   column in a block of kGemvRows outputs, each column of A read as a contiguous slice (terms in
-//   order p = 0, 1, …); otherwise: one dot product per row of A in 8 partial sums (term p in sum
-//   p mod 8), added in a fixed tree.
-constexpr index_t kGemvRows = 256;
-
+//   order p = 0, 1, …), up to kGemvCols columns of C at once (X's column sums and Xᵀ·(y − ȳ) in
+//   one pass for the streamed co-moments); otherwise (one column only): one dot product per row of
+//   A in 8 partial sums (term p in sum p mod 8), added in a fixed tree.
+// C (m×nb) = op(A)·op(B) with op(B) nb columns (1, or up to kGemvCols when A's columns are
+// contiguous), C(i, j) at c[i*rs_c + j*cs_c]; on the pool when it pays.
 template <class T>
-void gemv_rows(index_t i0, index_t i1, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b,
-               index_t rs_b, T* c, index_t inc_c, bool accumulate) {
-  if (rs_a == 1 && cs_a != 1) {
-    T acc[kGemvRows];
-    for (index_t ib = i0; ib < i1; ib += kGemvRows) {
-      const index_t len = std::min<index_t>(kGemvRows, i1 - ib);
-      for (index_t i = 0; i < len; ++i) acc[i] = accumulate ? c[(ib + i) * inc_c] : T(0);
-      index_t p = 0;
-      for (; p + 4 <= k; p += 4) {  // four columns of A per pass over acc, added in order p, p+1, …
-        const T b0 = b[p * rs_b], b1 = b[(p + 1) * rs_b], b2 = b[(p + 2) * rs_b], b3 = b[(p + 3) * rs_b];
-        const T* a0 = a + ib + p * cs_a;
-        const T* a1 = a0 + cs_a;
-        const T* a2 = a1 + cs_a;
-        const T* a3 = a2 + cs_a;
-        for (index_t i = 0; i < len; ++i) acc[i] = (((acc[i] + a0[i] * b0) + a1[i] * b1) + a2[i] * b2) + a3[i] * b3;
-      }
-      for (; p < k; ++p) {
-        const T bp = b[p * rs_b];
-        const T* ap = a + ib + p * cs_a;
-        for (index_t i = 0; i < len; ++i) acc[i] += ap[i] * bp;
-      }
-      for (index_t i = 0; i < len; ++i) c[(ib + i) * inc_c] = acc[i];
-    }
-    return;
-  }
-  constexpr int U = 8;  // partial sums, for the adder's latency (and SIMD when both are contiguous)
-  for (index_t i = i0; i < i1; ++i) {
-    const T* ai = a + i * rs_a;
-    T part[U] = {};
-    index_t p = 0;
-    if (cs_a == 1 && rs_b == 1) {
-      for (; p + U <= k; p += U)
-        for (int u = 0; u < U; ++u) part[u] += ai[p + u] * b[p + u];
-    } else {
-      for (; p + U <= k; p += U)
-        for (int u = 0; u < U; ++u) part[u] += ai[(p + u) * cs_a] * b[(p + u) * rs_b];
-    }
-    for (int u = 0; p < k; ++p, ++u) part[u] += ai[p * cs_a] * b[p * rs_b];
-    const T sum = ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]));
-    c[i * inc_c] = accumulate ? c[i * inc_c] + sum : sum;
-  }
-}
-
-// C (m×1) = op(A)·op(B) with op(B) one column, on the pool when it pays.
-template <class T>
-void gemv(index_t m, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b, index_t rs_b, T* c,
-          index_t inc_c, bool accumulate, bool threads) {
-  const double mk = static_cast<double>(m) * static_cast<double>(k);
+void gemv(index_t m, index_t nb, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b, index_t rs_b,
+          index_t cs_b, T* c, index_t rs_c, index_t cs_c, bool accumulate, bool threads) {
+  const gemv_fn<T> rows = gemm_context<T>().gemv;  // the loops compiled for the family's ISA
+  const double mk = static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(nb);
   const index_t units = (m + 7) / 8;  // pieces in whole 8-row units (a cache line of float64 C)
   const int nt = (threads && mk >= kThreadMinMNK) ? static_cast<int>(std::min<index_t>(get_num_threads(), units)) : 1;
   if (nt <= 1) {
-    gemv_rows(0, m, k, a, rs_a, cs_a, b, rs_b, c, inc_c, accumulate);
+    rows(0, m, nb, k, a, rs_a, cs_a, b, rs_b, cs_b, c, rs_c, cs_c, accumulate);
     return;
   }
   parallel_for(nt, 1, [&](std::ptrdiff_t q0, std::ptrdiff_t q1) {
     for (std::ptrdiff_t q = q0; q < q1; ++q) {
       const index_t r0 = std::min(m, units * q / nt * 8), r1 = std::min(m, units * (q + 1) / nt * 8);
-      gemv_rows(r0, r1, k, a, rs_a, cs_a, b, rs_b, c, inc_c, accumulate);
+      rows(r0, r1, nb, k, a, rs_a, cs_a, b, rs_b, cs_b, c, rs_c, cs_c, accumulate);
     }
   });
 }
@@ -566,11 +524,12 @@ void gemm_ex(index_t m, index_t n, index_t k,
     if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
     return;
   }
-  if ((n == 1 || m == 1) && !upper_only && b_scale == nullptr && a_shift == nullptr && b_shift == nullptr) {
-    if (n == 1)  // C (m×1) = op(A)·b
-      gemv(m, k, a, rs_a, cs_a, b, rs_b, c, ldc, accumulate, threads);
+  const bool few_columns = n == 1 || (n <= kGemvCols && rs_a == 1 && cs_a != 1);
+  if ((few_columns || m == 1) && !upper_only && b_scale == nullptr && a_shift == nullptr && b_shift == nullptr) {
+    if (few_columns)  // C (m×n) = op(A)·op(B), A's columns contiguous when n > 1
+      gemv(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, index_t{1}, accumulate, threads);
     else  // C (1×n): its transpose, Cᵀ = op(B)ᵀ·aᵀ, with op(B)ᵀ(j, p) at b[j*cs_b + p*rs_b]
-      gemv(n, k, b, cs_b, rs_b, a, cs_a, c, index_t{1}, accumulate, threads);
+      gemv(n, index_t{1}, k, b, cs_b, rs_b, a, cs_a, index_t{0}, c, index_t{1}, index_t{0}, accumulate, threads);
     if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
     return;
   }

@@ -15,6 +15,7 @@
 #include <immintrin.h>
 
 #include "gemm_kernels.hpp"
+#include "gemm_gemv.hpp"
 #include "gemm_pack_cols.hpp"
 
 #if defined(__clang__)
@@ -215,9 +216,11 @@ void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double
 // 99–102 → 109–111 GFLOP/s on Zen 5, thread CPU time); double keeps the driver's loops (measured
 // 52–53 → 48–49 with 4×4 blocks).
 const GemmContext<float> gemm_context_avx2_f32 = {"avx2", 6, 16, 256, 144, 4080, 8, &ukernel_avx2_f32,
-                                                  &ukernel_avx2_ua_f32, &pack_rows<float>, &pack_cols<float>};
+                                                  &ukernel_avx2_ua_f32, &pack_rows<float>, &pack_cols<float>,
+                                                  &gemv_rows<float>};
 const GemmContext<double> gemm_context_avx2_f64 = {"avx2", 6, 8, 256, 72, 4080, 4, &ukernel_avx2_f64,
-                                                   &ukernel_avx2_ua_f64, nullptr, &pack_cols<double>};
+                                                   &ukernel_avx2_ua_f64, nullptr, &pack_cols<double>,
+                                                   &gemv_rows<double>};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -19,6 +19,7 @@
 #include <immintrin.h>
 
 #include "gemm_kernels.hpp"
+#include "gemm_gemv.hpp"
 #include "gemm_pack_cols.hpp"
 
 #if defined(__clang__)
@@ -281,10 +282,10 @@ void ukernel_avx512_ua_f64(index_t kc, const double* a, index_t rs_a, const doub
 
 const GemmContext<float> gemm_context_avx512_f32 = {"avx512", kMRf, kNVf * 16, 384, 192, 4080, 0,
                                                     &ukernel_avx512_f32, &ukernel_avx512_ua_f32, &pack_rows<float>,
-                                                    &pack_cols<float>};
+                                                    &pack_cols<float>, &gemv_rows<float>};
 const GemmContext<double> gemm_context_avx512_f64 = {"avx512", kMRd, kNVd * 8, 384, 192, 4080, 0,
                                                      &ukernel_avx512_f64, &ukernel_avx512_ua_f64, &pack_rows<double>,
-                                                     &pack_cols<double>};
+                                                     &pack_cols<double>, &gemv_rows<double>};
 
 }  // namespace detail
 }  // namespace mlbasics

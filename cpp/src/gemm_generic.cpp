@@ -1,6 +1,7 @@
 // gemm_generic.cpp — portable micro-kernels (plain C++; GCC/Clang vectorize the inner loops
 // for the baseline ISA, e.g. SSE2 on x86-64, NEON on aarch64).
 #include "gemm_kernels.hpp"
+#include "gemm_gemv.hpp"
 
 namespace mlbasics {
 namespace detail {
@@ -47,9 +48,9 @@ void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double*
 }  // namespace
 
 const GemmContext<float> gemm_context_generic_f32 = {"generic", kMR, kNRf, 256, 144, 4080, 0, &ukernel_generic_f32,
-                                                     nullptr, nullptr, nullptr};
+                                                     nullptr, nullptr, nullptr, &gemv_rows<float>};
 const GemmContext<double> gemm_context_generic_f64 = {"generic", kMR, kNRd, 256, 72, 4080, 0, &ukernel_generic_f64,
-                                                      nullptr, nullptr, nullptr};
+                                                      nullptr, nullptr, nullptr, &gemv_rows<double>};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -67,6 +67,12 @@ using pack_rows_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_
 // for the family's ISA, row by row of x
 // (gemm_pack_cols.hpp). Returns false (having written nothing) for a panel height it leaves to the
 // portable loops.
+// Rows [i0, i1) of a matrix-vector product C (·×nb) = op(A)·op(B), nb = 1, or up to kGemvCols when
+// A's columns are contiguous (rs_a == 1); C(i, j) at c[i*rs_c + j*cs_c] (gemm_gemv.hpp).
+template <class T>
+using gemv_fn = void (*)(index_t i0, index_t i1, index_t nb, index_t k, const T* a, index_t rs_a, index_t cs_a,
+                         const T* b, index_t rs_b, index_t cs_b, T* c, index_t rs_c, index_t cs_c, bool accumulate);
+
 template <class T>
 using pack_cols_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_p, const T* shift, T* dst);
 
@@ -91,6 +97,7 @@ struct GemmContext {
   ukernel_ua_fn<T> kernel_ua;  // unpacked-A micro-kernel, or nullptr: A is always packed
   pack_rows_fn<T> pack_rows;   // vectorized transposing pack, or nullptr: the portable loops
   pack_cols_fn<T> pack_cols;   // vectorized contiguous (and shifted) pack, or nullptr: the portable loops
+  gemv_fn<T> gemv;             // the matrix-vector loops, compiled for the family (never null)
 };
 
 // Whether a context keeps the driver's invariants (positive sizes, MC a multiple of MR, NC of NR,
@@ -98,7 +105,7 @@ struct GemmContext {
 template <class T>
 constexpr bool valid_context(const GemmContext<T>& c) {
   return c.mr >= 1 && c.nr >= 1 && c.kc >= 1 && c.mc >= c.mr && c.mc % c.mr == 0 && c.nc >= c.nr &&
-         c.nc % c.nr == 0 && c.split_nr >= 0 && c.split_nr < c.nr && c.kernel != nullptr;
+         c.nc % c.nr == 0 && c.split_nr >= 0 && c.split_nr < c.nr && c.kernel != nullptr && c.gemv != nullptr;
 }
 
 // Defined with their kernels: gemm_generic.cpp (always), gemm_avx2.cpp and gemm_avx512.cpp

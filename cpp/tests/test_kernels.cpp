@@ -178,7 +178,10 @@ void test_gemm_large() {
   // m or n = 1: the matrix-vector path, threaded at these sizes (m·k above kThreadMinMNK)
   const S shapes[] = {{300, 129, 300}, {129, 300, 301}, {13, 4100, 40}, {5, 5000, 300}, {1000, 7, 300}, {200, 200, 520},
                       {4001, 1, 700}, {1, 3001, 900}, {2500, 1, 1000}, {1, 999, 2500}};
+  // 2..4 columns of C with A's columns contiguous (layout 1): the matrix-vector path's several columns,
+  // threaded (m·n·k above kThreadMinMNK), each layout of B, with and without accumulate
   int bad = 0;
+  for (index_t n : {2, 3, 4}) bad += check_gemm<T>(999, n, 800 * n, 1, static_cast<int>(n % 3), n == 3);
   int i = 0;
   for (const S& s : shapes) {
     bad += check_gemm<T>(s.m, s.n, s.k, i % 3, (i + 1) % 3, (i % 2) == 1);

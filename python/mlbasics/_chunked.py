@@ -482,23 +482,26 @@ def _block_moments_shifted(blocks: Sequence[np.ndarray], names: Sequence[str], b
                            buf: np.ndarray | None) -> Moments:
     """block_moments for a float64 X read in place: X's co-moment is the Gram matrix of X minus its
     means (the cpp backend subtracts them as it packs X, so X is never copied); the other blocks
-    (the targets, a few columns) are centred into ``buf`` and meet X in one product,
-    Σ (xᵢ − x̄)(yᵢ − ȳ)ᵀ = Xᵀ(Y − ȳ) − x̄·Σ(yᵢ − ȳ)ᵀ."""
+    (the targets, a few columns) are centred into ``buf`` beside a column of ones, and one product
+    Xᵀ[Y − ȳ | 1] gives both X's column sums (its means) and, with
+    Σ (xᵢ − x̄)(yᵢ − ȳ)ᵀ = Xᵀ(Y − ȳ) − x̄·Σ(yᵢ − ȳ)ᵀ, the cross co-moment: X is read twice, not
+    three times (the cpp backend's matrix-vector path reads X once for up to four columns)."""
     x, rest = blocks[0], blocks[1:]
     nb, p = x.shape
-    mx = x.mean(axis=0)
+    t = q - p
+    # contiguous (the product reads it row by row), in the front of buf's memory
+    r1 = (np.empty((nb, t + 1)) if buf is None else buf.reshape(-1)[:nb * (t + 1)].reshape(nb, t + 1))
+    r1[:, t] = 1.0
     bad: dict = {}
+    my = None
+    if t:
+        my, bad = _center_into(rest, r1, offset, names[1:])
+    xr = backend.matmul(x, r1, trans_a=True)  # (p, t + 1): Xᵀ(Y − ȳ), then X's column sums
+    mx = xr[:, t] / nb
     if not np.isfinite(mx).all():
         found = _inspect(x, offset)
         if found.count:
-            bad[names[0]] = found
-    t = q - p
-    r = None
-    if t:
-        # contiguous (the products below read it row by row), in the front of buf's memory
-        r = (np.empty((nb, t)) if buf is None else buf.reshape(-1)[:nb * t].reshape(nb, t))
-        my, bad_rest = _center_into(rest, r, offset, names[1:])
-        bad.update(bad_rest)
+            bad = {names[0]: found, **bad}
     if bad:
         out = Moments.empty(q)
         out.bad = bad
@@ -506,11 +509,11 @@ def _block_moments_shifted(blocks: Sequence[np.ndarray], names: Sequence[str], b
     M = np.empty((q, q))
     M[:p, :p] = backend.gram(x, shift=mx)
     mean = mx
-    if r is not None:
-        xr = backend.matmul(x, r, trans_a=True)
-        xr -= np.outer(mx, r.sum(axis=0))
-        M[:p, p:] = xr
-        M[p:, :p] = xr.T
+    if t:
+        r = r1[:, :t]
+        cross = xr[:, :t] - np.outer(mx, r.sum(axis=0))
+        M[:p, p:] = cross
+        M[p:, :p] = cross.T
         M[p:, p:] = backend.gram(r)
         mean = np.concatenate([mx, my])
     return Moments(nb, mean, M)
