@@ -111,12 +111,14 @@ def test_gram_shift_large_mean(backend, rng):
     assert np.abs(naive - exact).max() > 1e-6 * np.abs(exact).max()
 
 
-@pytest.mark.parametrize("m,k,n", [(101, 20000, 1), (1, 20000, 101), (3000, 900, 1), (1, 900, 3000), (7, 5, 1)])
+@pytest.mark.parametrize("m,k,n", [(101, 20000, 1), (1, 20000, 101), (3000, 900, 1), (1, 900, 3000), (7, 5, 1),
+                                   (100, 3000, 2), (97, 1500, 4), (50, 1200, 7), (97, 2000, 16), (40, 1000, 12)])
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("trans_b", [False, True])
 def test_matmul_matrix_vector(backend, reference, dtype, rng, m, k, n, trans_a, trans_b):
-    """One row or one column of C (the cpp backend's matrix-vector path), every layout; large
-    enough to run on two threads."""
+    """One row or a few columns of C (the cpp backend's matrix-vector path: up to 4 columns, up to
+    16 when k >= 1024, with op(a)'s columns contiguous), every layout; large enough to run on two
+    threads."""
     a = make(rng, (k, m) if trans_a else (m, k), dtype, "C")
     b = make(rng, (n, k) if trans_b else (k, n), dtype, "C")
     got = backend.matmul(a, b, trans_a=trans_a, trans_b=trans_b)

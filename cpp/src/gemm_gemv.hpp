@@ -12,7 +12,7 @@ namespace detail {
 namespace {
 
 constexpr index_t kGemvRows = 256;
-constexpr index_t kGemvCols = 4;
+constexpr index_t kGemvCols = 16;
 
 // gemv_fn: C rows [i0, i1) (see gemm_kernels.hpp).
 template <class T>

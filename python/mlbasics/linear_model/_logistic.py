@@ -116,7 +116,7 @@ class _LogisticLoss:
             Gb *= share
             G[s:e] = Gb
             f += float(loss) * share
-            gW += self.backend.matmul(Gb, Xb, trans_a=True).T
+            gW += self.backend.matmul(Xb, Gb, trans_a=True)
         self._last_G = G
         return gW, G.sum(axis=0), f
 
@@ -126,11 +126,9 @@ class _LogisticLoss:
         return z
 
     def _xt(self, G):
-        """XᵀG, computed as (GᵀX)ᵀ: with X tall and G a few columns wide, the product with X as the
-        right operand splits X's columns between the threads and reads X once; Xᵀ as the left
-        operand splits C's 100 rows instead and ran slower on 2 threads than on 1 (100,000×100
-        X, 10 classes, Zen 5: 5.3 ms against 13.5 ms)."""
-        return self.backend.matmul(G, self.X, trans_a=True).T
+        """XᵀG (with up to 16 columns of G and X tall, the cpp GEMM's matrix-vector path reads X
+        once, without packing it)."""
+        return self.backend.matmul(self.X, G, trans_a=True)
 
     def hessian(self, theta):
         """The exact Hessian of f at θ (call after :meth:`loss_grad` at the same θ).
