@@ -1,7 +1,9 @@
 """scikit-learn's own estimator checks (parametrize_with_checks) on every estimator, default backend.
 
 Expected failures are listed here, each with its reason; xfail_strict makes a check that starts
-passing fail the run, so the list cannot go stale.
+passing fail the run, so the list cannot go stale. One pair is not in the list: the float32 MLPs'
+sample-weight equivalence checks pass or fail by rounding alone (_FLOAT32_WEIGHTS), so a failure
+of theirs is an imperative xfail and a pass is a pass.
 
 Sparse input: the estimators that take scipy.sparse X (LinearRegression, Ridge, LogisticRegression,
 Perceptron, the MLPs; RidgeCV with cv=K and StandardScaler with with_mean=False) say so in their
@@ -53,6 +55,15 @@ _TRICKS_WEIGHTS = ("a weight of 2 is not two copies of a row once the network us
                    "batch's statistics)")
 
 
+_ROUNDING_DEPENDENT = ("check_sample_weight_equivalence_on_dense_data", "check_sample_weight_equivalence_on_sparse_data")
+
+
+def _float32_mlp(estimator):
+    """A float32 MLP without batch norm or dropout (whose weight checks fail for another reason)."""
+    return (isinstance(estimator, (MLPClassifier, MLPRegressor)) and np.dtype(estimator.dtype) == np.float32
+            and estimator.normalization != "batch" and estimator.dropout == 0.0)
+
+
 def expected_failures(estimator):
     if isinstance(estimator, (MLPClassifier, MLPRegressor)) and (estimator.normalization == "batch"
                                                                   or estimator.dropout != 0.0):
@@ -61,12 +72,7 @@ def expected_failures(estimator):
     if isinstance(estimator, MLPRegressor) and np.dtype(estimator.dtype) == np.float32:
         return {"check_regressor_multioutput": "the MLPs train and predict in float32 by default (dtype=np.float32, "
                                                "for speed); scikit-learn expects float64 predictions. With "
-                                               "dtype=np.float64 the check passes (tested below).",
-                "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
-                "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS}
-    if isinstance(estimator, MLPClassifier) and np.dtype(estimator.dtype) == np.float32:
-        return {"check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
-                "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS}
+                                               "dtype=np.float64 the check passes (tested below)."}
     if isinstance(estimator, Perceptron):
         return {check: "the perceptron is an online algorithm: a sample of weight 2 makes one step twice as long, "
                        "while two copies make two visits, the second of which may no longer be a mistake "
@@ -95,4 +101,14 @@ with warnings.catch_warnings():
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 @_checks
 def test_sklearn_compatible_estimator(estimator, check):
+    name = getattr(check, "func", check).__name__
+    if _float32_mlp(estimator) and name in _ROUNDING_DEPENDENT:
+        # passes or fails by the rounding of the day (see _FLOAT32_WEIGHTS): an expected failure
+        # when it fails, never a strict one (a change of summation order in a GEMM made the
+        # float32 MLPRegressor pass the dense check once, and the strict xfail then failed the run)
+        try:
+            check(estimator)
+        except AssertionError:
+            pytest.xfail(_FLOAT32_WEIGHTS)
+        return
     check(estimator)
