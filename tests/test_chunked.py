@@ -407,3 +407,11 @@ def test_memmap_fit_grows_rss_far_less_than_the_file(tmp_path):
     assert set(growth) == {"LinearRegression", "Ridge", "PCA", "StandardScaler"}
     for name, g in growth.items():
         assert g < 64 * 2 ** 20, (name, g / 2 ** 20)
+
+
+def test_column_sums_overflowing_float64_are_a_clear_error():
+    """Finite values whose block sums overflow: a ValueError naming X, not a result of infinities."""
+    X = np.full((50, 3), 1e307)
+    X[:, 1] = np.arange(50.0)
+    with pytest.raises(ValueError, match="X: the sum of a column over 50 rows overflows float64"):
+        LinearRegression().fit(X, np.arange(50.0))

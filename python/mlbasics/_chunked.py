@@ -500,8 +500,10 @@ def _block_moments_shifted(blocks: Sequence[np.ndarray], names: Sequence[str], b
     mx = xr[:, t] / nb
     if not np.isfinite(mx).all():
         found = _inspect(x, offset)
-        if found.count:
-            bad = {names[0]: found, **bad}
+        if not found.count:  # every value finite, yet a column's sum is not
+            raise ValueError(f"{names[0]}: the sum of a column over {nb} rows overflows float64 (the largest "
+                             f"|value| is {float(np.abs(x).max()):.3g}); scale {names[0]} down")
+        bad = {names[0]: found, **bad}
     if bad:
         out = Moments.empty(q)
         out.bad = bad

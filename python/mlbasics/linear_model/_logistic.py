@@ -185,10 +185,10 @@ class _LogisticLoss:
 
 
 class _SparseLogisticLoss(_LogisticLoss):
-    _blocked = False  # a CSR operator: one product per evaluation
-
     """:class:`_LogisticLoss` on a sparse X (a :class:`~mlbasics._sparse.SparseOperator` holding
     both layouts): XW and XᵀG are the row-parallel ``csr_matmul`` kernel on X and on Xᵀ."""
+
+    _blocked = False  # a CSR operator: one product per evaluation
 
     def _forward(self, W, b):
         z = self.X.dot(W)
