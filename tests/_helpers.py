@@ -1,4 +1,7 @@
-"""Comparison helpers for the contract tests."""
+"""Comparison helpers for the contract tests, and a bounded wait for a forked child."""
+import os
+import time
+
 import numpy as np
 
 
@@ -37,3 +40,20 @@ def require_torch():
 
         return torch
     return pytest.importorskip("torch")
+
+
+def wait_child(pid, timeout):
+    """The exit status of the forked child ``pid``, waited for at most ``timeout`` seconds; a child
+    still running then is killed and the test fails (a hung child must not hang the run)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            import pytest
+
+            pytest.fail("the forked child did not finish")
+        time.sleep(0.01)

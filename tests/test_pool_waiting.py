@@ -26,6 +26,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 import mlbasics
+from _helpers import wait_child
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*multi-threaded.*fork.*:DeprecationWarning")
 
@@ -151,15 +152,7 @@ def scenario_fork():
             os._exit(0 if ok else 3)
         except BaseException:
             os._exit(4)
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        if time.monotonic() > deadline:
-            os.kill(pid, 9)
-            pytest.fail("the forked child did not finish")
-        time.sleep(0.01)
+    status = wait_child(pid, TIMEOUT)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     # The parent's pool still works.
     assert _check(probs, 1) is None

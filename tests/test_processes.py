@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import mlbasics
+from _helpers import wait_child
 
 # Python >= 3.12 warns when a process with threads forks; forking such a process is the point here.
 pytestmark = pytest.mark.filterwarnings("ignore:.*multi-threaded.*fork.*:DeprecationWarning")
@@ -89,15 +90,7 @@ def test_fork_while_the_cpp_pool_runs_a_job():
         except BaseException:
             os._exit(4)
     waited = time.perf_counter() - start
-    deadline = time.time() + TIMEOUT
-    while True:
-        finished, status = os.waitpid(pid, os.WNOHANG)
-        if finished:
-            break
-        if time.time() > deadline:
-            os.kill(pid, 9)
-            pytest.fail("the forked child did not finish")
-        time.sleep(0.01)
+    status = wait_child(pid, TIMEOUT)
     thread.join(TIMEOUT)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     assert done.is_set()
