@@ -102,6 +102,8 @@ class _LogisticLoss:
             self._G = np.empty((n, self.k))
         G = self._G
         gW = np.zeros((self.p, self.k))
+        gb = np.zeros((self.k, 1))
+        ones = np.ones((min(rows, n), 1))
         f = 0.0
         for s in range(0, n, rows):
             e = min(n, s + rows)
@@ -117,8 +119,11 @@ class _LogisticLoss:
             G[s:e] = Gb
             f += float(loss) * share
             gW += self.backend.matmul(Xb, Gb, trans_a=True)
+            # the intercept's gradient, G_bᵀ·1 (G.sum(axis=0) over the (n, 10) G took 1.5 ms per
+            # evaluation of 100,000 rows, a tenth of the evaluation)
+            gb += self.backend.matmul(Gb, ones[:e - s], trans_a=True)
         self._last_G = G
-        return gW, G.sum(axis=0), f
+        return gW, gb[:, 0], f
 
     def _forward(self, W, b):
         """z = XW + b (one fused GEMM)."""
