@@ -42,13 +42,14 @@ def _softmax_ce_rows(logits, y, grad, inv_n, r0, r1):  # pragma: no cover
 def _bce_range(x, y, grad, inv_n, lo, hi):  # pragma: no cover
     """loss_i = max(x,0) - x*y + log1p(exp(-|x|)); grad = (sigmoid(x) - y) * inv_n; returns sum (float64)."""
     total = 0.0
-    for i in range(lo, hi):
-        xi = np.float64(x[i])
-        yi = np.float64(y[i])
+    xs, ys, gs = x[lo:hi], y[lo:hi], grad[lo:hi]  # slices iterated from 0: see optim.py
+    for i in range(xs.shape[0]):
+        xi = np.float64(xs[i])
+        yi = np.float64(ys[i])
         e = np.exp(-abs(xi))
         total += max(xi, 0.0) - xi * yi + np.log1p(e)
         sig = 1.0 / (1.0 + e) if xi >= 0.0 else e / (1.0 + e)
-        grad[i] = (sig - yi) * inv_n
+        gs[i] = (sig - yi) * inv_n
     return total
 
 
@@ -56,10 +57,11 @@ def _bce_range(x, y, grad, inv_n, lo, hi):  # pragma: no cover
 def _mse_range(pred, target, grad, two_inv_n, lo, hi):  # pragma: no cover
     """grad = 2 (pred - target) / n; returns sum (pred - target)^2 (float64)."""
     total = 0.0
-    for i in range(lo, hi):
-        d = np.float64(pred[i]) - np.float64(target[i])
+    ps, ts, gs = pred[lo:hi], target[lo:hi], grad[lo:hi]  # slices iterated from 0: see optim.py
+    for i in range(ps.shape[0]):
+        d = np.float64(ps[i]) - np.float64(ts[i])
         total += d * d
-        grad[i] = d * two_inv_n
+        gs[i] = d * two_inv_n
     return total
 
 
@@ -77,14 +79,15 @@ def _softmax_ce_rows_w(logits, y, w, grad, inv_sw, r0, r1):  # pragma: no cover
 def _bce_range_w(x, y, w, grad, inv_sw, lo, hi):  # pragma: no cover
     """Weighted: returns Σ w_i loss_i (float64); grad = (sigmoid(x) - y) * w_i * inv_sw."""
     total = 0.0
-    for i in range(lo, hi):
-        xi = np.float64(x[i])
-        yi = np.float64(y[i])
-        wi = np.float64(w[i])
+    xs, ys, ws, gs = x[lo:hi], y[lo:hi], w[lo:hi], grad[lo:hi]  # slices iterated from 0: see optim.py
+    for i in range(xs.shape[0]):
+        xi = np.float64(xs[i])
+        yi = np.float64(ys[i])
+        wi = np.float64(ws[i])
         e = np.exp(-abs(xi))
         total += wi * (max(xi, 0.0) - xi * yi + np.log1p(e))
         sig = 1.0 / (1.0 + e) if xi >= 0.0 else e / (1.0 + e)
-        grad[i] = (sig - yi) * (wi * inv_sw)
+        gs[i] = (sig - yi) * (wi * inv_sw)
     return total
 
 

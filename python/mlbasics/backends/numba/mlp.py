@@ -31,12 +31,17 @@ assert list(_KINDS) == ["sgd", "adam", "rmsprop", "adagrad", "adadelta", "rprop"
 
 @njit(cache=True, fastmath={"reassoc", "contract", "nsz", "arcp"})
 def _l2_grad(params, grads, lo, hi, l2):  # pragma: no cover
-    """grads[lo:hi] += l2 * params[lo:hi]; returns Σ params[lo:hi]² (float64, reassociated: vectorized)."""
+    """grads[lo:hi] += l2 * params[lo:hi]; returns Σ params[lo:hi]² (float64, reassociated: vectorized).
+
+    The loop runs over slices from 0 (see optim.py): indexed ``range(lo, hi)`` it was not
+    vectorized and took a third of the 784-256-10 epoch (1.1 ns per weight; 0.09 sliced)."""
+    p = params[lo:hi]
+    g = grads[lo:hi]
     s = 0.0
-    for e in range(lo, hi):
-        w = params[e]
+    for e in range(p.shape[0]):
+        w = p[e]
         s += np.float64(w) * np.float64(w)
-        grads[e] += l2 * w
+        g[e] += l2 * w
     return s
 
 
