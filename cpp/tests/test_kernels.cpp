@@ -267,6 +267,32 @@ void test_gemm_blocking_boundaries() {
             tname<T>(), ctx.family, MR, NR, KC, MC, NC, bad, mlbasics::get_num_threads());
 }
 
+// The matrix-vector path with several columns (Xᵀ·R for a row-major X: A's columns contiguous) sums
+// each output's terms in depth order whatever the tiling: the same bits on 1 and 2 threads, across
+// its depth chunks, its column groups and its overlapping tail tiles, with and without accumulate.
+template <class T>
+void test_gemv_columns_bits() {
+  int differ = 0, cases = 0;
+  for (index_t m : {5, 17, 100, 999})
+    for (index_t nb : {1, 2, 3, 7, 10, 16})
+      for (index_t k : {1100, 1537}) {
+        const std::vector<T> x = random_vec<T>(static_cast<std::size_t>(k * m));
+        const std::vector<T> r = random_vec<T>(static_cast<std::size_t>(k * nb));
+        const std::vector<T> c0 = random_vec<T>(static_cast<std::size_t>(m * nb));
+        for (bool acc : {false, true}) {
+          std::vector<T> c1 = c0, c2 = c0;
+          mlbasics::set_num_threads(1);
+          mlbasics::gemm<T>(m, nb, k, x.data(), 1, m, r.data(), nb, 1, c1.data(), nb, acc);
+          mlbasics::set_num_threads(2);
+          mlbasics::gemm<T>(m, nb, k, x.data(), 1, m, r.data(), nb, 1, c2.data(), nb, acc);
+          differ += std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(T)) != 0;
+          ++cases;
+        }
+      }
+  CHECK_MSG(differ == 0, "gemv<%s> several columns: %d of %d cases differ between 1 and 2 threads (kernel %s)",
+            tname<T>(), differ, cases, mlbasics::detail::gemm_kernel_path());
+}
+
 const char* const kPaths[] = {"generic", "avx2", "avx512"};
 
 void test_gemm_all_kernels() {
@@ -298,6 +324,10 @@ void test_gemm_all_kernels() {
         test_gemm_blocking_boundaries<double>();
         test_gram<float>();
         test_gram<double>();
+        if (nt == 2 && ua == 0) {
+          test_gemv_columns_bits<float>();
+          test_gemv_columns_bits<double>();
+        }
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::printf("  gemm/gram kernel=%s unpacked_a=%d threads=%d: %.2f s%s\n", path, ua, nt, sec,
                     g_failures == before ? "" : " FAILED");
