@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "cpu_internal.hpp"
@@ -226,6 +227,16 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
     padded = zero_padded(k, kp, p, centers);
     centers_for_gemm = padded.data();
   }
+  // The centres packed once for every block's product (bit for bit the product cross() makes).
+  const index_t packed_size = direct ? 0 : detail::packed_b_size<T>(p, kp);
+  std::vector<T> packed_store(packed_size > 0 ? static_cast<std::size_t>(packed_size) + 64 / sizeof(T) : 0);
+  T* packed_b = nullptr;
+  if (packed_size > 0) {
+    void* ptr = packed_store.data();
+    std::size_t space = packed_store.size() * sizeof(T);
+    packed_b = static_cast<T*>(std::align(64, static_cast<std::size_t>(packed_size) * sizeof(T), ptr, space));
+    detail::pack_b_once<T>(p, kp, centers_for_gemm, 1, p, packed_b);
+  }
   // Rows per GEMM block: its k products stay in L2 (about 128 KiB) until the argmin reads them.
   const index_t block = std::max<index_t>(8, std::min<index_t>(256, (index_t(1) << 17) / (kp * index_t(sizeof(T)))));
   const index_t n_chunks = (n + kChunkRows - 1) / kChunkRows;
@@ -253,7 +264,10 @@ void kmeans_step(index_t n, index_t p, index_t k, const T* x, const T* centers, 
         }
         for (index_t r0 = c * kChunkRows; r0 < r_end; r0 += block) {
           const index_t rows = std::min(block, r_end - r0);
-          cross(rows, kp, p, x + r0 * p, centers_for_gemm, buf.data());
+          if (packed_b != nullptr)
+            detail::gemm_packed_b<T>(rows, kp, p, x + r0 * p, p, 1, centers_for_gemm, 1, p, packed_b, buf.data(), kp);
+          else
+            cross(rows, kp, p, x + r0 * p, centers_for_gemm, buf.data());
           assign(rows, k, kp, p, buf.data(), cc.data(), x + r0 * p, centers, sample_weight ? sample_weight + r0 : nullptr,
                  labels + r0, sq_dist ? sq_dist + r0 : nullptr, ps, pw);
         }

@@ -7,6 +7,7 @@
 // only. Everything but the exported pointers and tables has internal linkage.
 #include <immintrin.h>
 
+#include <limits>
 #include <type_traits>
 
 #include "distances_direct.hpp"
@@ -58,6 +59,7 @@ struct F32 : D256 {
   static V rank(V cc, V prod) { return _mm256_fnmadd_ps(_mm256_set1_ps(2.0f), prod, cc); }
   static V min(V a, V b) { return _mm256_min_ps(a, b); }
   static V unord(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  static V unord(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }  // a NaN in either
   static V eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
   static V or_(V a, V b) { return _mm256_or_ps(a, b); }
   static int mask(V a) { return _mm256_movemask_ps(a); }
@@ -111,6 +113,7 @@ struct F64 : D256 {
   static V rank(V cc, V prod) { return _mm256_fnmadd_pd(_mm256_set1_pd(2.0), prod, cc); }
   static V min(V a, V b) { return _mm256_min_pd(a, b); }
   static V unord(V a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+  static V unord(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_UNORD_Q); }  // a NaN in either
   static V eq(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
   static V or_(V a, V b) { return _mm256_or_pd(a, b); }
   static int mask(V a) { return _mm256_movemask_pd(a); }
@@ -153,6 +156,28 @@ std::ptrdiff_t argmin(std::ptrdiff_t k, const typename S::T* cc, typename S::T* 
   V nan = S::unord(m);
   S::store(prod, m);
   std::ptrdiff_t j = L;
+  // Four vectors per step into four running minima: one chain of minimum instructions waits on
+  // their latency (kmeans_step on 10⁶×32 float64, k = 256, 1 thread, Zen 5: 343 → 338 ms, the
+  // best of 7, three interleaved runs). The minimum of the four is the row's minimum value
+  // whatever the order (a NaN sends the row to the scalar loop; −0 and +0 compare equal in the
+  // second pass).
+  V m1 = S::set1(std::numeric_limits<T>::infinity()), m2 = m1, m3 = m1;
+  for (; j + 4 * L <= k; j += 4 * L) {
+    const V d0 = S::rank(S::load(cc + j), S::load(prod + j));
+    const V d1 = S::rank(S::load(cc + j + L), S::load(prod + j + L));
+    const V d2 = S::rank(S::load(cc + j + 2 * L), S::load(prod + j + 2 * L));
+    const V d3 = S::rank(S::load(cc + j + 3 * L), S::load(prod + j + 3 * L));
+    S::store(prod + j, d0);
+    S::store(prod + j + L, d1);
+    S::store(prod + j + 2 * L, d2);
+    S::store(prod + j + 3 * L, d3);
+    m = S::min(m, d0);
+    m1 = S::min(m1, d1);
+    m2 = S::min(m2, d2);
+    m3 = S::min(m3, d3);
+    nan = S::or_(nan, S::or_(S::unord(d0, d1), S::unord(d2, d3)));
+  }
+  m = S::min(S::min(m, m1), S::min(m2, m3));
   for (; j + L <= k; j += L) {
     const V d = S::rank(S::load(cc + j), S::load(prod + j));
     S::store(prod + j, d);

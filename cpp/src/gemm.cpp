@@ -594,6 +594,67 @@ void gemm_ex(index_t m, index_t n, index_t k,
   }
 }
 
+template <class T>
+index_t packed_b_size(index_t k, index_t n) {
+  const GemmContext<T>& X = gemm_context<T>();
+  if (k < 1 || n < 1 || k > X.kc || n > X.nc) return 0;
+  return ((n + X.nr - 1) / X.nr) * X.nr * k;
+}
+
+template <class T>
+void pack_b_once(index_t k, index_t n, const T* b, index_t rs_b, index_t cs_b, T* dst) {
+  pack_b(gemm_context<T>(), k, n, b, rs_b, cs_b, dst);
+}
+
+template <class T>
+void gemm_packed_b(index_t m, index_t n, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b, index_t rs_b,
+                   index_t cs_b, const T* packed, T* c, index_t ldc) {
+  const GemmContext<T>& X = gemm_context<T>();
+  const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  // gemm_ex's other paths (tiny, matrix-vector), or a B this packing does not cover
+  const bool few_columns = n == 1 || (rs_a == 1 && cs_a != 1 && (n <= 4 || (n <= kGemvCols && k >= 1024)));
+  if (m <= 0 || mnk < kDirectMaxMNK || few_columns || m == 1 || packed_b_size<T>(k, n) == 0) {
+    gemm_ex<T>(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, false, nullptr, false, false);
+    return;
+  }
+  // run_piece with one depth pass (k <= KC) and one column block (n <= NC), B̃ given
+  const int MR = X.mr, NR = X.nr;
+  ukernel_ua_fn<T> kernel_ua = nullptr;
+  if (cs_a == 1) {
+    const int mode = g_unpacked_a.load(std::memory_order_acquire);
+    if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, n, k, rs_a, NR))) kernel_ua = X.kernel_ua;
+  }
+  T* at = nullptr;
+  if (kernel_ua == nullptr)
+    at = thread_buffers<T>().a.get(static_cast<std::size_t>(k * ((std::min<index_t>(X.mc, m) + MR - 1) / MR) * MR));
+  for (index_t ic = 0; ic < m; ic += X.mc) {
+    const index_t mc = std::min<index_t>(X.mc, m - ic);
+    const T* ablock = a + ic * rs_a;
+    if (kernel_ua == nullptr) pack_a(X, mc, k, ablock, rs_a, cs_a, at);
+    for (index_t jr = 0; jr < n; jr += NR) {
+      const int nr = static_cast<int>(std::min<index_t>(NR, n - jr));
+      const T* bp = packed + jr * k;
+      T* cc = c + ic * ldc + jr;
+      for (index_t ir = 0; ir < mc; ir += MR) {
+        const int mr = static_cast<int>(std::min<index_t>(MR, mc - ir));
+        if (kernel_ua != nullptr)
+          kernel_ua(k, ablock + ir * rs_a, rs_a, bp, cc + ir * ldc, ldc, mr, nr, false);
+        else
+          X.kernel(k, at + ir * k, bp, cc + ir * ldc, ldc, mr, nr, false);
+      }
+    }
+  }
+}
+
+template index_t packed_b_size<float>(index_t, index_t);
+template index_t packed_b_size<double>(index_t, index_t);
+template void pack_b_once<float>(index_t, index_t, const float*, index_t, index_t, float*);
+template void pack_b_once<double>(index_t, index_t, const double*, index_t, index_t, double*);
+template void gemm_packed_b<float>(index_t, index_t, index_t, const float*, index_t, index_t, const float*, index_t,
+                                   index_t, const float*, float*, index_t);
+template void gemm_packed_b<double>(index_t, index_t, index_t, const double*, index_t, index_t, const double*, index_t,
+                                    index_t, const double*, double*, index_t);
+
 template void gemm_ex<float>(index_t, index_t, index_t, const float*, index_t, index_t,
                              const float*, index_t, index_t, float*, index_t, bool,
                              const Epilogue*, bool, bool, const float*, const float*, const float*);

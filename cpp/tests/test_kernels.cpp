@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -293,6 +294,41 @@ void test_gemv_columns_bits() {
             tname<T>(), differ, cases, mlbasics::detail::gemm_kernel_path());
 }
 
+// gemm_packed_b (op(B) packed once, products on the calling thread) gives gemm's bits: shapes
+// through the packed kernels (row and column edges, A read in place or packed) and through the
+// fallbacks (tiny, one row, a matrix-vector product, k above KC).
+template <class T>
+void test_gemm_packed_b() {
+  struct S { index_t m, n, k; int lay; };
+  const S shapes[] = {{64, 256, 32, 0}, {37, 100, 17, 0}, {200, 19, 64, 1}, {5, 7, 3, 0}, {1, 50, 40, 0},
+                      {300, 1, 40, 0}, {65, 30, 5000, 0}, {130, 258, 31, 2}};
+  int differ = 0, packed = 0;
+  for (const S& s : shapes) {
+    // A (m×k): row-major (0), column-major (1), strided rows (2); B: the transpose of a row-major n×k
+    const index_t rs_a = s.lay == 1 ? 1 : (s.lay == 2 ? s.k + 3 : s.k), cs_a = s.lay == 1 ? s.m : 1;
+    const std::vector<T> a = random_vec<T>(static_cast<std::size_t>(s.lay == 2 ? s.m * (s.k + 3) : s.m * s.k));
+    const std::vector<T> b = random_vec<T>(static_cast<std::size_t>(s.n * s.k));
+    std::vector<T> want(static_cast<std::size_t>(s.m * s.n)), got(want.size(), T(-7));
+    mlbasics::set_num_threads(1);
+    mlbasics::gemm<T>(s.m, s.n, s.k, a.data(), rs_a, cs_a, b.data(), 1, s.k, want.data(), s.n, false);
+    const index_t size = mlbasics::detail::packed_b_size<T>(s.k, s.n);
+    std::vector<T> store(static_cast<std::size_t>(size) + 64);
+    void* ptr = store.data();
+    std::size_t space = store.size() * sizeof(T);
+    T* pb = static_cast<T*>(std::align(64, static_cast<std::size_t>(size) * sizeof(T), ptr, space));
+    if (size > 0) {
+      mlbasics::detail::pack_b_once<T>(s.k, s.n, b.data(), 1, s.k, pb);
+      ++packed;
+    }
+    mlbasics::detail::gemm_packed_b<T>(s.m, s.n, s.k, a.data(), rs_a, cs_a, b.data(), 1, s.k, size > 0 ? pb : nullptr,
+                                       got.data(), s.n);
+    differ += std::memcmp(want.data(), got.data(), want.size() * sizeof(T)) != 0;
+  }
+  mlbasics::set_num_threads(2);
+  CHECK_MSG(differ == 0 && packed >= 6, "gemm_packed_b<%s>: %d of %zu shapes differ from gemm, %d packed (kernel %s)",
+            tname<T>(), differ, sizeof(shapes) / sizeof(shapes[0]), packed, mlbasics::detail::gemm_kernel_path());
+}
+
 const char* const kPaths[] = {"generic", "avx2", "avx512"};
 
 void test_gemm_all_kernels() {
@@ -327,6 +363,10 @@ void test_gemm_all_kernels() {
         if (nt == 2 && ua == 0) {
           test_gemv_columns_bits<float>();
           test_gemv_columns_bits<double>();
+        }
+        if (nt == 1) {
+          test_gemm_packed_b<float>();
+          test_gemm_packed_b<double>();
         }
         const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::printf("  gemm/gram kernel=%s unpacked_a=%d threads=%d: %.2f s%s\n", path, ua, nt, sec,
