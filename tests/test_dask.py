@@ -227,6 +227,36 @@ def test_logistic_lbfgs_one_pass_per_evaluation(scheduler, n_classes):
     assert (est.predict(Xd).compute() == ref.predict(X)).all()
 
 
+def test_persisted_chunks_are_aligned(client):
+    """A chunk shipped to a worker can start at any byte offset (pickle protocol 5), and the
+    kernels would copy it at every call; the chunks our iterative fits persist are aligned."""
+    from mlbasics import _dask
+
+    raw = np.zeros(8 * 1000 + 1, np.uint8)
+    view = raw[1:].view(np.float64)  # float64 data one byte off alignment
+    assert not view.flags.aligned
+    fixed = _dask._aligned_block(view)
+    assert fixed.flags.aligned and np.array_equal(fixed, view)
+    ok = np.arange(10.0)
+    assert _dask._aligned_block(ok) is ok
+
+    from dask.core import flatten
+    from distributed import futures_of
+
+    def flags(keys, dask_worker=None):
+        return [bool(dask_worker.data[k].flags.aligned) for k in keys if k in dask_worker.data]
+
+    X = da.from_array(np.random.default_rng(0).normal(size=(4000, 50)), chunks=(1000, 50))
+    shipped = client.persist(X)  # the chunks as they arrive on the workers
+    fixed = client.persist(_dask.aligned(X))
+    client.gather(futures_of(shipped) + futures_of(fixed))  # both in the workers' memory
+    before = [f for fs in client.run(flags, list(flatten(shipped.__dask_keys__()))).values() for f in fs]
+    after = [f for fs in client.run(flags, list(flatten(fixed.__dask_keys__()))).values() for f in fs]
+    assert len(before) == len(after) == 4
+    assert all(after), (before, after)
+    np.testing.assert_array_equal(client.compute(fixed).result(), X.compute())
+
+
 def test_logistic_newton(scheduler):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(100, 3))

@@ -96,8 +96,8 @@ class DaskRows:
 
     def persist(self) -> DaskRows:
         """The chunks computed once and kept by the workers (or in memory without a cluster), so
-        each later pass reads them instead of recomputing X's graph."""
-        return DaskRows(self.data.persist(), self.name)
+        each later pass reads them instead of recomputing X's graph; aligned (:func:`aligned`)."""
+        return DaskRows(aligned(self.data).persist(), self.name)
 
 
 def _unknown(name: str, arr: da.Array) -> bool:
@@ -152,6 +152,21 @@ def as_target(y: Any, like: DaskRows, name: str = "y") -> DaskRows:
     if tuple(y.chunks[0]) != like.row_chunks or (y.ndim == 2 and y.numblocks[1] > 1):
         y = y.rechunk(target)
     return DaskRows(y, name)
+
+
+def _aligned_block(x: np.ndarray) -> np.ndarray:
+    return x if x.flags.aligned else np.array(x, copy=True)
+
+
+def aligned(arr: da.Array) -> da.Array:
+    """``arr`` with each chunk aligned for its dtype (an aligned copy where it is not), to persist.
+
+    A chunk that reached a worker over the network (pickle protocol 5) can start at any byte
+    offset, and the kernels then read an aligned copy of it at every call: a binary
+    LogisticRegression on 10⁶×100 float64 in 8 chunks on a LocalCluster (2 workers × 1 thread)
+    spent ~40 of the ~46 ms of a chunk's evaluation copying it (7 ms aligned). The copy made here
+    happens once, on the worker that holds the chunk, and the copy stays there."""
+    return arr.map_blocks(_aligned_block, dtype=arr.dtype)
 
 
 def _tree(parts: list, merge: Callable) -> Any:
@@ -328,7 +343,7 @@ class DaskLogisticLoss:
         # linear models, which import it)
         self._spec = (_backend_name(backend), n_classes, fit_intercept, X.n, loss_class)
         X64 = X.data if X.dtype == np.float64 else X.data.astype(np.float64)
-        self._x, self._y = dask.persist(X64, y_enc)
+        self._x, self._y = dask.persist(aligned(X64), y_enc)
         self._xparts = list(self._x.to_delayed()[:, 0])
         self._yparts = list(self._y.to_delayed().ravel())
 
@@ -341,7 +356,16 @@ class DaskLogisticLoss:
         task = dask.delayed(_chunk_logistic, pure=True)
         theta = np.array(theta, dtype=np.float64)
         parts = [task(self._spec, theta, hessian, x, y) for x, y in zip(self._xparts, self._yparts)]
-        return dask.compute(_tree(parts, _add_logistic))[0]
+        if hessian:  # p·k squared per chunk: summed on the workers
+            return dask.compute(_tree(parts, _add_logistic))[0]
+        # A loss and a gradient per chunk: fetched together and summed here in the same pairwise
+        # order, one round trip instead of one per level of a tree of tasks (binary, 8 chunks of
+        # 10⁶×100 on a LocalCluster of 2 workers: 78–93 → 58–79 ms per evaluation).
+        done = list(dask.compute(*parts))
+        while len(done) > 1:
+            done = [_add_logistic(done[i], done[i + 1]) if i + 1 < len(done) else done[i]
+                    for i in range(0, len(done), 2)]
+        return done[0]
 
     def loss_grad(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         f, g, _ = self._evaluate(theta, False)
