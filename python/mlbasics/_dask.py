@@ -79,7 +79,7 @@ class DaskRows:
     def reduce(self, fn: Callable, merge: Callable, *args: Any) -> Any:
         """``fn(chunk, start, *args)`` on the workers, one task per row chunk, tree-reduced by
         ``merge`` (the dask form of :meth:`mlbasics._chunked.Rows.reduce`)."""
-        task = dask.delayed(_chunk_call, pure=True)
+        task = dask.delayed(_chunk_call, pure=False)
         parts = [task(fn, s, args, chunks[0]) for s, _, chunks in _per_chunk([self])]
         return dask.compute(_tree(parts, merge))[0]
 
@@ -170,7 +170,12 @@ def aligned(arr: da.Array) -> da.Array:
 
 
 def _tree(parts: list, merge: Callable) -> Any:
-    """A balanced tree of merge tasks over delayed parts."""
+    """A balanced tree of merge tasks over delayed parts.
+
+    The per-chunk tasks that feed it are impure (``pure=False``: a fresh key per call). With keys
+    derived from their arguments, a second fit on the same persisted X asked the scheduler for
+    keys the first fit's results still held, and returned in 6 ms without a pass over X (or hit
+    them half released: "Couldn't gather keys ... waiting") — a benchmark that timed nothing."""
     merge_task = dask.delayed(merge, pure=True)
     while len(parts) > 1:
         parts = [merge_task(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
@@ -191,9 +196,11 @@ def _get_backend(name: str | None) -> Any:
 
 
 # ---------------------------------------------------------------- tasks (run on the workers)
+# Each aligns its chunk first (see aligned()): copied once here rather than by every kernel call
+# on every block of it.
 def _chunk_moments(names: Sequence[str], backend: str | None, diag: bool, folds: Any, offset: int,
                    n_folds: int | None, *chunks: np.ndarray) -> Any:
-    sources = [_chunked.Rows(np.asarray(c), name) for c, name in zip(chunks, names)]
+    sources = [_chunked.Rows(_aligned_block(np.asarray(c)), name) for c, name in zip(chunks, names)]
     return _chunked.moments(sources, _get_backend(backend), diag=diag, folds=folds, offset=offset, n_folds=n_folds)
 
 
@@ -204,17 +211,18 @@ def _merge_folds(a: Any, b: Any) -> Any:
 
 
 def _chunk_qr(names: Sequence[str], *chunks: np.ndarray) -> _chunked.QRStats:
-    return _chunked.qr_stats([_chunked.Rows(np.asarray(c), name) for c, name in zip(chunks, names)], None)
+    return _chunked.qr_stats([_chunked.Rows(_aligned_block(np.asarray(c)), name) for c, name in zip(chunks, names)],
+                             None)
 
 
 def _chunk_product(backend: str, mean: np.ndarray, right: np.ndarray, transpose: bool, chunk: np.ndarray
                    ) -> np.ndarray:
-    src = _chunked.Rows(np.asarray(chunk), "X")
+    src = _chunked.Rows(_aligned_block(np.asarray(chunk)), "X")
     return _chunked.product_pass(src, mean, right, _get_backend(backend), transpose=transpose)
 
 
 def _chunk_call(fn: Callable, start: int, args: tuple, chunk: np.ndarray) -> Any:
-    return fn(np.asarray(chunk), start, *args)
+    return fn(_aligned_block(np.asarray(chunk)), start, *args)
 
 
 def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -234,7 +242,7 @@ def moments(sources: Sequence[Any], backend: Any, *, diag: bool = False, folds: 
     names = [s.name for s in sources]
     n_folds = None if folds is None else _chunked.fold_count(folds)
     labels = None if folds is None or isinstance(folds, (list, tuple)) else np.asarray(folds)
-    task = dask.delayed(_chunk_moments, pure=True)
+    task = dask.delayed(_chunk_moments, pure=False)
     parts = []
     for s, e, chunks in _per_chunk(sources):
         f = folds if labels is None else labels[s:e]
@@ -246,7 +254,7 @@ def moments(sources: Sequence[Any], backend: Any, *, diag: bool = False, folds: 
 
 def qr_stats(sources: Sequence[Any]) -> _chunked.QRStats:
     names = [s.name for s in sources]
-    task = dask.delayed(_chunk_qr, pure=True)
+    task = dask.delayed(_chunk_qr, pure=False)
     parts = [task(names, *chunks) for _, _, chunks in _per_chunk(sources)]
     return dask.compute(_tree(parts, _chunked.merge_qr))[0]
 
@@ -256,7 +264,7 @@ def product_pass(src: DaskRows, mean: np.ndarray, right: np.ndarray, backend: An
     """(X − 1μᵀ) @ right (n × l, gathered to the client: l ≪ p), or (X − 1μᵀ)ᵀ @ right summed over
     the chunks (each task gets its rows of ``right``)."""
     name = _backend_name(backend)
-    task = dask.delayed(_chunk_product, pure=True)
+    task = dask.delayed(_chunk_product, pure=False)
     if transpose:
         parts = [task(name, mean, right[s:e], True, chunks[0]) for s, e, chunks in _per_chunk([src])]
         return dask.compute(_tree(parts, _add))[0]
@@ -353,7 +361,7 @@ class DaskLogisticLoss:
         return W, b
 
     def _evaluate(self, theta: np.ndarray, hessian: bool) -> Any:
-        task = dask.delayed(_chunk_logistic, pure=True)
+        task = dask.delayed(_chunk_logistic, pure=False)
         theta = np.array(theta, dtype=np.float64)
         parts = [task(self._spec, theta, hessian, x, y) for x, y in zip(self._xparts, self._yparts)]
         if hessian:  # p·k squared per chunk: summed on the workers
@@ -404,7 +412,7 @@ def logistic_objective(backend: Any, X: Any, y: Any, fit_intercept: bool, C: flo
         y = y.rechunk({0: xs.row_chunks})
     # one pass: every chunk of X is finite (its moments' diagonal), and the labels' distinct values
     stats, labels = dask.compute(
-        _tree([dask.delayed(_chunk_moments, pure=True)(["X"], None, True, None, s, None, c[0])
+        _tree([dask.delayed(_chunk_moments, pure=False)(["X"], None, True, None, s, None, c[0])
                for s, _, c in _per_chunk([xs])], _merge_folds),
         da.unique(y))
     stats.check(("X", False))
