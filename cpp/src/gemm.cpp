@@ -303,6 +303,7 @@ struct Problem {
   const T* b_scale;            // non-null: row p of op(B) is scaled by b_scale[p] as it is packed
   const T* a_shift;            // non-null: a_shift[i] is subtracted from row i of op(A) as it is packed
   const T* b_shift;            // non-null: b_shift[j] is subtracted from column j of op(B) as it is packed
+  const T* b_packed = nullptr;  // non-null: op(B) already packed (pack_b_once: k <= KC, n <= NC, piece from column 0)
 };
 
 // The cache lines of rows [p0, p0 + rows) × columns [j0, j0 + cols) of a row-major op(B)
@@ -354,7 +355,7 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
   const index_t kc_max = std::min<index_t>(KC, P.k);
   const index_t nc_max = std::min<index_t>(NC, j1 - j0);
   const index_t mc_max = std::min<index_t>(MC, i1 - i0);
-  T* bt = bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
+  T* bt = P.b_packed != nullptr ? nullptr : bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
   const ukernel_fn<T> kernel = X.kernel;
   const ukernel_ua_fn<T> kernel_ua = P.kernel_ua;
   T* at = kernel_ua != nullptr ? nullptr
@@ -367,7 +368,9 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
       const bool add = P.accumulate || pc > 0;
       const bool last = pc + kc >= P.k;
       const T* bblock = P.b + pc * P.rs_b + jc * P.cs_b;
-      if (P.b_scale != nullptr)
+      if (P.b_packed != nullptr)
+        bt = const_cast<T*>(P.b_packed);  // one pass, one column block: the whole of op(B), read only
+      else if (P.b_scale != nullptr)
         pack_b_scaled(NR, kc, nc, bblock, P.rs_b, P.cs_b, P.b_scale + pc,
                       P.b_shift != nullptr ? P.b_shift + jc : nullptr, bt);
       else if (P.b_shift != nullptr)
@@ -498,6 +501,25 @@ bool use_unpacked_a(index_t m, index_t n, index_t k, index_t rs_a, index_t nr) {
   return !aliasing && (bytes <= kUnpackedAMaxBytes || n <= 2 * nr);
 }
 
+// C (m×n) = op(A)·op(B) as matrix-vector products over its columns: one column, or a few with A's
+// columns contiguous. gemm_ex takes that path for a plain product (no triangle, weights or shifts),
+// or the transposed one for a single row (takes_gemv).
+inline bool few_columns(index_t n, index_t k, index_t rs_a, index_t cs_a) {
+  return n == 1 || (rs_a == 1 && cs_a != 1 && (n <= 4 || (n <= kGemvCols && k >= 1024)));
+}
+inline bool takes_gemv(index_t m, index_t n, index_t k, index_t rs_a, index_t cs_a) {
+  return m == 1 || few_columns(n, k, rs_a, cs_a);
+}
+
+// The unpacked-A micro-kernel when A is read in place for this problem (see use_unpacked_a), else null.
+template <class T>
+ukernel_ua_fn<T> unpacked_a_kernel(const GemmContext<T>& ctx, index_t m, index_t n, index_t k, index_t rs_a,
+                                   index_t cs_a, const T* a_shift) {
+  if (cs_a != 1 || a_shift != nullptr) return nullptr;
+  const int mode = g_unpacked_a.load(std::memory_order_acquire);
+  return (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, n, k, rs_a, ctx.nr))) ? ctx.kernel_ua : nullptr;
+}
+
 // Boundary of part `c` of `parts` when the rows [0, m) of an upper-triangular product are cut
 // into pieces of equal work (row i costs ~ m - i).
 index_t triangle_split(index_t m, int c, int parts) {
@@ -532,9 +554,8 @@ void gemm_ex(index_t m, index_t n, index_t k,
     if (epilogue != nullptr) epilogue->fn(epilogue->ctx, 0, m, 0, n);
     return;
   }
-  const bool few_columns = n == 1 || (rs_a == 1 && cs_a != 1 && (n <= 4 || (n <= kGemvCols && k >= 1024)));
-  if ((few_columns || m == 1) && !upper_only && b_scale == nullptr && a_shift == nullptr && b_shift == nullptr) {
-    if (few_columns)  // C (m×n) = op(A)·op(B), A's columns contiguous when n > 1
+  if (takes_gemv(m, n, k, rs_a, cs_a) && !upper_only && b_scale == nullptr && a_shift == nullptr && b_shift == nullptr) {
+    if (few_columns(n, k, rs_a, cs_a))  // C (m×n) = op(A)·op(B), A's columns contiguous when n > 1
       gemv(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, index_t{1}, accumulate, threads);
     else  // C (1×n): its transpose, Cᵀ = op(B)ᵀ·aᵀ, with op(B)ᵀ(j, p) at b[j*cs_b + p*rs_b]
       gemv(n, index_t{1}, k, b, cs_b, rs_b, a, cs_a, index_t{0}, c, index_t{1}, index_t{0}, accumulate, threads);
@@ -543,10 +564,7 @@ void gemm_ex(index_t m, index_t n, index_t k,
   }
   Problem<T> Q = P;
   Q.ctx = &gemm_context<T>();
-  if (cs_a == 1 && a_shift == nullptr) {
-    const int mode = g_unpacked_a.load(std::memory_order_acquire);
-    if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, n, k, rs_a, Q.ctx->nr))) Q.kernel_ua = Q.ctx->kernel_ua;
-  }
+  Q.kernel_ua = unpacked_a_kernel(*Q.ctx, m, n, k, rs_a, cs_a, a_shift);
 
   const int nt = (threads && mnk >= kThreadMinMNK) ? get_num_threads() : 1;
   if (nt <= 1) {
@@ -609,41 +627,17 @@ void pack_b_once(index_t k, index_t n, const T* b, index_t rs_b, index_t cs_b, T
 template <class T>
 void gemm_packed_b(index_t m, index_t n, index_t k, const T* a, index_t rs_a, index_t cs_a, const T* b, index_t rs_b,
                    index_t cs_b, const T* packed, T* c, index_t ldc) {
-  const GemmContext<T>& X = gemm_context<T>();
   const double mnk = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-  // gemm_ex's other paths (tiny, matrix-vector), or a B this packing does not cover
-  const bool few_columns = n == 1 || (rs_a == 1 && cs_a != 1 && (n <= 4 || (n <= kGemvCols && k >= 1024)));
-  if (m <= 0 || mnk < kDirectMaxMNK || few_columns || m == 1 || packed_b_size<T>(k, n) == 0) {
-    gemm_ex<T>(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, false, nullptr, false, false);
+  if (m <= 0 || mnk < kDirectMaxMNK || takes_gemv(m, n, k, rs_a, cs_a) || packed_b_size<T>(k, n) == 0) {
+    gemm_ex<T>(m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, false, nullptr, false, false);  // its other paths
     return;
   }
-  // run_piece with one depth pass (k <= KC) and one column block (n <= NC), B̃ given
-  const int MR = X.mr, NR = X.nr;
-  ukernel_ua_fn<T> kernel_ua = nullptr;
-  if (cs_a == 1) {
-    const int mode = g_unpacked_a.load(std::memory_order_acquire);
-    if (mode == 1 || (mode == -1 && use_unpacked_a<T>(m, n, k, rs_a, NR))) kernel_ua = X.kernel_ua;
-  }
-  T* at = nullptr;
-  if (kernel_ua == nullptr)
-    at = thread_buffers<T>().a.get(static_cast<std::size_t>(k * ((std::min<index_t>(X.mc, m) + MR - 1) / MR) * MR));
-  for (index_t ic = 0; ic < m; ic += X.mc) {
-    const index_t mc = std::min<index_t>(X.mc, m - ic);
-    const T* ablock = a + ic * rs_a;
-    if (kernel_ua == nullptr) pack_a(X, mc, k, ablock, rs_a, cs_a, at);
-    for (index_t jr = 0; jr < n; jr += NR) {
-      const int nr = static_cast<int>(std::min<index_t>(NR, n - jr));
-      const T* bp = packed + jr * k;
-      T* cc = c + ic * ldc + jr;
-      for (index_t ir = 0; ir < mc; ir += MR) {
-        const int mr = static_cast<int>(std::min<index_t>(MR, mc - ir));
-        if (kernel_ua != nullptr)
-          kernel_ua(k, ablock + ir * rs_a, rs_a, bp, cc + ir * ldc, ldc, mr, nr, false);
-        else
-          X.kernel(k, at + ir * k, bp, cc + ir * ldc, ldc, mr, nr, false);
-      }
-    }
-  }
+  Problem<T> Q{m, n, k, a, rs_a, cs_a, b, rs_b, cs_b, c, ldc, false, nullptr, false, nullptr, nullptr, nullptr,
+               nullptr, nullptr};
+  Q.ctx = &gemm_context<T>();
+  Q.kernel_ua = unpacked_a_kernel(*Q.ctx, m, n, k, rs_a, cs_a, static_cast<const T*>(nullptr));
+  Q.b_packed = packed;
+  run_piece(Q, 0, m, 0, n);
 }
 
 template index_t packed_b_size<float>(index_t, index_t);

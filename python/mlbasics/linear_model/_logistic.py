@@ -42,14 +42,23 @@ class _LogisticLoss:
         self.fit_intercept = fit_intercept
         self.l2 = l2
         self.target = y_enc.astype(np.float64) if self.binary else y_enc.astype(np.int64)
-        if self.binary:
-            self.onehot = self.target[:, None]
-        else:
-            self.onehot = np.zeros((self.n, self.k))
-            self.onehot[np.arange(self.n), self.target] = 1.0
+        self._onehot: np.ndarray | None = None
         self.size = self.p * self.k + (self.k if fit_intercept else 0)
         self._zero_b = np.zeros(self.k)
         self._G: np.ndarray | None = None  # the blocked evaluation's G, kept between evaluations
+
+    @property
+    def onehot(self):
+        """Y: the labels as a column (binary) or one-hot (N, K), built when the Hessian first needs
+        it (a dask fit builds one objective per chunk and evaluation: 10 MB of one-hot per 125,000
+        rows and 10 classes, as long to fill as the evaluation itself)."""
+        if self._onehot is None:
+            if self.binary:
+                self._onehot = self.target[:, None]
+            else:
+                self._onehot = np.zeros((self.n, self.k))
+                self._onehot[np.arange(self.n), self.target] = 1.0
+        return self._onehot
 
     def unpack(self, theta):
         W = theta[: self.p * self.k].reshape(self.p, self.k)
