@@ -355,7 +355,10 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
   const index_t kc_max = std::min<index_t>(KC, P.k);
   const index_t nc_max = std::min<index_t>(NC, j1 - j0);
   const index_t mc_max = std::min<index_t>(MC, i1 - i0);
-  T* bt = P.b_packed != nullptr ? nullptr : bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
+  // B̃: packed here per (jc, pc) block, or given already packed (one pass, one column block)
+  T* const b_buf =
+      P.b_packed != nullptr ? nullptr : bufs.b.get(static_cast<std::size_t>(kc_max * ((nc_max + NR - 1) / NR) * NR));
+  const T* bt = P.b_packed != nullptr ? P.b_packed : b_buf;
   const ukernel_fn<T> kernel = X.kernel;
   const ukernel_ua_fn<T> kernel_ua = P.kernel_ua;
   T* at = kernel_ua != nullptr ? nullptr
@@ -368,15 +371,16 @@ void run_piece(const Problem<T>& P, index_t i0, index_t i1, index_t j0, index_t 
       const bool add = P.accumulate || pc > 0;
       const bool last = pc + kc >= P.k;
       const T* bblock = P.b + pc * P.rs_b + jc * P.cs_b;
-      if (P.b_packed != nullptr)
-        bt = const_cast<T*>(P.b_packed);  // one pass, one column block: the whole of op(B), read only
-      else if (P.b_scale != nullptr)
+      if (P.b_packed != nullptr) {
+        // given: nothing to pack
+      } else if (P.b_scale != nullptr) {
         pack_b_scaled(NR, kc, nc, bblock, P.rs_b, P.cs_b, P.b_scale + pc,
-                      P.b_shift != nullptr ? P.b_shift + jc : nullptr, bt);
-      else if (P.b_shift != nullptr)
-        pack_panels_shifted_rt(NR, nc, kc, bblock, P.cs_b, P.rs_b, P.b_shift + jc, bt, X.pack_cols);
-      else
-        pack_b(X, kc, nc, bblock, P.rs_b, P.cs_b, bt);
+                      P.b_shift != nullptr ? P.b_shift + jc : nullptr, b_buf);
+      } else if (P.b_shift != nullptr) {
+        pack_panels_shifted_rt(NR, nc, kc, bblock, P.cs_b, P.rs_b, P.b_shift + jc, b_buf, X.pack_cols);
+      } else {
+        pack_b(X, kc, nc, bblock, P.rs_b, P.cs_b, b_buf);
+      }
       // While the micro-kernels work on this block, prefetch the next depth block's rows of a
       // row-major op(B) into the cache, a few lines per kernel call, so that its packing finds
       // them there: a tall Gram matrix packs B straight from memory, and the packing waited for
