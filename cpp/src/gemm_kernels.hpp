@@ -64,17 +64,16 @@ using pack_rows_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_
 
 // The same packing for panels whose R elements per depth step p are contiguous (s_i == 1; element
 // (i, p) at x[i + p*s_p]), minus shift[i] (gemm_ex's a_shift / b_shift, never null): vectorized
-// for the family's ISA, row by row of x
-// (gemm_pack_cols.hpp). Returns false (having written nothing) for a panel height it leaves to the
-// portable loops.
+// for the family's ISA, row by row of x (gemm_pack_cols.hpp). Returns false (having written
+// nothing) for a panel height it leaves to the portable loops.
+template <class T>
+using pack_cols_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_p, const T* shift, T* dst);
+
 // Rows [i0, i1) of a matrix-vector product C (·×nb) = op(A)·op(B), nb = 1, or up to kGemvCols when
 // A's columns are contiguous (rs_a == 1); C(i, j) at c[i*rs_c + j*cs_c] (gemm_gemv.hpp).
 template <class T>
 using gemv_fn = void (*)(index_t i0, index_t i1, index_t nb, index_t k, const T* a, index_t rs_a, index_t cs_a,
                          const T* b, index_t rs_b, index_t cs_b, T* c, index_t rs_c, index_t cs_c, bool accumulate);
-
-template <class T>
-using pack_cols_fn = bool (*)(int r, index_t len, index_t kc, const T* x, index_t s_p, const T* shift, T* dst);
 
 // The block sizes and micro-kernels of one kernel family for one element type: the run-time
 // context the GEMM driver works in (as BLIS's context, instead of compile-time constants), chosen
@@ -171,7 +170,7 @@ void gemm_ex(index_t m, index_t n, index_t k,
              const T* a_shift = nullptr, const T* b_shift = nullptr);
 
 // One operand packed once for many products on one thread: the k-means assignment multiplies
-// every block of 64 rows of x by the same centres, and packing them per block cost ~7% of an
+// every block of rows of x by the same centres, and packing them per block cost ~7% of an
 // iteration (10⁶×32 float64, k = 256). packed_b_size gives the elements of the packed op(B)
 // (k×n) under the current context, 0 when a product with it would not be one pass of the packed
 // kernels (k above KC or n above NC: then use gemm). pack_b_once writes it into `dst`, 64-byte

@@ -50,8 +50,8 @@ class _LogisticLoss:
     @property
     def onehot(self):
         """Y: the labels as a column (binary) or one-hot (N, K), built when the Hessian first needs
-        it (a dask fit builds one objective per chunk and evaluation: 10 MB of one-hot per 125,000
-        rows and 10 classes, as long to fill as the evaluation itself)."""
+        it: a dask fit builds one objective per chunk and evaluation, and an lbfgs fit never reads
+        it (10 MB per 125,000 rows and 10 classes)."""
         if self._onehot is None:
             if self.binary:
                 self._onehot = self.target[:, None]
