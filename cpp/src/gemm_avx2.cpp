@@ -98,30 +98,28 @@ inline void kernel(index_t kc, const T* ap, index_t rs_a, const T* bp, T* c, ind
     }
   };
 
-  // The loops run one step (full width) or one pair of steps (half width, one per chain) per
-  // iteration, and GCC is told not to unroll them: with 4 steps per iteration GCC 12 interleaved
-  // them and ran out of the 16 ymm registers (2 accumulators spilled to the stack, 4 register
-  // moves per iteration). Plain loops measured 2–4% faster (1024³ against OpenBLAS on Zen 5,
-  // 1 thread: float64 0.96 → 0.99–1.00×, float32 0.95 → 0.97–0.99×). B (and packed A) are
-  // prefetched 16 steps ahead.
+  // U steps per iteration of the depth loop, which GCC is told not to unroll further. With 4
+  // steps per iteration everywhere (as before), GCC 12 interleaved them and ran out of the 16 ymm
+  // registers: 2 accumulators spilled to the stack and 4 register moves per iteration. One step
+  // per iteration measured 2–4% faster on packed panels (1024³ against OpenBLAS, Zen 5, 1 thread:
+  // float64 0.96 → 0.99–1.00×, float32 0.95 → 0.97–0.99×). Unpacked A streams the rows of a
+  // large X from memory, and there fewer, longer iterations read it faster (X·W over 10⁵×100
+  // float64, 10 columns: 8 columns 7.8 ms with one step, 6.1 with two; the 2 others 5.1 ms with
+  // two, 4.2 with four). The half-width tile needs an even U (one step per chain).
+  // Packed A and B̃ are prefetched 16 steps ahead; with unpacked A they are not: B̃ is then one
+  // small panel, and prefetches past its end went to memory while the rows of A streamed in.
   const T* a = ap;
   const T* b = bp;
   index_t p = 0;
-  if (HALF) {
-MLB_NO_UNROLL
-    for (; p + 2 <= kc; p += 2, a += 2 * MR, b += 2 * NR) {
+  constexpr int U = HALF ? (UA ? 4 : 2) : (UA ? 2 : 1);
+  MLB_NO_UNROLL
+  for (; p + U <= kc; p += U, a += U * MR, b += U * NR) {
+    if (!UA) {
       _mm_prefetch(reinterpret_cast<const char*>(b + 16 * NR), _MM_HINT_T0);
-      if (!UA) _mm_prefetch(reinterpret_cast<const char*>(a + 16 * MR), _MM_HINT_T0);
-      step(a, b, p, false);
-      step(a + MR, b + NR, p + 1, true);
+      _mm_prefetch(reinterpret_cast<const char*>(a + 16 * MR), _MM_HINT_T0);
     }
-  } else {
-MLB_NO_UNROLL
-    for (; p < kc; ++p, a += MR, b += NR) {
-      _mm_prefetch(reinterpret_cast<const char*>(b + 16 * NR), _MM_HINT_T0);
-      if (!UA) _mm_prefetch(reinterpret_cast<const char*>(a + 16 * MR), _MM_HINT_T0);
-      step(a, b, p, false);
-    }
+    MLB_UNROLL
+    for (int q = 0; q < U; ++q) step(a + q * MR, b + q * NR, p + q, q % 2 == 1);
   }
   for (; p < kc; ++p, a += MR, b += NR) step(a, b, p, false);
   if (HALF) {
