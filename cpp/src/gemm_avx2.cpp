@@ -240,13 +240,14 @@ void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double
 // 144 KiB (f64) of packed A in L2. Edge tiles of at most NR/2 columns use the half-width kernel.
 // Float B panels are packed by 8×8 transposes where B is transposed (64×256 · (784×256)ᵀ:
 // 99–102 → 109–111 GFLOP/s on Zen 5, thread CPU time); double keeps the driver's loops (measured
-// 52–53 → 48–49 with 4×4 blocks).
+// 52–53 → 48–49 with 4×4 blocks). No strided-A kernel: 6-row A panels do not tile a B̃ panel of
+// 16 or 8 columns, so the Gram product packs A (see kernel_sa in gemm_kernels.hpp).
 const GemmContext<float> gemm_context_avx2_f32 = {"avx2", 6, 16, 256, 144, 4080, 8, &ukernel_avx2_f32,
                                                   &ukernel_avx2_ua_f32, &pack_rows<float>, &pack_cols<float>,
-                                                  &gemv_rows<float>};
+                                                  &gemv_rows<float>, nullptr};
 const GemmContext<double> gemm_context_avx2_f64 = {"avx2", 6, 8, 256, 72, 4080, 4, &ukernel_avx2_f64,
                                                    &ukernel_avx2_ua_f64, nullptr, &pack_cols<double>,
-                                                   &gemv_rows<double>};
+                                                   &gemv_rows<double>, nullptr};
 
 }  // namespace detail
 }  // namespace mlbasics

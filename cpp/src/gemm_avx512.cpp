@@ -61,10 +61,12 @@ MLB_ZMM_TRAITS(double, __m512d, __mmask8, 8, pd)
 #undef MLB_ZMM_TRAITS
 
 // MR×(NVU zmm) tile of a kernel whose packed B micro-panel is NV zmm wide (NVU <= NV).
-// UA == false: ap is a packed A micro-panel (element (i, p) at ap[p*MR + i]).
+// UA == false: ap is a packed A micro-panel (element (i, p) at ap[p*MR + i]), or with SA a
+// panel whose depth steps are rs_a apart (element (i, p) at ap[p*rs_a + i]: MR columns of a
+// packed B̃ panel, for the Gram product, see run_piece in gemm.cpp).
 // UA == true: ap points at A(0, 0) of an unpacked row-major tile (element (i, p) at
 // ap[i*rs_a + p]); rows i >= mr are never read (their accumulators use row 0 and are dropped).
-template <class T, int MR, int NV, int NVU, bool UA>
+template <class T, int MR, int NV, int NVU, bool UA, bool SA = false>
 inline void kernel(index_t kc, const T* ap, index_t rs_a, const T* bp, T* c, index_t ldc, int mr, int nr,
                    bool add) {
   using Z = Zmm<T>;
@@ -102,16 +104,17 @@ inline void kernel(index_t kc, const T* ap, index_t rs_a, const T* bp, T* c, ind
 
   const T* a = ap;
   const T* b = bp;
+  const index_t sa = SA ? rs_a : MR;  // the packed A panel's step
   index_t p = 0;
-  for (; p + 4 <= kc; p += 4, a += 4 * MR, b += 4 * NR) {
+  for (; p + 4 <= kc; p += 4, a += 4 * sa, b += 4 * NR) {
     _mm_prefetch(reinterpret_cast<const char*>(b + 8 * NR), _MM_HINT_T0);
     step(a, b, p);
-    step(a + MR, b + NR, p + 1);
-    if (!UA) _mm_prefetch(reinterpret_cast<const char*>(a + 8 * MR), _MM_HINT_T0);
-    step(a + 2 * MR, b + 2 * NR, p + 2);
-    step(a + 3 * MR, b + 3 * NR, p + 3);
+    step(a + sa, b + NR, p + 1);
+    if (!UA) _mm_prefetch(reinterpret_cast<const char*>(a + 8 * sa), _MM_HINT_T0);
+    step(a + 2 * sa, b + 2 * NR, p + 2);
+    step(a + 3 * sa, b + 3 * NR, p + 3);
   }
-  for (; p < kc; ++p, a += MR, b += NR) step(a, b, p);
+  for (; p < kc; ++p, a += sa, b += NR) step(a, b, p);
 
   // Columns of the last zmm column: 1..L (nr > (NVU-1)·L by the choice of NVU).
   const int tail = nr - (NVU - 1) * L;
@@ -140,19 +143,19 @@ inline void kernel(index_t kc, const T* ap, index_t rs_a, const T* bp, T* c, ind
 }
 
 // The kernel with as many zmm columns as the tile's nr needs.
-template <class T, int MR, int NV, bool UA>
+template <class T, int MR, int NV, bool UA, bool SA = false>
 inline void kernel_for_width(index_t kc, const T* ap, index_t rs_a, const T* bp, T* c, index_t ldc, int mr, int nr,
                              bool add) {
   constexpr int L = Zmm<T>::L;
   const int nv = (nr + L - 1) / L;
-  if (nv >= NV) return kernel<T, MR, NV, NV, UA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
+  if (nv >= NV) return kernel<T, MR, NV, NV, UA, SA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
   if constexpr (NV >= 4) {
-    if (nv == 3) return kernel<T, MR, NV, 3, UA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
+    if (nv == 3) return kernel<T, MR, NV, 3, UA, SA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
   }
   if constexpr (NV >= 3) {
-    if (nv == 2) return kernel<T, MR, NV, 2, UA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
+    if (nv == 2) return kernel<T, MR, NV, 2, UA, SA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
   }
-  kernel<T, MR, NV, 1, UA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
+  kernel<T, MR, NV, 1, UA, SA>(kc, ap, rs_a, bp, c, ldc, mr, nr, add);
 }
 
 // ---------------------------------------------------------------- transposing pack
@@ -277,15 +280,23 @@ void ukernel_avx512_ua_f64(index_t kc, const double* a, index_t rs_a, const doub
                            int mr, int nr, bool add) {
   kernel_for_width<double, kMRd, kNVd, true>(kc, a, rs_a, bp, c, ldc, mr, nr, add);
 }
+void ukernel_avx512_sa_f32(index_t kc, const float* a, index_t sa, const float* bp, float* c, index_t ldc,
+                           int mr, int nr, bool add) {
+  kernel_for_width<float, kMRf, kNVf, false, true>(kc, a, sa, bp, c, ldc, mr, nr, add);
+}
+void ukernel_avx512_sa_f64(index_t kc, const double* a, index_t sa, const double* bp, double* c, index_t ldc,
+                           int mr, int nr, bool add) {
+  kernel_for_width<double, kMRd, kNVd, false, true>(kc, a, sa, bp, c, ldc, mr, nr, add);
+}
 
 }  // namespace
 
 const GemmContext<float> gemm_context_avx512_f32 = {"avx512", kMRf, kNVf * 16, 384, 192, 4080, 0,
                                                     &ukernel_avx512_f32, &ukernel_avx512_ua_f32, &pack_rows<float>,
-                                                    &pack_cols<float>, &gemv_rows<float>};
+                                                    &pack_cols<float>, &gemv_rows<float>, &ukernel_avx512_sa_f32};
 const GemmContext<double> gemm_context_avx512_f64 = {"avx512", kMRd, kNVd * 8, 384, 192, 4080, 0,
                                                      &ukernel_avx512_f64, &ukernel_avx512_ua_f64, &pack_rows<double>,
-                                                     &pack_cols<double>, &gemv_rows<double>};
+                                                     &pack_cols<double>, &gemv_rows<double>, &ukernel_avx512_sa_f64};
 
 }  // namespace detail
 }  // namespace mlbasics

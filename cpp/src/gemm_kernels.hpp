@@ -97,6 +97,10 @@ struct GemmContext {
   pack_rows_fn<T> pack_rows;   // vectorized transposing pack, or nullptr: the portable loops
   pack_cols_fn<T> pack_cols;   // vectorized contiguous (and shifted) pack, or nullptr: the portable loops
   gemv_fn<T> gemv;             // the matrix-vector loops, compiled for the family (never null)
+  // The packed kernel reading A from a panel whose depth steps are rs_a apart (element (i, p) at
+  // a[p*rs_a + i]), or nullptr. Where NR is a multiple of MR, MR columns of a packed B̃ panel are
+  // such a panel, so the Gram product xᵀx reads its A panels from B̃ instead of packing x twice.
+  ukernel_ua_fn<T> kernel_sa;
 };
 
 // Whether a context keeps the driver's invariants (positive sizes, MC a multiple of MR, NC of NR,

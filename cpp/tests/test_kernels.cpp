@@ -329,6 +329,33 @@ void test_gemm_packed_b() {
             tname<T>(), differ, sizeof(shapes) / sizeof(shapes[0]), packed, mlbasics::detail::gemm_kernel_path());
 }
 
+// The Gram product reads its A panels from the packed B̃ where the family has a strided-A kernel
+// (run_piece's a_from_b): the same bits as packing A from a separate copy of x, shifted or not,
+// with the tiles straddling the diagonal and the pieces of a 2-thread split.
+template <class T>
+void test_gram_a_from_b_bits() {
+  struct S { index_t n, p; };
+  const S shapes[] = {{5000, 100}, {1000, 37}, {700, 130}, {3000, 8}, {400, 300}, {900, 1}};
+  int differ = 0;
+  for (const S& s : shapes) {
+    const std::vector<T> x = random_vec<T>(static_cast<std::size_t>(s.n * s.p));
+    const std::vector<T> copy = x;
+    std::vector<T> shift = random_vec<T>(static_cast<std::size_t>(s.p));
+    for (bool shifted : {false, true}) {
+      const T* sh = shifted ? shift.data() : nullptr;
+      std::vector<T> want(static_cast<std::size_t>(s.p * s.p), T(-3)), got(want.size(), T(-3));
+      mlbasics::detail::gemm_ex<T>(s.p, s.p, s.n, copy.data(), 1, s.p, x.data(), s.p, 1, want.data(), s.p, false,
+                                   nullptr, true, true, nullptr, sh, sh);
+      mlbasics::detail::gemm_ex<T>(s.p, s.p, s.n, x.data(), 1, s.p, x.data(), s.p, 1, got.data(), s.p, false,
+                                   nullptr, true, true, nullptr, sh, sh);
+      differ += std::memcmp(want.data(), got.data(), want.size() * sizeof(T)) != 0;
+    }
+  }
+  CHECK_MSG(differ == 0, "gram A from B̃<%s>: %d of %zu products differ from packing A (kernel %s, %d threads)",
+            tname<T>(), differ, 2 * sizeof(shapes) / sizeof(shapes[0]), mlbasics::detail::gemm_kernel_path(),
+            mlbasics::get_num_threads());
+}
+
 const char* const kPaths[] = {"generic", "avx2", "avx512"};
 
 void test_gemm_all_kernels() {
@@ -360,6 +387,10 @@ void test_gemm_all_kernels() {
         test_gemm_blocking_boundaries<double>();
         test_gram<float>();
         test_gram<double>();
+        if (ua == 0) {
+          test_gram_a_from_b_bits<float>();
+          test_gram_a_from_b_bits<double>();
+        }
         if (nt == 2 && ua == 0) {
           test_gemv_columns_bits<float>();
           test_gemv_columns_bits<double>();
