@@ -536,6 +536,26 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
+@pytest.mark.parametrize("var", ["MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", None])
+def test_logistic_blocks_are_small_only_where_malloc_maps_them(monkeypatch, var):
+    """Blocks of 2 MiB of X (2,621 rows of 100 features: large enough for the kernels to use two
+    threads), and logits under 120 KiB (1,536 rows of 10 classes) only where one of glibc's
+    variables fixes its mmap threshold."""
+    from mlbasics.backends import get_backend
+    from mlbasics.linear_model._logistic import _LogisticLoss
+
+    for v in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"):
+        monkeypatch.delenv(v, raising=False)
+    if var:
+        monkeypatch.setenv(var, "65536")
+    X = np.zeros((10, 100))
+    multi = _LogisticLoss(get_backend("numpy"), X, np.arange(10), 10, True, 0.0)
+    binary = _LogisticLoss(get_backend("numpy"), X, np.arange(10) % 2, 2, True, 0.0)
+    small = var is not None and sys.platform.startswith("linux")
+    assert multi._block_rows == (1536 if small else 2621)
+    assert binary._block_rows == 2621
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc and its environment variables")
 @pytest.mark.parametrize("name", ["cpp", "numba"])
 def test_logistic_blocks_do_not_map_fresh_pages_in_a_dask_worker(name):

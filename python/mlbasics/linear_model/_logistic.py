@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import numbers
+import os
+import sys
 import warnings
 from typing import Any, Callable, Literal
 
@@ -20,6 +22,14 @@ from ._base import (BACKEND, CALLBACK, CLASS_WEIGHT, FIT_INTERCEPT, MAX_ITER, TO
                     _LinearClassifierMixin)
 from ._solvers import _solve_gd, _solve_lbfgs, _solve_newton
 from ._streamed import fit_logistic_dask
+
+
+def _fixed_mmap_threshold() -> bool:
+    """Whether glibc's malloc maps every allocation above 128 KiB afresh: setting any of these
+    variables turns off its dynamic mmap threshold (as a Dask nanny does for its workers)."""
+    return sys.platform.startswith("linux") and any(
+        os.environ.get(v) for v in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_",
+                                    "MALLOC_MMAP_MAX_"))
 
 
 class _LogisticLoss:
@@ -97,18 +107,20 @@ class _LogisticLoss:
 
     @property
     def _block_rows(self):
-        """Rows of a block: X_b of about 2 MiB (it stays in cache between its two products), and
-        the block's logits and G_b under 120 KiB each.
+        """Rows of a block: X_b of about 2 MiB (it stays in cache between its two products); and
+        where glibc's malloc maps fresh pages above a fixed 128 KiB, the block's logits and G_b
+        under 120 KiB each.
 
-        The second bound is for glibc's malloc in a Dask worker: the nanny sets
-        ``MALLOC_TRIM_THRESHOLD_``, which fixes the threshold above which malloc maps fresh pages
-        at 128 KiB, so larger per-block arrays were mapped, page-faulted and unmapped in every
-        block. A 10-class evaluation of 125,000×100 took 19–20 ms with that variable set against
-        12 ms without; with blocks of 1,600 rows, 12.7 ms either way (Zen 5, 1 thread)."""
-        by_x = (2 << 20) // (8 * max(self.p, 1))
-        by_k = (120 << 10) // (8 * self.k)
-        return max(256, min(by_x, by_k))
-
+        The second bound is for a Dask worker: its nanny sets ``MALLOC_TRIM_THRESHOLD_``, which
+        turns off malloc's dynamic mmap threshold, so per-block arrays above 128 KiB were mapped,
+        page-faulted and unmapped in every block. A 10-class evaluation of 125,000×100 took 19–20 ms
+        there against 12 ms without the variable; 12.7 ms with blocks of 1,600 rows (Zen 5,
+        1 thread). It applies only there: elsewhere the smaller blocks fall below the size at which
+        the kernels split a product between threads (2 threads: 6.8 → 10.3 ms per evaluation)."""
+        by_x = max(256, (2 << 20) // (8 * max(self.p, 1)))
+        if not _fixed_mmap_threshold():
+            return by_x
+        return max(256, min(by_x, (120 << 10) // (8 * self.k)))
     def _blocked_loss_grad(self, W, b):
         """loss_grad in row blocks: each block's logits, loss and gradient G_b, then X_bᵀG_b while
         X_b is still in cache, so that X is read from memory once per evaluation instead of twice
