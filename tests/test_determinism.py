@@ -15,8 +15,8 @@ What is asserted here (np.array_equal, not a tolerance), on every backend and at
 What is *not* asserted, and what was measured instead (2-core x86-64, AVX2, this checkout):
 
 * **Across thread counts.** The C++ GEMM cuts C into pieces along M or N, never along the
-  summation dimension K, so every entry of a product is summed in the same order whatever the
-  thread count: cpp ``matmul``/``gram`` at 1 and 2 threads were bit-identical (1000², 64×20000,
+  summation dimension K (a tall Gram product is summed as two halves of its rows at every thread
+  count), so every entry of a product is summed in the same order whatever the thread count: cpp ``matmul``/``gram`` at 1 and 2 threads were bit-identical (1000², 64×20000,
   3000²), and so were Numba's (its prange splits rows). MLP fits (up to 4000×128 → 512 hidden,
   float32 and float64), LinearRegression, LogisticRegression and randomized PCA on 4000×300
   gave bit-identical weights at 1 and 2 threads on cpp and on numba. One difference was seen:

@@ -356,6 +356,34 @@ void test_gram_a_from_b_bits() {
             mlbasics::get_num_threads());
 }
 
+// gram() on 1, 2 and 3 threads gives the same bits: a tall x is summed as two fixed halves of its
+// rows (side by side on 2 threads, one after the other otherwise), a short one is cut along C only.
+template <class T>
+void test_gram_threads_bits() {
+  struct S { index_t n, p; bool weighted, shifted; };
+  const S shapes[] = {{5000, 100, false, true}, {3001, 37, true, true}, {1100, 130, true, false},
+                      {2000, 8, false, false}, {900, 300, false, true}};
+  int differ = 0;
+  for (const S& s : shapes) {
+    const std::vector<T> x = random_vec<T>(static_cast<std::size_t>(s.n * s.p));
+    std::vector<T> w = random_vec<T>(static_cast<std::size_t>(s.n));
+    for (T& v : w) v = std::abs(v);
+    const std::vector<T> shift = random_vec<T>(static_cast<std::size_t>(s.p));
+    std::vector<T> first;
+    for (int nt : {1, 2, 3}) {
+      mlbasics::set_num_threads(nt);
+      std::vector<T> out(static_cast<std::size_t>(s.p * s.p), T(-5));
+      mlbasics::gram<T>(s.n, s.p, x.data(), s.p, 1, out.data(), s.weighted ? w.data() : nullptr,
+                        s.shifted ? shift.data() : nullptr);
+      if (nt == 1) first = out;
+      else differ += std::memcmp(first.data(), out.data(), out.size() * sizeof(T)) != 0;
+    }
+  }
+  mlbasics::set_num_threads(2);
+  CHECK_MSG(differ == 0, "gram<%s>: %d of %zu products differ between 1 and 2 or 3 threads (kernel %s)", tname<T>(),
+            differ, 2 * sizeof(shapes) / sizeof(shapes[0]), mlbasics::detail::gemm_kernel_path());
+}
+
 const char* const kPaths[] = {"generic", "avx2", "avx512"};
 
 void test_gemm_all_kernels() {
@@ -390,6 +418,10 @@ void test_gemm_all_kernels() {
         if (ua == 0) {
           test_gram_a_from_b_bits<float>();
           test_gram_a_from_b_bits<double>();
+        }
+        if (ua == 0 && nt == 2) {
+          test_gram_threads_bits<float>();
+          test_gram_threads_bits<double>();
         }
         if (nt == 2 && ua == 0) {
           test_gemv_columns_bits<float>();
