@@ -12,7 +12,8 @@
 // Threading: C is cut into at most num_threads pieces along its larger dimension (whole column
 // units, see gemm_ex, or MR row panels), and each thread runs the sequential algorithm on its piece
 // with its own packing buffers. One parallel_for per call, no barriers; the price is that the
-// operand along the uncut dimension is packed by every thread (a few % for large problems).
+// operand along the uncut dimension is packed by every thread (a few % for large problems). The
+// Gram product of a tall x is the exception: two fixed halves of its rows, side by side (gram).
 #include <algorithm>
 #include <atomic>
 #include <cmath>
