@@ -68,6 +68,13 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
   const T inv_n = T(1) / static_cast<T>(n);
   double total = 0.0;
   T mx[kRows];
+  // The loss's log s per row, as one log per group of rows of the product of their s: each s is
+  // in [1, C] (the row's maximum was subtracted), so a group of g rows with C^g < 2^1000 cannot
+  // overflow. One std::log per row was ~18% of this kernel (100,000 × 10 float64, 1 thread, Zen 5:
+  // 2.19–2.23 → 1.79–1.84 ms).
+  const index_t group = std::max<index_t>(1, static_cast<index_t>(1000.0 / std::log2(static_cast<double>(C) + 1.0)));
+  double prod = 1.0;
+  index_t in_prod = 0;
   for (index_t i0 = 0; i0 < n; i0 += kRows) {
     const index_t nb = std::min(kRows, n - i0);
     T* e = grad != nullptr ? grad + i0 * C : scratch.data();
@@ -86,10 +93,10 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
       double s = 0.0;
       for (index_t j = 0; j < C; ++j) s += static_cast<double>(er[j]);
       const index_t yi = static_cast<index_t>(y[i]);
-      const double term = (static_cast<double>(mx[r]) - static_cast<double>(logits[i * C + yi])) + std::log(s);
+      const double shifted = static_cast<double>(mx[r]) - static_cast<double>(logits[i * C + yi]);
       if (w != nullptr) {
         const double wi = static_cast<double>(w[i]);
-        total += wi * term;
+        total += wi * (shifted + std::log(s));
         if (grad != nullptr) {
           const double ri = wi * inv_sw;
           const T scale = static_cast<T>(ri / s);
@@ -97,7 +104,13 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
           er[yi] = static_cast<T>(static_cast<double>(er[yi]) - ri);
         }
       } else {
-        total += term;
+        total += shifted;
+        prod *= s;
+        if (++in_prod == group) {
+          total += std::log(prod);
+          prod = 1.0;
+          in_prod = 0;
+        }
         if (grad != nullptr) {
           const T scale = static_cast<T>(1.0 / s) * inv_n;
           for (index_t j = 0; j < C; ++j) er[j] *= scale;
@@ -106,6 +119,7 @@ double softmax_cross_entropy(index_t n, index_t C, const T* logits, const std::i
       }
     }
   }
+  if (in_prod > 0) total += std::log(prod);
   return total / sw;
 }
 
