@@ -320,6 +320,7 @@ def _chunk_logistic(spec: tuple, theta: np.ndarray, hessian: bool, x: np.ndarray
         return 0.0, np.zeros(size), (np.zeros((size, size)) if hessian else None)
     obj = loss_class(_get_backend(backend), np.ascontiguousarray(x, dtype=np.float64), np.asarray(y_enc),
                         n_classes, fit_intercept, 0.0)
+    obj._keep_G = hessian  # the Hessian below reads the evaluation's G
     f, g = obj.loss_grad(theta)
     share = nc / n_total
     return f * share, g * share, (obj.hessian(theta) * share if hessian else None)
