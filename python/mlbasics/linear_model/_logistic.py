@@ -126,6 +126,7 @@ class _LogisticLoss:
         if not _fixed_mmap_threshold():
             return by_x
         return max(256, min(by_x, (120 << 10) // (8 * self.k)))
+
     def _blocked_loss_grad(self, W, b):
         """loss_grad in row blocks: each block's logits, loss and gradient G_b, then X_bᵀG_b while
         X_b is still in cache, so that X is read from memory once per evaluation instead of twice
