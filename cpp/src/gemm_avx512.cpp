@@ -13,7 +13,8 @@
 //
 // The kernel also comes in an unpacked-A form (ukernel_avx512_ua_*) that broadcasts straight
 // from the rows of a row-major A, for problems too small to amortize packing A (see
-// use_unpacked_a in gemm.cpp).
+// use_unpacked_a in gemm.cpp), and in a strided-A form (ukernel_avx512_sa_*) that reads A's panels
+// from the columns of a packed B̃, for the Gram product (see a_from_b in run_piece).
 //
 // Tile and block sizes: see the contexts at the end of the file, with the measurements behind them.
 #include <immintrin.h>
