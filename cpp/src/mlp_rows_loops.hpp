@@ -35,11 +35,12 @@ inline T sigmoid_of(T v) {  // as layers.cpp's: never overflows
 // exp(x) in double without a library call, so that a loop over independent values vectorizes
 // (glibc's exp is one scalar call per value): x = k·ln 2 + r with k = round(x / ln 2) and
 // |r| <= ln 2 / 2, e^r by its Taylor series to r¹³ (truncation below 5·10⁻¹⁸), 2^k built in the
-// exponent bits (as 2^(k-1)·2, so that k = 1024 near the top of the range needs no special case). ln 2 is split in two (its high part has 32 significant bits, so k·ln2_hi is
-// exact) and every operation rounds separately (these TUs never contract to FMA), so every
-// path gives the same bits; measured against glibc's exp, within 2 ulp. x above 709.78 gives
-// +inf, x below -708 gives 0 (the true value is below 3.4·10⁻³⁰⁸, a subnormal), NaN stays NaN,
-// exp(0) is exactly 1.
+// exponent bits (as 2^(k-1)·2, so that k = 1024 near the top of the range needs no special case).
+// ln 2 is split in two (its high part has 32 significant bits, so k·ln2_hi is exact) and every
+// operation rounds separately (these TUs never contract to FMA), so every path gives the same
+// bits; measured against long double expl on 4·10⁶ values, within 1 ulp (glibc's exp: 0.51).
+// x above 709.78 gives +inf, x below -708 gives 0 (the true value is below 3.4·10⁻³⁰⁸, a
+// subnormal), NaN stays NaN, exp(0) is exactly 1.
 inline double exp_series(double x) {
   const double lo = -708.0, hi = 709.79;  // k in [-1021, 1024]
   double c = x < lo ? lo : x;  // NaN passes both tests unchanged
@@ -51,20 +52,18 @@ inline double exp_series(double x) {
   const std::uint64_t k = bits - std::uint64_t{0x4338000000000000};  // k modulo 2⁶⁴
   const double kf = kd - shifter;
   const double r = (c - kf * 6.93147180369123816490e-01) - kf * 1.90821492927058770002e-10;
-  double p = 1.0 / 6227020800.0;  // 1/13!
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  // e^r = 1 + (r + r²·q(r)), q(r) = Σ_{j<12} r^j / (j + 2)!, by Estrin's scheme: 8 dependent
+  // operations from r to p instead of Horner's 28, so that one vector's latency no longer sets
+  // the vectorized loop's pace (Zen 5, 640 values a call, ns per value: avx512 path 1.00–1.09 →
+  // 0.68–0.72, avx2 1.90–2.07 → 1.25–1.36, generic 4.5–4.9 → 3.1–3.5). |q| < 0.6 and r²·q < 0.07
+  // carry their roundings far below the result's ulp, which the last two additions set.
+  const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const double q01 = 1.0 / 2.0 + r * (1.0 / 6.0), q23 = 1.0 / 24.0 + r * (1.0 / 120.0);
+  const double q45 = 1.0 / 720.0 + r * (1.0 / 5040.0), q67 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+  const double q89 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0), qab = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+  const double q03 = q01 + r2 * q23, q47 = q45 + r2 * q67, q8b = q89 + r2 * qab;
+  const double q = (q03 + r4 * q47) + r8 * q8b;
+  const double p = 1.0 + (r + r2 * q);
   const std::uint64_t sbits = (k + 1022) << 52;  // 2^(k-1), a normal number for k in [-1021, 1024]
   double scale;
   std::memcpy(&scale, &sbits, sizeof scale);
