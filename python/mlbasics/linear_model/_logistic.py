@@ -131,8 +131,9 @@ class _LogisticLoss:
         """loss_grad in row blocks: each block's logits, loss and gradient G_b, then X_bᵀG_b while
         X_b is still in cache, so that X is read from memory once per evaluation instead of twice
         (100,000×100, 10 classes, lbfgs fit on Zen 5: 496 → 432 ms at 1 thread, 421 → 293 ms at 2).
-        Each block's mean loss and G_b (divided by its own row count) are rescaled by n_b / N;
-        G is kept whole for the Hessian (``_last_G``) once the Hessian has been asked for."""
+        Each block's mean loss and the products of its G_b (divided by its own row count) are
+        rescaled by n_b / N; G (rescaled) is kept whole for the Hessian (``_last_G``) once the
+        Hessian has been asked for."""
         n, rows = self.n, self._block_rows
         if self._keep_G and self._G is None:
             self._G = np.empty((n, self.k))
@@ -151,14 +152,15 @@ class _LogisticLoss:
             else:
                 loss, Gb = self.backend.softmax_cross_entropy(z, self.target[s:e])
             share = (e - s) / n
-            Gb *= share
             if G is not None:
-                G[s:e] = Gb
+                np.multiply(Gb, share, out=G[s:e])
             f += float(loss) * share
-            gW += self.backend.matmul(Xb, Gb, trans_a=True)
+            # the products' (p, k) and (k, 1) results scaled by the share, not G_b (n_b × k: 0.2–0.45 ms
+            # per evaluation of 100,000 rows and 10 classes)
+            gW += self.backend.matmul(Xb, Gb, trans_a=True) * share
             # the intercept's gradient, G_bᵀ·1 (G.sum(axis=0) over the (n, 10) G took 1.5 ms per
             # evaluation of 100,000 rows, a tenth of the evaluation)
-            gb += self.backend.matmul(Gb, ones[:e - s], trans_a=True)
+            gb += self.backend.matmul(Gb, ones[:e - s], trans_a=True) * share
         self._last_G = G
         return gW, gb[:, 0], f
 
