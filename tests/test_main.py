@@ -202,6 +202,25 @@ def test_bench_quick_training_and_fits_json():
     assert any(r["impl"].startswith("scikit-learn") for r in rows)  # scikit-learn is in the test extra
 
 
+def test_interleaved_medians_take_turns_and_drop_what_raises():
+    from mlbasics import _benchmark
+
+    calls = []
+
+    def make(key):
+        def fn():
+            calls.append(key)
+        return fn
+
+    def missing():
+        raise ValueError("no such solver")
+
+    times = _benchmark.median_times_interleaved({"a": make("a"), "b": make("b"), "x": missing, "c": make("c")}, 3)
+    assert set(times) == {"a", "b", "c"} and all(t >= 0 for t in times.values())
+    # one warm-up call each, then rounds of one call each, the first of a round rotating
+    assert calls == ["a", "b", "c", "a", "b", "c", "b", "c", "a", "c", "a", "b"]
+
+
 def test_bench_quick_sparse_json():
     result = json.loads(run("bench", "--quick", "--json", "--backend", "cpp", "--threads", "1",
                             "--parts", "sparse", "--plot", ""))
