@@ -104,13 +104,19 @@ inline std::pair<const char*, const char*> byte_range(const View<T>& x) {
   return {base + lo, base + hi + sizeof(T)};
 }
 
+// Whether two non-empty strided views touch a common byte range.
+template <class T, class U>
+inline bool overlaps(const View<T>& x, const View<U>& y) {
+  const auto [xlo, xhi] = byte_range(x);
+  const auto [ylo, yhi] = byte_range(y);
+  return xlo < yhi && ylo < xhi;
+}
+
 // Raises ValueError if the output view `out` shares memory with input `in`.
 template <class T, class U>
 inline void check_no_overlap(const View<T>& out, const char* out_name, const View<U>& in, const char* in_name) {
   if (out.size() == 0 || in.size() == 0) return;
-  const auto [olo, ohi] = byte_range(out);
-  const auto [ilo, ihi] = byte_range(in);
-  if (olo < ihi && ilo < ohi) value_error(std::string(out_name) + ": must not share memory with " + in_name);
+  if (overlaps(out, in)) value_error(std::string(out_name) + ": must not share memory with " + in_name);
 }
 
 inline void check_shape(const char* name, index_t got_rows, index_t got_cols, index_t rows, index_t cols) {

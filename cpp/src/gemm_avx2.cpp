@@ -10,7 +10,8 @@
 // broadcasts straight from the rows of a row-major A, for problems too small to amortize
 // packing A (see use_unpacked_a in gemm.cpp).
 //
-// A last strip of at most 4 rows runs a 4-row tile (8 accumulators).
+// A last strip of at most 4 rows runs a 4-row tile (8 accumulators); with A read in place, the
+// driver cuts a last 7 or 8 rows into two such strips (ua_split_tail = 2) rather than 6 + 1 or 2.
 //
 // The accumulators are a small array indexed only by constants once the row loops are unrolled
 // (MLB_UNROLL), so the compiler keeps all 12 in registers; the depth loop is not unrolled
@@ -244,10 +245,10 @@ void ukernel_avx2_ua_f64(index_t kc, const double* a, index_t rs_a, const double
 // 16 or 8 columns, so the Gram product packs A (see kernel_sa in gemm_kernels.hpp).
 const GemmContext<float> gemm_context_avx2_f32 = {"avx2", 6, 16, 256, 144, 4080, 8, &ukernel_avx2_f32,
                                                   &ukernel_avx2_ua_f32, &pack_rows<float>, &pack_cols<float>,
-                                                  &gemv_rows<float>, nullptr};
+                                                  &gemv_rows<float>, nullptr, 2};
 const GemmContext<double> gemm_context_avx2_f64 = {"avx2", 6, 8, 256, 72, 4080, 4, &ukernel_avx2_f64,
                                                    &ukernel_avx2_ua_f64, nullptr, &pack_cols<double>,
-                                                   &gemv_rows<double>, nullptr};
+                                                   &gemv_rows<double>, nullptr, 2};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -294,10 +294,10 @@ void ukernel_avx512_sa_f64(index_t kc, const double* a, index_t sa, const double
 
 const GemmContext<float> gemm_context_avx512_f32 = {"avx512", kMRf, kNVf * 16, 384, 192, 4080, 0,
                                                     &ukernel_avx512_f32, &ukernel_avx512_ua_f32, &pack_rows<float>,
-                                                    &pack_cols<float>, &gemv_rows<float>, &ukernel_avx512_sa_f32};
+                                                    &pack_cols<float>, &gemv_rows<float>, &ukernel_avx512_sa_f32, 0};
 const GemmContext<double> gemm_context_avx512_f64 = {"avx512", kMRd, kNVd * 8, 384, 192, 4080, 0,
                                                      &ukernel_avx512_f64, &ukernel_avx512_ua_f64, &pack_rows<double>,
-                                                     &pack_cols<double>, &gemv_rows<double>, &ukernel_avx512_sa_f64};
+                                                     &pack_cols<double>, &gemv_rows<double>, &ukernel_avx512_sa_f64, 0};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -48,9 +48,9 @@ void ukernel_generic_f64(index_t kc, const double* ap, const double* bp, double*
 }  // namespace
 
 const GemmContext<float> gemm_context_generic_f32 = {"generic", kMR, kNRf, 256, 144, 4080, 0, &ukernel_generic_f32,
-                                                     nullptr, nullptr, nullptr, &gemv_rows<float>, nullptr};
+                                                     nullptr, nullptr, nullptr, &gemv_rows<float>, nullptr, 0};
 const GemmContext<double> gemm_context_generic_f64 = {"generic", kMR, kNRd, 256, 72, 4080, 0, &ukernel_generic_f64,
-                                                      nullptr, nullptr, nullptr, &gemv_rows<double>, nullptr};
+                                                      nullptr, nullptr, nullptr, &gemv_rows<double>, nullptr, 0};
 
 }  // namespace detail
 }  // namespace mlbasics

@@ -101,6 +101,10 @@ struct GemmContext {
   // a[p*rs_a + i]), or nullptr. Where NR is a multiple of MR, MR columns of a packed B̃ panel are
   // such a panel, so the Gram product xᵀx reads its A panels from B̃ instead of packing x twice.
   ukernel_ua_fn<T> kernel_sa;
+  // With A read in place (kernel_ua), a strip of rows followed by at most this many others is cut
+  // into two near-equal strips instead, where the family's kernel runs short strips on a smaller
+  // tile without computing dead rows (0: strips are always MR rows, the last one shorter).
+  int ua_split_tail;
 };
 
 // Whether a context keeps the driver's invariants (positive sizes, MC a multiple of MR, NC of NR,

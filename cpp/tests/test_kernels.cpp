@@ -167,6 +167,17 @@ void test_gemm_shapes() {
         }
         ++combo;
       }
+  // Row counts whose last MR + 1 or MR + 2 rows the unpacked-A loop cuts into two short strips
+  // (ua_split_tail: 8 = 4 + 4, 14 = 6 + 4 + 4, 32 = 4·6 + 4 + 4, 80 = a whole MC block + 4 + 4 on
+  // the AVX2 path), every layout, both accumulate modes.
+  for (index_t m : {8, 14, 32, 80})
+    for (index_t n : {3, 10, 17})
+      for (index_t k : {5, 64})
+        for (int lay = 0; lay < 9; ++lay)
+          for (int acc = 0; acc < 2; ++acc) {
+            bad_total += check_gemm<T>(m, n, k, lay / 3, lay % 3, acc == 1);
+            ++runs;
+          }
   CHECK_MSG(bad_total == 0, "gemm<%s> shape sweep: %d bad elements over %d runs (kernel %s)", tname<T>(), bad_total,
             runs, mlbasics::detail::gemm_kernel_path());
 }

@@ -66,6 +66,8 @@ class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPCo
     def __init__(self, name: str, raw: Any) -> None:
         self.name = name
         self._raw = raw
+        # matmul's fast path in the backend's own code, where it has one (the C++ backend)
+        self._matmul_fast = getattr(raw, "matmul_fast", None)
 
     def __reduce__(self) -> tuple:
         """Pickled by name: unpickling looks the backend up again (its module is not data)."""

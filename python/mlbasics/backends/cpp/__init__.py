@@ -28,6 +28,7 @@ from mlbasics._core import (  # noqa: E402, F401
     linear_backward,
     linear_forward,
     matmul,
+    matmul_fast,
     mlp_epoch,
     mse,
     nearest_neighbors,
