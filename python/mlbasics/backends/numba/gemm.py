@@ -73,9 +73,10 @@ def _nr(x):  # pragma: no cover
 
 
 @njit(cache=True, fastmath=_FM)
-def _kernel6(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
-    """c[ci:ci+6, cj:cj+NR] = (or +=, unless first) the 6 x NR product of the packed panels ap (from ao,
-    6 values a step) and bp (from bo, NR values a step) over kc steps; NR = two vectors."""
+def _kernel6(kc, ap, ao, bp, bo, c, ci, cj, first, rows):  # pragma: no cover
+    """c[ci:ci+rows, cj:cj+NR] = (or +=, unless first) the first rows (rows <= 6) of the 6 x NR product of
+    the packed panels ap (from ao, 6 values a step) and bp (from bo, NR values a step) over kc steps; NR = two
+    vectors. Rows past `rows` are computed (from the panel's zero padding) but not stored."""
     v = _VB // bp.itemsize
     nr = 2 * v
     prefetch(c, ci, cj)
@@ -128,35 +129,46 @@ def _kernel6(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
     if first:
         vstore(c, ci, cj, c00)
         vstore(c, ci, cj + v, c01)
-        vstore(c, ci + 1, cj, c10)
-        vstore(c, ci + 1, cj + v, c11)
-        vstore(c, ci + 2, cj, c20)
-        vstore(c, ci + 2, cj + v, c21)
-        vstore(c, ci + 3, cj, c30)
-        vstore(c, ci + 3, cj + v, c31)
-        vstore(c, ci + 4, cj, c40)
-        vstore(c, ci + 4, cj + v, c41)
-        vstore(c, ci + 5, cj, c50)
-        vstore(c, ci + 5, cj + v, c51)
+        if rows > 1:
+            vstore(c, ci + 1, cj, c10)
+            vstore(c, ci + 1, cj + v, c11)
+        if rows > 2:
+            vstore(c, ci + 2, cj, c20)
+            vstore(c, ci + 2, cj + v, c21)
+        if rows > 3:
+            vstore(c, ci + 3, cj, c30)
+            vstore(c, ci + 3, cj + v, c31)
+        if rows > 4:
+            vstore(c, ci + 4, cj, c40)
+            vstore(c, ci + 4, cj + v, c41)
+        if rows > 5:
+            vstore(c, ci + 5, cj, c50)
+            vstore(c, ci + 5, cj + v, c51)
     else:
         vstore_add(c, ci, cj, c00)
         vstore_add(c, ci, cj + v, c01)
-        vstore_add(c, ci + 1, cj, c10)
-        vstore_add(c, ci + 1, cj + v, c11)
-        vstore_add(c, ci + 2, cj, c20)
-        vstore_add(c, ci + 2, cj + v, c21)
-        vstore_add(c, ci + 3, cj, c30)
-        vstore_add(c, ci + 3, cj + v, c31)
-        vstore_add(c, ci + 4, cj, c40)
-        vstore_add(c, ci + 4, cj + v, c41)
-        vstore_add(c, ci + 5, cj, c50)
-        vstore_add(c, ci + 5, cj + v, c51)
+        if rows > 1:
+            vstore_add(c, ci + 1, cj, c10)
+            vstore_add(c, ci + 1, cj + v, c11)
+        if rows > 2:
+            vstore_add(c, ci + 2, cj, c20)
+            vstore_add(c, ci + 2, cj + v, c21)
+        if rows > 3:
+            vstore_add(c, ci + 3, cj, c30)
+            vstore_add(c, ci + 3, cj + v, c31)
+        if rows > 4:
+            vstore_add(c, ci + 4, cj, c40)
+            vstore_add(c, ci + 4, cj + v, c41)
+        if rows > 5:
+            vstore_add(c, ci + 5, cj, c50)
+            vstore_add(c, ci + 5, cj + v, c51)
 
 
 @njit(cache=True, fastmath=_FM)
-def _kernel8(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
-    """c[ci:ci+8, cj:cj+NR] = (or +=, unless first) the 8 x NR product of the packed panels ap (from ao,
-    8 values a step) and bp (from bo, NR values a step) over kc steps; NR = two vectors."""
+def _kernel8(kc, ap, ao, bp, bo, c, ci, cj, first, rows):  # pragma: no cover
+    """c[ci:ci+rows, cj:cj+NR] = (or +=, unless first) the first rows (rows <= 8) of the 8 x NR product of
+    the packed panels ap (from ao, 8 values a step) and bp (from bo, NR values a step) over kc steps; NR = two
+    vectors. Rows past `rows` are computed (from the panel's zero padding) but not stored."""
     v = _VB // bp.itemsize
     nr = 2 * v
     prefetch(c, ci, cj)
@@ -223,37 +235,51 @@ def _kernel8(kc, ap, ao, bp, bo, c, ci, cj, first):  # pragma: no cover
     if first:
         vstore(c, ci, cj, c00)
         vstore(c, ci, cj + v, c01)
-        vstore(c, ci + 1, cj, c10)
-        vstore(c, ci + 1, cj + v, c11)
-        vstore(c, ci + 2, cj, c20)
-        vstore(c, ci + 2, cj + v, c21)
-        vstore(c, ci + 3, cj, c30)
-        vstore(c, ci + 3, cj + v, c31)
-        vstore(c, ci + 4, cj, c40)
-        vstore(c, ci + 4, cj + v, c41)
-        vstore(c, ci + 5, cj, c50)
-        vstore(c, ci + 5, cj + v, c51)
-        vstore(c, ci + 6, cj, c60)
-        vstore(c, ci + 6, cj + v, c61)
-        vstore(c, ci + 7, cj, c70)
-        vstore(c, ci + 7, cj + v, c71)
+        if rows > 1:
+            vstore(c, ci + 1, cj, c10)
+            vstore(c, ci + 1, cj + v, c11)
+        if rows > 2:
+            vstore(c, ci + 2, cj, c20)
+            vstore(c, ci + 2, cj + v, c21)
+        if rows > 3:
+            vstore(c, ci + 3, cj, c30)
+            vstore(c, ci + 3, cj + v, c31)
+        if rows > 4:
+            vstore(c, ci + 4, cj, c40)
+            vstore(c, ci + 4, cj + v, c41)
+        if rows > 5:
+            vstore(c, ci + 5, cj, c50)
+            vstore(c, ci + 5, cj + v, c51)
+        if rows > 6:
+            vstore(c, ci + 6, cj, c60)
+            vstore(c, ci + 6, cj + v, c61)
+        if rows > 7:
+            vstore(c, ci + 7, cj, c70)
+            vstore(c, ci + 7, cj + v, c71)
     else:
         vstore_add(c, ci, cj, c00)
         vstore_add(c, ci, cj + v, c01)
-        vstore_add(c, ci + 1, cj, c10)
-        vstore_add(c, ci + 1, cj + v, c11)
-        vstore_add(c, ci + 2, cj, c20)
-        vstore_add(c, ci + 2, cj + v, c21)
-        vstore_add(c, ci + 3, cj, c30)
-        vstore_add(c, ci + 3, cj + v, c31)
-        vstore_add(c, ci + 4, cj, c40)
-        vstore_add(c, ci + 4, cj + v, c41)
-        vstore_add(c, ci + 5, cj, c50)
-        vstore_add(c, ci + 5, cj + v, c51)
-        vstore_add(c, ci + 6, cj, c60)
-        vstore_add(c, ci + 6, cj + v, c61)
-        vstore_add(c, ci + 7, cj, c70)
-        vstore_add(c, ci + 7, cj + v, c71)
+        if rows > 1:
+            vstore_add(c, ci + 1, cj, c10)
+            vstore_add(c, ci + 1, cj + v, c11)
+        if rows > 2:
+            vstore_add(c, ci + 2, cj, c20)
+            vstore_add(c, ci + 2, cj + v, c21)
+        if rows > 3:
+            vstore_add(c, ci + 3, cj, c30)
+            vstore_add(c, ci + 3, cj + v, c31)
+        if rows > 4:
+            vstore_add(c, ci + 4, cj, c40)
+            vstore_add(c, ci + 4, cj + v, c41)
+        if rows > 5:
+            vstore_add(c, ci + 5, cj, c50)
+            vstore_add(c, ci + 5, cj + v, c51)
+        if rows > 6:
+            vstore_add(c, ci + 6, cj, c60)
+            vstore_add(c, ci + 6, cj + v, c61)
+        if rows > 7:
+            vstore_add(c, ci + 7, cj, c70)
+            vstore_add(c, ci + 7, cj + v, c71)
 
 
 _kernel = _kernel8 if _MR == 8 else _kernel6
@@ -354,10 +380,13 @@ def _macro(ap, mcur, bp, kcur, q0, q1, ncur, out, ci0, cj0, first, tri, direct, 
             if tri and cj + ncols <= ci:  # every column of the tile left of its first row
                 break
             nrows = min(_MR, mcur - ir * _MR)
-            whole = direct and nrows == _MR and ncols == nr
+            # A last strip of fewer than MR rows stores its rows straight into out (the kernel computes
+            # MR rows from the zero-padded panel): through the scratch tile, the 4-row strip of a
+            # 64-row product cost ~10% of it (64×784 @ 784×256 float32, AVX2: 306 → 275 µs).
+            whole = direct and ncols == nr
             # one call site (the kernel is inlined once): into out, or into the scratch tile at an edge
             _kernel(kcur, ap, ir * _MR * kcur, bp, bo, out if whole else tile, ci if whole else 0,
-                    cj if whole else 0, first or not whole)
+                    cj if whole else 0, first or not whole, nrows if whole else _MR)
             if not whole:
                 for i in range(nrows):
                     for j in range(ncols):
