@@ -57,6 +57,8 @@ class Backend(GemmContract, LayersContract, LossesContract, OptimContract, MLPCo
     without conversions. A call it does not recognize (any error, a list, a view, a subclass, a
     NumPy scalar hyper-parameter...) goes on to the full path below it, unchanged, which raises
     the documented errors. A fast path never raises and never accepts what the full path rejects.
+    The C++ backend makes matmul's checks in C++ instead (``_core.matmul_fast``, which returns None
+    for a call it does not recognize): a call then costs ~0.2 µs instead of ~0.7.
 
     Memory overlap: arrays that each own their data (``flags.owndata``) and are distinct objects
     hold separate allocations, so they cannot overlap; a view never owns its data. Fast paths
