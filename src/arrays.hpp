@@ -81,14 +81,20 @@ View<T> view(const py::handle& h, const char* name, int ndim, bool contiguous, b
   View<T> v;
   v.data = static_cast<T*>(const_cast<void*>(a.data()));
   const auto item = static_cast<index_t>(sizeof(T));
+  // An axis of length 0 or 1 is never stepped along, so its stride can be anything (NumPy calls
+  // such an array aligned and contiguous whatever it is, e.g. as_strided(x, (1, 3), (3, 8))):
+  // it gets the stride of a C-contiguous array instead.
+  const auto stride = [&](int axis, index_t contiguous) -> index_t {
+    if (a.shape(axis) <= 1) return contiguous;
+    if (a.strides(axis) % item) value_error(std::string(name) + ": strides are not a multiple of the item size");
+    return a.strides(axis) / item;
+  };
   v.rows = a.shape(0);
-  v.rs = a.strides(0) / item;
-  if (a.strides(0) % item) value_error(std::string(name) + ": strides are not a multiple of the item size");
   if (ndim == 2) {
     v.cols = a.shape(1);
-    v.cs = a.strides(1) / item;
-    if (a.strides(1) % item) value_error(std::string(name) + ": strides are not a multiple of the item size");
+    v.cs = stride(1, 1);
   }
+  v.rs = stride(0, ndim == 2 ? v.cols : 1);
   return v;
 }
 

@@ -33,6 +33,27 @@ def test_matmul_matches_reference(backend, reference, dtype, rng, m, k, n, trans
         assert np.all(got == 0)
 
 
+@pytest.mark.parametrize("shape,strides", [((1, 3), (3, 1)), ((3, 1), (1, 5)), ((1, 1), (3, 5)), ((0, 3), (3, 1))])
+def test_an_axis_of_length_one_may_have_any_stride(backend, reference, dtype, rng, shape, strides):
+    """NumPy calls such an array aligned (and contiguous when its other axis is): its stride along an axis
+    of length 0 or 1 is never stepped along, even when it is no multiple of the item size (strides here
+    in items; 3 and 5 below mean 3 and 5 bytes). The C++ views used to reject it as a bad stride."""
+    item = np.dtype(dtype).itemsize
+    base = rng.standard_normal(16).astype(dtype)
+    byte_strides = tuple(s if s in (3, 5) else s * item for s in strides)
+    x = np.lib.stride_tricks.as_strided(base, shape=shape, strides=byte_strides, writeable=False)
+    assert x.flags.aligned
+    b = rng.standard_normal((shape[1], 4)).astype(dtype)
+    assert_close(backend.matmul(x, b), reference.matmul(np.array(x), b), dtype)
+    assert_close(backend.matmul(x, x, trans_a=True), reference.matmul(np.array(x), np.array(x), trans_a=True), dtype)
+    assert_close(backend.gram(x), reference.gram(np.array(x)), dtype)
+    if shape[0] == 1 and x.flags.c_contiguous:  # a C-contiguous input of another kernel
+        w = rng.standard_normal((shape[1], 2)).astype(dtype)
+        bias = rng.standard_normal(2).astype(dtype)
+        z, _ = backend.linear_forward(x, w, bias, "identity")
+        assert_close(z, reference.linear_forward(np.array(x), w, bias, "identity")[0], dtype)
+
+
 @pytest.mark.parametrize("layout_a", LAYOUTS)
 @pytest.mark.parametrize("layout_b", LAYOUTS)
 def test_matmul_views(backend, dtype, rng, layout_a, layout_b):

@@ -382,7 +382,7 @@ def _macro(ap, mcur, bp, kcur, q0, q1, ncur, out, ci0, cj0, first, tri, direct, 
             nrows = min(_MR, mcur - ir * _MR)
             # A last strip of fewer than MR rows stores its rows straight into out (the kernel computes
             # MR rows from the zero-padded panel): through the scratch tile, the 4-row strip of a
-            # 64-row product cost ~10% of it (64×784 @ 784×256 float32, AVX2: 306 → 275 µs).
+            # 64-row product cost ~10% of it (64×784 @ 784×256 float32, AVX2: 306 → 278–290 µs).
             whole = direct and ncols == nr
             # one call site (the kernel is inlined once): into out, or into the scratch tile at an edge
             _kernel(kcur, ap, ir * _MR * kcur, bp, bo, out if whole else tile, ci if whole else 0,
