@@ -84,8 +84,8 @@ View<T> view(const py::handle& h, const char* name, int ndim, bool contiguous, b
   // An axis of length 0 or 1 is never stepped along, so its stride can be anything (NumPy calls
   // such an array aligned and contiguous whatever it is, e.g. as_strided(x, (1, 3), (3, 8))):
   // it gets the stride of a C-contiguous array instead.
-  const auto stride = [&](int axis, index_t contiguous) -> index_t {
-    if (a.shape(axis) <= 1) return contiguous;
+  const auto stride = [&](int axis, index_t c_stride) -> index_t {
+    if (a.shape(axis) <= 1) return c_stride;
     if (a.strides(axis) % item) value_error(std::string(name) + ": strides are not a multiple of the item size");
     return a.strides(axis) / item;
   };

@@ -7,21 +7,41 @@ using namespace mlbasics_py;
 
 namespace {
 
+// op(x): x itself, or its transpose (a swap of sizes and strides).
+template <class T>
+View<T> op(View<T> x, bool trans) {
+  if (trans) {
+    std::swap(x.rows, x.cols);
+    std::swap(x.rs, x.cs);
+  }
+  return x;
+}
+
+// c = a·b for checked views; the GIL is given up only around a product worth it (below 2¹⁶
+// multiply-adds the kernel takes less time than releasing the GIL and taking it back).
+template <class T>
+void gemm_views(const View<T>& a, const View<T>& b, const View<T>& c) {
+  const double mnk = static_cast<double>(a.rows) * static_cast<double>(b.cols) * static_cast<double>(a.cols);
+  if (mnk < 65536.0) {
+    mlbasics::gemm<T>(a.rows, b.cols, a.cols, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c.data, c.rs, false);
+    return;
+  }
+  py::gil_scoped_release nogil;
+  mlbasics::gemm<T>(a.rows, b.cols, a.cols, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c.data, c.rs, false);
+}
+
 template <class T>
 void matmul(const py::object& a_, const py::object& b_, bool trans_a, bool trans_b, const py::object& out_) {
-  View<T> a = view<T>(a_, "a", 2, false, false);
-  View<T> b = view<T>(b_, "b", 2, false, false);
-  View<T> out = view<T>(out_, "out", 2, true, true);
-  if (trans_a) { std::swap(a.rows, a.cols); std::swap(a.rs, a.cs); }
-  if (trans_b) { std::swap(b.rows, b.cols); std::swap(b.rs, b.cs); }
+  const View<T> a = op(view<T>(a_, "a", 2, false, false), trans_a);
+  const View<T> b = op(view<T>(b_, "b", 2, false, false), trans_b);
+  const View<T> out = view<T>(out_, "out", 2, true, true);
   if (a.cols != b.rows)
     value_error("b: op(b) has " + std::to_string(b.rows) + " rows but op(a) has " + std::to_string(a.cols) +
                 " columns");
   check_shape("out", out.rows, out.cols, a.rows, b.cols);
   check_no_overlap(out, "out", a, "a");
   check_no_overlap(out, "out", b, "b");
-  py::gil_scoped_release nogil;
-  mlbasics::gemm<T>(a.rows, b.cols, a.cols, a.data, a.rs, a.cs, b.data, b.rs, b.cs, out.data, out.rs, false);
+  gemm_views(a, b, out);
 }
 
 // The contract's fast path of matmul (GemmContract.matmul), checked here rather than in Python,
@@ -45,10 +65,8 @@ py::object matmul_fast(py::handle a_, py::handle b_, bool trans_a, bool trans_b,
   namespace d = py::detail;
   const py::dtype dt = py::dtype::of<T>();
   if (!plain_array(b_, dt.ptr())) return py::none();
-  View<T> a = view<T>(a_, "a", 2, false, false);  // a's dtype is T (dispatched on it), b's too
-  View<T> b = view<T>(b_, "b", 2, false, false);
-  if (trans_a) { std::swap(a.rows, a.cols); std::swap(a.rs, a.cs); }
-  if (trans_b) { std::swap(b.rows, b.cols); std::swap(b.rs, b.cs); }
+  const View<T> a = op(view<T>(a_, "a", 2, false, false), trans_a);  // a's dtype is T (dispatched on it), b's too
+  const View<T> b = op(view<T>(b_, "b", 2, false, false), trans_b);
   if (a.cols != b.rows) return py::none();
   py::array out;
   if (out_.is_none()) {
@@ -63,15 +81,9 @@ py::object matmul_fast(py::handle a_, py::handle b_, bool trans_a, bool trans_b,
       return py::none();
     out = py::reinterpret_borrow<py::array>(out_);
   }
-  View<T> c = view<T>(out, "out", 2, true, true);
+  const View<T> c = view<T>(out, "out", 2, true, true);
   if (c.size() > 0 && ((a.size() > 0 && overlaps(c, a)) || (b.size() > 0 && overlaps(c, b)))) return py::none();
-  const double mnk = static_cast<double>(a.rows) * static_cast<double>(b.cols) * static_cast<double>(a.cols);
-  if (mnk >= 65536.0) {  // a smaller product takes less time than giving up the GIL and taking it back
-    py::gil_scoped_release nogil;
-    mlbasics::gemm<T>(a.rows, b.cols, a.cols, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c.data, c.rs, false);
-  } else {
-    mlbasics::gemm<T>(a.rows, b.cols, a.cols, a.data, a.rs, a.cs, b.data, b.rs, b.cs, c.data, c.rs, false);
-  }
+  gemm_views(a, b, c);
   return std::move(out);
 }
 
